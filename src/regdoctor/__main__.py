@@ -1,0 +1,3 @@
+from regdoctor.cli import main
+
+main()

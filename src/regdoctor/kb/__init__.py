@@ -1,0 +1,148 @@
+"""The knowledge base, as data: the codes catalogue (and, beside it, the symptom patterns).
+
+Strategy
+--------
+The catalogue is a TOML file shipped inside the package (``codes.toml``), read once with the
+standard library's ``tomllib`` and validated on load: an entry with an unknown layer, a missing
+title or an ``explains`` that names an unknown code is a packaging bug, so it raises
+``CatalogueError`` instead of producing half a finding later. Everything above this module asks
+for codes by name through ``code(...)``; no other module spells cause or fix texts.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, cast
+
+from regdoctor.model import LAYERS, Evidence, Finding, Layer, Severity
+
+_SEVERITIES = ("error", "warning", "info")
+_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]+$")
+_PLACEHOLDER_RE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+class CatalogueError(Exception):
+    """The packaged catalogue is malformed (a bug in regdoctor, not in the user's input)."""
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    layer: Layer
+    severity: Severity
+    title: str
+    cause: str
+    fix: str
+    docs: str | None
+    az_code: str | None
+    explains: tuple[str, ...]
+
+    def finding(
+        self,
+        *,
+        host: str | None,
+        evidence: Evidence,
+        root_cause: bool = True,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Finding:
+        """Fill this entry's templates from ``host``, ``evidence`` and ``extra`` values."""
+        values: dict[str, Any] = {"host": host or "the registry"}
+        values.update(evidence)
+        if extra:
+            values.update(extra)
+        return Finding(
+            code=self.code,
+            layer=self.layer,
+            host=host,
+            root_cause=root_cause,
+            severity=self.severity,
+            title=self.title,
+            cause=fill(self.cause, values),
+            fix=fill(self.fix, values),
+            evidence=dict(evidence),
+            docs=self.docs,
+            az_code=self.az_code,
+        )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) if value else "(none)"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def fill(template: str, values: Mapping[str, Any]) -> str:
+    """Replace ``{name}`` placeholders present in ``values``; leave the others as written.
+
+    >>> fill("{host}:{port} {missing}", {"host": "r.io", "port": 443})
+    'r.io:443 {missing}'
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        return _text(values[key]) if key in values and values[key] is not None else m.group(0)
+
+    return _PLACEHOLDER_RE.sub(sub, template)
+
+
+def _validate(raw: Mapping[str, Any]) -> dict[str, CodeInfo]:
+    out: dict[str, CodeInfo] = {}
+    for name, entry in raw.items():
+        if not _CODE_RE.match(name):
+            raise CatalogueError(f"bad code name {name!r}")
+        if not isinstance(entry, dict):
+            raise CatalogueError(f"{name}: entry is not a table")
+        unknown = set(entry) - {"layer", "severity", "title", "cause", "fix", "docs", "az_code", "explains"}
+        if unknown:
+            raise CatalogueError(f"{name}: unknown keys {sorted(unknown)}")
+        for key in ("layer", "severity", "title", "cause", "fix"):
+            if not isinstance(entry.get(key), str) or not entry[key]:
+                raise CatalogueError(f"{name}: missing {key}")
+        if entry["layer"] not in LAYERS:
+            raise CatalogueError(f"{name}: unknown layer {entry['layer']!r}")
+        if entry["severity"] not in _SEVERITIES:
+            raise CatalogueError(f"{name}: unknown severity {entry['severity']!r}")
+        explains = entry.get("explains", [])
+        if not isinstance(explains, list) or not all(isinstance(e, str) for e in explains):
+            raise CatalogueError(f"{name}: explains must be a list of codes")
+        out[name] = CodeInfo(
+            code=name,
+            layer=cast(Layer, entry["layer"]),
+            severity=cast(Severity, entry["severity"]),
+            title=entry["title"],
+            cause=entry["cause"],
+            fix=entry["fix"],
+            docs=entry.get("docs"),
+            az_code=entry.get("az_code"),
+            explains=tuple(explains),
+        )
+    for info in out.values():
+        for other in info.explains:
+            if other not in out:
+                raise CatalogueError(f"{info.code}: explains unknown code {other}")
+    return out
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, CodeInfo]:
+    """All codes, validated, in file order."""
+    data = resources.files("regdoctor.kb").joinpath("codes.toml").read_bytes()
+    return _validate(tomllib.loads(data.decode("utf-8")))
+
+
+def code(name: str) -> CodeInfo:
+    """One catalogue entry; a ``KeyError`` here is a bug (a code used but never catalogued)."""
+    try:
+        return catalogue()[name]
+    except KeyError:
+        raise CatalogueError(f"code {name} is not in the catalogue") from None
+
+
+__all__ = ["CatalogueError", "CodeInfo", "catalogue", "code", "fill"]

@@ -1,0 +1,162 @@
+"""Results as data: what a probe saw, what the diagnosis concluded, what a renderer shows.
+
+Strategy
+--------
+Everything here is a frozen dataclass of plain values (str, int, float, bool, None, lists and
+dicts of those), so a report can be serialised to JSON without a custom encoder and compared in
+tests. Nothing in this module does I/O or decides anything.
+
+The flow is one-way::
+
+    probe/   -> EndpointResult(steps=[Step, ...])       what happened, per layer
+    diagnose -> Finding(...)                             what it means, with the fix
+    render/  -> text | json | markdown | junit           how it is shown
+
+A ``Step`` carries the catalogue ``code`` of the problem it observed (or ``None`` when it passed)
+plus raw ``evidence``; ``diagnose`` turns codes into findings by looking them up in the one
+catalogue (``regdoctor.kb``), so no code string is spelled in two places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Layer = Literal["dns", "proxy", "tcp", "tls", "http", "auth", "registry", "data", "config", "client"]
+LAYERS: tuple[Layer, ...] = (
+    "dns", "proxy", "tcp", "tls", "http", "auth", "registry", "data", "config", "client",
+)
+StepStatus = Literal["pass", "warn", "fail", "skip"]
+Role = Literal["registry", "realm", "data", "replica"]
+Severity = Literal["error", "warning", "info"]
+
+#: JSON-compatible evidence. ``Any`` because JSON is recursive; renderers only ever dump it.
+Evidence = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One layer of one endpoint, as observed.
+
+    ``code`` is the catalogue code of what went wrong (``None`` for a clean pass); a WARN step
+    may carry a code too (e.g. ``PROXY_RULES_DIFFER``). ``summary`` is one human line.
+    """
+
+    layer: Layer
+    name: str
+    status: StepStatus
+    elapsed_ms: float
+    summary: str = ""
+    code: str | None = None
+    evidence: Evidence = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EndpointResult:
+    """All steps run against one host:port, in the order they ran."""
+
+    host: str
+    port: int
+    role: Role
+    scheme: str = "https"
+    steps: tuple[Step, ...] = ()
+    #: Why this endpoint was probed (e.g. "redirect target of blob sha256:…").
+    origin: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return any(s.status == "fail" for s in self.steps)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A diagnosis entry: one catalogue code applied to one host, with filled-in texts."""
+
+    code: str
+    layer: Layer
+    host: str | None
+    root_cause: bool
+    severity: Severity
+    title: str
+    cause: str
+    fix: str
+    evidence: Evidence
+    docs: str | None
+    az_code: str | None
+    #: Only set by ``explain``: how sure the match is, and the text span it matched.
+    confidence: float | None = None
+    matched: str | None = None
+    #: Only set by ``explain``: a command that would confirm the finding live.
+    confirm: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one ``check`` run produced."""
+
+    targets: tuple[str, ...]
+    endpoints: tuple[EndpointResult, ...]
+    findings: tuple[Finding, ...]
+    elapsed_ms: float = 0.0
+
+    @property
+    def problems(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+    @property
+    def status(self) -> Literal["ok", "problems"]:
+        return "problems" if self.problems else "ok"
+
+
+def finding_to_dict(f: Finding) -> dict[str, Any]:
+    """The JSON shape of a finding (SPEC "JSON contract"); explain-only keys appear when set."""
+    out: dict[str, Any] = {
+        "code": f.code,
+        "layer": f.layer,
+        "host": f.host,
+        "root_cause": f.root_cause,
+        "severity": f.severity,
+        "title": f.title,
+        "cause": f.cause,
+        "fix": f.fix,
+        "evidence": dict(f.evidence),
+        "docs": f.docs,
+        "az_code": f.az_code,
+    }
+    if f.confidence is not None:
+        out["confidence"] = round(f.confidence, 3)
+    if f.matched is not None:
+        out["matched"] = f.matched
+    if f.confirm is not None:
+        out["confirm"] = f.confirm
+    return out
+
+
+def step_to_dict(s: Step) -> dict[str, Any]:
+    return {
+        "layer": s.layer,
+        "name": s.name,
+        "status": s.status,
+        "elapsed_ms": round(s.elapsed_ms, 1),
+        "summary": s.summary,
+        "code": s.code,
+        "evidence": dict(s.evidence),
+    }
+
+
+def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
+    return {
+        "host": e.host,
+        "port": e.port,
+        "role": e.role,
+        "scheme": e.scheme,
+        "origin": e.origin,
+        "steps": [step_to_dict(s) for s in e.steps],
+    }
+
+
+def findings_sorted(findings: Sequence[Finding]) -> list[Finding]:
+    """Root causes first, then by severity, stable otherwise."""
+    rank = {"error": 0, "warning": 1, "info": 2}
+    return sorted(findings, key=lambda f: (not f.root_cause, rank[f.severity]))

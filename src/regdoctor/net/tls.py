@@ -1,0 +1,177 @@
+"""TLS: handshake with verification, and read the certificate chain as evidence.
+
+Strategy
+--------
+The handshake runs with verification on (system store, or ``--ca``): regdoctor never silently
+disables it. When verification fails, OpenSSL's verify code names the reason (expired, not yet
+valid, wrong name, unknown CA, self-signed), and the probe makes a second, unverified handshake
+only to *read* the chain it was shown, as evidence; nothing is ever sent over that connection.
+
+Python 3.11 has no public API for the peer chain; the private ``get_verified_chain`` /
+``get_unverified_chain`` of ``SSLObject`` exist since 3.10 (public in 3.13), so they are used
+when present and the leaf alone otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+from regdoctor.net import Deadline, TlsError
+
+# OpenSSL X509_V_ERR_* codes that name a cause
+_VERIFY_KINDS = {
+    9: "not_yet_valid",
+    10: "expired",
+    62: "name_mismatch",
+    64: "name_mismatch",
+    18: "self_signed",
+    19: "unknown_ca",
+    20: "unknown_ca",
+    21: "unknown_ca",
+    2: "unknown_ca",
+}
+_NOT_TLS_REASONS = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
+                    "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "HTTPS_PROXY_REQUEST"}
+_EOF_REASONS = {"UNEXPECTED_EOF_WHILE_READING", "EOF"}
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    subject: str
+    issuer: str
+    issuer_org: str | None
+    sans: tuple[str, ...]
+    not_before: str
+    not_after: str
+    serial: str
+    sha256: str
+    self_issued: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "sans": list(self.sans),
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+            "serial": self.serial,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
+class TlsInfo:
+    version: str
+    cipher: str
+    sni: str | None
+    alpn: str | None
+    chain: tuple[CertInfo, ...]
+    verified: bool
+
+
+def parse_der(der: bytes) -> CertInfo:
+    """Read the fields a diagnosis needs from a DER certificate."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    cert = x509.load_der_x509_certificate(der)
+    sans: list[str] = []
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        sans = [str(n) for n in ext.get_values_for_type(x509.DNSName)]
+        sans += [f"IP:{ip}" for ip in ext.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        pass
+    orgs = cert.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return CertInfo(
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        issuer_org=str(orgs[0].value) if orgs else None,
+        sans=tuple(sans),
+        not_before=cert.not_valid_before_utc.isoformat(),
+        not_after=cert.not_valid_after_utc.isoformat(),
+        serial=format(cert.serial_number, "x"),
+        sha256=hashlib.sha256(der).hexdigest(),
+        self_issued=cert.issuer == cert.subject,
+    )
+
+
+def make_context(ca_file: str | None = None, *, verify: bool = True) -> ssl.SSLContext:
+    """A client context: system trust store, or only ``ca_file`` when given."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if verify:
+        if ca_file:
+            ctx.load_verify_locations(cafile=ca_file)
+        else:
+            ctx.load_default_certs()
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def _chain(ssock: ssl.SSLSocket, verified: bool) -> tuple[CertInfo, ...]:
+    obj = getattr(ssock, "_sslobj", None)
+    getter = getattr(obj, "get_verified_chain" if verified else "get_unverified_chain", None)
+    ders: list[bytes] = []
+    if getter is not None:
+        try:
+            ders = [c.public_bytes(2) for c in (getter() or [])]  # 2 == _ssl.ENCODING_DER
+        except (ssl.SSLError, ValueError, AttributeError):
+            ders = []
+    if not ders:
+        leaf = ssock.getpeercert(binary_form=True)
+        ders = [leaf] if leaf else []
+    return tuple(parse_der(d) for d in ders)
+
+
+def handshake(sock: socket.socket, sni: str | None, ctx: ssl.SSLContext, deadline: Deadline) -> tuple[
+        ssl.SSLSocket, TlsInfo]:
+    """Wrap ``sock`` in TLS; raise ``TlsError`` with ``kind`` naming the failure."""
+    sock.settimeout(max(deadline.remaining(), 0.001))
+    try:
+        ssock = ctx.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False)
+        ssock.do_handshake()
+    except ssl.SSLCertVerificationError as exc:
+        kind = _VERIFY_KINDS.get(exc.verify_code, "verify")
+        raise TlsError("verify", f"certificate verify failed: {exc.verify_message}",
+                       verify_kind=kind, verify_code=exc.verify_code,
+                       verify_message=exc.verify_message) from None
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
+        raise TlsError("closed", "the peer closed the connection during the TLS handshake") from None
+    except ssl.SSLError as exc:
+        reason = exc.reason or ""
+        if reason in _NOT_TLS_REASONS:
+            raise TlsError("not_tls", f"the peer does not speak TLS ({reason.lower()})", reason=reason) from None
+        if reason in _EOF_REASONS:
+            raise TlsError("closed", "the peer closed the connection during the TLS handshake") from None
+        raise TlsError("failed", f"TLS handshake failed: {reason or exc}", reason=reason) from None
+    except TimeoutError:
+        raise TlsError("timeout", "TLS handshake did not complete before the deadline") from None
+    except ConnectionResetError:
+        raise TlsError("reset", "connection reset by peer during the TLS handshake") from None
+    except OSError as exc:
+        raise TlsError("closed", f"TLS handshake failed: {exc}") from None
+    verified = ctx.verify_mode != ssl.CERT_NONE
+    info = TlsInfo(
+        version=ssock.version() or "?",
+        cipher=(ssock.cipher() or ("?",))[0],
+        sni=sni,
+        alpn=ssock.selected_alpn_protocol(),
+        chain=_chain(ssock, verified),
+        verified=verified,
+    )
+    return ssock, info
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+__all__ = ["CertInfo", "TlsInfo", "handshake", "make_context", "now_utc", "parse_der"]

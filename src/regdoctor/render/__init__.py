@@ -1,0 +1,120 @@
+"""Renderers: text (rich), json, markdown, junit. Colours and formats live only here.
+
+Every function returns a string; the CLI prints it. JSON documents follow SPEC's contract:
+``"schema": 1`` and ``"tool": "regdoctor"`` first, additive changes only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from regdoctor.model import Finding, Report, endpoint_to_dict, finding_to_dict, findings_sorted
+
+if TYPE_CHECKING:
+    from regdoctor.kb import CodeInfo
+
+SCHEMA = 1
+
+
+def _doc(**body: Any) -> str:
+    return json.dumps({"schema": SCHEMA, "tool": "regdoctor", **body}, indent=2, ensure_ascii=False,
+                      default=str) + "\n"
+
+
+def report_json(report: Report) -> str:
+    return _doc(
+        status=report.status,
+        targets=list(report.targets),
+        elapsed_ms=round(report.elapsed_ms, 1),
+        endpoints=[endpoint_to_dict(e) for e in report.endpoints],
+        findings=[finding_to_dict(f) for f in findings_sorted(report.findings)],
+    )
+
+
+def findings_json(findings: Sequence[Finding], status: str, **extra: Any) -> str:
+    """The document of ``explain``, ``acr lint``, ``proxy`` and ``logs`` with ``--json``."""
+    return _doc(status=status, **extra, findings=[finding_to_dict(f) for f in findings])
+
+
+def catalogue_json(entries: Iterable[CodeInfo]) -> str:
+    return _doc(codes=[
+        {"code": c.code, "layer": c.layer, "severity": c.severity, "title": c.title, "cause": c.cause,
+         "fix": c.fix, "docs": c.docs, "az_code": c.az_code, "explains": list(c.explains)}
+        for c in entries
+    ])
+
+
+def catalogue_text(entries: Iterable[CodeInfo]) -> str:
+    from regdoctor.render.text import render_catalogue
+
+    return render_catalogue(list(entries))
+
+
+def report_text(report: Report, *, color: bool | None = None, width: int | None = None) -> str:
+    from regdoctor.render.text import render_report
+
+    return render_report(report, color=color, width=width)
+
+
+def findings_text(findings: Sequence[Finding], *, header: str | None = None, color: bool | None = None,
+                  width: int | None = None) -> str:
+    from regdoctor.render.text import render_findings
+
+    return render_findings(findings, header=header, color=color, width=width)
+
+
+def report_markdown(report: Report) -> str:
+    from regdoctor.render.markdown import render_report
+
+    return render_report(report)
+
+
+def findings_markdown(findings: Sequence[Finding], *, header: str) -> str:
+    from regdoctor.render.markdown import render_findings
+
+    return render_findings(findings, header=header)
+
+
+def report_junit(report: Report) -> str:
+    from regdoctor.render.junit import render_report
+
+    return render_report(report)
+
+
+def findings_junit(findings: Sequence[Finding], *, suite: str) -> str:
+    from regdoctor.render.junit import render_findings
+
+    return render_findings(findings, suite=suite)
+
+
+def render_findings(fmt: str, findings: Sequence[Finding], *, header: str, status: str | None = None,
+                    extra: Mapping[str, Any] | None = None) -> str:
+    """One call for commands whose result is a list of findings (explain, acr lint, …)."""
+    findings = findings_sorted(findings)
+    if status is None:
+        status = "problems" if any(f.severity in ("error", "warning") for f in findings) else "ok"
+    if fmt == "json":
+        return findings_json(findings, status, **dict(extra or {}))
+    if fmt == "markdown":
+        return findings_markdown(findings, header=header)
+    if fmt == "junit":
+        return findings_junit(findings, suite=header)
+    return findings_text(findings, header=header)
+
+
+def render_report(fmt: str, report: Report) -> str:
+    if fmt == "json":
+        return report_json(report)
+    if fmt == "markdown":
+        return report_markdown(report)
+    if fmt == "junit":
+        return report_junit(report)
+    return report_text(report)
+
+
+__all__ = [
+    "SCHEMA", "catalogue_json", "catalogue_text", "findings_json", "findings_markdown", "findings_text",
+    "render_findings", "render_report", "report_json", "report_markdown", "report_text",
+]

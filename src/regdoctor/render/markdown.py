@@ -1,0 +1,57 @@
+"""``--format markdown``: a report to paste into a ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from regdoctor.model import Finding, Report, findings_sorted
+
+_ICON = {"pass": "PASS", "warn": "WARN", "fail": "**FAIL**", "skip": "skip"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _findings(findings: Sequence[Finding]) -> list[str]:
+    out: list[str] = []
+    for i, f in enumerate(findings_sorted(findings), 1):
+        role = "root cause" if f.root_cause else "consequence"
+        out += [
+            f"### {i}. `{f.code}` — {f.title}",
+            "",
+            f"- **Layer:** {f.layer} ({role}, {f.severity}){f' — host `{f.host}`' if f.host else ''}",
+            f"- **Why:** {f.cause}",
+            f"- **Fix:** {f.fix}",
+        ]
+        if f.confirm:
+            out.append(f"- **Confirm:** `{f.confirm}`")
+        if f.confidence is not None:
+            out.append(f"- **Confidence:** {f.confidence:.0%}")
+        if f.az_code:
+            out.append(f"- **az acr check-health code:** `{f.az_code}`")
+        if f.docs:
+            out.append(f"- **Docs:** {f.docs}")
+        out.append("")
+    return out
+
+
+def render_report(report: Report) -> str:
+    lines = [f"## regdoctor check `{' '.join(report.targets)}`", "",
+             f"**Status:** {report.status} ({report.elapsed_ms / 1000:.2f} s)", ""]
+    for e in report.endpoints:
+        lines += [f"#### `{e.host}:{e.port}` ({e.role})", "", "| status | layer | step | ms | result | code |",
+                  "|---|---|---|---:|---|---|"]
+        for s in e.steps:
+            lines.append(f"| {_ICON[s.status]} | {s.layer} | {s.name} | {s.elapsed_ms:.0f} | {_cell(s.summary)} | "
+                         f"{s.code or ''} |")
+        lines.append("")
+    lines += ["### Diagnosis", ""]
+    lines += _findings(report.findings) if report.findings else ["Healthy: every layer passed.", ""]
+    return "\n".join(lines)
+
+
+def render_findings(findings: Sequence[Finding], *, header: str) -> str:
+    lines = [f"## {header}", ""]
+    lines += _findings(findings) if findings else ["No problems found.", ""]
+    return "\n".join(lines)
