@@ -223,7 +223,7 @@ def _python_no_proxy_match(no_proxy: str, host: str, port: int | None) -> str | 
         name = e.lstrip(".").lower()
         if not name:
             continue
-        if host == name or host_port == name or host.endswith("." + name) or host_port.endswith("." + name):
+        if name in (host, host_port) or host.endswith("." + name) or host_port.endswith("." + name):
             return e
     return None
 

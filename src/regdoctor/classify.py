@@ -1,0 +1,435 @@
+"""Pure classification of what a probe saw into catalogue codes.
+
+Strategy
+--------
+``probe/`` performs I/O and hands the raw results (an HTTP status, headers and body; a
+certificate chain; a CONNECT reply) to these functions, which decide what they mean. They are
+pure so the unit tests can feed them recorded answers, including hostile ones.
+
+Each function returns a ``Verdict``: the step status, the catalogue code (``None`` when all is
+well), a one-line summary and the evidence to keep.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from regdoctor.model import StepStatus
+
+_ACR_DENIED_IP = re.compile(r"client with IP '([^']+)'", re.IGNORECASE)
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_KEEP_HEADERS = (
+    "server", "via", "content-type", "www-authenticate", "docker-distribution-api-version", "retry-after",
+    "location", "x-squid-error", "x-ms-correlation-request-id", "x-ms-request-id", "x-ms-ratelimit-remaining",
+    "ratelimit-limit", "ratelimit-remaining", "docker-ratelimit-source", "proxy-authenticate", "x-cache",
+)
+#: Issuer organisations of the public CAs behind well-known registries (inferred from their
+#: certificates; a mismatch is reported as *likely* interception, never as a certainty).
+KNOWN_ISSUERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (".azurecr.io", ("Microsoft Corporation", "DigiCert Inc")),
+    ("mcr.microsoft.com", ("Microsoft Corporation", "DigiCert Inc")),
+    (".blob.core.windows.net", ("Microsoft Corporation", "DigiCert Inc")),
+    ("docker.io", ("Amazon", "DigiCert Inc", "Let's Encrypt", "Google Trust Services", "Sectigo Limited")),
+    ("docker.com", ("Amazon", "Cloudflare, Inc.", "Google Trust Services", "Let's Encrypt", "DigiCert Inc")),
+    ("ghcr.io", ("DigiCert Inc", "Sectigo Limited", "Let's Encrypt")),
+    ("quay.io", ("DigiCert Inc", "Let's Encrypt", "Amazon")),
+    ("gcr.io", ("Google Trust Services", "Google Trust Services LLC")),
+    (".pkg.dev", ("Google Trust Services", "Google Trust Services LLC")),
+    (".amazonaws.com", ("Amazon",)),
+)
+#: Words that appear in the issuer names of TLS-inspecting proxies and firewalls.
+INSPECTION_MARKERS = (
+    "zscaler", "netskope", "fortinet", "fortigate", "palo alto", "blue coat", "bluecoat", "forcepoint",
+    "sophos", "umbrella", "mcafee web gateway", "skyhigh", "check point", "checkpoint", "barracuda",
+    "inspection", "secure web gateway", "ssl proxy", "tls proxy", "decrypt", "mitm", "websense", "squid",
+    "cloudflare gateway", "iboss", "menlo", "cato networks", "untangle",
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: StepStatus
+    code: str | None
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def kept_headers(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The response headers worth keeping as evidence (never cookies or auth material)."""
+    out: dict[str, str] = {}
+    for k, v in headers:
+        if k in _KEEP_HEADERS and k not in out:
+            out[k] = v[:300]
+    return out
+
+
+def body_excerpt(body: bytes, limit: int = 400) -> str:
+    text = body[:limit].decode("utf-8", "replace")
+    text = "".join(c if c.isprintable() or c in "\n\t" else "?" for c in text)
+    return text + ("…" if len(body) > limit else "")
+
+
+def page_title(body: bytes) -> str | None:
+    m = _TITLE.search(body[:65536])
+    if not m:
+        return None
+    return " ".join(m.group(1).decode("utf-8", "replace").split())[:120] or None
+
+
+def registry_errors(body: bytes, content_type: str) -> list[dict[str, str]]:
+    """The ``errors`` array of a distribution error body, or [] if the body is not one."""
+    if not body or ("json" not in content_type and not body.lstrip().startswith(b"{")):
+        return []
+    try:
+        doc = json.loads(body.decode("utf-8", "replace"))
+    except ValueError:
+        return []
+    errs = doc.get("errors") if isinstance(doc, dict) else None
+    if not isinstance(errs, list):
+        return []
+    out = []
+    for e in errs[:10]:
+        if isinstance(e, dict):
+            out.append({"code": str(e.get("code", "")), "message": str(e.get("message", ""))[:500]})
+    return out
+
+
+def _is_html(content_type: str, body: bytes) -> bool:
+    head = body[:512].lstrip().lower()
+    return "html" in content_type or head.startswith((b"<!doctype html", b"<html"))
+
+
+def classify_v2(
+    status: int,
+    reason: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    *,
+    path: str = "/v2/",
+) -> Verdict:
+    """Decide what an answer to ``GET /v2/`` means.
+
+    >>> classify_v2(401, "Unauthorized", [("www-authenticate", 'Bearer realm="https://r/token"')], b"").status
+    'pass'
+    >>> classify_v2(403, "Forbidden", [("content-type", "application/json")],
+    ...     b'{"errors":[{"code":"DENIED","message":"client with IP \\'1.2.3.4\\' is not allowed access."}]}').code
+    'HTTP_FIREWALL_DENIED'
+    """
+    hdrs = kept_headers(headers)
+    ctype = hdrs.get("content-type", "").split(";")[0].strip().lower()
+    errors = registry_errors(body, ctype)
+    ev: dict[str, Any] = {"status": status, "reason": reason, "path": path, "headers": hdrs}
+    if errors:
+        ev["errors"] = errors
+    status_line = f"{status} {reason}".strip()
+
+    if status == 401:
+        challenge = hdrs.get("www-authenticate")
+        if challenge:
+            scheme = challenge.split(" ", 1)[0]
+            return Verdict("pass", None, f"{status_line} with a {scheme} challenge: the network path and the "
+                           "registry's firewall let this client in", ev)
+        return Verdict("fail", "AUTH_NO_CHALLENGE", f"{status_line} without a WWW-Authenticate challenge", ev)
+    if status == 200:
+        api = hdrs.get("docker-distribution-api-version")
+        if api or (ctype == "application/json" and body.strip() in (b"{}", b"")):
+            return Verdict("pass", None, f"{status_line}{f' ({api})' if api else ''}: anonymous access", ev)
+        title = page_title(body)
+        ev["page_title"] = title
+        ev["body_excerpt"] = body_excerpt(body)
+        return Verdict("fail", "HTTP_NOT_A_REGISTRY",
+                       f"{status_line} without Docker-Distribution-API-Version"
+                       f"{f' (page: {title})' if title else ''}", ev)
+    if status == 403:
+        for e in errors:
+            m = _ACR_DENIED_IP.search(e["message"])
+            if e["code"].upper() == "DENIED" and m:
+                ev.update(client_ip=m.group(1), message=e["message"])
+                return Verdict("fail", "HTTP_FIREWALL_DENIED",
+                               f"{status_line} DENIED: client with IP '{m.group(1)}' is not allowed access", ev)
+        if errors:
+            ev["errors_text"] = "; ".join(f"{e['code']}: {e['message']}" for e in errors)
+            return Verdict("fail", "HTTP_FORBIDDEN", f"{status_line}: {ev['errors_text']}", ev)
+        return _middlebox(status_line, ev, body, ctype)
+    if status == 429:
+        retry = hdrs.get("retry-after")
+        msg = errors[0]["message"] if errors else body_excerpt(body, 200)
+        ev.update(retry_after=retry, message=msg,
+                  retry_after_note=f" (Retry-After: {retry})" if retry else "")
+        return Verdict("fail", "HTTP_RATE_LIMITED", f"{status_line}{f', Retry-After {retry}' if retry else ''}", ev)
+    if status >= 500 or status in (407, 451):
+        if _is_html(ctype, body) or status in (407, 451) or (status in (502, 504) and not errors):
+            return _middlebox(status_line, ev, body, ctype)
+        ev["body_excerpt"] = body_excerpt(body)
+        return Verdict("fail", "HTTP_SERVER_ERROR", f"{status_line}"
+                       f"{': ' + errors[0]['code'] if errors else ''}", ev)
+    if status == 404:
+        ev["body_excerpt"] = body_excerpt(body)
+        return Verdict("fail", "HTTP_NOT_A_REGISTRY", f"{status_line}: no /v2/ API here", ev)
+    ev["body_excerpt"] = body_excerpt(body)
+    return Verdict("fail", "HTTP_UNEXPECTED_STATUS", status_line, ev)
+
+
+def _middlebox(status_line: str, ev: dict[str, Any], body: bytes, ctype: str) -> Verdict:
+    title = page_title(body)
+    via = ev["headers"].get("via") or ev["headers"].get("server")
+    ev.update(
+        page_title=title,
+        body_excerpt=body_excerpt(body),
+        via=via,
+        page_title_note=f" titled \"{title}\"" if title else "",
+    )
+    ev["via_note"] = f" (from {via})" if via else ""
+    ev["status"] = status_line
+    return Verdict("fail", "HTTP_MIDDLEBOX_BLOCKED",
+                   f"{status_line} from a middlebox{f': {title}' if title else ''}"
+                   f"{f' via {via}' if via else ''}", ev)
+
+
+def classify_connect_reply(status: int, reason: str, headers: Sequence[tuple[str, str]], body: bytes) -> Verdict:
+    """Decide what a proxy's answer to CONNECT means.
+
+    >>> classify_connect_reply(407, "Proxy Authentication Required", [], b"").code
+    'PROXY_AUTH_REQUIRED'
+    """
+    hdrs = kept_headers(headers)
+    status_line = f"{status} {reason}".strip()
+    squid = hdrs.get("x-squid-error")
+    ev: dict[str, Any] = {"status": status, "status_line": status_line, "headers": hdrs,
+                          "proxy_reason": f" ({squid})" if squid else ""}
+    title = page_title(body)
+    if title:
+        ev["page_title"] = title
+    if 200 <= status < 300:
+        return Verdict("pass", None, f"CONNECT answered {status_line}", ev)
+    if status == 407:
+        return Verdict("fail", "PROXY_AUTH_REQUIRED", f"CONNECT answered {status_line}", ev)
+    if status == 403:
+        return Verdict("fail", "PROXY_DENIED", f"CONNECT answered {status_line}{ev['proxy_reason']}", ev)
+    if status in (500, 502, 503, 504):
+        return Verdict("fail", "PROXY_UPSTREAM_FAILED", f"CONNECT answered {status_line}{ev['proxy_reason']}", ev)
+    return Verdict("fail", "PROXY_UNEXPECTED_STATUS", f"CONNECT answered {status_line}", ev)
+
+
+def expected_issuers(host: str) -> tuple[str, ...] | None:
+    h = host.lower()
+    for suffix, orgs in KNOWN_ISSUERS:
+        if h == suffix.lstrip(".") or h.endswith(suffix if suffix.startswith(".") else "." + suffix) \
+                or h == suffix:
+            return orgs
+    return None
+
+
+def looks_like_inspection(issuer: str) -> bool:
+    low = issuer.lower()
+    return any(m in low for m in INSPECTION_MARKERS)
+
+
+def interception(host: str, issuer: str, issuer_org: str | None) -> dict[str, Any] | None:
+    """Evidence for TLS_INTERCEPTED when the issuer is not the registry's usual CA, else None.
+
+    >>> interception("myreg.azurecr.io", "CN=Zscaler Intermediate Root CA,O=Zscaler Inc.", "Zscaler Inc.")["basis"]
+    'issuer is not one of the public CAs of this registry, and looks like a TLS-inspection product'
+    """
+    expected = expected_issuers(host)
+    marker = looks_like_inspection(issuer)
+    org = issuer_org or ""
+    if expected is not None and not any(e.lower() in org.lower() for e in expected):
+        basis = "issuer is not one of the public CAs of this registry"
+        if marker:
+            basis += ", and looks like a TLS-inspection product"
+        return {"expected_issuers": list(expected), "basis": basis}
+    if expected is None and marker:
+        return {"expected_issuers": "(a public CA)", "basis": "issuer name looks like a TLS-inspection product"}
+    return None
+
+
+def certificate_window(not_before: str, not_after: str, now: dt.datetime) -> tuple[str, int]:
+    """("ok"|"expired"|"not_yet_valid", days left)."""
+    nb = dt.datetime.fromisoformat(not_before)
+    na = dt.datetime.fromisoformat(not_after)
+    if now < nb:
+        return "not_yet_valid", (na - now).days
+    if now > na:
+        return "expired", (na - now).days
+    return "ok", (na - now).days
+
+
+def name_matches(host: str, sans: Sequence[str]) -> bool:
+    """RFC 6125 matching as Go does it: exact, or one left-most ``*`` label."""
+    h = host.lower().rstrip(".")
+    for san in sans:
+        s = san.lower()
+        if s.startswith("ip:"):
+            if s[3:] == h:
+                return True
+            continue
+        if s == h:
+            return True
+        if s.startswith("*.") and "." in h and h.split(".", 1)[1] == s[2:]:
+            return True
+    return False
+
+
+def summarize_chain(chain: Sequence[Mapping[str, Any]]) -> str:
+    if not chain:
+        return "no certificate"
+    leaf = chain[0]
+    return f"{leaf.get('subject', '?')} issued by {leaf.get('issuer', '?')}"
+
+
+_DNS_KIND_CODES = {
+    "nxdomain": "DNS_NXDOMAIN",
+    "servfail": "DNS_SERVFAIL",
+    "refused": "DNS_REFUSED",
+    "timeout": "DNS_TIMEOUT",
+    "unreachable": "DNS_RESOLVER_UNREACHABLE",
+    "nodata": "DNS_NODATA",
+}
+
+
+@dataclass(frozen=True)
+class DnsObservation:
+    """What the two resolution paths returned for one name (inputs of ``dns_verdict``)."""
+
+    host: str
+    system_addresses: tuple[str, ...] | None  # None = getaddrinfo failed
+    system_error: str | None
+    dns_kind: str | None  # None = direct DNS answered NOERROR
+    dns_addresses: tuple[str, ...] = ()
+    chain: tuple[tuple[str, str], ...] = ()
+    resolver: str = "?"
+    classes: Mapping[str, str] = field(default_factory=dict)
+    timeout_s: float = 0.0
+
+
+def dns_verdict(obs: DnsObservation, *, proxied: bool) -> Verdict:
+    """Decide what the DNS observations mean. A proxied client does not resolve the registry
+    itself (the proxy does), so a local failure is then only noted, not a fault.
+
+    >>> dns_verdict(DnsObservation("r.io", None, "Name or service not known", "nxdomain", resolver="127.0.0.1"),
+    ...             proxied=False).code
+    'DNS_NXDOMAIN'
+    """
+    ev: dict[str, Any] = {
+        "resolver": obs.resolver,
+        "system_addresses": list(obs.system_addresses or []),
+        "dns_addresses": list(obs.dns_addresses),
+        "cname_chain": [list(c) for c in obs.chain],
+        "address_classes": dict(obs.classes),
+        "timeout_s": obs.timeout_s,
+    }
+    if obs.system_error:
+        ev["system_error"] = obs.system_error
+    if obs.dns_kind:
+        ev["dns_result"] = obs.dns_kind.upper()
+    privatelink = next((t for _, t in obs.chain if ".privatelink." in t), None)
+    if privatelink:
+        ev["privatelink_name"] = privatelink
+
+    if obs.system_addresses is None:
+        if obs.dns_kind is None and obs.dns_addresses:
+            code = "DNS_SYSTEM_RESOLVER_FAILED"
+        else:
+            code = _DNS_KIND_CODES.get(obs.dns_kind or "nodata", "DNS_NODATA")
+        if proxied:
+            ev["local_code"] = code
+            return Verdict("pass", None, f"not resolvable here ({code}); not needed: the proxy resolves "
+                           "names for its clients", ev)
+        what = obs.system_error or (obs.dns_kind or "no address")
+        return Verdict("fail", code, f"{obs.host}: {what} (resolver {obs.resolver})", ev)
+
+    addrs = obs.system_addresses
+    ev["addresses"] = list(addrs)
+    shown = ", ".join(f"{a} ({obs.classes.get(a, '?')})" for a in addrs)
+    chain_txt = (" via " + " -> ".join([obs.chain[0][0], *[t for _, t in obs.chain]])) if obs.chain else ""
+    summary = f"{shown}{chain_txt}"
+    public = [a for a in addrs if obs.classes.get(a) == "public"]
+    if privatelink and public:
+        ev["addresses"] = public
+        return Verdict("warn", "DNS_PRIVATELINK_PUBLIC", f"{summary}: privatelink chain ends in a public address", ev)
+    if obs.dns_kind is not None:
+        # found only by the system resolver (/etc/hosts, nsswitch): that is what clients use
+        summary += f" (system resolver only; direct DNS: {obs.dns_kind.upper()})"
+    elif obs.dns_addresses and not set(obs.dns_addresses) & set(addrs):
+        return Verdict("warn", "DNS_HOSTS_OVERRIDE", f"{summary}; direct DNS says "
+                       f"{', '.join(obs.dns_addresses)}", ev)
+    loop = [a for a in addrs if obs.classes.get(a) == "loopback"]
+    if loop and obs.host != "localhost" and not obs.host.endswith(".localhost"):
+        ev["addresses"] = loop
+        return Verdict("warn", "DNS_LOOPBACK", f"{summary}: loopback", ev)
+    if privatelink:
+        ev["addresses"] = list(addrs)
+        ev["privatelink_note"] = f" through {privatelink}"
+        return Verdict("pass", "DNS_PRIVATE_ADDRESS", f"{summary} (private endpoint)", ev)
+    return Verdict("pass", None, summary, ev)
+
+
+#: verify kinds from ``net.tls`` -> catalogue codes
+_TLS_VERIFY_CODES = {
+    "expired": "TLS_EXPIRED",
+    "not_yet_valid": "TLS_NOT_YET_VALID",
+    "name_mismatch": "TLS_NAME_MISMATCH",
+    "self_signed": "TLS_SELF_SIGNED",
+    "unknown_ca": "TLS_UNKNOWN_CA",
+}
+_TLS_ERROR_CODES = {
+    "timeout": "TLS_HANDSHAKE_TIMEOUT",
+    "closed": "TLS_HANDSHAKE_CLOSED",
+    "reset": "TCP_RESET",
+    "not_tls": "TLS_NOT_TLS",
+    "failed": "TLS_HANDSHAKE_FAILED",
+}
+
+
+def tls_failure_verdict(
+    host: str,
+    kind: str,
+    message: str,
+    *,
+    verify_kind: str | None,
+    chain: Sequence[Mapping[str, Any]],
+    issuer_org: str | None,
+    now: dt.datetime,
+    trust_store: str,
+) -> Verdict:
+    """Decide what a failed handshake means, from the error and the chain read afterwards."""
+    ev: dict[str, Any] = {"tls_error": message, "chain": list(chain), "trust_store": trust_store,
+                          "now": now.replace(microsecond=0).isoformat()}
+    if kind != "verify":
+        code = _TLS_ERROR_CODES.get(kind, "TLS_HANDSHAKE_FAILED")
+        if kind == "reset":
+            ev["during"] = "the TLS handshake"
+        return Verdict("fail", code, message, ev)
+    code = _TLS_VERIFY_CODES.get(verify_kind or "", "TLS_HANDSHAKE_FAILED")
+    leaf = chain[0] if chain else {}
+    if leaf:
+        ev.update(subject=leaf.get("subject"), issuer=leaf.get("issuer"), not_before=leaf.get("not_before"),
+                  not_after=leaf.get("not_after"), cert_names=leaf.get("sans") or [leaf.get("subject")])
+    if code == "TLS_NAME_MISMATCH" and leaf and not leaf.get("sans") and host.lower() in str(
+            leaf.get("subject", "")).lower():
+        code = "TLS_CN_ONLY"
+    if code == "TLS_UNKNOWN_CA" and leaf and leaf.get("subject") == leaf.get("issuer"):
+        code = "TLS_SELF_SIGNED"
+    note = ""
+    if code in ("TLS_UNKNOWN_CA", "TLS_SELF_SIGNED") and leaf:
+        inter = interception(host, str(leaf.get("issuer", "")), issuer_org)
+        if inter is not None:
+            ev.update(inter)
+            ev["intercepted"] = True
+            note = "; the issuer looks like a TLS-inspecting proxy or firewall"
+    ev["interception_note"] = note
+    who = f" (issuer {leaf.get('issuer')})" if leaf else ""
+    return Verdict("fail", code, f"{message}{who}", ev)
+
+
+__all__ = [
+    "DnsObservation", "Verdict", "body_excerpt", "certificate_window", "classify_connect_reply", "classify_v2",
+    "dns_verdict", "expected_issuers", "interception", "kept_headers", "looks_like_inspection", "name_matches",
+    "page_title", "registry_errors", "tls_failure_verdict",
+]

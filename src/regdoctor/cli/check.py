@@ -1,0 +1,132 @@
+"""``regdoctor check [REF ...]``: live, layered diagnosis from this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+
+
+def _docker_config_registries() -> list[str]:
+    """Registries named in the user's Docker config (``auths``, ``credHelpers``), in file order."""
+    base = os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker")
+    path = Path(base) / "config.json"
+    try:
+        if path.stat().st_size > 5 * 1024 * 1024:
+            return []
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    names: list[str] = []
+    if isinstance(doc, dict):
+        for key in ("auths", "credHelpers"):
+            section = doc.get(key)
+            if isinstance(section, dict):
+                for name in section:
+                    host = str(name).removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+                    if host and host not in names:
+                        names.append(host)
+    return names
+
+
+@click.command()
+@click.argument("refs", nargs=-1, metavar="[REF]...")
+@click.option("--timeout", type=click.FloatRange(0.1, 120.0), default=5.0, show_default=True,
+              help="Deadline of each network step, in seconds.")
+@click.option("--proxy", metavar="URL|none", help="Use this proxy (or none) instead of the environment's.")
+@click.option("--ca", "ca_file", type=click.Path(dir_okay=False), help="Trust only this CA bundle (PEM) for TLS.")
+@click.option("--plain-http", is_flag=True, help="Talk plain HTTP to the registry (an insecure registry).")
+@click.option("--username", "-u", help="Log in as this user (with --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the password or token from standard input.")
+@click.option("--platform", default="linux/amd64", show_default=True, metavar="OS/ARCH[/VARIANT]",
+              help="Platform to pick from a multi-platform image.")
+@click.option("--region", "regions", multiple=True, metavar="REGION",
+              help="ACR: also probe this replica's data endpoint <reg>.<region>.data.azurecr.io (repeatable).")
+@format_option
+def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str | None, plain_http: bool,
+          username: str | None, password_stdin: bool, platform: str, regions: tuple[str, ...],
+          fmt: str, as_json: bool) -> None:
+    """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
+
+    \b
+    REF forms: myregistry (ACR short name), host, host:port, host/repo:tag,
+    host/repo@sha256:…, docker.io/library/alpine. Without REF: the registries of the
+    Docker config, else Docker Hub.
+
+    \b
+    Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed.
+    """
+    from regdoctor.errors import BadInput
+    from regdoctor.target import parse_target
+
+    with handle_errors():
+        if ca_file is not None:
+            _validate_ca(ca_file)
+        names = list(refs) or _docker_config_registries() or ["docker.io"]
+        targets = [parse_target(r, plain_http=plain_http) for r in names]
+        if proxy is not None and proxy.lower() not in ("none", "direct"):
+            from regdoctor.proxyconf.rules import ProxyURLError, parse_proxy_url
+
+            try:
+                parse_proxy_url(proxy)
+            except ProxyURLError as exc:
+                raise BadInput(f"--proxy: {exc}") from None
+
+        password = _read_password(username, password_stdin)
+        if not _PLATFORM.match(platform):
+            raise BadInput(f"--platform {platform!r}: expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8")
+        for region in regions:
+            if not _REGION.match(region):
+                raise BadInput(f"--region {region!r}: expected an Azure region name such as westeurope")
+
+        from regdoctor.probe.endpoint import ProbeOptions
+        from regdoctor.probe.run import PullOptions
+        from regdoctor.probe.run import check as run_check
+        from regdoctor.render import render_report
+
+        opts = ProbeOptions(timeout=timeout, proxy=proxy, env=dict(os.environ), ca_file=ca_file,
+                            plain_http=plain_http)
+        pull = PullOptions(username=username, password=password, platform=platform,
+                           regions=tuple(r.lower() for r in regions))
+        report = run_check(targets, opts, pull)
+        write(render_report(chosen_format(fmt, as_json), report))
+    if any(f.code == "CLIENT_INTERNAL_ERROR" for f in report.findings):
+        sys.exit(3)
+    sys.exit(1 if any(f.severity in ("error", "warning") for f in report.findings) else 0)
+
+
+_PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
+_REGION = re.compile(r"^[A-Za-z0-9]{2,40}$")
+
+
+def _read_password(username: str | None, password_stdin: bool) -> str | None:
+    from regdoctor.errors import BadInput
+
+    if password_stdin and not username:
+        raise BadInput("--password-stdin needs --username")
+    if username and not password_stdin:
+        raise BadInput("--username needs --password-stdin (passwords are never taken on the command line)")
+    if not password_stdin:
+        return None
+    data = sys.stdin.read(64 * 1024)
+    password = data.rstrip("\r\n")
+    if not password:
+        raise BadInput("--password-stdin: standard input is empty")
+    return password
+
+
+def _validate_ca(path: str) -> None:
+    import ssl
+
+    try:
+        ssl.create_default_context(cafile=path)
+    except FileNotFoundError:
+        fail_usage(f"--ca {path}: no such file")
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        fail_usage(f"--ca {path}: not a PEM CA bundle ({exc})")

@@ -1,0 +1,1 @@
+"""Probes: run the layers against endpoints and record what happened (never raise)."""

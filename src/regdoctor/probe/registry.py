@@ -1,0 +1,502 @@
+"""Through the registry: challenge → token → manifest → blob → redirect → data endpoint.
+
+Strategy
+--------
+Runs after the registry endpoint's layers passed (``probe_endpoint`` returned a ``Route`` and
+the ``GET /v2/`` answer). Each request is a step of its own with its own deadline, on a fresh
+connection through the same route. Hosts that appear on the way are endpoints of their own and
+walk every network layer: the token realm (role ``realm``) when it is not the registry itself,
+and every redirect target of the blob download (role ``data``).
+
+Credentials never leave their host: the ``Authorization`` header (Basic or Bearer) is sent to
+the registry and, for the token request, to the realm the registry named; a redirect to any
+other host is followed *without* it, as Docker and containerd do. Redirect query strings (SAS
+signatures, S3 credentials) are redacted before they become evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from regdoctor import auth, classify
+from regdoctor.credentials import Credential, CredentialError
+from regdoctor.model import EndpointResult, Layer, Step, StepStatus
+from regdoctor.net import Deadline, NetError
+from regdoctor.net.http import HttpResponse
+from regdoctor.probe.endpoint import ProbeOptions, Route, probe_endpoint
+
+MANIFEST_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+INDEX_TYPES = MANIFEST_TYPES[:2]
+MAX_REDIRECTS = 5
+MAX_MANIFEST = 4 * 1024 * 1024
+
+
+@dataclass
+class Flow:
+    """The state of one pull path: the registry's steps plus the endpoints found on the way."""
+
+    host: str
+    port: int
+    steps: list[Step]
+    extra: list[EndpointResult] = field(default_factory=list)
+    failed: bool = False
+
+    def add(self, layer: Layer, name: str, status: StepStatus, t0: float, summary: str,
+            code: str | None = None, evidence: dict[str, Any] | None = None) -> None:
+        self.steps.append(Step(layer=layer, name=name, status=status, elapsed_ms=(time.monotonic() - t0) * 1000,
+                               summary=summary, code=code, evidence=evidence or {}))
+        if status == "fail":
+            self.failed = True
+
+    def skip(self, layer: Layer, name: str, why: str) -> None:
+        self.steps.append(Step(layer=layer, name=name, status="skip", elapsed_ms=0.0, summary=why))
+
+
+def redact_location(url: str) -> str:
+    """Keep scheme, host and path; replace every query value (SAS ``sig``, S3 credentials…).
+
+    >>> redact_location("https://s.blob.core.windows.net/x/data?sv=2020&sig=SECRET&se=1")
+    'https://s.blob.core.windows.net/x/data?sv=***&sig=***&se=***'
+    """
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    if not parts.query:
+        return base
+    return base + "?" + "&".join(f"{k}=***" for k, _ in parse_qsl(parts.query, keep_blank_values=True))
+
+
+def _ev_base(flow: Flow, method: str, path: str, registry: str | None) -> dict[str, Any]:
+    return {"registry_host": flow.host, "method": method, "path": path, "registry": registry or flow.host}
+
+
+def _errors_text(resp: HttpResponse) -> tuple[list[dict[str, str]], str]:
+    errs = classify.registry_errors(resp.body, resp.content_type)
+    msg = "; ".join(f"{e['code']}: {e['message']}" for e in errs) if errs else classify.body_excerpt(resp.body, 200)
+    return errs, msg
+
+
+def run_pull_path(
+    flow: Flow,
+    route: Route,
+    v2: HttpResponse,
+    opts: ProbeOptions,
+    *,
+    repository: str | None,
+    reference: str | None,
+    platform: str,
+    credential_lookup: Callable[[], Credential | None],
+    registry_name: str | None = None,
+) -> None:
+    """Append the auth, manifest and blob steps (and realm/data endpoints) to ``flow``."""
+    # -- challenge --------------------------------------------------------------------------------
+    t0 = time.monotonic()
+    challenge: auth.Challenge | None = None
+    if v2.status == 401:
+        header = v2.header("www-authenticate") or ""
+        try:
+            challenges = auth.parse_challenges(header)
+        except auth.ChallengeError as exc:
+            flow.add("auth", "challenge", "fail", t0, f"unparsable challenge: {exc}", "AUTH_MALFORMED_CHALLENGE",
+                     {"challenge": header[:300], "reason": str(exc)})
+            return
+        usable = [c for c in challenges if c.scheme in ("bearer", "basic")]
+        if not usable:
+            flow.add("auth", "challenge", "fail", t0, f"unsupported scheme {challenges[0].scheme}",
+                     "AUTH_UNSUPPORTED_SCHEME", {"challenge": header[:300]})
+            return
+        challenge = next((c for c in usable if c.scheme == "bearer"), usable[0])
+        if challenge.scheme == "bearer":
+            problem = auth.bearer_problem(challenge)
+            if problem:
+                flow.add("auth", "challenge", "fail", t0, problem, "AUTH_MALFORMED_CHALLENGE",
+                         {"challenge": header[:300], "reason": problem})
+                return
+        flow.add("auth", "challenge", "pass", t0,
+                 f"{challenge.scheme.capitalize()} " + ", ".join(f"{k}={v}" for k, v in challenge.params.items()),
+                 evidence={"scheme": challenge.scheme, "params": dict(challenge.params)})
+    else:
+        flow.skip("auth", "challenge", f"/v2/ answered {v2.status}: no authentication asked for")
+
+    # -- credentials ------------------------------------------------------------------------------
+    t0 = time.monotonic()
+    cred: Credential | None = None
+    try:
+        cred = credential_lookup()
+    except CredentialError as exc:
+        flow.add("auth", "credentials", "fail", t0, str(exc), "AUTH_CREDENTIAL_HELPER_FAILED",
+                 {"helper": exc.helper, "reason": exc.reason, "registry_host": flow.host})
+        return
+    if cred is None:
+        flow.add("auth", "credentials", "pass", t0, "none found: anonymous",
+                 evidence={"credential_source": "anonymous"})
+    else:
+        flow.add("auth", "credentials", "pass", t0, f"user {cred.username} from {cred.source}",
+                 evidence={"username": cred.username, "credential_source": cred.source})
+
+    scope = f"repository:{repository}:pull" if repository else None
+    authz: str | None = None
+    ev_ctx = {"registry_host": flow.host, "registry": registry_name or flow.host, "scope": scope or "(none)",
+              "username": cred.username if cred else "(anonymous)",
+              "credential_source": cred.source if cred else "anonymous"}
+
+    # -- token / login ----------------------------------------------------------------------------
+    if challenge is not None and challenge.scheme == "bearer":
+        if cred is None and scope is None:
+            flow.skip("auth", "token", "no image and no credentials given: nothing to authorize")
+        else:
+            authz = _bearer_token(flow, route, challenge, cred, scope, repository, opts, ev_ctx)
+            if authz is None:
+                return
+    elif challenge is not None:  # Basic: the credentials go on every request
+        if cred is None:
+            if repository is None:
+                flow.skip("auth", "login", "no image and no credentials given: Basic login not tested")
+            else:
+                flow.add("auth", "login", "fail", time.monotonic(), "Basic auth required and no credentials found",
+                         "AUTH_CREDENTIALS_REQUIRED", {**ev_ctx, "status": 401})
+                return
+        else:
+            authz = auth.basic_header(cred.username, cred.secret)
+            t0 = time.monotonic()
+            resp = _request(flow, route, "GET", "/v2/", opts, authz)
+            if resp is None:
+                return
+            if resp.status == 401:
+                flow.add("auth", "login", "fail", t0, "401: the registry refused the credentials",
+                         "AUTH_BAD_CREDENTIALS", {**ev_ctx, "status": 401, "realm": f"https://{flow.host}/v2/"})
+                return
+            flow.add("auth", "login", "pass" if resp.status == 200 else "fail", t0,
+                     f"GET /v2/ with Basic credentials: {resp.status} {resp.reason}",
+                     None if resp.status == 200 else "REGISTRY_UNEXPECTED_STATUS",
+                     {**ev_ctx, "status": resp.status, "method": "GET", "path": "/v2/", "message": resp.reason})
+            if resp.status != 200:
+                return
+
+    if repository is None or reference is None:
+        return
+    _manifest_and_blob(flow, route, opts, repository, reference, platform, authz, ev_ctx, cred)
+
+
+def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOptions, authz: str | None,
+             extra: list[tuple[str, str]] | None = None, name: str | None = None,
+             layer: Layer = "registry", max_body: int = 64 * 1024) -> HttpResponse | None:
+    """One request on the registry route; a network failure here is recorded and returns None."""
+    t0 = time.monotonic()
+    headers = list(extra or [])
+    if authz:
+        headers.append(("Authorization", authz))
+    try:
+        return route.request(method, target, Deadline(opts.timeout), headers, max_body=max_body)
+    except NetError as exc:
+        code = {"timeout": "HTTP_NO_RESPONSE", "closed": "HTTP_CONNECTION_CLOSED", "reset": "TCP_RESET",
+                "refused": "TCP_REFUSED"}.get(exc.kind, "HTTP_CONNECTION_CLOSED")
+        flow.add(layer, name or f"{method} {target}", "fail", t0, f"{method} {target}: {exc.message}", code,
+                 {"address": route.address, "port": route.port, "path": target, "timeout_s": opts.timeout,
+                  "during": f"{method} {target}", "http_error": exc.message, "tls_note": ""})
+        return None
+
+
+def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential | None, scope: str | None,
+                  repository: str | None, opts: ProbeOptions, ev_ctx: dict[str, Any]) -> str | None:
+    realm = ch.realm or ""
+    url = auth.token_url(realm, ch.params.get("service"), [scope] if scope else [])
+    parts = urlsplit(url)
+    rhost = parts.hostname or ""
+    rport = parts.port or (443 if parts.scheme == "https" else 80)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    headers: list[tuple[str, str]] = []
+    if cred is not None:
+        # the realm is the token service the registry itself names: Docker sends the login there
+        headers.append(("Authorization", auth.basic_header(cred.username, cred.secret)))
+    ev = {**ev_ctx, "realm": realm, "realm_host": rhost, "realm_port": rport}
+    t0 = time.monotonic()
+
+    def verdict(resp: HttpResponse) -> classify.Verdict:
+        return token_verdict(resp, cred is not None, repository, ev)
+
+    resp: HttpResponse | None
+    if (rhost, rport) == (route.host, route.port):
+        try:
+            resp = route.request("GET", target, Deadline(opts.timeout), headers)
+        except NetError as exc:
+            flow.add("auth", "token", "fail", t0, f"token request failed: {exc.message}", "HTTP_NO_RESPONSE"
+                     if exc.kind == "timeout" else "HTTP_CONNECTION_CLOSED",
+                     {**ev, "address": route.address, "port": route.port, "path": target, "timeout_s": opts.timeout,
+                      "tls_note": ""})
+            return None
+        v = verdict(resp)
+        flow.add("auth", "token", v.status, t0, v.summary, v.code, v.evidence)
+    else:
+        sub_opts = replace(opts, plain_http=parts.scheme == "http")
+        result, _, resp = probe_endpoint(rhost, rport, "realm", sub_opts, origin=f"token realm of {flow.host}",
+                                         path=target, http_check=verdict, request_headers=headers)
+        flow.extra.append(result)
+        if resp is None or result.failed:
+            flow.add("auth", "token", "fail", t0, f"token service {rhost}:{rport} failed: see that endpoint",
+                     evidence=ev)
+            return None
+        v = verdict(resp)
+        flow.add("auth", "token", "pass", t0, f"from {rhost}:{rport}: {v.summary}", evidence=v.evidence)
+    if v.status == "fail" or resp is None:
+        return None
+    return f"Bearer {auth.parse_token_response(resp.body).token}"
+
+
+def token_verdict(resp: HttpResponse, had_credentials: bool, repository: str | None,
+                  ev: dict[str, Any]) -> classify.Verdict:
+    """What a token endpoint's answer means (pure apart from reading the response)."""
+    base = {**ev, "status": resp.status}
+    errs, msg = _errors_text(resp)
+    if resp.status == 200:
+        try:
+            info = auth.parse_token_response(resp.body)
+        except ValueError as exc:
+            return classify.Verdict("fail", "AUTH_TOKEN_FAILED", f"200 but {exc}", {**base, "message": str(exc)})
+        granted = info.granted
+        out = {**base, "granted": granted or ("(opaque token)" if info.opaque else "(nothing)"),
+               "expires_in": info.expires_in}
+        if repository and not info.opaque and not auth.grants_pull(granted, repository):
+            code = "AUTH_INSUFFICIENT_SCOPE" if had_credentials else "AUTH_CREDENTIALS_REQUIRED"
+            return classify.Verdict("fail", code, f"token grants {granted or 'nothing'}, not pull on {repository}",
+                                    out)
+        # the token itself is a secret: it never enters the verdict (evidence is printed)
+        shown = ", ".join(granted) if granted else ("opaque token" if info.opaque else "no scope")
+        return classify.Verdict("pass", None, f"token granted: {shown}"
+                                f"{f' (expires in {info.expires_in} s)' if info.expires_in else ''}", out)
+    if resp.status == 401:
+        code = "AUTH_BAD_CREDENTIALS" if had_credentials else "AUTH_CREDENTIALS_REQUIRED"
+        return classify.Verdict("fail", code, f"401 from the token service: {msg}", {**base, "message": msg})
+    if resp.status == 429:
+        retry = resp.header("retry-after")
+        return classify.Verdict("fail", "AUTH_TOKEN_THROTTLED", "429 from the token service",
+                                {**base, "retry_after_note": f" (Retry-After: {retry})" if retry else ""})
+    if resp.status == 403:
+        v = classify.classify_v2(resp.status, resp.reason, resp.headers, resp.body, path=ev.get("realm", ""))
+        if v.code == "HTTP_FIREWALL_DENIED":
+            return replace(v, evidence={**base, **v.evidence})
+        if any("retrieving permissions failed" in e["message"] for e in errs):
+            return classify.Verdict("fail", "AUTH_PERMISSION_DENIED", f"403: {msg}", {**base, "message": msg})
+    return classify.Verdict("fail", "AUTH_TOKEN_FAILED", f"{resp.status} {resp.reason}: {msg}",
+                            {**base, "message": msg})
+
+
+def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, reference: str,
+                       platform: str, authz: str | None, ev_ctx: dict[str, Any], cred: Credential | None) -> None:
+    accept = [("Accept", ", ".join(MANIFEST_TYPES))]
+    path = f"/v2/{repository}/manifests/{reference}"
+    t0 = time.monotonic()
+    resp = _request(flow, route, "GET", path, opts, authz, accept, name="manifest", max_body=MAX_MANIFEST)
+    if resp is None:
+        return
+    ev = {**ev_ctx, **_ev_base(flow, "GET", path, ev_ctx.get("registry")), "repository": repository,
+          "reference": reference}
+    v = manifest_failure(resp, ev, cred is not None)
+    if v is not None:
+        flow.add("registry", "manifest", v.status, t0, v.summary, v.code, v.evidence)
+        return
+    media = resp.content_type
+    try:
+        doc = json.loads(resp.body)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        flow.add("registry", "manifest", "fail", t0, f"unreadable manifest: {exc}", "REGISTRY_BAD_MANIFEST",
+                 {**ev, "media_type": media, "reason": str(exc)})
+        return
+    media = str(doc.get("mediaType") or media)
+    digest = resp.header("docker-content-digest")
+    flow.add("registry", "manifest", "pass", t0, f"{media} {digest or ''} ({len(resp.body)} bytes)".strip(),
+             evidence={**ev, "media_type": media, "digest": digest, "size": len(resp.body)})
+    if media in INDEX_TYPES or "manifests" in doc:
+        t0 = time.monotonic()
+        chosen, available = pick_platform(doc, platform)
+        if chosen is None:
+            flow.add("registry", "platform", "fail", t0, f"no {platform} manifest in the index",
+                     "REGISTRY_PLATFORM_MISSING", {**ev, "platform": platform, "available": available})
+            return
+        ppath = f"/v2/{repository}/manifests/{chosen}"
+        resp = _request(flow, route, "GET", ppath, opts, authz, accept, name=f"manifest {platform}",
+                        max_body=MAX_MANIFEST)
+        if resp is None:
+            return
+        v = manifest_failure(resp, {**ev, "path": ppath}, cred is not None)
+        if v is not None:
+            flow.add("registry", f"manifest {platform}", v.status, t0, v.summary, v.code, v.evidence)
+            return
+        try:
+            doc = json.loads(resp.body)
+        except ValueError as exc:
+            flow.add("registry", f"manifest {platform}", "fail", t0, f"unreadable manifest: {exc}",
+                     "REGISTRY_BAD_MANIFEST", {**ev, "media_type": resp.content_type, "reason": str(exc)})
+            return
+        flow.add("registry", f"manifest {platform}", "pass", t0, f"{chosen}", evidence={**ev, "digest": chosen})
+    layers = doc.get("layers") if isinstance(doc, dict) else None
+    blob = None
+    if isinstance(layers, list) and layers and isinstance(layers[0], dict):
+        blob = layers[0].get("digest")
+    if not blob and isinstance(doc, dict) and isinstance(doc.get("config"), dict):
+        blob = doc["config"].get("digest")
+    if not isinstance(blob, str):
+        flow.skip("registry", "blob", "the manifest lists no blob to download")
+        return
+    _blob(flow, route, opts, repository, reference, blob, authz, ev)
+
+
+def manifest_failure(resp: HttpResponse, ev: dict[str, Any], had_credentials: bool) -> classify.Verdict | None:
+    """None when the manifest answer is a usable 200; else the failing verdict."""
+    if resp.status == 200:
+        return None
+    errs, msg = _errors_text(resp)
+    codes = {e["code"].upper() for e in errs}
+    base = {**ev, "status": resp.status, "message": msg, "errors": errs}
+    if resp.status == 404 and ("NAME_UNKNOWN" in codes):
+        return classify.Verdict("fail", "REGISTRY_NAME_UNKNOWN", f"404 NAME_UNKNOWN: {msg}", base)
+    if resp.status == 404:
+        return classify.Verdict("fail", "REGISTRY_MANIFEST_UNKNOWN", f"404 MANIFEST_UNKNOWN: {msg}", base)
+    if resp.status == 401:
+        code = "AUTH_INSUFFICIENT_SCOPE" if had_credentials else "AUTH_CREDENTIALS_REQUIRED"
+        return classify.Verdict("fail", code, f"401: {msg}", {**base, "granted": ev.get("granted", "?")})
+    if resp.status == 403:
+        fw = classify.classify_v2(resp.status, resp.reason, resp.headers, resp.body, path=ev.get("path", ""))
+        if fw.code == "HTTP_FIREWALL_DENIED":
+            return classify.Verdict("fail", "REGISTRY_FIREWALL_DENIED", fw.summary, {**base, **fw.evidence,
+                                                                                     "path": ev.get("path")})
+        if "retrieving permissions failed" in msg:
+            return classify.Verdict("fail", "AUTH_PERMISSION_DENIED", f"403: {msg}", base)
+        if errs:
+            return classify.Verdict("fail", "REGISTRY_DENIED", f"403: {msg}", base)
+        return classify.Verdict("fail", "HTTP_MIDDLEBOX_BLOCKED", fw.summary, {**base, **fw.evidence})
+    if resp.status == 429:
+        retry = resp.header("retry-after")
+        return classify.Verdict("fail", "HTTP_RATE_LIMITED", f"429 on the manifest: {msg}",
+                                {**base, "retry_after_note": f" (Retry-After: {retry})" if retry else ""})
+    return classify.Verdict("fail", "REGISTRY_UNEXPECTED_STATUS", f"{resp.status} {resp.reason}: {msg}", base)
+
+
+def pick_platform(index: dict[str, Any], platform: str) -> tuple[str | None, list[str]]:
+    """The digest of ``os/arch[/variant]`` in an image index, and what the index offers.
+
+    >>> pick_platform({"manifests": [{"digest": "sha256:a", "platform": {"os": "linux", "architecture": "amd64"}}]},
+    ...               "linux/amd64")
+    ('sha256:a', ['linux/amd64'])
+    """
+    want = platform.split("/")
+    available: list[str] = []
+    chosen = None
+    for m in index.get("manifests") or []:
+        if not isinstance(m, dict):
+            continue
+        p = m.get("platform") or {}
+        if not isinstance(p, dict):
+            continue
+        parts = [str(p.get("os", "?")), str(p.get("architecture", "?"))] + ([str(p["variant"])] if p.get("variant")
+                                                                           else [])
+        available.append("/".join(parts))
+        if chosen is None and parts[:2] == want[:2] and (len(want) < 3 or parts[2:3] == want[2:3]):
+            chosen = str(m.get("digest"))
+    return chosen, available
+
+
+def data_verdict(resp: HttpResponse) -> classify.Verdict:
+    """What a data endpoint's answer to the redirected blob download means."""
+    ev: dict[str, Any] = {"status": resp.status, "headers": classify.kept_headers(resp.headers)}
+    if resp.status in (200, 206):
+        return classify.Verdict("pass", None, f"{resp.status} {resp.reason}: {len(resp.body)} bytes of the blob", ev)
+    location = resp.header("location")
+    if 300 <= resp.status < 400 and location:
+        return classify.Verdict("pass", None, f"{resp.status} redirect to {redact_location(location)}", ev)
+    _, msg = _errors_text(resp)
+    ip = classify.classify_v2(403, "", resp.headers, resp.body).evidence.get("client_ip") if resp.status == 403 \
+        else None
+    ev.update(message=msg, client_ip=ip or "this client's egress address",
+              message_note=f": `{msg}`" if msg else "")
+    if resp.status in (401, 403):
+        return classify.Verdict("fail", "DATA_ENDPOINT_DENIED", f"{resp.status} {resp.reason}: {msg}", ev)
+    if resp.status == 429:
+        retry = resp.header("retry-after")
+        ev["retry_after_note"] = f" (Retry-After: {retry})" if retry else ""
+        return classify.Verdict("fail", "DATA_BLOB_THROTTLED", f"429 {resp.reason}", ev)
+    return classify.Verdict("fail", "DATA_UNEXPECTED_STATUS", f"{resp.status} {resp.reason}: {msg}", ev)
+
+
+def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, reference: str, digest: str,
+          authz: str | None, ev: dict[str, Any]) -> None:
+    path = f"/v2/{repository}/blobs/{digest}"
+    rng = [("Range", "bytes=0-1023")]
+    t0 = time.monotonic()
+    resp = _request(flow, route, "GET", path, opts, authz, rng, name="blob")
+    if resp is None:
+        return
+    bev = {**ev, "path": path, "digest": digest, "status": resp.status}
+    if resp.status in (200, 206):
+        flow.add("registry", "blob", "pass", t0, f"{resp.status}: served by the registry itself", evidence=bev)
+        return
+    if not (300 <= resp.status < 400 and resp.header("location")):
+        errs, _ = _errors_text(resp)
+        codes = {e["code"].upper() for e in errs}
+        if resp.status == 404 and "BLOB_UNKNOWN" in codes:
+            flow.add("registry", "blob", "fail", t0, f"404 BLOB_UNKNOWN {digest}", "REGISTRY_BLOB_UNKNOWN", bev)
+            return
+        v = manifest_failure(resp, bev, authz is not None)
+        if v is not None:
+            flow.add("registry", "blob", v.status, t0, v.summary, v.code, v.evidence)
+        return
+    # follow redirects by hand: credentials only to the registry's own host:port
+    seen = [f"https://{route.host_header}{path}"]
+    current = urljoin(seen[0], resp.header("location") or "")
+    flow.add("registry", "blob", "pass", t0, f"{resp.status} redirect to {redact_location(current)}",
+             evidence={**bev, "location": redact_location(current)})
+    for hop in range(1, MAX_REDIRECTS + 1):
+        if current in seen:
+            chain = [redact_location(u) for u in [*seen, current]]
+            flow.add("registry", "redirect", "fail", time.monotonic(), f"redirect loop after {hop} hops",
+                     "REGISTRY_REDIRECT_LOOP", {**bev, "redirects": hop, "chain": chain})
+            return
+        seen.append(current)
+        parts = urlsplit(current)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        t0 = time.monotonic()
+        if (host, port) == (route.host, route.port):
+            resp = _request(flow, route, "GET", target, opts, authz, rng, name=f"redirect {hop}")
+            if resp is None:
+                return
+            if 300 <= resp.status < 400 and resp.header("location"):
+                current = urljoin(current, resp.header("location") or "")
+                continue
+            v = data_verdict(resp)
+            flow.add("registry", f"redirect {hop}", v.status, t0, v.summary, v.code, {**bev, **v.evidence})
+            return
+        sub = replace(opts, plain_http=parts.scheme == "http")
+        shown = urlsplit(redact_location(current))
+        result, _, dresp = probe_endpoint(host, port, "data", sub, origin=f"blob redirect from {flow.host}",
+                                          path=target, http_check=data_verdict, request_headers=rng,
+                                          shown_path=shown.path + (f"?{shown.query}" if shown.query else ""))
+        flow.extra.append(result)
+        if dresp is None or result.failed:
+            flow.add("data", "download", "fail", t0, f"data endpoint {host}:{port} failed: see that endpoint",
+                     evidence={"fqdn": host})
+            return
+        if 300 <= dresp.status < 400 and dresp.header("location"):
+            current = urljoin(current, dresp.header("location") or "")
+            continue
+        flow.add("data", "download", "pass", t0, f"{host}:{port} served the blob", evidence={"fqdn": host})
+        return
+    chain = [redact_location(u) for u in seen]
+    flow.add("registry", "redirect", "fail", time.monotonic(), f"more than {MAX_REDIRECTS} redirects",
+             "REGISTRY_REDIRECT_LOOP", {**bev, "redirects": len(seen) - 1, "chain": chain})
+
+
+__all__ = ["Flow", "data_verdict", "manifest_failure", "pick_platform", "redact_location", "run_pull_path",
+           "token_verdict"]

@@ -1,0 +1,59 @@
+"""The installed CLI: fast start, clean errors, exit codes (no network)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "regdoctor", *args], capture_output=True, text=True, input=stdin,
+                          timeout=60, check=False)
+
+
+def test_version() -> None:
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("regdoctor ")
+
+
+def test_version_imports_nothing_heavy() -> None:
+    code = ("import sys; from regdoctor.cli import cli\n"
+            "try:\n    cli.main(['--version'], standalone_mode=False)\nexcept SystemExit: pass\n"
+            "print('heavy:' + ','.join(m for m in ('rich','dns','h11','cryptography','ssl') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip().splitlines()[-1] == "heavy:"
+
+
+@pytest.mark.parametrize("ref", ["not a ref!", "ab", "h.io/UPPER", "h.io:99999"])
+def test_bad_reference_is_one_line_exit_2(ref: str) -> None:
+    r = run("check", ref)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_bad_ca_file_exit_2(tmp_path: object) -> None:
+    r = run("check", "localhost:1", "--ca", "/nonexistent.pem")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_bad_proxy_exit_2() -> None:
+    r = run("check", "localhost:1", "--proxy", "ftp://x:1")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_codes_json() -> None:
+    r = run("codes", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["schema"] == 1 and any(c["code"] == "DNS_NXDOMAIN" for c in doc["codes"])
+
+
+def test_refused_localhost_port_exit_1() -> None:
+    # loopback only: nothing listens on port 1
+    r = run("check", "localhost:1", "--json", "--timeout", "2")
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert doc["findings"][0]["code"] == "TCP_REFUSED"
