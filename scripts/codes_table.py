@@ -19,8 +19,8 @@ def table() -> str:
 def main() -> None:
     readme = Path(__file__).resolve().parents[1] / "README.md"
     text = readme.read_text()
-    new = re.sub(r"(<!-- CODES -->\n).*?(\n<!-- /CODES -->)", lambda m: m.group(1) + table() + m.group(2), text,
-                 flags=re.DOTALL)
+    new = re.sub(r"(<!-- CODES -->\n).*?(<!-- /CODES -->)", lambda m: m.group(1) + table() + "\n" + m.group(2),
+                 text, flags=re.DOTALL)
     if "--write" in sys.argv:
         readme.write_text(new)
     else:

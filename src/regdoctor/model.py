@@ -102,7 +102,8 @@ class Report:
 
     @property
     def problems(self) -> bool:
-        return any(f.severity == "error" for f in self.findings)
+        """Errors and warnings are problems (exit 1); info findings are notes."""
+        return any(f.severity in ("error", "warning") for f in self.findings)
 
     @property
     def status(self) -> Literal["ok", "problems"]:

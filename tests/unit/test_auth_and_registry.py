@@ -179,7 +179,8 @@ def test_credentials_precedence(tmp_path: Path) -> None:
     assert c is not None and (c.username, c.secret) == ("fileuser", "filepass")
     assert "filepass" not in repr(c)
     c = find_credential("h.io", env)
-    assert c is not None and (c.username, c.secret, c.source) == ("hu", "hs", "credential helper docker-credential-fake")
+    assert c is not None
+    assert (c.username, c.secret, c.source) == ("hu", "hs", "credential helper docker-credential-fake")
     assert find_credential("other.io", env) is None
     c = find_credential("r.io", env, username="u", password="p")
     assert c is not None and c.source == "--username/--password-stdin"

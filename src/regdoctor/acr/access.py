@@ -43,7 +43,7 @@ class Service:
     title: str
     #: On the documented trusted-services list.
     trusted: bool
-    #: The condition the list attaches to it (empty when none).
+    #: What the caller must do for the bypass to apply (empty when the list states nothing).
     condition: str = ""
     #: Why it is not trusted, when it is not.
     note: str = ""
@@ -51,7 +51,7 @@ class Service:
 
 SERVICES: dict[str, Service] = {s.key: s for s in (
     Service("aci", "Azure Container Instances", True, "it pulls with a system- or user-assigned managed identity"),
-    Service("defender", "Microsoft Defender for Cloud", True, "image vulnerability scanning"),
+    Service("defender", "Microsoft Defender for Cloud (image vulnerability scanning)", True),
     Service("aml", "Azure Machine Learning", True),
     Service("acr-import", "Azure Container Registry (import from another registry)", True),
     Service("tasks", "ACR Tasks (system-assigned identity)", False,
@@ -255,7 +255,7 @@ def _public(cfg: RegistryConfig, client: Client, svc: Service | None) -> Verdict
 
 
 def _condition(svc: Service) -> str:
-    return f" (provided {svc.condition})" if svc.condition.startswith("it ") else ""
+    return f" (provided {svc.condition})" if svc.condition else ""
 
 
 def _ip(cfg: RegistryConfig, ip: str) -> Verdict:
@@ -271,7 +271,7 @@ def _ip(cfg: RegistryConfig, ip: str) -> Verdict:
         return Verdict(False, "defaultAction=Deny",
                        f"{ip} is an IPv6 address and ipRules hold IPv4 ranges only, so it likely cannot match "
                        "any rule; with IPv6 dual stack, allow lists need IPv6 ranges as well", "inferred")
-    if not addr.is_global:
+    if is_private_use(ip):
         return Verdict(False, "defaultAction=Deny",
                        f"no IP rule matches {ip} and the default action is Deny; {ip} is not a public address, "
                        "and the registry likely sees this client's public egress address (NAT gateway, proxy, "
@@ -295,6 +295,27 @@ def _subnet(cfg: RegistryConfig, subnet_id: str) -> Verdict:
     return Verdict(False, "defaultAction=Deny",
                    "the subnet is not in virtualNetworkRules and the default action is Deny (without the "
                    "service endpoint it egresses with a public address: check that with --from)", "documented")
+
+
+#: Ranges a registry never sees as a source address on the internet: RFC 1918, shared address
+#: space (CGNAT), loopback, link-local. Documentation ranges (203.0.113.0/24…) are left out on
+#: purpose: they stand for public addresses in examples.
+_PRIVATE_USE = tuple(ipaddress.IPv4Network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "0.0.0.0/8"))
+
+
+def is_private_use(value: str) -> bool:
+    """An IPv4 address or CIDR inside a private-use block (``False`` for IPv6 and for non-addresses).
+
+    >>> is_private_use("10.1.0.0/16"), is_private_use("203.0.113.9"), is_private_use("2001:db8::/32")
+    (True, False, False)
+    """
+    try:
+        net = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return isinstance(net, ipaddress.IPv4Network) and any(net.subnet_of(p) for p in _PRIVATE_USE)
 
 
 def _norm_id(resource_id: str) -> str:
@@ -341,4 +362,4 @@ def decide(cfg: RegistryConfig, client: Client) -> list[Decision]:
     return out
 
 
-__all__ = ["SERVICES", "Client", "Decision", "Service", "Verdict", "decide", "judge", "service"]
+__all__ = ["SERVICES", "Client", "Decision", "Service", "Verdict", "decide", "is_private_use", "judge", "service"]

@@ -17,6 +17,7 @@ text, a JSON-ready list, a Squid ACL, or Azure Firewall application-rule ``az`` 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -150,9 +151,10 @@ def render_text(rules: Sequence[Rule], *, registry: str) -> str:
         tag = (r.service_tag or "-") + ("*" if r.tag_basis == "inferred" else "")
         lines.append(f"  {(r.fqdn + ':' + str(r.port)):<{width}} {tag:<{tagw + 1}}  {r.purpose}{cond}")
     lines += ["", "Service tags cover address ranges that change weekly; prefer FQDN rules where the firewall "
-              "supports them.",
-              "* which service tag covers this host is not documented (inferred).",
-              "The list is assembled from the documented endpoints (inferred to be complete). Add data "
+              "supports them."]
+    if any(r.tag_basis == "inferred" for r in rules):
+        lines.append("* which service tag covers this host is not documented (inferred).")
+    lines += ["The list is assembled from the documented endpoints (inferred to be complete). Add data "
               "endpoint rules before enabling dedicated data endpoints, or pulls break."]
     return "\n".join(lines) + "\n"
 
@@ -192,7 +194,8 @@ def render_az_firewall(rules: Sequence[Rule], *, registry: str) -> str:
         f"  --collection-name acr-{registry} --priority 200 --action Allow \\",
         f"  --name acr-{registry}-https --protocols Https=443 \\",
         '  --source-addresses "$SOURCE_ADDRESSES" \\',
-        f"  --target-fqdns {' '.join(fqdns)}",
+        # quoted: `*.blob.core.windows.net` must reach az, not the shell's glob
+        f"  --target-fqdns {' '.join(shlex.quote(f) for f in fqdns)}",
     ]
     tags = sorted({r.service_tag for r in rules if r.service_tag})
     if tags:

@@ -31,14 +31,17 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from regdoctor.errors import BadInput
+
+_T = TypeVar("_T")
 
 #: Largest input we read. A registry's JSON is a few KB; anything near this is not one.
 MAX_BYTES = 20 * 1024 * 1024
 #: Registry names the service accepts (5-50 letters and digits), case-insensitive.
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_HOST_CHARS = _NAME_CHARS | frozenset(".-")
 _REGISTRY_TYPE = "microsoft.containerregistry/registries"
 #: Keys that only a registry resource carries; one of them (or the type) identifies one.
 _REGISTRY_KEYS = ("loginServer", "networkRuleSet", "publicNetworkAccess", "dataEndpointEnabled",
@@ -202,7 +205,8 @@ class RegistryConfig:
         candidates += [_host_region(h) for h in self.regional_endpoint_hosts]
         for c in candidates:
             region = normalise_region(c) if c else ""
-            if region and region not in out:
+            # ARM region names are letters and digits; anything else cannot be part of a host name
+            if region and set(region) <= _NAME_CHARS and region not in out:
                 out.append(region)
         return tuple(out)
 
@@ -284,8 +288,10 @@ def read_json(source: str, data: bytes | None = None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (truncated?)" if exc.pos >= len(text.rstrip()) else ""
-        raise BadInput(f"{source}: not valid JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        # An error at the very end, or a string never closed, means the input stops too early.
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        hint = " (truncated?)" if truncated else ""
+        raise BadInput(f"{source}: not valid JSON{hint}: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:  # pathologically deep nesting: not a registry, and not our crash
         raise BadInput(f"{source}: JSON nested too deeply to be a registry") from None
 
@@ -335,13 +341,16 @@ def _has(obj: Mapping[str, Any], key: str) -> bool:
     return any(isinstance(k, str) and k.lower() == low for k in obj)
 
 
-def _str(obj: Mapping[str, Any], key: str, where: str) -> str | None:
+def _typed(obj: Mapping[str, Any], key: str, where: str, kind: type[_T], label: str) -> _T | None:
+    """``obj[key]`` when it has type ``kind``; ``None`` when absent; ``BadInput`` naming the field otherwise."""
     v = _get(obj, key)
-    if v is None:
-        return None
-    if not isinstance(v, str):
-        raise BadInput(f"{where}{key}: expected a string, got {type(v).__name__}")
-    return v
+    if v is None or isinstance(v, kind):
+        return v
+    raise BadInput(f"{where}{key}: expected {label}, got {_kind(v)}")
+
+
+def _str(obj: Mapping[str, Any], key: str, where: str) -> str | None:
+    return _typed(obj, key, where, str, "a string")
 
 
 def _bool(obj: Mapping[str, Any], key: str, where: str) -> bool | None:
@@ -354,12 +363,7 @@ def _bool(obj: Mapping[str, Any], key: str, where: str) -> bool | None:
 
 
 def _list(obj: Mapping[str, Any], key: str, where: str) -> list[Any] | None:
-    v = _get(obj, key)
-    if v is None:
-        return None
-    if not isinstance(v, list):
-        raise BadInput(f"{where}{key}: expected a list, got {type(v).__name__}")
-    return v
+    return _typed(obj, key, where, list, "a list")
 
 
 def _obj(value: Any, where: str) -> Mapping[str, Any]:
@@ -438,7 +442,7 @@ def parse_registry(doc: Any, source: str = "CONFIG") -> RegistryConfig:
     if login:
         login = login.strip().lower().rstrip(".")
         name, _, suffix = login.partition(".")
-        if not suffix:
+        if not suffix or not set(suffix) <= _HOST_CHARS or ".." in suffix:
             raise BadInput(f"{source}: loginServer {login!r} is not a host name")
     elif raw_name:
         name, suffix = raw_name.strip().lower(), "azurecr.io"
@@ -503,9 +507,11 @@ def parse_registry(doc: Any, source: str = "CONFIG") -> RegistryConfig:
 def _host_list(obj: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     out: list[str] = []
     for i, h in enumerate(_list(obj, key, where) or []):
-        if not isinstance(h, str):
-            raise BadInput(f"{where}{key}[{i}]: expected a host name, got {_kind(h)}")
-        out.append(h.strip().lower().rstrip("."))
+        host = h.strip().lower().rstrip(".") if isinstance(h, str) else None
+        if not host or not set(host) <= _HOST_CHARS:
+            got = _kind(h) if host is None else repr(h)[:100]
+            raise BadInput(f"{where}{key}[{i}]: expected a host name, got {got}")
+        out.append(host)
     return tuple(out)
 
 
@@ -667,7 +673,7 @@ def build(inputs: Inputs | Sequence[Inputs]) -> RegistryConfig:
     if cfg.data_endpoints_on and not cfg.regions:
         notes.append("dedicated data endpoints are on but the JSON names no region (no location, "
                      "replications or dataEndpointHostNames): data endpoint hosts are unknown")
-    if cfg.vnet_rules is None and cfg.default_deny:
+    if cfg.vnet_rules is None and cfg.default_deny and cfg.public_enabled:
         notes.append("virtualNetworkRules is absent from this JSON (API 2023-07-01 omits it): service "
                      "endpoint rules cannot be judged; `az acr network-rule list` shows them")
     return replace(cfg, zone_records=None if zone is None else tuple(zone), endpoint_records=tuple(endpoint),

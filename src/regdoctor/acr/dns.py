@@ -181,8 +181,8 @@ def resolve(host: str, *, resolver: str | None = None, timeout: float = 3.0) -> 
 
 
 def _error_text(exc: Any) -> str:
-    rcode = exc.info.get("rcode")
-    return f"{rcode} ({exc.message})" if rcode else str(exc.message)
+    """The rcode when the server answered one (its message only repeats it), else the message."""
+    return str(exc.info.get("rcode") or exc.message)
 
 
 def resolve_all(hosts: Sequence[str], *, resolver: str | None = None, timeout: float = 3.0) -> list[Resolution]:

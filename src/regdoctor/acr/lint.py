@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from regdoctor import kb
+from regdoctor.acr.access import is_private_use
 from regdoctor.acr.config import RegistryConfig
 from regdoctor.acr.dns import expectations, is_public
 from regdoctor.model import Finding
@@ -82,7 +83,7 @@ def check_trusted_services(cfg: RegistryConfig) -> list[Finding]:
 
 
 def check_tasks(cfg: RegistryConfig) -> list[Finding]:
-    state = "unset (false)" if cfg.tasks_bypass is None else str(cfg.tasks_bypass).lower()
+    state = "not set" if cfg.tasks_bypass is None else str(cfg.tasks_bypass).lower()
     if not cfg.public_enabled:
         # documented that az acr build fails; whether the bypass helps here is not (inferred)
         return [_f("ACR_TASKS_PUBLIC_DISABLED", cfg, "inferred", tasks_bypass=state)]
@@ -116,7 +117,7 @@ def check_ip_rules(cfg: RegistryConfig) -> list[Finding]:
         if net.version == 6:
             ipv4_only = False
             out.append(_f("ACR_IP_RULE_INVALID", cfg, "documented", rule=value, problem="an IPv6 range"))
-        elif not net.is_global:
+        elif is_private_use(value):
             out.append(_f("ACR_IP_RULE_PRIVATE_RANGE", cfg, "inferred", rule=value))
     if cfg.dual_stack and cfg.default_deny and cfg.public_enabled and ipv4_only:
         out.append(_f("ACR_DUAL_STACK_IPV4_ONLY_RULES", cfg, "inferred", count=len(rules)))

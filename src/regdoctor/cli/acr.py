@@ -9,7 +9,6 @@ finding), 2 bad usage or input.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from regdoctor.errors import BadInput
 
 if TYPE_CHECKING:
     from regdoctor.acr.access import Decision
-    from regdoctor.acr.config import RegistryConfig
+    from regdoctor.acr.config import Inputs, RegistryConfig
     from regdoctor.acr.dns import DnsCheck
 
 #: Seconds one ``az`` call may take (it talks to ARM; a login prompt must not hang us).
@@ -83,16 +82,15 @@ def _load(config: str | None, opts: dict[str, Any]) -> RegistryConfig:
 
 # --------------------------------------------------------------------------- the az CLI path
 
-def _is_registry_name(value: str) -> bool:
+def _as_registry_name(value: str) -> str | None:
+    """``myreg`` for ``myreg`` or ``myreg.azurecr.io``; ``None`` when it is neither."""
     from regdoctor.target import acr_name
 
-    return bool(acr_name(value) or acr_name(f"{value}.azurecr.io"))
+    return acr_name(value) or acr_name(f"{value}.azurecr.io")
 
 
 def _registry_name(value: str) -> str:
-    from regdoctor.target import acr_name
-
-    found = acr_name(value) or acr_name(f"{value}.azurecr.io")
+    found = _as_registry_name(value)
     if not found:
         fail_usage(f"{value!r} is not an ACR registry name (5-50 letters and digits) or login server")
     return found
@@ -121,7 +119,7 @@ def _az(args: list[str]) -> Any:
     return read_json(f"`{what}`", proc.stdout)
 
 
-def _fetch(name: str, zone_rg: str | None) -> Any:
+def _fetch(name: str, zone_rg: str | None) -> Inputs:
     from regdoctor.acr.config import Inputs
 
     reg = _registry_name(name)
@@ -130,7 +128,8 @@ def _fetch(name: str, zone_rg: str | None) -> Any:
     calls = {"replications": ["acr", "replication", "list", "-r", reg],
              "connections": ["acr", "private-endpoint-connection", "list", "-r", reg]}
     if zone_rg:
-        suffix = str(registry.get("loginServer", f"{reg}.azurecr.io")).partition(".")[2] or "azurecr.io"
+        login = registry.get("loginServer") if isinstance(registry, dict) else None
+        suffix = str(login or f"{reg}.azurecr.io").partition(".")[2] or "azurecr.io"
         calls["zone_records"] = ["network", "private-dns", "record-set", "a", "list", "-g", zone_rg,
                                  "-z", f"privatelink.{suffix}"]
     for key, args in calls.items():
@@ -204,9 +203,9 @@ def access(config: str | None, from_ip: str | None, subnet: str | None, service:
 
 def _document(**body: Any) -> str:
     """A ``--json`` document (SPEC: ``schema`` and ``tool`` first)."""
-    from regdoctor.render import SCHEMA
+    from regdoctor.render import document
 
-    return json.dumps({"schema": SCHEMA, "tool": "regdoctor", **body}, indent=2, ensure_ascii=False) + "\n"
+    return document(**body)
 
 
 def _access_text(cfg: RegistryConfig, who: str, decisions: Sequence[Decision]) -> str:
@@ -286,7 +285,7 @@ def allowlist(target: str | None, regions: tuple[str, ...], data_endpoints: bool
         from regdoctor.acr import allowlist as al
         from regdoctor.acr.config import normalise_region
 
-        if target is not None and _is_registry_name(target) and not Path(target).exists():
+        if target is not None and _as_registry_name(target) and not Path(target).exists():
             # not a file: an offline registry NAME (or login server)
             if any(opts.values()):
                 fail_usage("--name and the input files go with CONFIG, not with a registry NAME")

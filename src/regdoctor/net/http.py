@@ -75,6 +75,7 @@ def request(
     body = bytearray()
     truncated = False
     received = 0
+    head = bytearray()
     while True:
         try:
             event = conn.next_event()
@@ -108,8 +109,15 @@ def request(
                     truncated = True
                     break
                 raise HttpError("closed", f"reading the response failed: {exc}", received=received) from None
+            if received < 80:
+                head += chunk[: 80 - received]
             received += len(chunk)
             if not chunk and response is None:
+                if received:
+                    # bytes came back, but not an HTTP response: say what they were
+                    shown = head.decode("latin-1").encode("unicode_escape").decode("ascii")
+                    raise HttpError("protocol", f"the server answered {shown!r} (not HTTP) and closed",
+                                    received=received, first_bytes=shown)
                 raise HttpError("closed", "the server closed the connection without a response", received=received)
             conn.receive_data(chunk)
             continue

@@ -77,7 +77,7 @@ class Route:
         sock = _dial(self.host, self.port, self.address, self.proxy, self.opts, deadline)
         if self.scheme == "https" and self.ctx is not None:
             try:
-                sni = None if _is_ip(self.host) else self.host
+                sni = self.host
                 ssock, _ = ntls.handshake(sock, sni, self.ctx, deadline)
             except BaseException:
                 sock.close()
@@ -114,7 +114,7 @@ def _dial(host: str, port: int, address: str | None, proxy: ProxyURL | None, opt
     sock = ntcp.connect(paddr, proxy.port, deadline)
     try:
         if proxy.scheme == "https":
-            sock, _ = ntls.handshake(sock, None if _is_ip(proxy.host) else proxy.host,
+            sock, _ = ntls.handshake(sock, proxy.host,
                                      ntls.make_context(opts.ca_file), deadline)
         auth = nproxy.basic_auth(proxy.username, proxy.password or "") if proxy.username else None
         reply = nproxy.connect_tunnel(sock, host, port, deadline, auth, opts.user_agent)
@@ -362,7 +362,7 @@ def probe_endpoint(
         try:
             if proxy.scheme == "https":
                 try:
-                    sock, _ = ntls.handshake(sock, None if _is_ip(proxy.host) else proxy.host,
+                    sock, _ = ntls.handshake(sock, proxy.host,
                                              ntls.make_context(opts.ca_file), deadline)
                 except TlsError as exc:
                     code = "PROXY_HTTPS_SCHEME_ON_HTTP_PROXY" if exc.kind in ("not_tls", "closed") \
@@ -391,7 +391,7 @@ def probe_endpoint(
         else:
             t0 = time.monotonic()
             ctx = ntls.make_context(opts.ca_file)
-            sni = None if _is_ip(host) else host
+            sni = host
             trust = f"--ca {opts.ca_file}" if opts.ca_file else "the system trust store"
             try:
                 sock, info = ntls.handshake(sock, sni, ctx, Deadline(opts.timeout))
@@ -485,7 +485,7 @@ def _read_chain(host: str, port: int, address: str | None, proxy: ProxyURL | Non
     except (TcpError, ProxyError, TlsError, DnsError):
         return [], None
     try:
-        ssock, info = ntls.handshake(sock, None if _is_ip(host) else host, ntls.make_context(verify=False),
+        ssock, info = ntls.handshake(sock, host, ntls.make_context(verify=False),
                                      deadline)
         ssock.close()
     except TlsError:

@@ -18,9 +18,13 @@ if TYPE_CHECKING:
 SCHEMA = 1
 
 
-def _doc(**body: Any) -> str:
+def document(**body: Any) -> str:
+    """Any ``--json`` document: ``schema`` and ``tool`` first, then ``body`` in order."""
     return json.dumps({"schema": SCHEMA, "tool": "regdoctor", **body}, indent=2, ensure_ascii=False,
                       default=str) + "\n"
+
+
+_doc = document
 
 
 def report_json(report: Report) -> str:
@@ -115,6 +119,6 @@ def render_report(fmt: str, report: Report) -> str:
 
 
 __all__ = [
-    "SCHEMA", "catalogue_json", "catalogue_text", "findings_json", "findings_markdown", "findings_text",
+    "SCHEMA", "catalogue_json", "catalogue_text", "document", "findings_json", "findings_markdown", "findings_text",
     "render_findings", "render_report", "report_json", "report_markdown", "report_text",
 ]

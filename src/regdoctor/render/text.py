@@ -51,7 +51,7 @@ def _finding_block(f: Finding, index: int) -> Panel:
     )
     body = Table.grid(padding=(0, 1))
     body.add_column(style="bold", no_wrap=True)
-    body.add_column()
+    body.add_column(overflow="fold")  # long URLs and commands wrap instead of being cut with "…"
     body.add_row("what", escape(f.title))
     body.add_row("why", escape(f.cause))
     body.add_row("fix", escape(f.fix))

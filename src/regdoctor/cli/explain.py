@@ -1,0 +1,137 @@
+"""``regdoctor explain``: name the failing layer from a client's error text.
+
+The input is read as bytes in chunks and handed to the pure scanner (``regdoctor.explain``), so a
+whole log, a binary file or a 100 MB single line costs bounded memory. Exit codes (SPEC): 0 when
+no known symptom is found, 1 when one is, 2 when the input cannot be read (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+import click
+
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+
+_CHUNK = 1 << 20
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    while True:
+        data = stream.read(_CHUNK)
+        if not data:
+            return
+        yield data
+
+
+def _version_line(entities: dict[str, Any]) -> str:
+    bits = []
+    if entities.get("clients"):
+        bits.append(" / ".join(entities["clients"]))
+    hints = [*entities.get("client_versions", []), *entities.get("client_facts", [])]
+    if hints:
+        bits.append("; ".join(hints))
+    return " — ".join(bits)
+
+
+def _seen_line(entities: dict[str, Any]) -> str:
+    labels = (("hosts", "host"), ("addresses", "address"), ("resolvers", "resolver"), ("proxies", "proxy"),
+              ("proxy_hosts", "proxy host"), ("statuses", "HTTP status"), ("client_ips", "client IP"),
+              ("acr_registries", "ACR registry"), ("regions", "region"), ("repositories", "repository"))
+    parts = []
+    for key, label in labels:
+        values = entities.get(key)
+        if values:
+            parts.append(f"{label}{'s' if len(values) > 1 else ''} {', '.join(str(v) for v in values[:5])}")
+    return "; ".join(parts)
+
+
+def _header(ex: Any, source: str) -> str:
+    from regdoctor import kb
+
+    lines: list[str] = []
+    top = ex.findings[0]
+    if source == "file" or len(ex.groups) > 1:
+        lines.append(f"regdoctor explain: {ex.lines:,} line(s) read, {ex.matched_lines:,} matched, "
+                     f"{len(ex.groups)} symptom group(s)")
+        for g in ex.groups:
+            where = f"line {g.first_line}" if g.count == 1 else f"lines {g.first_line}–{g.last_line}"
+            lines.append(f"  ×{g.count:<6} {where:<22} {g.code} [{g.layer}]  {g.sample[:110]}")
+    else:
+        lines.append(f"regdoctor explain: the {top.layer} layer failed — {top.code}: "
+                     f"{kb.code(top.code).title} ({top.confidence:.0%} likely)")
+    entities = dict(ex.entities)
+    client = _version_line(entities)
+    if client:
+        lines.append(f"client: {client}")
+    seen = _seen_line(entities)
+    if seen:
+        lines.append(f"seen: {seen}")
+    if ex.cut_lines:
+        lines.append(f"note: {ex.cut_lines} line(s) longer than 64 KiB were cut")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("text", required=False)
+@click.option("--file", "log_file", metavar="LOG",
+              help="Read a log file (`-` for stdin): every matching line, grouped by symptom.")
+@format_option
+def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> None:
+    """Name the failing layer from an error TEXT printed by any registry client.
+
+    \b
+    TEXT is the error as pasted; `-` reads it from stdin. --file LOG scans a whole log.
+    Prints the failing layer, the ranked likely causes with their fixes, and the exact
+    `regdoctor check …` command that would confirm each. Needs no network.
+
+    \b
+    Exit codes: 0 no known symptom, 1 a known symptom was found, 2 unreadable input.
+    """
+    from regdoctor.explain import explain_chunks
+    from regdoctor.render import render_findings
+
+    if text is not None and log_file is not None:
+        fail_usage("give either TEXT (or `-`) or --file LOG, not both")
+    if text is None and log_file is None:
+        fail_usage("give the error TEXT, `-` to read it from stdin, or --file LOG")
+    fmt = chosen_format(fmt, as_json)
+    with handle_errors():
+        if log_file is not None:
+            source = "file"
+            if log_file == "-":
+                ex = explain_chunks(_chunks(sys.stdin.buffer))
+            else:
+                try:
+                    with open(log_file, "rb") as stream:
+                        ex = explain_chunks(_chunks(stream))
+                except OSError as exc:
+                    fail_usage(f"cannot read {log_file}: {exc.strerror or exc}")
+        elif text == "-":
+            source = "stdin"
+            try:
+                ex = explain_chunks(_chunks(sys.stdin.buffer))
+            except OSError as exc:
+                fail_usage(f"cannot read stdin: {exc.strerror or exc}")
+        else:
+            source = "text"
+            assert text is not None
+            try:
+                data = text.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                data = text.encode("utf-8", "replace")
+            ex = explain_chunks([data])
+
+    extra = {"source": source, **ex.extra()}
+    if not ex.recognised:
+        if fmt == "text":
+            write(f"regdoctor explain: no known symptom in the {source} ({ex.lines:,} line(s) read).\n"
+                  "If a client fails anyway, `regdoctor check <registry>` probes every layer live.\n")
+        else:
+            write(render_findings(fmt, [], header="regdoctor explain: no known symptom", status="ok",
+                                  extra={**extra, "message": "no known symptom"}))
+        sys.exit(0)
+    write(render_findings(fmt, ex.findings, header=_header(ex, source), status="problems", extra=extra))
+    sys.exit(1)

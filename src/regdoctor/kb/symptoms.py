@@ -1,0 +1,437 @@
+"""The symptom patterns of ``explain``: loaded from ``symptoms.toml``, validated, compiled once.
+
+Strategy
+--------
+The patterns are data (``symptoms.toml`` beside the codes catalogue), so adding a client's
+wording is a data change. This module turns the file into a :class:`SymptomBook` and refuses a
+malformed one with :class:`~regdoctor.kb.CatalogueError`, exactly like the catalogue loader: a
+symptom that names an unknown code, an alternative ranked above its primary, a regex that does
+not compile or a named group that ``explain`` would not understand is a packaging bug, found the
+first time the book is loaded (and by the unit tests), never half-way through a user's log.
+
+The book also carries the *prefilter* (``gate``): two byte regexes that find the lines worth a
+closer look. Speed matters here (``explain --file`` must scan well over 200,000 lines per
+second on one core), and CPython's ``re`` is only fast when a pattern starts with a literal:
+
+- anchors written ``": leaf text"`` go into one regex ``: (?:leaf1|leaf2|…)``, whose literal
+  prefix ``": "`` lets ``re`` skip through a buffer at memory speed. Go and Python error chains
+  put ``": "`` before almost every leaf; the scanner adds ``": "`` at every line start so a leaf
+  pasted alone matches too;
+- the other anchors go into a second regex, grouped by first byte to keep it cheap.
+
+Everything is built once per process (``lru_cache``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from regdoctor.kb import CatalogueError, catalogue
+
+#: Conditions a ``boost`` may name; ``regdoctor.explain`` evaluates them per line.
+CONDITIONS = frozenset({
+    "acr", "proxy", "manifest", "token", "http_url", "interception",
+    "status_401", "status_403", "status_404", "status_429",
+})
+
+#: Named groups a pattern may capture; each becomes an entity of the match.
+ENTITY_GROUPS = frozenset({
+    "host", "resolver", "address", "port", "local", "url", "proxy", "status", "status_text", "client_ip",
+    "login_server", "registry_name", "repository", "image", "platform", "arch", "redirects", "length",
+    "timeout_s", "errno_text", "during", "tls_error", "issuer", "cert_names", "now", "not_after",
+    "not_before", "message", "page_title",
+})
+
+_KEYS = frozenset({"id", "code", "confidence", "anchors", "pattern", "alternatives", "boost", "on_proxy",
+                   "fallback", "note", "example"})
+_FRAGMENT_RE = re.compile(r"\{\{([a-z_]+)\}\}")
+_ID_RE = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One code a symptom can mean, with its base confidence and per-condition adjustments."""
+
+    code: str
+    confidence: float
+    boost: tuple[tuple[str, float], ...] = ()
+
+    def score(self, conditions: frozenset[str]) -> float:
+        """The confidence under ``conditions``, kept within 0.01..0.99.
+
+        >>> Candidate("TCP_TIMEOUT", 0.4, (("acr", 0.2),)).score(frozenset({"acr"}))
+        0.6
+        """
+        value = self.confidence + sum(delta for cond, delta in self.boost if cond in conditions)
+        return round(min(0.99, max(0.01, value)), 3)
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """One recognisable text: its anchors (prefilter), its regex, and the codes it can mean."""
+
+    id: str
+    candidates: tuple[Candidate, ...]  # the primary first
+    anchors: tuple[str, ...]
+    regex: re.Pattern[str]
+    on_proxy: str | None
+    fallback: bool
+    note: str | None
+    example: str
+
+    @property
+    def code(self) -> str:
+        return self.candidates[0].code
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A text feature that tells which client (and which version range) printed a message."""
+
+    anchor: str
+    regex: re.Pattern[str] | None
+    client: str | None
+    library: str | None
+    min: tuple[int, ...] | None
+    max: tuple[int, ...] | None
+    fact: str | None
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Client-specific text added to the fix when a line carries ``when`` and the layer fits."""
+
+    when: tuple[str, ...]
+    layers: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """What a failure becomes on a data or token host (``default`` unless ``mapping`` says)."""
+
+    default: str
+    mapping: Mapping[str, str]
+    layers: frozenset[str]
+
+    def apply(self, code: str) -> str:
+        return self.mapping.get(code, self.default)
+
+
+@dataclass(frozen=True)
+class Context:
+    """The outside-in reading rules: markers of the proxy hop, blob and token paths, host roles."""
+
+    proxy_markers: tuple[str, ...]
+    data_markers: tuple[str, ...]
+    realm_markers: tuple[str, ...]
+    manifest_markers: tuple[str, ...]
+    data_hosts: tuple[str, ...]
+    realm_hosts: frozenset[str]
+    realm_paths: tuple[str, ...]
+    host_independent: frozenset[str]
+    on_data: Rewrite
+    on_realm: Rewrite
+
+
+@dataclass(frozen=True)
+class SymptomBook:
+    """Everything ``explain`` needs, validated and compiled."""
+
+    symptoms: tuple[Symptom, ...]
+    #: anchor -> indices into ``symptoms`` of the symptoms that anchor admits
+    by_anchor: Mapping[str, tuple[int, ...]]
+    #: the prefilter over raw bytes (see the module docstring)
+    gate: tuple[re.Pattern[bytes], ...]
+    context: Context
+    fingerprints: tuple[Fingerprint, ...]
+    advice: tuple[Advice, ...]
+    interception: tuple[str, ...]  # lower case
+    unknown_phrases: tuple[tuple[str, str], ...]
+    unknown_values: Mapping[str, str]
+
+    def symptom(self, symptom_id: str) -> Symptom:
+        """The symptom with this id (``KeyError`` if none)."""
+        for s in self.symptoms:
+            if s.id == symptom_id:
+                return s
+        raise KeyError(symptom_id)
+
+
+def _str_list(raw: Any, what: str, *, allow_empty: bool = False) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw) or (not raw and not allow_empty):
+        raise CatalogueError(f"symptoms: {what} must be a list of non-empty strings")
+    return tuple(raw)
+
+
+def _version(raw: Any, what: str) -> tuple[int, ...] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]+(?:\.[0-9]+)*", raw):
+        raise CatalogueError(f"symptoms: {what}: bad version {raw!r}")
+    return tuple(int(p) for p in raw.split("."))
+
+
+def _confidence(raw: Any, what: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 < raw <= 1:
+        raise CatalogueError(f"symptoms: {what}: confidence must be a number in (0, 1]")
+    return float(raw)
+
+
+def _boost(raw: Any, what: str) -> tuple[tuple[str, float], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"symptoms: {what}: boost must be a table")
+    out: list[tuple[str, float]] = []
+    for cond, delta in raw.items():
+        if cond not in CONDITIONS:
+            raise CatalogueError(f"symptoms: {what}: unknown boost condition {cond!r}")
+        if isinstance(delta, bool) or not isinstance(delta, int | float) or not -1 <= delta <= 1:
+            raise CatalogueError(f"symptoms: {what}: boost {cond} must be a number in [-1, 1]")
+        out.append((cond, float(delta)))
+    return tuple(out)
+
+
+def _expand(pattern: str, fragments: Mapping[str, str], what: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in fragments:
+            raise CatalogueError(f"symptoms: {what}: unknown fragment {{{{{name}}}}}")
+        return fragments[name]
+
+    return _FRAGMENT_RE.sub(sub, pattern)
+
+
+def _compile(pattern: str, what: str) -> re.Pattern[str]:
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise CatalogueError(f"symptoms: {what}: bad pattern: {exc}") from None
+    unknown = set(rx.groupindex) - ENTITY_GROUPS
+    if unknown:
+        raise CatalogueError(f"symptoms: {what}: unknown named groups {sorted(unknown)}")
+    return rx
+
+
+def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -> Symptom:
+    if not isinstance(raw, dict):
+        raise CatalogueError("symptoms: a [[symptom]] entry is not a table")
+    sid = raw.get("id")
+    if not isinstance(sid, str) or not _ID_RE.match(sid):
+        raise CatalogueError(f"symptoms: bad symptom id {sid!r}")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise CatalogueError(f"symptoms: {sid}: unknown keys {sorted(unknown)}")
+    for key in ("code", "pattern", "example"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise CatalogueError(f"symptoms: {sid}: missing {key}")
+
+    def known(code: Any, what: str) -> str:
+        if not isinstance(code, str) or code not in codes:
+            raise CatalogueError(f"symptoms: {sid}: {what} names unknown code {code!r}")
+        return code
+
+    primary = Candidate(known(raw["code"], "code"), _confidence(raw.get("confidence"), sid),
+                        _boost(raw.get("boost"), sid))
+    cands = [primary]
+    alternatives = raw.get("alternatives", [])
+    if not isinstance(alternatives, list):
+        raise CatalogueError(f"symptoms: {sid}: alternatives must be a list")
+    for alt in alternatives:
+        if not isinstance(alt, dict) or set(alt) - {"code", "confidence", "boost"}:
+            raise CatalogueError(f"symptoms: {sid}: an alternative must be {{code, confidence[, boost]}}")
+        cand = Candidate(known(alt.get("code"), "an alternative"), _confidence(alt.get("confidence"), sid),
+                         _boost(alt.get("boost"), sid))
+        # alternatives are what the text *less* likely means: a base confidence at or above the
+        # primary's would make the ranking contradict the file's own order
+        if cand.confidence >= primary.confidence:
+            raise CatalogueError(f"symptoms: {sid}: alternative {cand.code} is not below the primary")
+        if cand.code in {c.code for c in cands}:
+            raise CatalogueError(f"symptoms: {sid}: {cand.code} listed twice")
+        cands.append(cand)
+    anchors = _str_list(raw.get("anchors"), f"{sid}: anchors")
+    if not all(a.isascii() for a in anchors):
+        raise CatalogueError(f"symptoms: {sid}: anchors must be ASCII")
+    on_proxy = raw.get("on_proxy")
+    if on_proxy is not None:
+        known(on_proxy, "on_proxy")
+    fallback = raw.get("fallback", False)
+    note = raw.get("note")
+    if not isinstance(fallback, bool) or (note is not None and (not isinstance(note, str) or not note)):
+        raise CatalogueError(f"symptoms: {sid}: fallback must be a boolean and note a string")
+    return Symptom(
+        id=sid,
+        candidates=tuple(cands),
+        anchors=anchors,
+        regex=_compile(_expand(raw["pattern"], fragments, sid), sid),
+        on_proxy=on_proxy,
+        fallback=fallback,
+        note=note,
+        example=raw["example"],
+    )
+
+
+def _rewrite(raw: Any, what: str, codes: Mapping[str, Any]) -> Rewrite:
+    if not isinstance(raw, dict) or not isinstance(raw.get("default"), str):
+        raise CatalogueError(f"symptoms: context.{what} needs a default code")
+    mapping = raw.get("map", {})
+    if not isinstance(mapping, dict):
+        raise CatalogueError(f"symptoms: context.{what}.map must be a table")
+    for code in [raw["default"], *mapping.keys(), *mapping.values()]:
+        if code not in codes:
+            raise CatalogueError(f"symptoms: context.{what} names unknown code {code!r}")
+    return Rewrite(raw["default"], dict(mapping), frozenset(_str_list(raw.get("layers"), f"context.{what}.layers")))
+
+
+def _context(raw: Any, codes: Mapping[str, Any]) -> Context:
+    if not isinstance(raw, dict):
+        raise CatalogueError("symptoms: [context] is missing")
+    host_independent = _str_list(raw.get("host_independent"), "context.host_independent")
+    for code in host_independent:
+        if code not in codes:
+            raise CatalogueError(f"symptoms: context.host_independent names unknown code {code!r}")
+    return Context(
+        proxy_markers=_str_list(raw.get("proxy_markers"), "context.proxy_markers"),
+        data_markers=_str_list(raw.get("data_markers"), "context.data_markers"),
+        realm_markers=_str_list(raw.get("realm_markers"), "context.realm_markers"),
+        manifest_markers=_str_list(raw.get("manifest_markers"), "context.manifest_markers"),
+        data_hosts=tuple(h.lower() for h in _str_list(raw.get("data_hosts"), "context.data_hosts")),
+        realm_hosts=frozenset(h.lower() for h in _str_list(raw.get("realm_hosts"), "context.realm_hosts")),
+        realm_paths=_str_list(raw.get("realm_paths"), "context.realm_paths"),
+        host_independent=frozenset(host_independent),
+        on_data=_rewrite(raw.get("on_data"), "on_data", codes),
+        on_realm=_rewrite(raw.get("on_realm"), "on_realm", codes),
+    )
+
+
+def _fingerprint(raw: Any) -> Fingerprint:
+    if not isinstance(raw, dict) or not isinstance(raw.get("anchor"), str) or not raw["anchor"]:
+        raise CatalogueError("symptoms: a [[fingerprint]] needs an anchor")
+    if set(raw) - {"anchor", "pattern", "client", "library", "min", "max", "fact"}:
+        raise CatalogueError(f"symptoms: fingerprint {raw['anchor']!r}: unknown keys")
+    what = f"fingerprint {raw['anchor']!r}"
+    for key in ("pattern", "client", "library", "fact"):
+        if key in raw and (not isinstance(raw[key], str) or not raw[key]):
+            raise CatalogueError(f"symptoms: {what}: {key} must be a non-empty string")
+    if not any(k in raw for k in ("client", "library", "fact")):
+        raise CatalogueError(f"symptoms: {what} tells nothing (client, library or fact)")
+    if ("min" in raw or "max" in raw) and "library" not in raw:
+        raise CatalogueError(f"symptoms: {what}: min/max need a library")
+    pattern = raw.get("pattern")
+    return Fingerprint(
+        anchor=raw["anchor"],
+        regex=_compile(pattern, what) if pattern else None,
+        client=raw.get("client"),
+        library=raw.get("library"),
+        min=_version(raw.get("min"), what),
+        max=_version(raw.get("max"), what),
+        fact=raw.get("fact"),
+    )
+
+
+def _advice(raw: Any) -> Advice:
+    if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"]:
+        raise CatalogueError("symptoms: an [[advice]] needs a text")
+    return Advice(_str_list(raw.get("when"), "advice.when"), _str_list(raw.get("layers"), "advice.layers"),
+                  raw["text"])
+
+
+def _trie(words: Sequence[bytes]) -> bytes:
+    """One alternation grouped by first byte: ``re`` then tests one branch per byte value."""
+    groups: dict[bytes, list[bytes]] = {}
+    for w in words:
+        groups.setdefault(w[:1], []).append(w[1:])
+    parts = []
+    for first, rests in sorted(groups.items()):
+        uniq = sorted(set(rests), key=lambda r: (-len(r), r))
+        if len(uniq) == 1:
+            parts.append(re.escape(first + uniq[0]))
+        else:
+            parts.append(re.escape(first) + b"(?:" + b"|".join(re.escape(r) for r in uniq) + b")")
+    return b"|".join(parts)
+
+
+def _gate(anchors: Sequence[str]) -> tuple[re.Pattern[bytes], ...]:
+    colon = sorted({a[2:].encode() for a in anchors if a.startswith(": ") and len(a) > 2},
+                   key=lambda b: (-len(b), b))
+    free = sorted({a.encode() for a in anchors if not (a.startswith(": ") and len(a) > 2)})
+    gate = []
+    if colon:
+        gate.append(re.compile(b": (?:" + b"|".join(re.escape(c) for c in colon) + b")"))
+    if free:
+        gate.append(re.compile(_trie(free)))
+    return tuple(gate)
+
+
+def build(raw: Mapping[str, Any], codes: Mapping[str, Any]) -> SymptomBook:
+    """Validate the parsed TOML against the catalogue ``codes`` and compile it.
+
+    >>> book = build(tomllib.loads(_data()), catalogue())
+    >>> book.symptom("go.dns.nxdomain").code
+    'DNS_NXDOMAIN'
+    """
+    known_top = {"fragments", "context", "interception", "unknown", "advice", "fingerprint", "symptom"}
+    if set(raw) - known_top:
+        raise CatalogueError(f"symptoms: unknown top-level keys {sorted(set(raw) - known_top)}")
+    fragments = raw.get("fragments", {})
+    if not isinstance(fragments, dict) or not all(isinstance(v, str) for v in fragments.values()):
+        raise CatalogueError("symptoms: [fragments] must map names to regex strings")
+    entries = raw.get("symptom")
+    if not isinstance(entries, list) or not entries:
+        raise CatalogueError("symptoms: no [[symptom]] entries")
+    symptoms = tuple(_symptom(e, fragments, codes) for e in entries)
+    ids = [s.id for s in symptoms]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise CatalogueError(f"symptoms: duplicate ids {dupes}")
+    by_anchor: dict[str, list[int]] = {}
+    for i, s in enumerate(symptoms):
+        for a in s.anchors:
+            by_anchor.setdefault(a, []).append(i)
+
+    unknown = raw.get("unknown", {})
+    phrases = unknown.get("phrases", []) if isinstance(unknown, dict) else None
+    values = unknown.get("values", {}) if isinstance(unknown, dict) else None
+    if (not isinstance(phrases, list) or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str)
+                                                                                             for x in p)
+                                                 for p in phrases)
+            or not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values())):
+        raise CatalogueError("symptoms: [unknown] must hold phrases = [[from, to], …] and a values table")
+    interception = raw.get("interception", {})
+    names = _str_list(interception.get("names") if isinstance(interception, dict) else None, "interception.names")
+    advice = raw.get("advice", [])
+    prints = raw.get("fingerprint", [])
+    if not isinstance(advice, list) or not isinstance(prints, list):
+        raise CatalogueError("symptoms: [[advice]] and [[fingerprint]] must be arrays of tables")
+    return SymptomBook(
+        symptoms=symptoms,
+        by_anchor={a: tuple(ix) for a, ix in by_anchor.items()},
+        gate=_gate(list(by_anchor)),
+        context=_context(raw.get("context"), codes),
+        fingerprints=tuple(_fingerprint(f) for f in prints),
+        advice=tuple(_advice(a) for a in advice),
+        interception=tuple(n.lower() for n in names),
+        unknown_phrases=tuple((p[0], p[1]) for p in phrases),
+        unknown_values=dict(values),
+    )
+
+
+def _data() -> str:
+    return resources.files("regdoctor.kb").joinpath("symptoms.toml").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def book() -> SymptomBook:
+    """The packaged symptom book, validated against the catalogue, compiled once per process."""
+    return build(tomllib.loads(_data()), catalogue())
+
+
+__all__ = ["CONDITIONS", "ENTITY_GROUPS", "Advice", "Candidate", "Context", "Fingerprint", "Rewrite", "Symptom",
+           "SymptomBook", "book", "build"]
