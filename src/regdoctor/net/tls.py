@@ -74,8 +74,56 @@ class TlsInfo:
     verified: bool
 
 
+_OID_SHORT = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C",
+              "stateOrProvinceName": "ST", "localityName": "L", "domainComponent": "DC", "emailAddress": "E"}
+
+
+def _name(rdns: Any) -> tuple[str, str | None]:
+    """An OpenSSL name tuple as an RFC 4514 string (last RDN first, like cryptography prints it)."""
+    parts: list[str] = []
+    org: str | None = None
+    for rdn in rdns or ():
+        for key, value in rdn:
+            if key == "organizationName" and org is None:
+                org = str(value)
+            v = str(value).replace("\\", "\\\\").replace(",", "\\,").replace("+", "\\+")
+            parts.append(f"{_OID_SHORT.get(key, key)}={v}")
+    return ",".join(reversed(parts)), org
+
+
+def _iso(openssl_time: str) -> str:
+    return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(openssl_time), dt.UTC).isoformat()
+
+
+def cert_info(info: dict[str, Any], der: bytes) -> CertInfo:
+    """Build a ``CertInfo`` from the dict OpenSSL decodes (``getpeercert()``/``get_info()``).
+
+    Using the ssl module's own decoder keeps ``cryptography`` (30 ms to import) off the path
+    of every check; ``parse_der`` is the fallback when only DER is at hand.
+    """
+    subject, _ = _name(info.get("subject"))
+    issuer, org = _name(info.get("issuer"))
+    sans = []
+    for kind, value in info.get("subjectAltName", ()):
+        if kind == "DNS":
+            sans.append(str(value))
+        elif kind == "IP Address":
+            sans.append(f"IP:{str(value).strip()}")
+    return CertInfo(
+        subject=subject,
+        issuer=issuer,
+        issuer_org=org,
+        sans=tuple(sans),
+        not_before=_iso(info["notBefore"]),
+        not_after=_iso(info["notAfter"]),
+        serial=str(info.get("serialNumber", "")).lower().lstrip("0") or "0",
+        sha256=hashlib.sha256(der).hexdigest(),
+        self_issued=info.get("subject") == info.get("issuer"),
+    )
+
+
 def parse_der(der: bytes) -> CertInfo:
-    """Read the fields a diagnosis needs from a DER certificate."""
+    """Read the fields a diagnosis needs from a DER certificate (with ``cryptography``)."""
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
@@ -119,16 +167,14 @@ def make_context(ca_file: str | None = None, *, verify: bool = True) -> ssl.SSLC
 def _chain(ssock: ssl.SSLSocket, verified: bool) -> tuple[CertInfo, ...]:
     obj = getattr(ssock, "_sslobj", None)
     getter = getattr(obj, "get_verified_chain" if verified else "get_unverified_chain", None)
-    ders: list[bytes] = []
     if getter is not None:
         try:
-            ders = [c.public_bytes(2) for c in (getter() or [])]  # 2 == _ssl.ENCODING_DER
-        except (ssl.SSLError, ValueError, AttributeError):
-            ders = []
-    if not ders:
-        leaf = ssock.getpeercert(binary_form=True)
-        ders = [leaf] if leaf else []
-    return tuple(parse_der(d) for d in ders)
+            # 2 == _ssl.ENCODING_DER
+            return tuple(cert_info(c.get_info(), c.public_bytes(2)) for c in (getter() or []))
+        except (ssl.SSLError, ValueError, AttributeError, KeyError):
+            pass
+    leaf = ssock.getpeercert(binary_form=True)
+    return (parse_der(leaf),) if leaf else ()
 
 
 def handshake(sock: socket.socket, sni: str | None, ctx: ssl.SSLContext, deadline: Deadline) -> tuple[
@@ -174,4 +220,4 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-__all__ = ["CertInfo", "TlsInfo", "handshake", "make_context", "now_utc", "parse_der"]
+__all__ = ["CertInfo", "TlsInfo", "cert_info", "handshake", "make_context", "now_utc", "parse_der"]
