@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from lab.lab import Lab, missing_prerequisites  # noqa: E402
+from lab.lab import Lab, missing_prerequisites
 
 HEALTHY = "registry.lab.test:5441"
 DROPPED = "registry.lab.test:5455"
@@ -37,7 +37,7 @@ def timed(lab: Lab, argv: list[str], *, skopeo: bool = False, timeout: float = 2
     try:
         r = lab.skopeo(*argv, timeout=timeout) if skopeo else lab.regdoctor(*argv, timeout=timeout)
         rc, out = r.returncode, (r.stdout + r.stderr)
-    except Exception as exc:  # noqa: BLE001 - a benchmark reports whatever happened
+    except Exception as exc:
         rc, out = -1, f"{type(exc).__name__}: {exc}"
     return time.monotonic() - t0, rc, out.strip().splitlines()[-1][:160] if out.strip() else ""
 

@@ -22,11 +22,13 @@ __all__ = [
     "__version__",
     "check",
     "diagnose",
+    "explain",
     "parse_target",
 ]
 
 if TYPE_CHECKING:
     from regdoctor.diagnose import diagnose
+    from regdoctor.explain import explain
     from regdoctor.model import EndpointResult, Finding, Report, Step
     from regdoctor.probe.run import check
     from regdoctor.target import Target, parse_target
@@ -39,6 +41,7 @@ _LAZY = {
     "Target": "regdoctor.target",
     "parse_target": "regdoctor.target",
     "diagnose": "regdoctor.diagnose",
+    "explain": "regdoctor.explain",
     "check": "regdoctor.probe.run",
 }
 

@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 from regdoctor import kb
 from regdoctor.errors import BadReference
-from regdoctor.kb.symptoms import Symptom, SymptomBook, book
+from regdoctor.kb.symptoms import Symptom, SymptomBook, alternation, book
 from regdoctor.model import Finding
 from regdoctor.target import acr_name, parse_target
 
@@ -56,7 +56,7 @@ MAX_LINE = 64 * 1024
 #: Read size of the chunked scanner.
 CHUNK = 1 << 20
 #: Alternatives kept per symptom group (after the primary).
-MAX_ALTERNATIVES = 3
+MAX_ALTERNATIVES = 4
 #: Distinct groups kept; further distinct hosts fold into their symptom's first group.
 MAX_GROUPS = 500
 #: Characters of a line kept as a group's sample.
@@ -68,24 +68,35 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 # ------------------------------------------------------------------------------------ redaction
 
-_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+# (trigger substrings of the lower-cased text, pattern, replacement): a pattern runs only when one
+# of its triggers is present, so a line without secrets costs a few substring tests, not six
+# regex scans.
+_REDACTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     # user:password@ in any URL (proxy URLs above all)
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@'\"]+):([^@\s/'\"]+)@"), r"\1\2:***@"),
+    (("@",), re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@'\"]+):([^@\s/'\"]+)@"), r"\1\2:***@"),
+    # the same without a scheme (Go accepts HTTPS_PROXY=user:pass@host:3128); not an image
+    # reference's tag before its digest (alpine:3.19@sha256:…)
+    (("@",), re.compile(r"(?<![\w/:.*])([A-Za-z0-9._%+-]+):(?!\*\*\*@)([^@\s/'\":]+)@(?!sha256:|sha512:)"),
+     r"\1:***@"),
     # Authorization headers, with or without a scheme word
-    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer\s+|basic\s+)?[^\s\"',;]+"), r"\1\2***"),
+    (("authorization",),
+     re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer\s+|basic\s+)?[^\s\"',;]+"), r"\1\2***"),
     # credentials and signatures in query strings (SAS `sig`, S3 signatures, OAuth tokens)
-    (re.compile(r"(?i)([?&;](?:access_token|refresh_token|id_token|token|password|passwd|pwd|secret|"
+    (("token=", "password=", "passwd=", "pwd=", "secret=", "sig=", "signature=", "x-amz-", "code="),
+     re.compile(r"(?i)([?&;](?:access_token|refresh_token|id_token|token|password|passwd|pwd|secret|"
                 r"client_secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|code)=)"
                 r"[^&\s\"'#]+"), r"\1***"),
     # JSON / key=value secrets (docker config "auth", identity tokens, passwords)
-    (re.compile(r"(?i)([\"']?\b(?:password|passwd|secret|auth|identitytoken|registrytoken|refresh_token|"
+    (("password", "passwd", "secret", "auth", "identitytoken", "registrytoken", "_token"),
+     re.compile(r"(?i)([\"']?\b(?:password|passwd|secret|auth|identitytoken|registrytoken|refresh_token|"
                 r"access_token)[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)[^\s\"',}]+"), r"\1***"),
     # JWTs wherever they appear
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), "***"),
+    (("eyj",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), "***"),
     # docker login -p SECRET / --password SECRET
-    (re.compile(r"(--password[= ]|\s-p\s+)(?!-)\S+"), r"\1***"),
+    (("--password", " -p "), re.compile(r"(--password[= ]|\s-p\s+)(?!-)\S+"), r"\1***"),
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ESCAPED_QUOTE = re.compile(r'\\+"')
 
 
 def redact(text: str) -> str:
@@ -94,8 +105,10 @@ def redact(text: str) -> str:
     >>> redact('proxyconnect tcp: dial http://bob:s3cret@proxy:3128 Authorization: Bearer abc')
     'proxyconnect tcp: dial http://bob:***@proxy:3128 Authorization: Bearer ***'
     """
-    for rx, repl in _REDACTIONS:
-        text = rx.sub(repl, text)
+    low = text.lower()
+    for triggers, rx, repl in _REDACTIONS:
+        if any(t in low for t in triggers):
+            text = rx.sub(repl, text)
     return text
 
 
@@ -103,8 +116,9 @@ def _clean(raw: bytes) -> str:
     """Decode, undo logrus/JSON quote escaping, drop control characters, redact."""
     text = raw.decode("utf-8", "replace").rstrip("\r")
     if "\\" in text:
-        # skopeo/podman (logrus) and JSON logs escape the inner quotes of Go's `Get "…"`
-        text = text.replace('\\"', '"')
+        # skopeo/podman (logrus) and JSON logs escape the inner quotes of Go's `Get "…"`, and a
+        # quoted error inside a quoted error (kubelet's err="…") escapes them twice
+        text = _ESCAPED_QUOTE.sub('"', text)
     return redact(_CONTROL.sub("?", text))
 
 
@@ -402,20 +416,28 @@ def _is_realm_path(url: str, bk: SymptomBook) -> bool:
     return any(path.rstrip("/").endswith(p) for p in bk.context.realm_paths)
 
 
-def _role(ln: _Line, leaf_at: int, bk: SymptomBook) -> tuple[str, str | None]:
-    """Which endpoint failed: ``registry``, ``data`` or ``realm``, and the URL that says so."""
+def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None]:
+    """Which endpoint failed: ``registry``, ``data`` or ``realm``, and the URL that says so.
+
+    The failing URL is the innermost one before the leaf (Go nests ``Get "a": Get "b": leaf``),
+    or one inside the match itself (``unexpected status code URL: 403``), never one inside the
+    server's own message (Docker Hub's text ends with a link to its docs).
+    """
     ctx = bk.context
     e = ln.entities
-    before = [u for u in ln.urls if u[0] <= leaf_at]
+    leaf_at = m.start()
+    inside_end = m.start("message") if "message" in m.re.groupindex and m.group("message") else m.end()
+    before = [u for u in ln.urls if u[0] <= leaf_at] or [u for u in ln.urls if u[0] < inside_end]
     leaf_url = before[-1][3] if before else None
     if leaf_url is None:
-        plain = [m.group(0) for m in _ANY_URL.finditer(ln.text, 0, max(leaf_at, 0) + 200)]
+        plain = [u.group(0) for u in _ANY_URL.finditer(ln.text) if u.start() < inside_end]
         leaf_url = plain[-1] if plain else e.get("python_url")
     registry_host = e.get("registry_host") or e.get("login_server")
     if registry_host is None:
+        # only a registry API URL (/v2/…) names the registry; a blob URL may be a CDN's
         for _, _, _, url in ln.urls:
-            h, _, _, _ = _host_port(url)
-            if h and not _is_data_host(h, bk) and h not in ctx.realm_hosts:
+            h, _, _, p = _host_port(url)
+            if h and p.startswith("/v2/") and not _is_data_host(h, bk) and h not in ctx.realm_hosts:
                 registry_host = h
                 break
     if registry_host is None and isinstance(e.get("python_host"), str):
@@ -424,9 +446,13 @@ def _role(ln: _Line, leaf_at: int, bk: SymptomBook) -> tuple[str, str | None]:
         e.setdefault("registry_host", registry_host)
     host: str | None = None
     port: int | None = None
+    path = ""
     if leaf_url is not None:
         host, port, scheme, path = _host_port(leaf_url)
         e["url"] = leaf_url
+        method = next((u[2] for u in reversed(before) if u[3] == leaf_url), None)
+        if method:
+            e["method"] = method
         if host:
             e["url_host"] = host
             e["url_port"] = port or (80 if scheme == "http" else 443)
@@ -443,8 +469,11 @@ def _role(ln: _Line, leaf_at: int, bk: SymptomBook) -> tuple[str, str | None]:
             separate = False  # an ACR login server is its own token service
         if host in ctx.realm_hosts or (separate and leaf_url is not None and _is_realm_path(leaf_url, bk)):
             return "realm", leaf_url
-        if separate and blob_op and leaf_url is not None and "/manifests/" not in leaf_url:
-            return "data", leaf_url  # a redirect target the host list does not know yet
+        # The registry API lives under /v2/; a blob URL elsewhere is a storage or CDN host the
+        # registry redirected to, even one the host list does not know
+        redirected_blob = "/blobs/" in path and not path.startswith("/v2/")
+        if (redirected_blob or (blob_op and (separate or not path.startswith("/v2/")))) and "/manifests/" not in path:
+            return "data", leaf_url
         return "registry", leaf_url
     return ("data" if blob_op else "registry"), leaf_url
 
@@ -485,7 +514,7 @@ def _score(sym: Symptom, ln: _Line, m: re.Match[str], bk: SymptomBook
     """Ranked (code, confidence) for one symptom match, after the outside-in reading."""
     e = ln.entities
     leaf_at = m.start()
-    role, leaf_url = _role(ln, leaf_at, bk)
+    role, leaf_url = _role(ln, m, bk)
     proxied = any(mk in ln.text[:leaf_at] for mk in bk.context.proxy_markers)
     conds = _conditions(ln, leaf_url, proxied, bk)
     ranked = [(c.code, c.score(conds)) for c in sym.candidates]
@@ -561,9 +590,12 @@ def _version_text(lib: str, lo: tuple[int, ...] | None, hi: tuple[int, ...] | No
     return f"{lib} ≤ {v(hi)}" if hi is not None else lib
 
 
-def match_line(text: str, *, lineno: int = 1, prev: str = "", symptom_book: SymptomBook | None = None
-               ) -> LineMatch | None:
+def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = False,
+               symptom_book: SymptomBook | None = None) -> LineMatch | None:
     """Recognise one (already redacted) line, or ``None``.
+
+    ``strict`` (a log, not a pasted message): a generic network text (one that is not
+    ``standalone``) counts only when the line or the one before shows a registry context.
 
     >>> m = match_line('Get "https://r.lab.test/v2/": dial tcp: lookup r.lab.test on 10.0.0.2:53: no such host')
     >>> (m.code, m.entities["host"], m.entities["resolver"])
@@ -585,6 +617,9 @@ def match_line(text: str, *, lineno: int = 1, prev: str = "", symptom_book: Symp
             if m is not None:
                 hits.append((sym, m))
     if not hits:
+        return None
+    if (strict and not any(h[0].standalone for h in hits)
+            and not any(hint in text for hint in bk.context.registry_hints)):
         return None
     specific = [h for h in hits if not h[0].fallback]
     hits = specific or hits
@@ -644,6 +679,8 @@ class Group:
     count: int
     first_line: int
     last_line: int
+    #: the matched text of the group's first line, and that line (both redacted, cut)
+    matched: str
     sample: str
     confidence: float
 
@@ -725,7 +762,7 @@ def _template_values(code: str, host: str | None, e: Mapping[str, Any], matched:
         text = e.get("status_text") or ""
         derived["status_line"] = f"{status} {text}".strip()
     if e.get("endpoint_role") == "realm" and e.get("url"):
-        derived["realm"] = e["url"]
+        derived["realm"] = str(e["url"]).split("?", 1)[0]
         derived["realm_host"] = e.get("url_host")
         derived["realm_port"] = e.get("url_port")
     if "message" not in e and info.layer in ("http", "auth", "registry", "data", "config"):
@@ -745,13 +782,36 @@ def _template_values(code: str, host: str | None, e: Mapping[str, Any], matched:
     return evidence, extra
 
 
-def _soften(template: str, known: set[str], bk: SymptomBook) -> str:
-    """Rewrite phrases around placeholders the text did not reveal (``within {timeout_s} s``)."""
-    for frm, to in bk.unknown_phrases:
-        first = re.search(r"\{([a-z_]+)\}", frm)
-        if first and first.group(1) not in known and frm in template:
-            template = template.replace(frm, to)
-    return template
+_CODE_SPAN = re.compile(r"`[^`]*`")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def _soften(template: str, known: set[str], host_known: bool, bk: SymptomBook) -> str:
+    """Rewrite a catalogue template around the placeholders the text did not reveal.
+
+    Phrases first (``within {timeout_s} s`` -> ``in time``), then, inside `code spans`, each
+    unknown placeholder becomes a <token> so a command reads as a template to fill in.
+
+    >>> _soften("Run `dig @{resolver} {host}` within {timeout_s} s", {"host"}, True, book())
+    'Run `dig @<resolver> {host}` in time'
+    """
+    for p in bk.unknown_phrases:
+        if p.trigger in known or p.frm not in template:
+            continue
+        if (p.when == "host" and not host_known) or (p.when == "no_host" and host_known):
+            continue
+        template = template.replace(p.frm, p.to)
+
+    def code(m: re.Match[str]) -> str:
+        def token(t: re.Match[str]) -> str:
+            name = t.group(1)
+            if name in known:
+                return t.group(0)
+            return bk.unknown_code.get(name, "<" + name.replace("_", "-") + ">")
+
+        return _PLACEHOLDER.sub(token, m.group(0))
+
+    return _CODE_SPAN.sub(code, template)
 
 
 def _confirm(code: str, e: Mapping[str, Any]) -> str:
@@ -768,8 +828,13 @@ def _confirm(code: str, e: Mapping[str, Any]) -> str:
     if not host:
         # without a registry name, `check` examines every registry of the Docker config
         return "regdoctor check"
+    repo = e.get("repository")
     name = acr_name(str(host))
-    target = name if name and str(host).endswith(".azurecr.io") else str(host)
+    # the short ACR name is a REF of its own only without a repository: `contoso/app` would
+    # name Docker Hub's contoso/app
+    short = name if name and str(host).endswith(".azurecr.io") and not repo and layer not in ("data", "registry") \
+        else None
+    target = short or str(host)
     port = e.get("registry_port")
     if port is None and e.get("url_host") == host:
         port = e.get("url_port")
@@ -778,7 +843,6 @@ def _confirm(code: str, e: Mapping[str, Any]) -> str:
     scheme_http = str(e.get("url", "")).startswith("http://")
     if isinstance(port, int) and port != (80 if scheme_http else 443):
         target = f"{host}:{port}"
-    repo = e.get("repository")
     if repo:
         ref = str(e.get("reference") or "latest")
         target += f"/{repo}{'@' if ref.startswith('sha256:') else ':'}{ref}"
@@ -791,7 +855,8 @@ def _confirm(code: str, e: Mapping[str, Any]) -> str:
     proxy = e.get("proxy")
     if layer == "proxy" or e.get("via_proxy"):
         if isinstance(proxy, str):
-            parts += ["--proxy", proxy]
+            # a redacted password stays a placeholder the user fills in
+            parts += ["--proxy", proxy.replace(":***@", ":PASSWORD@")]
         elif e.get("proxy_address"):
             parts += ["--proxy", f"http://{e['proxy_address']}"]
     if scheme_http and layer in ("http", "registry", "auth"):
@@ -818,8 +883,15 @@ def _build_finding(code: str, conf: float, acc: _Acc, *, alternative: bool, mult
         evidence["alternative_to"] = lm.code
     info = kb.code(code)
     known = set(evidence) | {k for k, v in extra.items() if k not in bk.unknown_values or v != bk.unknown_values[k]}
-    info = dataclasses.replace(info, cause=_soften(info.cause, known, bk), fix=_soften(info.fix, known, bk))
+    if host:
+        known.add("host")
+    else:
+        known.discard("host")  # a data finding's placeholder phrase is prose, not a name
+    info = dataclasses.replace(info, cause=_soften(info.cause, known, bool(host), bk),
+                               fix=_soften(info.fix, known, bool(host), bk))
     f = info.finding(host=host, evidence=evidence, extra=extra)
+    if host is None and f.cause[:1].islower():  # "{host} answered …" became "the registry answered …"
+        f = dataclasses.replace(f, cause=f.cause[0].upper() + f.cause[1:])
     notes = [] if alternative else list(lm.notes)
     notes += _advice(code, lm.line, "", bk)
     fix = " ".join([f.fix, *notes]) if notes else f.fix
@@ -896,7 +968,7 @@ def _explain(col: _Collector, lines: int, cut: int, bk: SymptomBook) -> Explanat
             key = (f.code, f.host)
             old = made.get(key)
             # a primary beats an alternative of the same code and host; else the surer one wins
-            if old is None or (not old[1] and rank == 0) or (old[1] == (rank > 0) and conf > (old[0].confidence or 0)):
+            if old is None or (old[1] and rank == 0) or (old[1] == (rank > 0) and conf > (old[0].confidence or 0)):
                 made[key] = (f, rank > 0, acc.first.lineno)
     primaries = {(f.code, f.host) for f, alt, _ in made.values() if not alt}
     out: list[tuple[Finding, bool, int]] = []
@@ -911,15 +983,36 @@ def _explain(col: _Collector, lines: int, cut: int, bk: SymptomBook) -> Explanat
     groups = tuple(
         Group(symptom=a.first.symptom, code=a.first.code, layer=kb.code(a.first.code).layer,
               host=_finding_host(a.first.code, a.first.entities), count=a.count, first_line=a.first.lineno,
-              last_line=a.last_line, sample=a.first.line[:SAMPLE_CHARS], confidence=a.first.confidence)
+              last_line=a.last_line, matched=a.first.matched[:SAMPLE_CHARS], sample=a.first.line[:SAMPLE_CHARS],
+              confidence=a.first.confidence)
         for a in accs)
     return Explanation(findings=tuple(f for f, _, _ in out), groups=groups, entities=_summary(col.samples),
                        lines=lines, matched_lines=col.matched_lines, cut_lines=cut)
 
 
-def explain_chunks(chunks: Iterable[bytes], *, max_line: int = MAX_LINE,
+class _Plausible:
+    """Strict mode's cheap test on raw bytes, before any decoding: can this line count at all?
+
+    A line counts when it shows a registry context, or when it carries the anchor of a
+    ``standalone`` (registry-specific) symptom. Most near misses in a node's log (other services'
+    timeouts and resets) stop here at the cost of two substring scans.
+    """
+
+    def __init__(self, bk: SymptomBook) -> None:
+        self._hints = re.compile(alternation([h.encode() for h in bk.context.registry_hints]))
+        anchors = {a.encode() for s in bk.symptoms if s.standalone for a in s.anchors}
+        self._standalone = re.compile(alternation(sorted(anchors)))
+
+    def __call__(self, raw: bytes) -> bool:
+        return self._hints.search(raw) is not None or self._standalone.search(b": " + raw) is not None
+
+
+def explain_chunks(chunks: Iterable[bytes], *, strict: bool = False, max_line: int = MAX_LINE,
                    symptom_book: SymptomBook | None = None) -> Explanation:
     """Explain a byte stream given as chunks (a file, stdin): every matching line, grouped.
+
+    ``strict=True`` reads it as a log of anything (``explain --file``): generic network texts
+    then count only on lines that show a registry context (see ``match_line``).
 
     >>> ex = explain_chunks([b"starting\\n", b"x509: certificate signed by unknown authority\\n"])
     >>> (ex.lines, ex.findings[0].code, ex.groups[0].first_line)
@@ -928,8 +1021,12 @@ def explain_chunks(chunks: Iterable[bytes], *, max_line: int = MAX_LINE,
     bk = symptom_book or book()
     scanner = Scanner(bk, max_line=max_line)
     col = _Collector()  # keeps groups, not lines: memory stays bounded for any log
+    plausible = _Plausible(bk) if strict else None
     for lineno, raw, prev in scanner.candidates(chunks):
-        lm = match_line(_clean(raw), lineno=lineno, prev=_clean(prev) if prev else "", symptom_book=bk)
+        if plausible is not None and not plausible(raw):
+            continue
+        lm = match_line(_clean(raw), lineno=lineno, prev=_clean(prev) if prev else "", strict=strict,
+                        symptom_book=bk)
         if lm is not None:
             col.add(lm)
     return _explain(col, scanner.lines, scanner.cut_lines, bk)

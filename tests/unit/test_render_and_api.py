@@ -47,6 +47,7 @@ def test_findings_document() -> None:
 
 def test_public_api_is_curated() -> None:
     assert sorted(regdoctor.__all__) == sorted(
-        ["EndpointResult", "Finding", "Report", "Step", "Target", "__version__", "check", "diagnose", "parse_target"])
+        ["EndpointResult", "Finding", "Report", "Step", "Target", "__version__", "check", "diagnose", "explain",
+         "parse_target"])
     for name in regdoctor.__all__:
         assert getattr(regdoctor, name) is not None

@@ -16,6 +16,11 @@ import click
 from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
 
 _CHUNK = 1 << 20
+_MAX_HEADER_GROUPS = 30
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
@@ -37,14 +42,16 @@ def _version_line(entities: dict[str, Any]) -> str:
 
 
 def _seen_line(entities: dict[str, Any]) -> str:
-    labels = (("hosts", "host"), ("addresses", "address"), ("resolvers", "resolver"), ("proxies", "proxy"),
-              ("proxy_hosts", "proxy host"), ("statuses", "HTTP status"), ("client_ips", "client IP"),
-              ("acr_registries", "ACR registry"), ("regions", "region"), ("repositories", "repository"))
+    labels = (("hosts", "host", "hosts"), ("addresses", "address", "addresses"),
+              ("resolvers", "resolver", "resolvers"), ("proxies", "proxy", "proxies"),
+              ("proxy_hosts", "proxy host", "proxy hosts"), ("statuses", "HTTP status", "HTTP statuses"),
+              ("client_ips", "client IP", "client IPs"), ("acr_registries", "ACR registry", "ACR registries"),
+              ("regions", "region", "regions"), ("repositories", "repository", "repositories"))
     parts = []
-    for key, label in labels:
+    for key, one, many in labels:
         values = entities.get(key)
         if values:
-            parts.append(f"{label}{'s' if len(values) > 1 else ''} {', '.join(str(v) for v in values[:5])}")
+            parts.append(f"{one if len(values) == 1 else many} {', '.join(str(v) for v in values[:5])}")
     return "; ".join(parts)
 
 
@@ -56,9 +63,12 @@ def _header(ex: Any, source: str) -> str:
     if source == "file" or len(ex.groups) > 1:
         lines.append(f"regdoctor explain: {ex.lines:,} line(s) read, {ex.matched_lines:,} matched, "
                      f"{len(ex.groups)} symptom group(s)")
-        for g in ex.groups:
+        for g in ex.groups[:_MAX_HEADER_GROUPS]:
             where = f"line {g.first_line}" if g.count == 1 else f"lines {g.first_line}–{g.last_line}"
-            lines.append(f"  ×{g.count:<6} {where:<22} {g.code} [{g.layer}]  {g.sample[:110]}")
+            lines.append(f"  ×{g.count:<5} {where:<17} {g.code} [{g.layer}]")
+            lines.append(f"          {_short(g.matched, 88)}")
+        if len(ex.groups) > _MAX_HEADER_GROUPS:
+            lines.append(f"  … and {len(ex.groups) - _MAX_HEADER_GROUPS} more group(s) (see --json)")
     else:
         lines.append(f"regdoctor explain: the {top.layer} layer failed — {top.code}: "
                      f"{kb.code(top.code).title} ({top.confidence:.0%} likely)")
@@ -101,12 +111,13 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     with handle_errors():
         if log_file is not None:
             source = "file"
+            # a log holds anything: generic network errors count only next to a registry context
             if log_file == "-":
-                ex = explain_chunks(_chunks(sys.stdin.buffer))
+                ex = explain_chunks(_chunks(sys.stdin.buffer), strict=True)
             else:
                 try:
                     with open(log_file, "rb") as stream:
-                        ex = explain_chunks(_chunks(stream))
+                        ex = explain_chunks(_chunks(stream), strict=True)
                 except OSError as exc:
                     fail_usage(f"cannot read {log_file}: {exc.strerror or exc}")
         elif text == "-":
@@ -133,5 +144,6 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
             write(render_findings(fmt, [], header="regdoctor explain: no known symptom", status="ok",
                                   extra={**extra, "message": "no known symptom"}))
         sys.exit(0)
-    write(render_findings(fmt, ex.findings, header=_header(ex, source), status="problems", extra=extra))
+    write(render_findings(fmt, ex.findings, header=_header(ex, source), status="problems", extra=extra,
+                          keep_order=True))
     sys.exit(1)

@@ -17,7 +17,9 @@ second on one core), and CPython's ``re`` is only fast when a pattern starts wit
   prefix ``": "`` lets ``re`` skip through a buffer at memory speed. Go and Python error chains
   put ``": "`` before almost every leaf; the scanner adds ``": "`` at every line start so a leaf
   pasted alone matches too;
-- the other anchors go into a second regex, grouped by first byte to keep it cheap.
+- the other anchors go into a second regex, grouped by first byte to keep it cheap, except
+  those starting with a lower-case letter: each is its own literal search (a common letter in
+  the first-byte set would make the grouped regex try almost every position).
 
 Everything is built once per process (``lru_cache``).
 """
@@ -45,11 +47,11 @@ ENTITY_GROUPS = frozenset({
     "host", "resolver", "address", "port", "local", "url", "proxy", "status", "status_text", "client_ip",
     "login_server", "registry_name", "repository", "image", "platform", "arch", "redirects", "length",
     "timeout_s", "errno_text", "during", "tls_error", "issuer", "cert_names", "now", "not_after",
-    "not_before", "message", "page_title",
+    "not_before", "message", "page_title", "http_error",
 })
 
 _KEYS = frozenset({"id", "code", "confidence", "anchors", "pattern", "alternatives", "boost", "on_proxy",
-                   "fallback", "note", "example"})
+                   "fallback", "standalone", "note", "example"})
 _FRAGMENT_RE = re.compile(r"\{\{([a-z_]+)\}\}")
 _ID_RE = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
 
@@ -82,6 +84,8 @@ class Symptom:
     regex: re.Pattern[str]
     on_proxy: str | None
     fallback: bool
+    #: the text alone is about a registry; other texts need a registry context in a log
+    standalone: bool
     note: str | None
     example: str
 
@@ -125,9 +129,22 @@ class Rewrite:
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A rewrite of a template fragment whose first placeholder the text did not reveal."""
+
+    frm: str
+    to: str
+    #: None always; "host" only when the finding's host is known; "no_host" only when it is not
+    when: str | None
+    #: the placeholder whose absence triggers the rewrite
+    trigger: str
+
+
+@dataclass(frozen=True)
 class Context:
     """The outside-in reading rules: markers of the proxy hop, blob and token paths, host roles."""
 
+    registry_hints: tuple[str, ...]
     proxy_markers: tuple[str, ...]
     data_markers: tuple[str, ...]
     realm_markers: tuple[str, ...]
@@ -153,7 +170,9 @@ class SymptomBook:
     fingerprints: tuple[Fingerprint, ...]
     advice: tuple[Advice, ...]
     interception: tuple[str, ...]  # lower case
-    unknown_phrases: tuple[tuple[str, str], ...]
+    unknown_phrases: tuple[Phrase, ...]
+    #: placeholder -> token used inside `code spans` when the text did not reveal it
+    unknown_code: Mapping[str, str]
     unknown_values: Mapping[str, str]
 
     def symptom(self, symptom_id: str) -> Symptom:
@@ -262,10 +281,11 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -
     on_proxy = raw.get("on_proxy")
     if on_proxy is not None:
         known(on_proxy, "on_proxy")
-    fallback = raw.get("fallback", False)
+    fallback, standalone = raw.get("fallback", False), raw.get("standalone", False)
     note = raw.get("note")
-    if not isinstance(fallback, bool) or (note is not None and (not isinstance(note, str) or not note)):
-        raise CatalogueError(f"symptoms: {sid}: fallback must be a boolean and note a string")
+    if (not isinstance(fallback, bool) or not isinstance(standalone, bool)
+            or (note is not None and (not isinstance(note, str) or not note))):
+        raise CatalogueError(f"symptoms: {sid}: fallback and standalone must be booleans, note a string")
     return Symptom(
         id=sid,
         candidates=tuple(cands),
@@ -273,6 +293,7 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -
         regex=_compile(_expand(raw["pattern"], fragments, sid), sid),
         on_proxy=on_proxy,
         fallback=fallback,
+        standalone=standalone,
         note=note,
         example=raw["example"],
     )
@@ -298,6 +319,7 @@ def _context(raw: Any, codes: Mapping[str, Any]) -> Context:
         if code not in codes:
             raise CatalogueError(f"symptoms: context.host_independent names unknown code {code!r}")
     return Context(
+        registry_hints=_str_list(raw.get("registry_hints"), "context.registry_hints"),
         proxy_markers=_str_list(raw.get("proxy_markers"), "context.proxy_markers"),
         data_markers=_str_list(raw.get("data_markers"), "context.data_markers"),
         realm_markers=_str_list(raw.get("realm_markers"), "context.realm_markers"),
@@ -336,6 +358,16 @@ def _fingerprint(raw: Any) -> Fingerprint:
     )
 
 
+def _phrase(raw: Any) -> Phrase:
+    if (not isinstance(raw, dict) or set(raw) - {"from", "to", "when"} or not isinstance(raw.get("from"), str)
+            or not isinstance(raw.get("to"), str) or raw.get("when") not in (None, "host", "no_host")):
+        raise CatalogueError("symptoms: an [[unknown.phrase]] needs from, to and an optional when (host|no_host)")
+    first = re.search(r"\{([a-z_]+)\}", raw["from"])
+    if first is None:
+        raise CatalogueError(f"symptoms: unknown.phrase {raw['from']!r} names no placeholder")
+    return Phrase(raw["from"], raw["to"], raw.get("when"), first.group(1))
+
+
 def _advice(raw: Any) -> Advice:
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"]:
         raise CatalogueError("symptoms: an [[advice]] needs a text")
@@ -343,8 +375,12 @@ def _advice(raw: Any) -> Advice:
                   raw["text"])
 
 
-def _trie(words: Sequence[bytes]) -> bytes:
-    """One alternation grouped by first byte: ``re`` then tests one branch per byte value."""
+def alternation(words: Sequence[bytes]) -> bytes:
+    """One regex alternation of literals, grouped by first byte (``re`` tests one branch per byte).
+
+    >>> alternation([b"ab", b"ac", b"d"])
+    b'a(?:b|c)|d'
+    """
     groups: dict[bytes, list[bytes]] = {}
     for w in words:
         groups.setdefault(w[:1], []).append(w[1:])
@@ -361,12 +397,17 @@ def _trie(words: Sequence[bytes]) -> bytes:
 def _gate(anchors: Sequence[str]) -> tuple[re.Pattern[bytes], ...]:
     colon = sorted({a[2:].encode() for a in anchors if a.startswith(": ") and len(a) > 2},
                    key=lambda b: (-len(b), b))
-    free = sorted({a.encode() for a in anchors if not (a.startswith(": ") and len(a) > 2)})
+    free = {a.encode() for a in anchors if not (a.startswith(": ") and len(a) > 2)}
+    # a free anchor starting with a lower-case letter would put a common letter into the
+    # trie's first-byte set and slow every position down; alone, it is a literal search
+    lower = sorted(a for a in free if a[:1].islower())
+    rest = sorted(free - set(lower))
     gate = []
     if colon:
         gate.append(re.compile(b": (?:" + b"|".join(re.escape(c) for c in colon) + b")"))
-    if free:
-        gate.append(re.compile(_trie(free)))
+    if rest:
+        gate.append(re.compile(alternation(rest)))
+    gate.extend(re.compile(re.escape(a)) for a in lower)
     return tuple(gate)
 
 
@@ -397,13 +438,13 @@ def build(raw: Mapping[str, Any], codes: Mapping[str, Any]) -> SymptomBook:
             by_anchor.setdefault(a, []).append(i)
 
     unknown = raw.get("unknown", {})
-    phrases = unknown.get("phrases", []) if isinstance(unknown, dict) else None
-    values = unknown.get("values", {}) if isinstance(unknown, dict) else None
-    if (not isinstance(phrases, list) or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str)
-                                                                                             for x in p)
-                                                 for p in phrases)
-            or not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values())):
-        raise CatalogueError("symptoms: [unknown] must hold phrases = [[from, to], …] and a values table")
+    if not isinstance(unknown, dict):
+        raise CatalogueError("symptoms: [unknown] must be a table")
+    phrases = [_phrase(p) for p in unknown.get("phrase", [])]
+    code_values, values = unknown.get("code", {}), unknown.get("values", {})
+    for what, table in (("code", code_values), ("values", values)):
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise CatalogueError(f"symptoms: [unknown.{what}] must map placeholders to strings")
     interception = raw.get("interception", {})
     names = _str_list(interception.get("names") if isinstance(interception, dict) else None, "interception.names")
     advice = raw.get("advice", [])
@@ -418,7 +459,8 @@ def build(raw: Mapping[str, Any], codes: Mapping[str, Any]) -> SymptomBook:
         fingerprints=tuple(_fingerprint(f) for f in prints),
         advice=tuple(_advice(a) for a in advice),
         interception=tuple(n.lower() for n in names),
-        unknown_phrases=tuple((p[0], p[1]) for p in phrases),
+        unknown_phrases=tuple(phrases),
+        unknown_code=dict(code_values),
         unknown_values=dict(values),
     )
 
@@ -433,5 +475,18 @@ def book() -> SymptomBook:
     return build(tomllib.loads(_data()), catalogue())
 
 
-__all__ = ["CONDITIONS", "ENTITY_GROUPS", "Advice", "Candidate", "Context", "Fingerprint", "Rewrite", "Symptom",
-           "SymptomBook", "book", "build"]
+__all__ = [
+    "CONDITIONS",
+    "ENTITY_GROUPS",
+    "Advice",
+    "Candidate",
+    "Context",
+    "Fingerprint",
+    "Phrase",
+    "Rewrite",
+    "Symptom",
+    "SymptomBook",
+    "alternation",
+    "book",
+    "build",
+]

@@ -63,10 +63,10 @@ def report_text(report: Report, *, color: bool | None = None, width: int | None 
 
 
 def findings_text(findings: Sequence[Finding], *, header: str | None = None, color: bool | None = None,
-                  width: int | None = None) -> str:
+                  width: int | None = None, keep_order: bool = False) -> str:
     from regdoctor.render.text import render_findings
 
-    return render_findings(findings, header=header, color=color, width=width)
+    return render_findings(findings, header=header, color=color, width=width, keep_order=keep_order)
 
 
 def report_markdown(report: Report) -> str:
@@ -75,10 +75,10 @@ def report_markdown(report: Report) -> str:
     return render_report(report)
 
 
-def findings_markdown(findings: Sequence[Finding], *, header: str) -> str:
+def findings_markdown(findings: Sequence[Finding], *, header: str, keep_order: bool = False) -> str:
     from regdoctor.render.markdown import render_findings
 
-    return render_findings(findings, header=header)
+    return render_findings(findings, header=header, keep_order=keep_order)
 
 
 def report_junit(report: Report) -> str:
@@ -94,18 +94,21 @@ def findings_junit(findings: Sequence[Finding], *, suite: str) -> str:
 
 
 def render_findings(fmt: str, findings: Sequence[Finding], *, header: str, status: str | None = None,
-                    extra: Mapping[str, Any] | None = None) -> str:
-    """One call for commands whose result is a list of findings (explain, acr lint, …)."""
-    findings = findings_sorted(findings)
+                    extra: Mapping[str, Any] | None = None, keep_order: bool = False) -> str:
+    """One call for commands whose result is a list of findings (explain, acr lint, …).
+
+    ``keep_order`` keeps the caller's order (``explain`` ranks by confidence); otherwise root
+    causes come first, then by severity."""
+    findings = list(findings) if keep_order else findings_sorted(findings)
     if status is None:
         status = "problems" if any(f.severity in ("error", "warning") for f in findings) else "ok"
     if fmt == "json":
         return findings_json(findings, status, **dict(extra or {}))
     if fmt == "markdown":
-        return findings_markdown(findings, header=header)
+        return findings_markdown(findings, header=header, keep_order=keep_order)
     if fmt == "junit":
         return findings_junit(findings, suite=header)
-    return findings_text(findings, header=header)
+    return findings_text(findings, header=header, keep_order=keep_order)
 
 
 def render_report(fmt: str, report: Report) -> str:

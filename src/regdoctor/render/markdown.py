@@ -13,9 +13,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _findings(findings: Sequence[Finding]) -> list[str]:
+def _findings(findings: Sequence[Finding], keep_order: bool = False) -> list[str]:
     out: list[str] = []
-    for i, f in enumerate(findings_sorted(findings), 1):
+    for i, f in enumerate(findings if keep_order else findings_sorted(findings), 1):
         role = "root cause" if f.root_cause else "consequence"
         out += [
             f"### {i}. `{f.code}` — {f.title}",
@@ -51,7 +51,7 @@ def render_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def render_findings(findings: Sequence[Finding], *, header: str) -> str:
+def render_findings(findings: Sequence[Finding], *, header: str, keep_order: bool = False) -> str:
     lines = [f"## {header}", ""]
-    lines += _findings(findings) if findings else ["No problems found.", ""]
+    lines += _findings(findings, keep_order) if findings else ["No problems found.", ""]
     return "\n".join(lines)

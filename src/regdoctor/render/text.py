@@ -69,13 +69,13 @@ def _finding_block(f: Finding, index: int) -> Panel:
 
 
 def render_findings(findings: Sequence[Finding], *, header: str | None = None, color: bool | None = None,
-                    width: int | None = None) -> str:
+                    width: int | None = None, keep_order: bool = False) -> str:
     console, buf = _console(color, width)
     if header:
         console.print(Text(header, style="bold"))
     if not findings:
         console.print(Text("No problems found.", style="green"))
-    for i, f in enumerate(findings_sorted(findings), 1):
+    for i, f in enumerate(findings if keep_order else findings_sorted(findings), 1):
         console.print(_finding_block(f, i))
     return buf.getvalue()
 

@@ -1,0 +1,330 @@
+"""Capture what real clients print for every fault of the lab, as test fixtures for `regdoctor explain`.
+
+Runs the clients inside the fault lab's client network namespace (tests/lab/lab.py: root, network
+namespaces, docker-registry, squid, dnsmasq), one case per lab fault, and stores each client's exact
+output with the code `regdoctor explain` must rank first:
+
+    tests/fixtures/client_errors/<client>-<case>.json
+    {"client", "client_version", "case", "fault", "argv", "env", "exit_code", "stdout", "stderr",
+     "expected_code", "also", "note"}
+
+- `stderr`/`stdout` are the client's output as produced (lab paths in `argv` are shown as $LAB).
+- `expected_code` is the best reading of the *text*. Where the text cannot tell the lab's fault from
+  another (skopeo drops a 403 body; Go prints `no such host` for NXDOMAIN and NODATA alike; a silent
+  proxy and a dropped SYN both end in `context deadline exceeded`), the lab's real fault is listed in
+  `also` (it must be among the ranked causes) and `note` says why.
+
+Clients: skopeo (always, the lab needs it), the docker CLI's `docker manifest inspect` (no daemon
+needed) and podman when installed. Nothing leaves the machine: the lab's namespaces have no route out.
+
+    sudo python scripts/capture_client_errors.py                 # all clients, all cases
+    sudo python scripts/capture_client_errors.py --client skopeo --only dns-nxdomain refused-5449
+    sudo python scripts/capture_client_errors.py --check         # capture, explain, compare; write nothing
+
+tests/unit/test_explain_fixtures.py asserts that every stored output is explained with its code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "client_errors"
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "src"))
+
+R = "registry.lab.test"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One lab fault as a client meets it."""
+
+    name: str
+    fault: str
+    host: str
+    port: int | None
+    expected: str
+    repo: str = "lab/hello"
+    tag: str = "latest"
+    env: dict[str, str] = field(default_factory=dict)
+    resolv: str | None = None
+    #: skopeo-only extra arguments (credentials)
+    creds: str | None = None
+    timeout: str = "10s"
+    also: tuple[str, ...] = ()
+    note: str = ""
+    clients: tuple[str, ...] = ("skopeo", "docker", "podman")
+    #: client -> (expected code, also, note) where that client's text says something else
+    per_client: dict[str, tuple[str, tuple[str, ...], str]] = field(default_factory=dict)
+
+    def expectation(self, client: str) -> tuple[str, tuple[str, ...], str]:
+        return self.per_client.get(client, (self.expected, self.also, self.note))
+
+    def ref(self) -> str:
+        return f"{self.host}{f':{self.port}' if self.port else ''}/{self.repo}:{self.tag}"
+
+
+NO_DOCKER = ("skopeo", "podman")
+_NOT_TEXT = "the text alone cannot tell them apart; the lab's fault must be among the ranked causes"
+
+CASES: tuple[Case, ...] = (
+    # ---- DNS
+    Case("dns-nxdomain", "NXDOMAIN from the lab resolver", "nx.lab.test", 5441, "DNS_NXDOMAIN"),
+    Case("dns-nodata", "the name exists with no A record (NODATA)", "nodata.lab.test", 5441, "DNS_NXDOMAIN",
+         also=("DNS_NODATA",), note=f"Go prints `no such host` for NODATA too: {_NOT_TEXT}"),
+    Case("dns-servfail", "the resolver answers SERVFAIL", "servfail.lab.test", 5441, "DNS_SERVFAIL"),
+    Case("dns-refused", "the resolver answers REFUSED (no upstream for the zone)", "x.azurecr.io", None,
+         "DNS_SERVFAIL", also=("DNS_REFUSED",), note=f"Go prints `server misbehaving` for REFUSED too: {_NOT_TEXT}"),
+    Case("dns-timeout", "the resolver never answers", "dnstimeout.lab.test", 5441, "DNS_TIMEOUT"),
+    Case("dns-resolver-down", "nothing listens on the configured nameserver", R, 5441, "DNS_RESOLVER_UNREACHABLE",
+         resolv="nameserver 127.0.0.9\noptions timeout:1 attempts:1\n"),
+    Case("dns-cgo-nxdomain", "NXDOMAIN through the cgo/libc resolver", "nx.lab.test", 5441, "DNS_NXDOMAIN",
+         env={"GODEBUG": "netdns=cgo"}),
+    Case("dns-cgo-servfail", "SERVFAIL through the cgo/libc resolver", "servfail.lab.test", 5441, "DNS_SERVFAIL",
+         env={"GODEBUG": "netdns=cgo"}),
+    # ---- TCP
+    Case("refused-5449", "nothing listens (RST)", R, 5449, "TCP_REFUSED"),
+    Case("no-route-8443", "ICMP host unreachable", R, 8443, "TCP_HOST_UNREACHABLE"),
+    Case("net-unreachable-8445", "ICMP network unreachable", R, 8445, "TCP_NET_UNREACHABLE"),
+    Case("blackhole-arp", "an on-link address nobody answers (ARP fails)", "blackhole.lab.test", 443,
+         "TCP_HOST_UNREACHABLE", timeout="15s"),
+    Case("drop-5455", "SYN silently dropped", R, 5455, "TCP_TIMEOUT", timeout="3s"),
+    Case("reset-5458", "the server resets the connection", R, 5458, "TCP_RESET"),
+    # ---- TLS
+    Case("http-registry-https-client-5000", "a plain-HTTP registry on the port", R, 5000, "TLS_NOT_TLS",
+         per_client={"docker": ("REGISTRY_MANIFEST_UNKNOWN", (),
+                                "docker manifest inspect falls back to plain HTTP here and then reports the "
+                                "manifest as missing: the TLS fault never shows in its text")}),
+    Case("expired-5444", "expired certificate", R, 5444, "TLS_EXPIRED"),
+    Case("notyet-5445", "certificate not yet valid", R, 5445, "TLS_NOT_YET_VALID"),
+    Case("rogue-ca-5446", "certificate from an untrusted CA", R, 5446, "TLS_UNKNOWN_CA"),
+    Case("wrong-name-5447", "certificate for another name", R, 5447, "TLS_NAME_MISMATCH"),
+    Case("self-signed-5448", "self-signed certificate", R, 5448, "TLS_UNKNOWN_CA", also=("TLS_SELF_SIGNED",),
+         note=f"Go reports a self-signed leaf as `unknown authority`: {_NOT_TEXT}"),
+    Case("inspection-5440", "a TLS-inspection CA re-signs the registry (untrusted here)", "labreg.azurecr.io", 5440,
+         "TLS_UNKNOWN_CA", also=("TLS_INTERCEPTED",),
+         note=f"the text does not name the issuer unless Go adds its candidate suffix: {_NOT_TEXT}"),
+    Case("tls-hang-5454", "the peer accepts and never answers the ClientHello", R, 5454, "TLS_HANDSHAKE_TIMEOUT",
+         timeout="30s"),
+    Case("readclose-5457", "the peer reads the ClientHello and closes", R, 5457, "TLS_HANDSHAKE_CLOSED"),
+    Case("tls-close-5460", "the peer completes TLS, then closes without answering", R, 5460,
+         "TLS_HANDSHAKE_CLOSED", also=("HTTP_CONNECTION_CLOSED",),
+         note=f"Go prints the same bare `EOF` whether the close came during or after the handshake: {_NOT_TEXT}"),
+    # ---- HTTP answers
+    Case("acr403-5450", "ACR firewall 403 DENIED on /v2/", R, 5450, "HTTP_FIREWALL_DENIED",
+         also=("HTTP_MIDDLEBOX_BLOCKED",), note="skopeo drops the 403 body on /v2/: a web filter would read the same",
+         per_client={"docker": ("HTTP_FIREWALL_DENIED", (), "docker shows ACR's DENIED body")}),
+    Case("privatelink-broken-443", "private link DNS falls through to the public endpoint, which says 403",
+         "brokenreg.azurecr.io", None, "HTTP_FIREWALL_DENIED", also=("DNS_PRIVATELINK_PUBLIC",),
+         note=f"the client only sees the public endpoint's 403: {_NOT_TEXT}"),
+    Case("429-5451", "429 with Docker Hub's body on every request", R, 5451, "HTTP_RATE_LIMITED", timeout="30s"),
+    Case("502-html-5452", "an HTML 502 from a gateway", R, 5452, "HTTP_MIDDLEBOX_BLOCKED"),
+    Case("403-html-5453", "an HTML 403 from a web filter", R, 5453, "HTTP_FIREWALL_DENIED",
+         also=("HTTP_MIDDLEBOX_BLOCKED",),
+         note=f"skopeo drops the body of a 403 on /v2/, so the HTML is lost: {_NOT_TEXT}",
+         per_client={"docker": ("HTTP_MIDDLEBOX_BLOCKED", (), "docker shows the filter's HTML page")}),
+    Case("503-json-5442", "the registry answers 503", R, 5442, "HTTP_SERVER_ERROR"),
+    Case("garbage-8450", "an SSH banner where HTTP is expected", R, 8450, "HTTP_MALFORMED_RESPONSE"),
+    Case("endless-headers-8451", "response headers that never end", R, 8451, "HTTP_MALFORMED_RESPONSE",
+         timeout="30s"),
+    # ---- auth and registry
+    Case("auth-missing-5443", "basic-auth registry, no credentials", R, 5443, "AUTH_CREDENTIALS_REQUIRED"),
+    Case("token-private-anonymous-5601", "anonymous pull of a private repository", R, 5601,
+         "AUTH_CREDENTIALS_REQUIRED", repo="lab/private", also=("AUTH_INSUFFICIENT_SCOPE",)),
+    Case("token-private-limited-5601", "a user without pull rights on the repository", R, 5601,
+         "AUTH_CREDENTIALS_REQUIRED", repo="lab/private", creds="limited:limitedpass", clients=("skopeo",),
+         also=("AUTH_INSUFFICIENT_SCOPE",),
+         note=f"containers/image prints the same errors block for anonymous and under-privileged pulls: {_NOT_TEXT}"),
+    Case("token-wrong-password-5601", "wrong password at the token service", R, 5601, "AUTH_BAD_CREDENTIALS",
+         creds="labuser:nope", clients=("skopeo",)),
+    Case("token-realm-down-5602", "the token service host is blackholed", R, 5602, "AUTH_REALM_UNREACHABLE",
+         timeout="3s"),
+    Case("token-throttled-5603", "the token service answers 429", R, 5603, "HTTP_RATE_LIMITED",
+         also=("AUTH_TOKEN_THROTTLED",), timeout="30s",
+         note=f"containers/image prints the same text for a throttled registry and token service: {_NOT_TEXT}",
+         per_client={"docker": ("HTTP_RATE_LIMITED", (),
+                                "docker attributes the 429 to the manifest URL it was fetching")}),
+    Case("acr403-manifest-5610", "ACR firewall 403 DENIED on the manifest only", R, 5610, "HTTP_FIREWALL_DENIED",
+         also=("REGISTRY_FIREWALL_DENIED",)),
+    Case("manifest-unknown-5441", "a tag that does not exist", R, 5441, "REGISTRY_MANIFEST_UNKNOWN", tag="nope"),
+    # ---- data endpoints (the config blob is 307-redirected to a data host); `docker manifest inspect`
+    # fetches no blob, so these faults never reach it
+    Case("data-drop-5604", "the data host is blackholed", R, 5604, "DATA_ENDPOINT_BLOCKED", timeout="3s",
+         clients=NO_DOCKER),
+    Case("data-refused-5605", "the data host refuses connections", R, 5605, "DATA_ENDPOINT_BLOCKED",
+         clients=NO_DOCKER),
+    Case("data-badtls-5606", "the data host has an expired certificate", R, 5606, "DATA_ENDPOINT_BLOCKED",
+         clients=NO_DOCKER),
+    Case("data-403-5607", "the storage answers 403", R, 5607, "DATA_ENDPOINT_DENIED", clients=NO_DOCKER),
+    Case("data-nx-5608", "the data host does not resolve", R, 5608, "DATA_ENDPOINT_BLOCKED", clients=NO_DOCKER),
+    Case("data-loop-5609", "the blob download redirects endlessly", R, 5609, "REGISTRY_REDIRECT_LOOP",
+         clients=NO_DOCKER),
+    # ---- proxies (squid and scripted bad proxies in the client netns)
+    Case("proxy-blocked", "the proxy denies CONNECT to the host", "blocked.lab.test", 5441, "PROXY_DENIED",
+         env={"HTTPS_PROXY": "http://127.0.0.1:3128"}),
+    Case("proxy-upstream-refused", "the proxy cannot connect upstream", R, 5449, "PROXY_UPSTREAM_FAILED",
+         env={"HTTPS_PROXY": "http://127.0.0.1:3128"}),
+    Case("proxy-upstream-nxdomain", "the proxy cannot resolve the registry", "nx.lab.test", 5441,
+         "PROXY_UPSTREAM_FAILED", env={"HTTPS_PROXY": "http://127.0.0.1:3128"}),
+    Case("proxy-auth-missing", "the proxy needs credentials", R, 5441, "PROXY_AUTH_REQUIRED",
+         env={"HTTPS_PROXY": "http://127.0.0.1:3132"}),
+    Case("proxy-auth-wrong", "wrong proxy credentials", R, 5441, "PROXY_AUTH_REQUIRED",
+         env={"HTTPS_PROXY": "http://labproxy:wrong@127.0.0.1:3132"}),
+    Case("proxy-down-3129", "nothing listens on the proxy port", R, 5441, "PROXY_REFUSED",
+         env={"HTTPS_PROXY": "http://127.0.0.1:3129"}),
+    Case("proxy-readclose-3130", "the proxy reads CONNECT and closes", R, 5441, "PROXY_CLOSED",
+         env={"HTTPS_PROXY": "http://127.0.0.1:3130"}),
+    Case("proxy-silent-3131", "the proxy never answers CONNECT", R, 5441, "TCP_TIMEOUT", timeout="3s",
+         env={"HTTPS_PROXY": "http://127.0.0.1:3131"}, also=("PROXY_NO_RESPONSE",),
+         note=f"a silent proxy and a dropped SYN both end in `context deadline exceeded`: {_NOT_TEXT}"),
+    Case("proxy-https-scheme", "https:// proxy URL for a plain-HTTP proxy", R, 5441,
+         "PROXY_HTTPS_SCHEME_ON_HTTP_PROXY", env={"HTTPS_PROXY": "https://127.0.0.1:3128"}),
+    Case("proxy-nxdomain", "the proxy's name does not resolve", R, 5441, "PROXY_UNRESOLVABLE",
+         env={"HTTPS_PROXY": "http://proxy.nx.lab.test:3128"}),
+)
+
+
+class Runner:
+    """Runs one client for one case in the lab's client namespace and returns the raw result."""
+
+    def __init__(self, lab: Any) -> None:
+        self.lab = lab
+        self.docker = shutil.which("docker")
+        self.podman = shutil.which("podman")
+
+    def available(self) -> list[str]:
+        return ["skopeo"] + (["docker"] if self.docker else []) + (["podman"] if self.podman else [])
+
+    def version(self, client: str) -> str:
+        if client == "skopeo":
+            res = self.lab.skopeo("--version", timeout=30)
+        else:
+            exe = self.docker if client == "docker" else self.podman
+            res = self.lab.client([str(exe), "--version"], timeout=30)
+        return str(res.stdout).strip()
+
+    def run(self, client: str, case: Case) -> tuple[list[str], dict[str, str], Any]:
+        ref = case.ref()
+        limit = float(case.timeout.rstrip("s")) + 30
+        if client == "skopeo":
+            args = ["inspect", "--command-timeout", case.timeout, "--cert-dir", str(self.lab.ca_dir)]
+            if case.creds:
+                args += ["--creds", case.creds]
+            args.append(f"docker://{ref}")
+            res = self.lab.skopeo(*args, env=case.env, resolv=case.resolv, timeout=limit)
+            argv = ["skopeo", *args]
+            return argv, dict(case.env), res
+        exe = str(self.docker if client == "docker" else self.podman)
+        env = dict(case.env)
+        # Go's x509 reads SSL_CERT_FILE for its roots: the lab CA becomes trusted without touching /etc
+        env["SSL_CERT_FILE"] = str(self.lab.ca_file)
+        if client == "docker":
+            env["DOCKER_CONFIG"] = str(self.lab.dir / "home" / ".docker")
+            argv = [exe, "manifest", "inspect", ref]
+        else:
+            argv = [exe, "manifest", "inspect", f"docker://{ref}"]
+        res = self.lab.client(argv, env=env, resolv=case.resolv, timeout=limit)
+        return ["docker" if client == "docker" else "podman", *argv[1:]], env, res
+
+
+def _sanitize(value: str, lab_dir: str) -> str:
+    return value.replace(lab_dir, "$LAB")
+
+
+def capture(lab: Any, clients: list[str], cases: tuple[Case, ...]) -> list[dict[str, Any]]:
+    runner = Runner(lab)
+    versions = {c: runner.version(c) for c in clients}
+    jobs = [(client, case) for client in clients for case in cases if client in case.clients]
+
+    def one(job: tuple[str, Case]) -> dict[str, Any]:
+        client, case = job
+        try:
+            argv, env, res = runner.run(client, case)
+        except subprocess.TimeoutExpired:
+            return {"client": client, "case": case.name, "error": "timed out"}
+        lab_dir = str(lab.dir)
+        return {
+            "client": client,
+            "client_version": versions[client],
+            "case": case.name,
+            "fault": case.fault,
+            "argv": [_sanitize(a, lab_dir) for a in argv],
+            "env": {k: _sanitize(v, lab_dir) for k, v in env.items()},
+            "resolv": case.resolv,
+            "exit_code": res.returncode,
+            "stdout": res.stdout,
+            "stderr": res.stderr,
+            "expected_code": case.expectation(client)[0],
+            "also": list(case.expectation(client)[1]),
+            "note": case.expectation(client)[2],
+        }
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(one, jobs))
+
+
+def judge(record: dict[str, Any]) -> tuple[bool, str]:
+    from regdoctor.explain import explain
+
+    ex = explain(record["stderr"] + record["stdout"])
+    ranked = [f.code for f in ex.findings]
+    if not ranked:
+        return False, "no known symptom"
+    ok = ranked[0] == record["expected_code"] and all(a in ranked for a in record["also"])
+    return ok, f"top {ranked[0]} ({ex.findings[0].confidence:.2f}); ranked {ranked[:5]}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--client", default="", help="comma-separated: skopeo,docker,podman (default: those installed)")
+    ap.add_argument("--only", nargs="*", default=[], help="case names")
+    ap.add_argument("--check", action="store_true", help="capture and explain, write nothing")
+    args = ap.parse_args()
+
+    from lab.lab import Lab, missing_prerequisites
+
+    problems = missing_prerequisites()
+    if problems:
+        print("fault lab unavailable: " + "; ".join(problems), file=sys.stderr)
+        return 2
+    cases = tuple(c for c in CASES if not args.only or c.name in args.only)
+    with Lab() as lab:
+        runner = Runner(lab)
+        clients = [c for c in (args.client.split(",") if args.client else runner.available()) if c]
+        missing = [c for c in clients if c not in runner.available()]
+        if missing:
+            print(f"not installed: {', '.join(missing)}", file=sys.stderr)
+            clients = [c for c in clients if c not in missing]
+        records = capture(lab, clients, cases)
+    failures = 0
+    for rec in records:
+        if "error" in rec:
+            print(f"{rec['client']:7} {rec['case']:32} ERROR {rec['error']}")
+            failures += 1
+            continue
+        if rec["exit_code"] == 0:
+            # the fault did not show with this client (e.g. docker treats it differently): no fixture
+            print(f"{rec['client']:7} {rec['case']:32} skipped: the client succeeded")
+            continue
+        ok, detail = judge(rec)
+        failures += not ok
+        print(f"{rec['client']:7} {rec['case']:32} {'ok  ' if ok else 'FAIL'} expect {rec['expected_code']}: {detail}")
+        if not args.check:
+            FIXTURES.mkdir(parents=True, exist_ok=True)
+            path = FIXTURES / f"{rec['client']}-{rec['case']}.json"
+            path.write_text(json.dumps(rec, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{len(records)} captures, {failures} not explained as expected")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

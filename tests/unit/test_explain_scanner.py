@@ -1,0 +1,113 @@
+"""The chunked scanner: exact line numbers, bounded memory, strict log mode, grouping."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from regdoctor.explain import MAX_LINE, Scanner, explain, explain_chunks
+
+NX = b'Get "https://r.io/v2/": dial tcp: lookup r.io on 10.0.0.2:53: no such host'
+
+
+def cands(chunks: list[bytes], **kw: int) -> tuple[list[tuple[int, bytes]], Scanner]:
+    s = Scanner(**kw)
+    return [(n, line) for n, line, _ in s.candidates(chunks)], s
+
+
+def test_line_numbers_and_count() -> None:
+    data = b"a\nb\n" + NX + b"\nc\n" + NX + b"\n"
+    found, s = cands([data])
+    assert [n for n, _ in found] == [3, 5] and s.lines == 5
+    assert found[0][1] == NX
+
+
+@pytest.mark.parametrize("trailing", [b"", b"\n"])
+def test_last_line_without_newline(trailing: bytes) -> None:
+    found, s = cands([b"x\n" + NX + trailing])
+    assert [n for n, _ in found] == [2] and s.lines == 2
+
+
+def test_crlf_lines() -> None:
+    ex = explain_chunks([b"x\r\n" + NX + b"\r\ny\r\n"])
+    assert ex.groups[0].first_line == 2 and ex.groups[0].sample.endswith("no such host")
+
+
+def test_chunk_boundaries_anywhere() -> None:
+    data = b"noise line\n" * 3 + NX + b"\nmore\n" + NX + b"\n"
+    expected, _ = cands([data])
+    for cut in range(1, len(data)):
+        got, s = cands([data[:cut], data[cut:]])
+        assert got == expected, cut
+        assert s.lines == 6
+
+
+def test_random_chunking_matches_whole(tmp_path: object) -> None:
+    rng = random.Random(3)
+    lines = [NX if rng.random() < 0.05 else f"line {i} ok".encode() for i in range(3000)]
+    data = b"\n".join(lines) + b"\n"
+    whole, _ = cands([data])
+    chunks, pos = [], 0
+    while pos < len(data):
+        step = rng.randint(1, 700)
+        chunks.append(data[pos:pos + step])
+        pos += step
+    got, s = cands(chunks)
+    assert got == whole and s.lines == 3000
+
+
+def test_over_long_line_is_cut_and_skipped_without_keeping_it() -> None:
+    big = b"x" * (MAX_LINE * 3)
+    data = [big[: MAX_LINE // 2], big[MAX_LINE // 2:], b"\n" + NX + b"\n"]
+    found, s = cands(data)
+    assert [n for n, _ in found] == [2] and s.lines == 2 and s.cut_lines == 1
+
+
+def test_symptom_in_the_head_of_a_long_line_is_found() -> None:
+    data = NX + b" " + b"y" * (MAX_LINE * 4) + b"\nok\n"
+    ex = explain_chunks([data[i:i + 10_000] for i in range(0, len(data), 10_000)])
+    assert ex.findings[0].code == "DNS_NXDOMAIN" and ex.lines == 2 and ex.cut_lines == 1
+    assert len(ex.groups[0].sample) <= 400
+
+
+def test_binary_and_garbage_do_not_break_it() -> None:
+    rng = random.Random(5)
+    noise = bytes(rng.randrange(256) for _ in range(200_000))
+    ex = explain_chunks([noise, b"\n" + NX + b"\n", noise])
+    assert ex.findings[0].code == "DNS_NXDOMAIN"
+    assert not explain_chunks([b"\x00\xff\xfe" * 1000]).findings
+    assert not explain("").findings and explain("").lines == 0
+
+
+def test_strict_log_mode_ignores_other_services_network_errors() -> None:
+    log = (b'E0501 reflector.go:138] failed to list *v1.Pod: Get "https://10.96.0.1:443/api/v1/pods": '
+           b"context deadline exceeded\n"
+           b"app: upstream 10.0.0.1:8080: connection reset by peer\n"
+           b"worker: read config: unexpected EOF\n"
+           + NX + b"\n"
+           b"toomanyrequests: You have reached your unauthenticated pull rate limit.\n")
+    ex = explain_chunks([log], strict=True)
+    assert [(g.code, g.first_line) for g in ex.groups] == [("DNS_NXDOMAIN", 4), ("HTTP_RATE_LIMITED", 5)]
+    # pasted as a message, the user already said it is a registry error
+    assert len(explain_chunks([log]).groups) > 2
+
+
+def test_groups_count_and_first_last_lines() -> None:
+    log = b"\n".join([b"start", NX, b"mid", NX, NX, b"Get \"https://r.io/v2/\": EOF", b"end"]) + b"\n"
+    ex = explain_chunks([log], strict=True)
+    g = {x.code: x for x in ex.groups}
+    assert (g["DNS_NXDOMAIN"].count, g["DNS_NXDOMAIN"].first_line, g["DNS_NXDOMAIN"].last_line) == (3, 2, 5)
+    assert g["TLS_HANDSHAKE_CLOSED"].first_line == 6 and ex.matched_lines == 4 and ex.lines == 7
+    nx = next(f for f in ex.findings if f.code == "DNS_NXDOMAIN")
+    assert (nx.evidence["count"], nx.evidence["first_line"], nx.evidence["last_line"]) == (3, 2, 5)
+
+
+def test_distinct_hosts_make_distinct_groups_but_stay_bounded() -> None:
+    from regdoctor import explain as mod
+
+    lines = [f'Get "https://r{i}.io/v2/": dial tcp: lookup r{i}.io on 10.0.0.2:53: no such host'.encode()
+             for i in range(mod.MAX_GROUPS + 50)]
+    ex = explain_chunks([b"\n".join(lines)])
+    assert len(ex.groups) == mod.MAX_GROUPS
+    assert sum(g.count for g in ex.groups) == len(lines)
