@@ -94,7 +94,8 @@ def probe_job(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointR
     flow = Flow(host=t.host, port=t.port, steps=list(result.steps))
 
     def lookup() -> Credential | None:
-        return find_credential(t.host, opts.env, username=pull.username, password=pull.password)
+        # Docker keys credentials by host[:port] exactly as the user wrote the registry
+        return find_credential(t.host_port, opts.env, username=pull.username, password=pull.password)
 
     run_pull_path(flow, route, v2, opts, repository=t.repository, reference=t.reference, platform=pull.platform,
                   credential_lookup=lookup, registry_name=t.acr_name)
