@@ -21,6 +21,7 @@ from typing import Any
 
 from regdoctor import kb
 from regdoctor.model import EndpointResult, Finding, Step, findings_sorted
+from regdoctor.target import acr_name
 
 _WRAP = {"data": "DATA_ENDPOINT_BLOCKED", "realm": "AUTH_REALM_UNREACHABLE"}
 _NETWORK = {"dns", "proxy", "tcp", "tls", "http"}
@@ -28,7 +29,9 @@ _NETWORK = {"dns", "proxy", "tcp", "tls", "http"}
 
 def _finding(step: Step, host: str, root: bool) -> Finding:
     info = kb.code(step.code or "CLIENT_INTERNAL_ERROR")
-    return info.finding(host=host, evidence=step.evidence, root_cause=root and info.severity != "info")
+    # fix texts name the registry (`az acr … --name {registry}`): the ACR name when there is one
+    extra = {} if "registry" in step.evidence else {"registry": acr_name(host) or "<registry-name>"}
+    return info.finding(host=host, evidence=step.evidence, root_cause=root and info.severity != "info", extra=extra)
 
 
 def diagnose_endpoint(e: EndpointResult, parent_host: str | None = None) -> list[Finding]:

@@ -26,13 +26,18 @@ def _console(color: bool | None, width: int | None) -> tuple[Console, io.StringI
     return console, buf
 
 
+def _short(text: str, limit: int) -> str:
+    """Long step names (a blob path) are cut in the tree; the full name stays in --json."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _endpoint_tree(e: EndpointResult) -> Tree:
     label = Text.assemble((f"{e.host}:{e.port}", "bold"), f"  ({e.role}", f", {e.origin})" if e.origin else ")")
     tree = Tree(label)
     for s in e.steps:
         line = Text.assemble(
             (f"{s.status.upper():4}", _STATUS_STYLE[s.status]),
-            f"  {s.layer:<8} {s.name:<14}",
+            f"  {s.layer:<8} {_short(s.name, 40):<14}",
             (f"{s.elapsed_ms:7.1f} ms  ", "dim"),
             s.summary,
         )
