@@ -370,6 +370,42 @@ def dns_verdict(obs: DnsObservation, *, proxied: bool) -> Verdict:
     return Verdict("pass", None, summary, ev)
 
 
+_NET_ERROR_CODES: dict[tuple[str, str], str] = {
+    ("tcp", "refused"): "TCP_REFUSED",
+    ("tcp", "timeout"): "TCP_TIMEOUT",
+    ("tcp", "host_unreachable"): "TCP_HOST_UNREACHABLE",
+    ("tcp", "net_unreachable"): "TCP_NET_UNREACHABLE",
+    ("tcp", "reset"): "TCP_RESET",
+    ("proxy", "closed"): "PROXY_CLOSED",
+    ("proxy", "timeout"): "PROXY_NO_RESPONSE",
+    ("http", "timeout"): "HTTP_NO_RESPONSE",
+    ("http", "closed"): "HTTP_CONNECTION_CLOSED",
+    ("http", "reset"): "TCP_RESET",
+    ("http", "protocol"): "HTTP_MALFORMED_RESPONSE",
+    ("http", "too_large"): "HTTP_MALFORMED_RESPONSE",
+    ("tls", "timeout"): "TLS_HANDSHAKE_TIMEOUT",
+    ("tls", "closed"): "TLS_HANDSHAKE_CLOSED",
+    ("tls", "reset"): "TCP_RESET",
+    ("tls", "not_tls"): "TLS_NOT_TLS",
+    ("dns", "timeout"): "DNS_TIMEOUT",
+}
+_PROXY_TCP_CODES = {"refused": "PROXY_REFUSED", "timeout": "PROXY_TIMEOUT"}
+
+
+def net_error_code(layer: str, kind: str, *, to_proxy: bool = False) -> str:
+    """The catalogue code for a network exception of ``layer``/``kind`` (see ``regdoctor.net``).
+    A TCP failure on the way to a proxy is a proxy finding.
+
+    >>> net_error_code("tcp", "refused"), net_error_code("tcp", "refused", to_proxy=True)
+    ('TCP_REFUSED', 'PROXY_REFUSED')
+    """
+    if to_proxy and layer == "tcp":
+        return _PROXY_TCP_CODES.get(kind, "PROXY_UNREACHABLE")
+    default = {"tcp": "TCP_HOST_UNREACHABLE", "proxy": "PROXY_CLOSED", "tls": "TLS_HANDSHAKE_FAILED",
+               "dns": "DNS_SYSTEM_RESOLVER_FAILED"}.get(layer, "HTTP_CONNECTION_CLOSED")
+    return _NET_ERROR_CODES.get((layer, kind), default)
+
+
 #: verify kinds from ``net.tls`` -> catalogue codes
 _TLS_VERIFY_CODES = {
     "expired": "TLS_EXPIRED",
@@ -377,13 +413,6 @@ _TLS_VERIFY_CODES = {
     "name_mismatch": "TLS_NAME_MISMATCH",
     "self_signed": "TLS_SELF_SIGNED",
     "unknown_ca": "TLS_UNKNOWN_CA",
-}
-_TLS_ERROR_CODES = {
-    "timeout": "TLS_HANDSHAKE_TIMEOUT",
-    "closed": "TLS_HANDSHAKE_CLOSED",
-    "reset": "TCP_RESET",
-    "not_tls": "TLS_NOT_TLS",
-    "failed": "TLS_HANDSHAKE_FAILED",
 }
 
 
@@ -402,7 +431,7 @@ def tls_failure_verdict(
     ev: dict[str, Any] = {"tls_error": message, "chain": list(chain), "trust_store": trust_store,
                           "now": now.replace(microsecond=0).isoformat()}
     if kind != "verify":
-        code = _TLS_ERROR_CODES.get(kind, "TLS_HANDSHAKE_FAILED")
+        code = net_error_code("tls", kind)
         if kind == "reset":
             ev["during"] = "the TLS handshake"
         return Verdict("fail", code, message, ev)
@@ -429,7 +458,20 @@ def tls_failure_verdict(
 
 
 __all__ = [
-    "DnsObservation", "Verdict", "body_excerpt", "certificate_window", "classify_connect_reply", "classify_v2",
-    "dns_verdict", "expected_issuers", "interception", "kept_headers", "looks_like_inspection", "name_matches",
-    "page_title", "registry_errors", "tls_failure_verdict",
+    "DnsObservation",
+    "Verdict",
+    "body_excerpt",
+    "certificate_window",
+    "classify_connect_reply",
+    "classify_v2",
+    "dns_verdict",
+    "expected_issuers",
+    "interception",
+    "kept_headers",
+    "looks_like_inspection",
+    "name_matches",
+    "net_error_code",
+    "page_title",
+    "registry_errors",
+    "tls_failure_verdict",
 ]

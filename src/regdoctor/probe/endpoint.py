@@ -247,18 +247,6 @@ def _local_addresses(host: str, port: int) -> list[str]:
         return ["127.0.0.1", "::1"]
 
 
-def _tcp_kind_code(kind: str, proxied: bool) -> str:
-    if proxied:
-        return {"refused": "PROXY_REFUSED", "timeout": "PROXY_TIMEOUT"}.get(kind, "PROXY_UNREACHABLE")
-    return {
-        "refused": "TCP_REFUSED",
-        "timeout": "TCP_TIMEOUT",
-        "host_unreachable": "TCP_HOST_UNREACHABLE",
-        "net_unreachable": "TCP_NET_UNREACHABLE",
-        "reset": "TCP_RESET",
-    }.get(kind, "TCP_HOST_UNREACHABLE")
-
-
 def probe_endpoint(
     host: str,
     port: int,
@@ -321,7 +309,8 @@ def probe_endpoint(
                 walk.add("tcp", "connect proxy", "pass", t0, f"connected to proxy {proxy.address} ({paddrs[0]})",
                          evidence={"proxy_address": proxy.address, "address": paddrs[0]})
             except TcpError as exc:
-                walk.add("tcp", "connect proxy", "fail", t0, exc.message, _tcp_kind_code(exc.kind, True),
+                walk.add("tcp", "connect proxy", "fail", t0, exc.message,
+                         classify.net_error_code("tcp", exc.kind, to_proxy=True),
                          {"proxy_address": proxy.address, "address": paddrs[0], "errno_text": exc.info.get(
                              "errno_text"), "timeout_s": opts.timeout, "proxy": proxy.redacted})
     else:
@@ -342,7 +331,7 @@ def probe_endpoint(
             walk.add("tcp", "connect", "pass", t0, f"connected to {addr}:{port}",
                      evidence={"address": addr, "port": port, "attempts": attempts})
         elif last is not None:
-            walk.add("tcp", "connect", "fail", t0, last.message, _tcp_kind_code(last.kind, False),
+            walk.add("tcp", "connect", "fail", t0, last.message, classify.net_error_code("tcp", last.kind),
                      {"address": last.info.get("address"), "port": port, "errno_text": last.info.get("errno_text"),
                       "timeout_s": opts.timeout, "attempts": attempts, "during": "connect"})
         else:
@@ -376,7 +365,7 @@ def probe_endpoint(
             v = replace(v, evidence={**base_ev, **v.evidence})
             walk.verdict("proxy", "CONNECT", t0, v)
         except ProxyError as exc:
-            code = {"closed": "PROXY_CLOSED", "timeout": "PROXY_NO_RESPONSE"}.get(exc.kind, "PROXY_CLOSED")
+            code = classify.net_error_code("proxy", exc.kind)
             walk.add("proxy", "CONNECT", "fail", t0, exc.message, code, base_ev)
         except _Stop:
             pass
@@ -437,8 +426,7 @@ def probe_endpoint(
             response)
         walk.verdict("http", f"GET {path}", t0, replace(v, evidence={**base, **v.evidence}))
     except HttpError as exc:
-        code = {"timeout": "HTTP_NO_RESPONSE", "closed": "HTTP_CONNECTION_CLOSED", "reset": "TCP_RESET",
-                "protocol": "HTTP_MALFORMED_RESPONSE", "too_large": "HTTP_MALFORMED_RESPONSE"}[exc.kind]
+        code = classify.net_error_code("http", exc.kind)
         walk.add("http", f"GET {path}", "fail", t0, exc.message, code,
                  {**base, "http_error": exc.message, "received_bytes": exc.info.get("received", 0),
                   "during": "the HTTP request"})

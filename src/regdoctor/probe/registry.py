@@ -198,8 +198,7 @@ def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOpti
     try:
         return route.request(method, target, Deadline(opts.timeout), headers, max_body=max_body)
     except NetError as exc:
-        code = {"timeout": "HTTP_NO_RESPONSE", "closed": "HTTP_CONNECTION_CLOSED", "reset": "TCP_RESET",
-                "refused": "TCP_REFUSED"}.get(exc.kind, "HTTP_CONNECTION_CLOSED")
+        code = classify.net_error_code(exc.layer, exc.kind)
         flow.add(layer, name or f"{method} {target}", "fail", t0, f"{method} {target}: {exc.message}", code,
                  {"address": route.address, "port": route.port, "path": target, "timeout_s": opts.timeout,
                   "during": f"{method} {target}", "http_error": exc.message, "tls_note": ""})
@@ -229,8 +228,8 @@ def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential
         try:
             resp = route.request("GET", target, Deadline(opts.timeout), headers)
         except NetError as exc:
-            flow.add("auth", "token", "fail", t0, f"token request failed: {exc.message}", "HTTP_NO_RESPONSE"
-                     if exc.kind == "timeout" else "HTTP_CONNECTION_CLOSED",
+            flow.add("auth", "token", "fail", t0, f"token request failed: {exc.message}",
+                     classify.net_error_code(exc.layer, exc.kind),
                      {**ev, "address": route.address, "port": route.port, "path": target, "timeout_s": opts.timeout,
                       "tls_note": ""})
             return None
