@@ -14,8 +14,11 @@ Recipe: /work/shared/reference/fault-lab.md. Topology (addresses are per netns, 
   blackholed token host (.11), data hosts .20-.25 (good, dropped, refused, expired TLS, storage 403,
   redirect loop; data-nx.lab.test is NXDOMAIN), two ACR-style replica data endpoints
   (pullreg.westeurope.data.azurecr.io -> the good data host, pullreg.eastus.data.azurecr.io -> dropped), and
-  the ACR manifest-403 front on :5610. The token service and the data host log every request as JSON
-  lines (`Lab.token_log`, `Lab.data_log`, read with `Lab.records`).
+  the ACR manifest-403 front on :5610, and an ACR imitation on :5611 (its token endpoint is the registry host
+  itself, /oauth2/token, issuing opaque tokens; blobs 307 to pullreg.westeurope.data.azurecr.io with a SAS-like
+  query) plus its variant on :5612 whose blob redirect the data host answers 429. The token service, the data
+  host and the ACR imitation log every request as JSON lines (`Lab.token_log`, `Lab.data_log`,
+  `Lab.acrflow_log`, read with `Lab.records`).
 
 Nothing can leave the machine: neither namespace has a default route, dnsmasq has no upstream, and the
 client's name service is pinned to `files dns` so glibc cannot hand a lookup to a host-side daemon.
@@ -125,6 +128,10 @@ DATA_SANS = ",".join(
     + ["DNS:data-nx.lab.test", *(f"DNS:{name}" for name in REPLICA_ENDPOINTS)]
 )
 
+# The ACR imitation (fronts.py acr-flow): login server registry.lab.test, realm https://<it>:<port>/oauth2/token.
+ACR_FLOW_PORT, ACR_FLOW_THROTTLED_PORT = 5611, 5612
+ACR_DATA_ENDPOINT = "pullreg.westeurope.data.azurecr.io"  # where its blobs redirect (one of REPLICA_ENDPOINTS)
+
 SERVER_FRONTS = (
     f"acr403@{SERVER_IP}:5450+tls",
     f"429@{SERVER_IP}:5451+tls",
@@ -142,6 +149,8 @@ SERVER_FRONTS = (
     f"401-nochallenge@{SERVER_IP}:8452+tls",
     f"acr403@{PUBLIC_IP}:443+tls",  # the public endpoint a broken private link resolves to
     f"acr403-manifest@{SERVER_IP}:5610+tls",  # challenge and token pass, the manifest is DENIED
+    f"acr-flow@{SERVER_IP}:{ACR_FLOW_PORT}+tls",  # ACR: token endpoint on the registry host, opaque tokens
+    f"acr-flow-429data@{SERVER_IP}:{ACR_FLOW_THROTTLED_PORT}+tls",  # ... whose data endpoint answers 429
 )
 # The storage-side fronts present the data leaf (their names are data-*.lab.test), so a second process.
 DATA_FRONTS = (
@@ -323,6 +332,7 @@ class Lab:
         # One JSON object per line; see pullpath.py for the fields. Read them with `records()`.
         self.token_log = self.dir / "logs" / "token.jsonl"
         self.data_log = self.dir / "logs" / "data.jsonl"
+        self.acrflow_log = self.dir / "logs" / "acrflow.jsonl"  # every header, tokens issued (fronts.py acr-flow)
         self.manifest_digest = ""
         self.layer_digest = ""
         self.config_digest = ""
@@ -422,7 +432,7 @@ class Lab:
 
     @staticmethod
     def records(log: Path) -> list[dict[str, Any]]:
-        """The JSON lines of `token_log` or `data_log` so far (a half-written last line is skipped)."""
+        """The JSON lines of `token_log`, `data_log` or `acrflow_log` so far (a half-written last line is skipped)."""
         if not log.exists():
             return []
         out = []
@@ -720,7 +730,8 @@ class Lab:
             )
         py, tls = sys.executable, ["--cert", f"{pki}/good.crt", "--key", f"{pki}/good.key"]
         data_tls = ["--cert", f"{pki}/data.crt", "--key", f"{pki}/data.key"]
-        self._spawn("fronts-server", s, [py, str(HERE / "fronts.py"), *tls, *SERVER_FRONTS])
+        acr = ["--storage", str(self.storage_root), "--log", str(self.acrflow_log)]
+        self._spawn("fronts-server", s, [py, str(HERE / "fronts.py"), *tls, *acr, *SERVER_FRONTS])
         self._spawn("fronts-data", s, [py, str(HERE / "fronts.py"), *data_tls, *DATA_FRONTS])
         pullpath = [py, str(HERE / "pullpath.py")]
         self._spawn(

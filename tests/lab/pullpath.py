@@ -16,7 +16,8 @@ token: the Docker registry token protocol, as the real distribution registry's `
 
 data: a storage-like blob host. The registry's redirect middleware sends blob GETs here with the storage
     driver path (/docker/registry/v2/blobs/sha256/<2>/<hex>/data), so the host serves DIR + path: 200,
-    206 for a satisfiable Range, 416 otherwise, 404 (Azure-like XML BlobNotFound) for anything else.
+    206 for a satisfiable Range, 416 otherwise, 404 (Azure-like XML BlobNotFound) for anything else. Any
+    path under /throttled/ -> 429 with Retry-After: 2 (a throttled data endpoint). The query is ignored.
     Each ADDR:PORT gets its own certificate (a good one, an expired one). Log: one JSON line per
     request: time, listen, peer, method, path, every header (name and value, in order), status.
 
@@ -293,6 +294,11 @@ AZURE_NOT_FOUND = (
     b'<?xml version="1.0" encoding="utf-8"?><Error><Code>BlobNotFound</Code>'
     b"<Message>The specified blob does not exist.</Message></Error>"
 )
+THROTTLED = (
+    b'<?xml version="1.0" encoding="utf-8"?><Error><Code>TooManyRequests</Code>'
+    b"<Message>Too many requests to the lab data host, retry after 2 s.</Message></Error>"
+)
+THROTTLED_HEADERS = [("x-ms-error-code", "TooManyRequests")]
 RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
@@ -343,6 +349,8 @@ def data_handler(root: Path, log: JsonLog) -> type[Handler]:
 
         def _serve(self) -> Response:
             path = unquote(urlsplit(self.path).path)  # a SAS-style query string is ignored, as storage would
+            if path.startswith("/throttled/"):  # the throttled data endpoint (fronts.py acr-flow-429data)
+                return Response(429, THROTTLED, "application/xml", [("Retry-After", "2"), *THROTTLED_HEADERS])
             target = (root / path.lstrip("/")).resolve()
             if not target.is_relative_to(root) or not target.is_file():
                 return Response(404, AZURE_NOT_FOUND, "application/xml", [("x-ms-error-code", "BlobNotFound")])

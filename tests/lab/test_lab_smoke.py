@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -160,7 +161,10 @@ def probe_pull(spec: dict[str, Any]) -> dict[str, Any]:
     out["token"] = probe_http(f"{realm}?{query}", ca, auth)
     if out["token"].get("status") != 200 or "blob" not in spec:
         return out
-    bearer = json.loads(out["token"]["body"])["token"]
+    token_body = json.loads(out["token"]["body"])
+    bearer = token_body.get("token") or token_body["access_token"]  # ACR's /oauth2/token sends access_token only
+    for name, path in spec.get("gets", {}).items():  # e.g. manifests and tag lists, with the token
+        out[name] = probe_http(f"{base}{path}", ca, {"Authorization": f"Bearer {bearer}"})
     rng = {"Range": spec["range"]} if spec.get("range") else {}
     out["blob"] = probe_http(
         f"{base}/v2/{spec['repo']}/blobs/{spec['blob']}", ca, {"Authorization": f"Bearer {bearer}", **rng}
@@ -447,6 +451,18 @@ SKOPEO_CASES: dict[str, tuple[list[str], dict[str, str], list[str | tuple[str, .
         [ref(R, 5610)],
         {},
         [f"reading manifest latest in registry.lab.test:5610/lab/hello: denied: {ACR_MSG}"],
+    ),
+    # The ACR imitation: the token endpoint is the registry host itself, tokens are opaque, and the config
+    # blob is fetched from the ACR-style data endpoint the registry redirects to.
+    "acr-flow-5611": ([ref(R, 5611)], {}, None),
+    "acr-flow-creds-5611": (["--creds", "labuser:labpass", ref(R, 5611)], {}, None),
+    "acr-flow-wrong-password-5611": (
+        ["--creds", "labuser:nope", ref(R, 5611)],
+        {},
+        [
+            "unable to retrieve auth token: invalid username/password: unauthorized: authentication required,"
+            " visit https://aka.ms/acr/authorization for more information."
+        ],
     ),
 }
 
@@ -838,6 +854,7 @@ def pull_specs(lab: Lab) -> dict[str, Any]:
         "data-escape": get("https://data.lab.test/docker/../../../../etc/passwd"),
         "replica-westeurope": get("https://pullreg.westeurope.data.azurecr.io/v2/"),
         "replica-eastus": get("https://pullreg.eastus.data.azurecr.io/v2/", timeout=1.5),
+        **acr_flow_specs(lab, flow, get),
     }
 
 
@@ -1018,6 +1035,128 @@ def test_skopeo_multi_platform(lab: Lab, skopeo_runs: SkopeoRuns) -> None:
 def test_skopeo_data_endpoint_names_the_config_blob(lab: Lab, skopeo_runs: SkopeoRuns) -> None:
     err = skopeo_runs["data-refused-5605"][0].stderr
     assert f'Get \\"https://data-refused.lab.test{blob_path(lab.config_digest)}\\": dial tcp' in err, err
+
+
+# ---------------------------------------------------------------------- the ACR imitation (fronts.py acr-flow)
+
+ACR_REALM = "https://registry.lab.test:{port}/oauth2/token"
+ACR_SAS = "?sv=2024-01-01&se=2099-01-01&sig=SECRETSIGNATURE%3D"
+
+
+def acr_flow_specs(lab: Lab, flow: Callable[..., dict[str, Any]], get: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    manifests = f"https://{R}:5611/v2/lab/hello/manifests"
+    gets = {
+        "manifest": "/v2/lab/hello/manifests/latest",
+        "manifest-by-digest": f"/v2/lab/hello/manifests/{lab.manifest_digest}",
+        "manifest-unknown": "/v2/lab/hello/manifests/nope",
+        "repo-unknown": "/v2/lab/nothing/manifests/latest",
+        "repo-not-granted": "/v2/lab/private/manifests/latest",  # the token covers only the scopes asked for
+        "tags": "/v2/lab/hello/tags/list",
+        "v2-with-token": "/v2/",
+    }
+    return {
+        "acr-5611-anonymous": flow(
+            5611, gets=gets, scopes=["repository:lab/hello:pull", "repository:lab/nothing:pull"]
+        ),
+        "acr-5611-labuser": flow(5611, creds="labuser:labpass"),
+        "acr-5611-wrong-password": flow(5611, creds="labuser:nope"),
+        "acr-5612": flow(5612),
+        "acr-manifest-no-token": get(f"{manifests}/latest"),
+        "acr-manifest-bad-token": get(f"{manifests}/latest", {"Authorization": "Bearer opqNOTISSUED"}),
+        "acr-manifest-basic": get(f"{manifests}/latest", _basic("labuser:labpass")),  # Bearer only
+    }
+
+
+def test_acr_flow_constants_match_the_lab() -> None:
+    from lab import fronts
+    from lab.lab import ACR_DATA_ENDPOINT, DATA_IP, REPLICA_ENDPOINTS, TOKEN_USERS
+
+    assert fronts.ACR_DATA_ENDPOINT == ACR_DATA_ENDPOINT and REPLICA_ENDPOINTS[ACR_DATA_ENDPOINT] == DATA_IP
+    assert fronts.ACR_USERS.items() <= TOKEN_USERS.items()
+
+
+def test_acr_flow_token_endpoint_is_the_registry(pull: dict[str, Any]) -> None:
+    for port in (5611, 5612):
+        challenge = pull["acr-5612" if port == 5612 else "acr-5611-anonymous"]["challenge"]
+        assert challenge["status"] == 401 and challenge["headers"]["docker-distribution-api-version"] == "registry/2.0"
+        realm = ACR_REALM.format(port=port)
+        assert challenge["headers"]["www-authenticate"] == f'Bearer realm="{realm}",service="registry.lab.test"'
+        assert json.loads(challenge["body"])["errors"][0]["code"] == "UNAUTHORIZED"
+    tokens = {}
+    for name, port in (("acr-5611-anonymous", 5611), ("acr-5611-labuser", 5611), ("acr-5612", 5612)):
+        res = pull[name]["token"]
+        assert res["status"] == 200 and res["url"].startswith(ACR_REALM.format(port=port) + "?"), res
+        body = json.loads(res["body"])
+        assert list(body) == ["access_token"], body
+        tokens[name] = body["access_token"]
+        assert "." not in tokens[name] and not tokens[name].startswith("eyJ")  # opaque: not a JWT
+    assert len(set(tokens.values())) == 3  # random per request
+    refused = pull["acr-5611-wrong-password"]["token"]
+    assert refused["status"] == 401 and "blob" not in pull["acr-5611-wrong-password"], refused
+    assert json.loads(refused["body"]) == {
+        "errors": [
+            {
+                "code": "UNAUTHORIZED",
+                "message": "authentication required, visit https://aka.ms/acr/authorization for more information.",
+            }
+        ]
+    }
+
+
+def test_acr_flow_manifests_need_its_token(lab: Lab, pull: dict[str, Any]) -> None:
+    stored = lab.storage_root / blob_path(lab.manifest_digest).lstrip("/")
+    flow = pull["acr-5611-anonymous"]
+    for name in ("manifest", "manifest-by-digest"):
+        res = flow[name]
+        assert res["status"] == 200, res
+        assert res["body"].encode("latin-1") == stored.read_bytes() and res["sha256"] == lab.manifest_digest
+        assert res["headers"]["content-type"] == "application/vnd.oci.image.manifest.v1+json"
+        assert res["headers"]["docker-content-digest"] == lab.manifest_digest
+    assert flow["manifest-unknown"]["status"] == 404
+    assert json.loads(flow["manifest-unknown"]["body"])["errors"][0]["code"] == "MANIFEST_UNKNOWN"
+    assert json.loads(flow["repo-unknown"]["body"])["errors"][0]["code"] == "NAME_UNKNOWN"
+    not_granted = flow["repo-not-granted"]
+    assert (
+        not_granted["status"] == 401
+        and 'scope="repository:lab/private:pull"' in not_granted["headers"]["www-authenticate"]
+    )
+    assert json.loads(flow["tags"]["body"]) == {"name": "lab/hello", "tags": ["latest"]}
+    assert flow["v2-with-token"]["status"] == 200
+    challenge = f'Bearer realm="{ACR_REALM.format(port=5611)}",service="{R}",scope="repository:lab/hello:pull"'
+    for name in ("acr-manifest-no-token", "acr-manifest-bad-token", "acr-manifest-basic"):
+        res = pull[name]
+        assert res["status"] == 401 and res["headers"]["www-authenticate"] == challenge, (name, res)
+
+
+def test_acr_flow_blob_redirects_to_the_data_endpoint(lab: Lab, pull: dict[str, Any]) -> None:
+    blob = (lab.storage_root / blob_path(lab.layer_digest).lstrip("/")).read_bytes()
+    for name in ("acr-5611-anonymous", "acr-5611-labuser"):
+        res = pull[name]
+        location = f"https://pullreg.westeurope.data.azurecr.io{blob_path(lab.layer_digest)}{ACR_SAS}"
+        assert res["blob"]["status"] == 307 and res["blob"]["headers"]["location"] == location, res["blob"]
+        assert res["data"]["status"] == 206 and res["data"]["sha256"] == lab.layer_digest, res["data"]
+        assert res["data"]["headers"]["content-range"] == f"bytes 0-{len(blob) - 1}/{len(blob)}"
+    throttled = pull["acr-5612"]
+    location = f"https://pullreg.westeurope.data.azurecr.io/throttled{blob_path(lab.layer_digest)}{ACR_SAS}"
+    assert throttled["blob"]["status"] == 307 and throttled["blob"]["headers"]["location"] == location
+    assert throttled["data"]["status"] == 429 and throttled["data"]["headers"]["retry-after"] == "2"
+
+
+def test_acr_flow_log(lab: Lab, pull: dict[str, Any], skopeo_runs: SkopeoRuns) -> None:
+    log = lab.records(lab.acrflow_log)
+    assert all(set(r) >= {"time", "listen", "peer", "method", "path", "headers", "status"} for r in log)
+    issued = {r["issued_token"]: r for r in log if "issued_token" in r}
+    bearer = json.loads(pull["acr-5611-labuser"]["token"]["body"])["access_token"]
+    assert issued[bearer]["user"] == "labuser" and issued[bearer]["granted"] == ["lab/hello"]
+    assert ["Authorization", "Basic " + base64.b64encode(b"labuser:labpass").decode()] in issued[bearer]["headers"]
+    used = [r for r in log if ["Authorization", f"Bearer {bearer}"] in r["headers"]]
+    assert {r["path"] for r in used} == {f"/v2/lab/hello/blobs/{lab.layer_digest}"} and used[0]["status"] == 307
+    skopeo = [r for r in log if r["listen"] == f"{S}:5611" and any(v.startswith("skopeo/") for _, v in r["headers"])]
+    assert any(r["path"].startswith("/oauth2/token?") and r["status"] == 200 for r in skopeo), skopeo
+    # The data endpoint got the config blob from skopeo: Go drops Authorization on the cross-host redirect.
+    data = [r for r in lab.records(lab.data_log) if r["path"] == blob_path(lab.config_digest) + ACR_SAS]
+    assert data and all(r["status"] == 200 for r in data)
+    assert not any(name.lower() == "authorization" for r in data for name, _ in r["headers"])
 
 
 # ---------------------------------------------------------------------- lifecycle

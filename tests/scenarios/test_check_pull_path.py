@@ -13,36 +13,12 @@ from typing import Any
 import pytest
 
 from lab.lab import Lab
+from lab.runcli import check, root, steps
 
 pytestmark = pytest.mark.lab
 
 R = "registry.lab.test"
 IMG = "lab/hello:latest"
-
-
-def check(lab: Lab, ref: str, *args: str, password: str | None = None, env: dict[str, str] | None = None,
-          fmt: str = "--json") -> tuple[int, Any, str]:
-    argv = ["check", ref, "--ca", str(lab.ca_file), *args]
-    if password is not None:
-        argv += ["--password-stdin"]
-    r = lab.regdoctor(*argv, fmt, input=password, env=env, timeout=90)
-    assert "Traceback" not in r.stderr, r.stderr
-    if fmt != "--json":
-        return r.returncode, r.stdout, r.stderr
-    try:
-        return r.returncode, json.loads(r.stdout), r.stderr
-    except ValueError:
-        pytest.fail(f"exit {r.returncode}: {r.stdout[:800]} {r.stderr[:800]}")
-
-
-def root(doc: dict[str, Any]) -> dict[str, Any]:
-    roots = [f for f in doc["findings"] if f["root_cause"]]
-    assert roots, json.dumps(doc, indent=1)[:3000]
-    return roots[0]
-
-
-def steps(doc: dict[str, Any], host: str | None = None) -> list[dict[str, Any]]:
-    return [s for e in doc["endpoints"] if host is None or e["host"] == host for s in e["steps"]]
 
 
 CASES = [

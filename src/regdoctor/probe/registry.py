@@ -48,8 +48,14 @@ class Flow:
     host: str
     port: int
     steps: list[Step]
+    #: the registry as the user names it: ``host`` or ``host:port`` (Docker's key, certs.d name)
+    display: str = ""
     extra: list[EndpointResult] = field(default_factory=list)
     failed: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.display:
+            self.display = self.host if self.port == 443 else f"{self.host}:{self.port}"
 
     def add(self, layer: Layer, name: str, status: StepStatus, t0: float, summary: str,
             code: str | None = None, evidence: dict[str, Any] | None = None) -> None:
@@ -76,7 +82,7 @@ def redact_location(url: str) -> str:
 
 
 def _ev_base(flow: Flow, method: str, path: str, registry: str | None) -> dict[str, Any]:
-    return {"registry_host": flow.host, "method": method, "path": path, "registry": registry or flow.host}
+    return {"registry_host": flow.display, "method": method, "path": path, "registry": registry or flow.display}
 
 
 def _errors_text(resp: HttpResponse) -> tuple[list[dict[str, str]], str]:
@@ -134,7 +140,7 @@ def run_pull_path(
         cred = credential_lookup()
     except CredentialError as exc:
         flow.add("auth", "credentials", "fail", t0, str(exc), "AUTH_CREDENTIAL_HELPER_FAILED",
-                 {"helper": exc.helper, "reason": exc.reason, "registry_host": flow.host})
+                 {"helper": exc.helper, "reason": exc.reason, "registry_host": flow.display})
         return
     if cred is None:
         flow.add("auth", "credentials", "pass", t0, "none found: anonymous",
@@ -145,9 +151,13 @@ def run_pull_path(
 
     scope = f"repository:{repository}:pull" if repository else None
     authz: str | None = None
-    ev_ctx = {"registry_host": flow.host, "registry": registry_name or flow.host, "scope": scope or "(none)",
+    # fix texts name the registry as the user writes it (host[:port]); az commands only for ACR
+    ev_ctx = {"registry_host": flow.display, "registry": registry_name or flow.display, "scope": scope or "(none)",
               "username": cred.username if cred else "(anonymous)",
-              "credential_source": cred.source if cred else "anonymous"}
+              "credential_source": cred.source if cred else "anonymous",
+              "acr_login_note": f" or `az acr login -n {registry_name}`" if registry_name else "",
+              "acr_tags_note": (f" or `az acr repository show-tags -n {registry_name} --repository {repository}`"
+                                if registry_name and repository else "")}
 
     # -- token / login ----------------------------------------------------------------------------
     if challenge is not None and challenge.scheme == "bearer":
@@ -173,7 +183,7 @@ def run_pull_path(
                 return
             if resp.status == 401:
                 flow.add("auth", "login", "fail", t0, "401: the registry refused the credentials",
-                         "AUTH_BAD_CREDENTIALS", {**ev_ctx, "status": 401, "realm": f"https://{flow.host}/v2/"})
+                         "AUTH_BAD_CREDENTIALS", {**ev_ctx, "status": 401, "realm": f"https://{flow.display}/v2/"})
                 return
             flow.add("auth", "login", "pass" if resp.status == 200 else "fail", t0,
                      f"GET /v2/ with Basic credentials: {resp.status} {resp.reason}",

@@ -91,7 +91,7 @@ def probe_job(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointR
     result, route, v2 = probe_endpoint(job.host, job.port, job.role, opts, origin=job.origin)
     if route is None or v2 is None:
         return [result]
-    flow = Flow(host=t.host, port=t.port, steps=list(result.steps))
+    flow = Flow(host=t.host, port=t.port, steps=list(result.steps), display=t.host_port)
 
     def lookup() -> Credential | None:
         # Docker keys credentials by host[:port] exactly as the user wrote the registry
