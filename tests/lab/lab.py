@@ -61,6 +61,7 @@ PROXY_USER, PROXY_PASS = "labproxy", "proxypass"  # squid basic auth (:3132)
 
 GOOD_SANS = (
     f"DNS:registry.lab.test,DNS:localhost,DNS:labreg.azurecr.io,DNS:brokenreg.azurecr.io,DNS:pullreg.azurecr.io,"
+    "DNS:goodreg.azurecr.io,DNS:dropreg.azurecr.io,"
     f"IP:{SERVER_IP},IP:127.0.0.1"
 )
 
@@ -116,6 +117,9 @@ TOKEN_REGISTRIES: dict[int, tuple[str, str]] = {
     5607: (TOKEN_REALM, "https://data-403.lab.test/"),
     5608: (TOKEN_REALM, "https://data-nx.lab.test/"),
     5609: (TOKEN_REALM, "https://data-loop.lab.test/"),
+    # On 443 behind an ACR-style name (goodreg.azurecr.io): clients that cannot be told a port, such as
+    # `az acr check-health -n goodreg`, can reach a healthy registry too (bench/check_vs_skopeo.py).
+    443: (TOKEN_REALM, "https://data.lab.test/"),
 }
 # Token service users, name -> password (pullpath.py holds them and their grant rules): labuser ->
 # everything on lab/*, limited -> pull on lab/hello only, anonymous -> pull on lab/hello and lab/multi.
@@ -199,6 +203,8 @@ DNSMASQ_RECORDS = (
     "--address=/data-nx.lab.test/",
     *(f"--host-record={name},{ip}" for name, ip in REPLICA_ENDPOINTS.items()),
     f"--host-record=pullreg.azurecr.io,{SERVER_IP}",  # the login server of those replicas (public-style name)
+    f"--host-record=goodreg.azurecr.io,{SERVER_IP}",  # the token registry on :443 (an ACR-style login server)
+    f"--host-record=dropreg.azurecr.io,{DATA_HOSTS['data-drop']}",  # an ACR-style name whose SYNs are dropped
 )
 
 LEAF_EXT = (

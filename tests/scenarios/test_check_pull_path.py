@@ -194,3 +194,14 @@ def test_region_adds_replica_data_endpoints(lab: Lab) -> None:
 def test_every_acr_finding_names_an_az_code(lab: Lab) -> None:
     _, doc, _ = check(lab, f"{R}:5610/{IMG}")
     assert root(doc)["az_code"] == "CONNECTIVITY_FORBIDDEN_ERROR"
+
+
+def test_acr_short_name_on_443(lab: Lab) -> None:
+    """`regdoctor check goodreg` means goodreg.azurecr.io on 443: the lab's token registry there."""
+    rc, doc, _ = check(lab, "goodreg")
+    assert rc == 0, json.dumps(doc["findings"], indent=1)
+    assert [(e["host"], e["port"]) for e in doc["endpoints"]] == [("goodreg.azurecr.io", 443)]
+    rc, doc, _ = check(lab, "goodreg.azurecr.io/lab/hello:latest")
+    assert rc == 0, json.dumps(doc["findings"], indent=1)
+    rc, doc, _ = check(lab, "dropreg", "--timeout", "2")
+    assert (rc, root(doc)["code"]) == (1, "TCP_TIMEOUT")
