@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -38,6 +39,24 @@ CASES = {"healthy": "goodreg", "dropped": "dropreg", "firewall": "brokenreg"}
 KILL_AFTER = 150.0
 
 
+_AZ_CODES = re.compile(r"\b((?:CONNECTIVITY|DOCKER|HELM|NOTARY)_[A-Z_]+_ERROR|LOGIN_SERVER_ERROR)\b")
+_RD_ROOT = re.compile(r"root cause: (\w+)")
+
+
+def verdict(out: str) -> str:
+    """What the tool said, in one line: regdoctor's root cause, az's error codes, skopeo's cause."""
+    if m := _RD_ROOT.search(out):
+        return m.group(1)
+    if codes := list(dict.fromkeys(_AZ_CODES.findall(out))):
+        return " ".join(codes)
+    if "Healthy" in out or "healthy" in out:
+        return "healthy"
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    last = lines[-1] if lines else ""
+    # skopeo (logrus, inner quotes escaped): keep what follows the quoted URL, the innermost cause
+    return last.split('\\": ')[-1].rstrip('"').replace('\\"', '"')[:100]
+
+
 def timed(run: Callable[[], subprocess.CompletedProcess[str]]) -> tuple[float, int | str, str]:
     t0 = time.monotonic()
     try:
@@ -46,19 +65,18 @@ def timed(run: Callable[[], subprocess.CompletedProcess[str]]) -> tuple[float, i
         out = (r.stdout + r.stderr).strip()
     except subprocess.TimeoutExpired:
         rc, out = "killed", f"still running after {KILL_AFTER:.0f} s"
-    lines = [ln for ln in out.splitlines() if ln.strip()]
-    return time.monotonic() - t0, rc, (lines[-1][:150] if lines else "")
+    return time.monotonic() - t0, rc, verdict(out)
 
 
 def measure(runs: int, run: Callable[[], subprocess.CompletedProcess[str]]) -> dict[str, object]:
     times: list[float] = []
     rc: int | str = 0
-    last = ""
+    said = ""
     for _ in range(runs):
-        t, rc, last = timed(run)
+        t, rc, said = timed(run)
         times.append(t)
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "runs": runs,
-            "exit": rc, "last_line": last}
+            "exit": rc, "verdict": said}
 
 
 def main() -> int:
@@ -111,11 +129,11 @@ def main() -> int:
     for case, tools in results.items():
         base = float(tools["regdoctor check"]["median_s"])  # type: ignore[arg-type]
         print(f"\n== {case}: {CASES[case]}.azurecr.io ==")
-        print(f"{'tool':<38} {'runs':>4} {'median s':>9} {'min':>7} {'max':>7} {'x regdoctor':>11}  exit  last line")
+        print(f"{'tool':<38} {'runs':>4} {'median s':>9} {'min':>7} {'max':>7} {'x regdoctor':>11}    exit  verdict")
         for tool, m in tools.items():
             ratio = float(m["median_s"]) / base  # type: ignore[arg-type]
             print(f"{tool:<38} {m['runs']:>4} {m['median_s']:9.3f} {m['min_s']:7.3f} {m['max_s']:7.3f} "
-                  f"{ratio:11.2f}  {m['exit']!s:>6}  {m['last_line']}")
+                  f"{ratio:11.2f}  {m['exit']!s:>6}  {m['verdict']}")
     if not az:
         print("\naz acr check-health: no az CLI found (pass --az PATH); not measured.")
     if args.json:
