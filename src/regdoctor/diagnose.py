@@ -62,12 +62,16 @@ def diagnose_endpoint(e: EndpointResult, parent_host: str | None = None) -> list
         out.append(kb.code(wrapper).finding(host=e.host, evidence=ev, root_cause=True))
         root_step = None  # the wrapper is the root; the layer finding below is its consequence
     for s in coded:
-        if s.status == "pass" and kb.code(s.code or "").severity != "info":
+        info = kb.code(s.code or "")
+        if s.status == "pass" and info.severity != "info":
             continue
-        is_root = s is root_step or (s.status == "warn" and first_fail is None)
-        if first_fail is not None and s.status == "warn" and s is not root_step:
-            # a warning unrelated to the failure is still a problem of its own
-            is_root = first_fail.code not in kb.code(s.code or "").explains and wrapper is None
+        if s is root_step:
+            is_root = True
+        elif s.status == "warn":
+            # a warning that does not explain the failure is still a problem of its own
+            is_root = wrapper is None and (first_fail is None or first_fail.code not in info.explains)
+        else:
+            is_root = False
         out.append(_finding(s, e.host, is_root))
     return out
 

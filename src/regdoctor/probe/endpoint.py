@@ -294,6 +294,7 @@ def probe_endpoint(
     # 3. TCP (to the registry, or to the proxy) ---------------------------------------------------
     t0 = time.monotonic()
     sock: socket.socket | None = None
+    address: str | None = None  # the registry address connected to (None when proxied)
     deadline = Deadline(opts.timeout)
     if proxy is not None:
         try:
@@ -322,14 +323,14 @@ def probe_endpoint(
             try:
                 sock = ntcp.connect(addr, port, per)
                 attempts.append({"address": addr, "result": "connected"})
+                address = addr
                 break
             except TcpError as exc:
                 attempts.append({"address": addr, "result": exc.kind, "error": exc.message})
                 last = exc
         if sock is not None:
-            addr = attempts[-1]["address"]
-            walk.add("tcp", "connect", "pass", t0, f"connected to {addr}:{port}",
-                     evidence={"address": addr, "port": port, "attempts": attempts})
+            walk.add("tcp", "connect", "pass", t0, f"connected to {address}:{port}",
+                     evidence={"address": address, "port": port, "attempts": attempts})
         elif last is not None:
             walk.add("tcp", "connect", "fail", t0, last.message, classify.net_error_code("tcp", last.kind),
                      {"address": last.info.get("address"), "port": port, "errno_text": last.info.get("errno_text"),
@@ -337,9 +338,6 @@ def probe_endpoint(
         else:
             walk.add("tcp", "connect", "fail", t0, "no address to connect to", "DNS_NODATA",
                      {"resolver": "system"})
-    address = addresses[0] if addresses and proxy is None else None
-    if sock is not None and proxy is None:
-        address = str(walk.steps[-1].evidence.get("address"))
 
     # 4. Proxy CONNECT ---------------------------------------------------------------------------
     if proxy is not None and sock is not None:
