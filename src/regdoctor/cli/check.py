@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.kb.codes import Code
 
 
 def _docker_config_registries() -> list[str]:
@@ -96,7 +97,7 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
                            regions=tuple(r.lower() for r in regions))
         report = run_check(targets, opts, pull)
         write(render_report(chosen_format(fmt, as_json), report))
-    if any(f.code == "CLIENT_INTERNAL_ERROR" for f in report.findings):
+    if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):
         sys.exit(3)
     sys.exit(1 if any(f.severity in ("error", "warning") for f in report.findings) else 0)
 
