@@ -15,6 +15,7 @@ subclasses, so callers that already treat unparsable JSON as the sender's fault 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 #: Real manifests, indexes, tokens and configs nest fewer than 10 levels.
@@ -38,7 +39,7 @@ def depth(value: Any, limit: int = MAX_DEPTH) -> int:
     while stack:
         item, level = stack.pop()
         if isinstance(item, dict):
-            children = item.values()
+            children: Iterable[Any] = item.values()
         elif isinstance(item, list):
             children = item
         else:
