@@ -31,6 +31,7 @@ import ctypes
 import hashlib
 import itertools
 import json
+import re
 import os
 import secrets
 import shlex
@@ -311,6 +312,26 @@ class LabError(RuntimeError):
     pass
 
 
+_UNFILLED = re.compile(r"\{[a-z_][a-z0-9_]*\}|(?<!`)\bNone\b(?!`)")
+
+
+def assert_texts_filled(stdout: str, args: Sequence[str]) -> None:
+    """Every finding regdoctor prints in the lab reads as a sentence: no `{placeholder}` left and
+    no Python ``None`` in a cause or fix (issue "every catalogue text renders"). Checked on every
+    ``--json`` run of every scenario, so each code the lab produces is covered with the evidence
+    its real producer set."""
+    if "--json" not in args:
+        return
+    try:
+        doc = json.loads(stdout)
+    except ValueError:
+        return  # the scenario itself asserts on the output's shape
+    for f in doc.get("findings", []) if isinstance(doc, dict) else []:
+        for key in ("title", "cause", "fix"):
+            m = _UNFILLED.search(str(f.get(key, "")))
+            assert m is None, f"{f.get('code')} {key} has {m.group(0)!r} unfilled: {f.get(key)}"
+
+
 class Lab:
     image_repo: str = "lab/hello"
     image_tag: str = "latest"
@@ -506,7 +527,9 @@ class Lab:
         exe = str(scripts) if scripts.exists() else shutil.which("regdoctor")
         if exe is None:
             raise LabError("regdoctor is not installed (pip install -e .)")
-        return self.client([exe, *args], **kw)
+        r = self.client([exe, *args], **kw)
+        assert_texts_filled(r.stdout, args)
+        return r
 
     def skopeo(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
         """skopeo in the client netns, isolated from the host's containers config, auth and policy."""

@@ -252,7 +252,7 @@ def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int,
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
     base: dict[str, Any] = {"proxy_address": proxy.address, "proxy": proxy.redacted, "timeout_s": opts.timeout,
-                            "auth_note": " (credentials were sent)" if proxy.username else
+                            "port": port, "auth_note": " (credentials were sent)" if proxy.username else
                             " (no credentials in the proxy URL)"}
     if proxy.scheme == "https":
         try:
