@@ -28,7 +28,7 @@ LAYERS: tuple[Layer, ...] = (
     "dns", "proxy", "tcp", "tls", "http", "auth", "registry", "data", "config", "client",
 )
 StepStatus = Literal["pass", "warn", "fail", "skip"]
-Role = Literal["registry", "realm", "data", "replica"]
+Role = Literal["registry", "realm", "data", "replica", "mirror"]
 Severity = Literal["error", "warning", "info"]
 
 #: JSON-compatible evidence. ``Any`` because JSON is recursive; renderers only ever dump it.

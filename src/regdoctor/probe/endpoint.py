@@ -52,6 +52,13 @@ class ProbeOptions:
     ca_file: str | None = None
     plain_http: bool = False
     user_agent: str = USER_AGENT
+    #: CA files added to the system roots per ``host[:port]`` (a runtime's certs.d, ``check --as``)
+    trust: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def extra_trust(self, host: str, port: int) -> tuple[str, ...]:
+        """The CA files a runtime adds for ``host:port`` (certs.d names omit :443)."""
+        key = host if port == 443 else f"{host}:{port}"
+        return tuple(self.trust.get(key, ())) + tuple(self.trust.get(f"{host}:{port}", ()) if port == 443 else ())
 
 
 @dataclass
@@ -377,9 +384,11 @@ def probe_endpoint(
             walk.skip("tls", "handshake")
         else:
             t0 = time.monotonic()
-            ctx = ntls.make_context(opts.ca_file)
+            extra = opts.extra_trust(host, port)
+            ctx = ntls.make_context(opts.ca_file, extra=extra)
             sni = host
-            trust = f"--ca {opts.ca_file}" if opts.ca_file else "the system trust store"
+            trust = f"--ca {opts.ca_file}" if opts.ca_file else "the system trust store" + (
+                f" + {', '.join(extra)}" if extra else "")
             try:
                 sock, info = ntls.handshake(sock, sni, ctx, Deadline(opts.timeout))
                 walk.verdict("tls", "handshake", t0, _tls_ok(host, info, trust))

@@ -94,10 +94,10 @@ def _f(code: str, host: str | None, evidence: dict[str, Any]) -> Finding:
 
 def _actor_ev(a: Actor) -> dict[str, Any]:
     return {"actor": a.name, "actor_label": a.label, "edit_file": a.edit_file, "apply": a.apply,
-            "pid": a.pid, "set_how": _set_how(a)}
+            "pid": a.pid, "set_how": set_how(a)}
 
 
-def _set_how(a: Actor) -> str:
+def set_how(a: Actor) -> str:
     if a.name == "podman":
         return f"Set the proxy in {a.edit_file}"
     if a.name in ("k3s", "rke2", "microk8s", "aks"):
@@ -262,4 +262,4 @@ def findings(actors: Sequence[Actor], hosts: Iterable[Host]) -> list[Finding]:
 
 
 __all__ = ["Host", "actor_findings", "findings", "go_ignores", "host_findings", "hosts_for", "route", "routes",
-           "value_findings"]
+           "set_how", "value_findings"]
