@@ -15,7 +15,7 @@ from regdoctor.cli._common import chosen_format, fail_usage, format_option, hand
 from regdoctor.cli.proxy import read_aks, root_options
 
 if TYPE_CHECKING:
-    from regdoctor.model import EndpointResult
+    from regdoctor.model import EndpointResult, Report
     from regdoctor.probe.endpoint import ProbeOptions
     from regdoctor.probe.run import PullOptions
     from regdoctor.target import Target
@@ -124,7 +124,8 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
 
     from regdoctor.diagnose import diagnose
     from regdoctor.errors import BadInput
-    from regdoctor.model import Report, findings_sorted
+    from regdoctor.model import Report as _Report
+    from regdoctor.model import findings_sorted
     from regdoctor.probe.run import Job, jobs_for, probe_job, run_jobs
     from regdoctor.runtime import Source, actor_for, audit
     from regdoctor.runtime.asactor import annotate, path_notes, plan, verdict
@@ -138,7 +139,7 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
         if opts.proxy is None and as_actor is None:
             # a running daemon that would go another way than this shell: worth one line
             findings += path_notes(audit(src, opts.env, aks), opts.env, endpoints, targets[0].raw if targets else "")
-        return Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
+        return _Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
                       findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
     actor = actor_for(as_actor, audit(src, opts.env, aks))
     if actor is None:
@@ -155,7 +156,7 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
 
     endpoints = annotate(p, run_jobs(mirror_jobs + jobs, aopts, pull, probe=probe))
     findings = verdict(p, endpoints, diagnose(endpoints))
-    return Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
+    return _Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
                   findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
 
 
