@@ -60,8 +60,8 @@ def mirror_jobs(actor: Actor, targets: Sequence[Target]) -> list[MirrorJob]:
     out: list[MirrorJob] = []
     for t in targets:
         for m in actor.mirrors:
-            if not _matches(m, t):
-                continue
+            if not _matches(m, t) or (m.host, m.port) == (t.host, t.port):
+                continue  # a hosts.toml entry for the registry itself is the registry, not a mirror
             default = 443 if m.scheme == "https" else 80
             hp = m.host if m.port == default else f"{m.host}:{m.port}"
             raw = hp + (f"/{t.repository}" if t.repository else "")
@@ -148,6 +148,17 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
             continue
         if fail.layer not in _NETWORK and e.role != "data":
             continue
+        if a.restart_pending and a.live is not None:
+            conf = {v.name: v.value for v in a.configured}
+            would = go_proxy_for(conf, e.host, e.port)
+            if (would.proxy or None) != (own.proxy or None):
+                out = _demote(out, e.host)
+                added.append(kb.code("RUNTIME_RESTART_PENDING").finding(host=e.host, evidence=_ev(a) | blocked | {
+                    "difference": f"running: {redact_url(own.proxy) if own.proxy else 'direct'} ({own.reason}); "
+                                  f"after a restart: {redact_url(would.proxy) if would.proxy else 'direct'} "
+                                  f"({would.reason})", "changed": list(a.changed_since_start) or list(a.files[:3])},
+                    root_cause=True))
+                continue
         if own.direct and own.source is None and not shell.direct:
             info = kb.code("RUNTIME_NO_PROXY")
             note = f"; direct egress to {e.host}:{e.port} fails ({fail.code}: {fail.summary})"
@@ -167,16 +178,6 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
                     "where": str(np.origin) if np else "(unset)", "bypass_reason": reg.reason,
                     "proxy": redact_url(own.proxy or ""), "suggested": suggestion}, root_cause=True))
                 continue
-        if a.restart_pending and a.live is not None:
-            conf = {v.name: v.value for v in a.configured}
-            would = go_proxy_for(conf, e.host, e.port)
-            if (would.proxy or None) != (own.proxy or None):
-                out = _demote(out, e.host)
-                added.append(kb.code("RUNTIME_RESTART_PENDING").finding(host=e.host, evidence=_ev(a) | blocked | {
-                    "difference": f"running: {redact_url(own.proxy) if own.proxy else 'direct'} ({own.reason}); "
-                                  f"after a restart: {redact_url(would.proxy) if would.proxy else 'direct'} "
-                                  f"({would.reason})", "changed": list(a.changed_since_start) or list(a.files[:3])},
-                    root_cause=True))
     # the actor's own configuration mistakes (not the restart note when a finding above already says it)
     own_findings = [f for f in actor_findings(a, [a])
                     if not (f.code == "RUNTIME_RESTART_PENDING" and any(x.code == f.code for x in added))]
