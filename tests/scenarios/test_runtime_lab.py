@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,12 +42,13 @@ def node(lab: Lab) -> Iterator[Node]:
     finally:
         n.close()
         assert n.alive() == [], f"daemon processes left: {n.alive()}"
-        mounts = open("/proc/self/mountinfo").read()
+        mounts = Path("/proc/self/mountinfo").read_text()
         assert str(n.root) not in mounts and "regdoctor-lab /run" not in mounts
 
 
 def rd(lab: Lab, node: Node, *args: str, env: dict[str, str] | None = None) -> tuple[int, Any]:
-    r = lab.regdoctor(*args, "--root", str(node.root), "--proc", "/proc", "--json", env=env or SHELL, timeout=120)
+    r = lab.regdoctor(*args, "--root", str(node.root), "--proc", "/proc", "--json",
+                      env=SHELL if env is None else env, timeout=120)
     assert "Traceback" not in r.stderr, r.stderr
     try:
         return r.returncode, json.loads(r.stdout)
@@ -141,8 +143,8 @@ def test_containerd_no_proxy_lacks_the_data_endpoint(lab: Lab, node: Node) -> No
     node.write("/etc/containerd/certs.d/pullreg.westeurope.data.azurecr.io/ca.crt", lab.ca_file.read_text())
     d = node.start_containerd(env=env)
     # ctr pulls in its own process: given containerd's environment it takes the daemon's (CRI's) path
-    pull = node.ctr("images", "pull", "--hosts-dir", "/etc/containerd/certs.d", "registry.lab.test:5611/lab/hello:latest",
-                    env=env)
+    pull = node.ctr("images", "pull", "--hosts-dir", "/etc/containerd/certs.d",
+                    "registry.lab.test:5611/lab/hello:latest", env=env)
     assert pull.returncode != 0, pull.stdout
 
     rc, doc = rd(lab, node, "check", "--as", "containerd", "registry.lab.test:5611/lab/hello:latest",
@@ -151,7 +153,7 @@ def test_containerd_no_proxy_lacks_the_data_endpoint(lab: Lab, node: Node) -> No
     assert rc == 1 and first["code"] == "NOPROXY_DATA_ENDPOINT_MISSING", doc["findings"]
     assert first["host"] == "pullreg.westeurope.data.azurecr.io"
     assert first["evidence"]["actor"] == "containerd" and first["evidence"]["pid"] == d.pid
-    assert first["evidence"]["where"] == "/proc/%d/environ" % d.pid
+    assert first["evidence"]["where"] == "/etc/systemd/system/containerd.service.d/http-proxy.conf:3"
     assert "NO_PROXY" in first["cause"] and ".data.azurecr.io" in first["fix"]
     blocked = [f for f in doc["findings"] if f["code"] == "DATA_ENDPOINT_BLOCKED"]
     assert blocked and not blocked[0]["root_cause"]
@@ -166,7 +168,7 @@ def test_dockerd_registry_mirror_down(lab: Lab, node: Node) -> None:
     log = (lab.dir / "logs" / "dockerd.log").read_text(errors="replace")
     assert "registry.lab.test:5499" in log  # dockerd really tried the mirror first
 
-    rc, doc = rd(lab, node, "check", "--as", "docker", "alpine:3.19", env={})
+    rc, doc = rd(lab, node, "check", "--as", "docker", "docker.io/library/alpine:3.19", env={})
     mirror = [e for e in doc["endpoints"] if e["role"] == "mirror"]
     assert mirror and (mirror[0]["host"], mirror[0]["port"]) == ("registry.lab.test", 5499)
     first = roots(doc)[0]

@@ -175,7 +175,7 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
                 out = _demote(out, e.host)
                 added.append(kb.code("NOPROXY_DATA_ENDPOINT_MISSING").finding(host=e.host, evidence=_ev(a) | blocked | {
                     "registry_host": registry.host, "role": e.role, "variable": np.name if np else "NO_PROXY",
-                    "where": str(np.origin) if np else "(unset)", "bypass_reason": reg.reason,
+                    "where": a.where(np.name) if np else a.edit_file, "bypass_reason": reg.reason,
                     "proxy": redact_url(own.proxy or ""), "suggested": suggestion}, root_cause=True))
                 continue
     # the actor's own configuration mistakes (not the restart note when a finding above already says it)

@@ -116,6 +116,13 @@ class Actor:
         base = self.live if live and self.live is not None else self.configured
         return next((v for v in base if v.name == name), None)
 
+    def where(self, name: str) -> str:
+        """The file (and line) to edit for variable ``name``: its configured origin, else ``edit_file``."""
+        for v in (*self.overrides, *self.configured):
+            if v.name == name:
+                return str(v.origin)
+        return self.edit_file
+
     @property
     def restart_pending(self) -> bool:
         if self.live is None:

@@ -204,7 +204,8 @@ def host_findings(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Findin
                 np_name, np_origin, _ = _no_proxy_entries(a)
                 suggestion = ".data.azurecr.io" if h.host.endswith(".data.azurecr.io") else h.host
                 out.append(_f("NOPROXY_DATA_ENDPOINT_MISSING", h.host, _actor_ev(a) | {
-                    "registry_host": reg.host, "role": h.role, "variable": np_name, "where": str(np_origin),
+                    "registry_host": reg.host, "role": h.role, "variable": np_name,
+                    "where": a.where(np_name) if np_origin else a.edit_file,
                     "bypass_reason": rc.reason, "proxy": _redact(c.proxy), "suggested": suggestion}))
     return out
 
