@@ -44,7 +44,8 @@ def _containerd_view(values: dict[str, Value], auto: tuple[str, ...], auto_origi
         extra = ",".join(a for a in auto if a not in text.split(","))
         merged = ",".join(p for p in (text, extra) if p)
         out["NO_PROXY"] = Value("NO_PROXY", merged, base.origin if base else auto_origin,
-                                (f"cluster ranges added automatically: {extra}",) if extra else ())
+                                (base.notes if base else ()) + ((f"cluster ranges added automatically: {extra}",)
+                                                                if extra else ()))
     return tuple(out.values())
 
 
