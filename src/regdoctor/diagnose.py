@@ -20,23 +20,29 @@ from collections.abc import Sequence
 from typing import Any
 
 from regdoctor import kb
+from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Finding, Step, findings_sorted
 from regdoctor.target import acr_name
 
-_WRAP = {"data": "DATA_ENDPOINT_BLOCKED", "realm": "AUTH_REALM_UNREACHABLE"}
+_WRAP = {"data": Code.DATA_ENDPOINT_BLOCKED, "realm": Code.AUTH_REALM_UNREACHABLE}
 _NETWORK = {"dns", "proxy", "tcp", "tls", "http"}
 
 
 def _finding(step: Step, host: str, root: bool) -> Finding:
-    info = kb.code(step.code or "CLIENT_INTERNAL_ERROR")
+    info = kb.code(step.code or Code.CLIENT_INTERNAL_ERROR)
     # fix texts name the registry (`az acr … --name {registry}`): the ACR name when there is one
     extra = {} if "registry" in step.evidence else {"registry": acr_name(host) or "<registry-name>"}
     return info.finding(host=host, evidence=step.evidence, root_cause=root and info.severity != "info", extra=extra)
 
 
+def _info(step: Step) -> kb.CodeInfo:
+    # only called for steps that carry a code; CLIENT_INTERNAL_ERROR keeps the types total
+    return kb.code(step.code or Code.CLIENT_INTERNAL_ERROR)
+
+
 def diagnose_endpoint(e: EndpointResult, parent_host: str | None = None) -> list[Finding]:
     """Findings for one endpoint, root cause first."""
-    coded = [s for s in e.steps if s.code]
+    coded = [s for s in e.steps if s.code is not None]
     if not coded:
         return []
     first_fail = next((s for s in coded if s.status == "fail"), None)
@@ -45,16 +51,16 @@ def diagnose_endpoint(e: EndpointResult, parent_host: str | None = None) -> list
         for s in coded:
             if s is first_fail:
                 break
-            if s.status == "warn" and first_fail.code in kb.code(s.code or "").explains:
+            if s.status == "warn" and first_fail.code in _info(s).explains:
                 root_step = s
                 break
     out: list[Finding] = []
     # wrap only network-layer failures: a realm's 401 or a data host's 403 already name the cause
-    wrapper = _WRAP.get(e.role) if first_fail is not None and kb.code(first_fail.code or "").layer in _NETWORK \
+    wrapper = _WRAP.get(e.role) if first_fail is not None and _info(first_fail).layer in _NETWORK \
         else None
     if wrapper is not None and first_fail is not None:
         ev: dict[str, Any] = dict(first_fail.evidence)
-        ev.update(blocked_layer=kb.code(first_fail.code or "").layer, blocked_code=first_fail.code,
+        ev.update(blocked_layer=_info(first_fail).layer, blocked_code=first_fail.code,
                   blocked_summary=first_fail.summary, port=e.port, registry_host=parent_host or "the registry",
                   fqdn=e.host)
         if e.role == "realm":
@@ -62,7 +68,9 @@ def diagnose_endpoint(e: EndpointResult, parent_host: str | None = None) -> list
         out.append(kb.code(wrapper).finding(host=e.host, evidence=ev, root_cause=True))
         root_step = None  # the wrapper is the root; the layer finding below is its consequence
     for s in coded:
-        info = kb.code(s.code or "")
+        if s.code is None:
+            continue
+        info = kb.code(s.code)
         if s.status == "pass" and info.severity != "info":
             continue
         if s is root_step:

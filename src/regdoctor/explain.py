@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 
 from regdoctor import kb
 from regdoctor.errors import BadReference
+from regdoctor.kb.codes import Code
 from regdoctor.kb.symptoms import Symptom, SymptomBook, alternation, book
 from regdoctor.model import Finding
 from regdoctor.target import acr_name, parse_target
@@ -372,13 +373,13 @@ class LineMatch:
     symptom: str
     matched: str
     #: (code, confidence), best first; the first is the primary
-    ranked: tuple[tuple[str, float], ...]
+    ranked: tuple[tuple[Code, float], ...]
     entities: Mapping[str, Any]
     notes: tuple[str, ...]
     line: str
 
     @property
-    def code(self) -> str:
+    def code(self) -> Code:
         return self.ranked[0][0]
 
     @property
@@ -510,7 +511,7 @@ def _symptom_entities(sym: Symptom, m: re.Match[str], e: dict[str, Any]) -> None
 
 
 def _score(sym: Symptom, ln: _Line, m: re.Match[str], bk: SymptomBook
-           ) -> tuple[list[tuple[str, float]], dict[str, Any]]:
+           ) -> tuple[list[tuple[Code, float]], dict[str, Any]]:
     """Ranked (code, confidence) for one symptom match, after the outside-in reading."""
     e = ln.entities
     leaf_at = m.start()
@@ -527,7 +528,7 @@ def _score(sym: Symptom, ln: _Line, m: re.Match[str], bk: SymptomBook
             # the address in the leaf is the proxy's, not the registry's
             address, port = e.pop("address"), e.pop("port", None)
             e.setdefault("proxy_address", f"{address}:{port}" if port else address)
-        if "host" in e and sym.on_proxy == "PROXY_UNRESOLVABLE":
+        if "host" in e and sym.on_proxy == Code.PROXY_UNRESOLVABLE:
             e["proxy_host"] = e.pop("host")
     if role in ("data", "realm"):
         rewrite = bk.context.on_data if role == "data" else bk.context.on_realm
@@ -541,7 +542,7 @@ def _score(sym: Symptom, ln: _Line, m: re.Match[str], bk: SymptomBook
             # as the failing step of that endpoint
             ranked = [(new, conf), (top, round(conf * 0.5, 3)), *rest]
     # one code once, best score kept; best first (stable for ties: the file's order)
-    best: dict[str, float] = {}
+    best: dict[Code, float] = {}
     for code, score in ranked:
         if score > best.get(code, -1.0):
             best[code] = score
@@ -634,7 +635,7 @@ def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = Fal
     # every code keeps the best confidence any matching symptom gives it.
     results.sort(key=lambda r: -r[2][0][1])
     sym, m, ranked, facts = results[0]
-    merged: dict[str, float] = {}
+    merged: dict[Code, float] = {}
     for _, _, rk, _ in results:
         for code, score in rk:
             merged[code] = max(merged.get(code, 0.0), score)
@@ -673,7 +674,7 @@ class Group:
     """Every line of one symptom on one host: the unit of ``explain --file`` output."""
 
     symptom: str
-    code: str
+    code: Code
     layer: str
     host: str | None
     count: int
@@ -719,7 +720,7 @@ class _Acc:
     last_line: int
 
 
-def _finding_host(code: str, e: Mapping[str, Any]) -> str | None:
+def _finding_host(code: Code, e: Mapping[str, Any]) -> str | None:
     layer = kb.code(code).layer
     keys: tuple[str, ...]
     if layer == "proxy":
@@ -736,7 +737,7 @@ def _finding_host(code: str, e: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _template_values(code: str, host: str | None, e: Mapping[str, Any], matched: str, bk: SymptomBook
+def _template_values(code: Code, host: str | None, e: Mapping[str, Any], matched: str, bk: SymptomBook
                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(evidence, extra): evidence holds what the text showed; extra fills the rest of the templates."""
     info = kb.code(code)
@@ -814,7 +815,7 @@ def _soften(template: str, known: set[str], host_known: bool, bk: SymptomBook) -
     return _CODE_SPAN.sub(code, template)
 
 
-def _confirm(code: str, e: Mapping[str, Any]) -> str:
+def _confirm(code: Code, e: Mapping[str, Any]) -> str:
     """The ``regdoctor check`` command that would show this finding live."""
     layer = kb.code(code).layer
     registry_host = e.get("registry_host") or e.get("login_server")
@@ -864,13 +865,13 @@ def _confirm(code: str, e: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _advice(code: str, line: str, prev: str, bk: SymptomBook) -> list[str]:
+def _advice(code: Code, line: str, prev: str, bk: SymptomBook) -> list[str]:
     layer = kb.code(code).layer
     return [a.text for a in bk.advice
             if layer in a.layers and any(w in line or w in prev for w in a.when)]
 
 
-def _build_finding(code: str, conf: float, acc: _Acc, *, alternative: bool, multi: bool, bk: SymptomBook
+def _build_finding(code: Code, conf: float, acc: _Acc, *, alternative: bool, multi: bool, bk: SymptomBook
                    ) -> Finding:
     lm = acc.first
     e = dict(lm.entities)

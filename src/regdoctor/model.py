@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from regdoctor.kb.codes import Code
 
 Layer = Literal["dns", "proxy", "tcp", "tls", "http", "auth", "registry", "data", "config", "client"]
 LAYERS: tuple[Layer, ...] = (
@@ -48,7 +51,7 @@ class Step:
     status: StepStatus
     elapsed_ms: float
     summary: str = ""
-    code: str | None = None
+    code: Code | None = None
     evidence: Evidence = field(default_factory=dict)
 
 
@@ -73,7 +76,7 @@ class EndpointResult:
 class Finding:
     """A diagnosis entry: one catalogue code applied to one host, with filled-in texts."""
 
-    code: str
+    code: Code
     layer: Layer
     host: str | None
     root_cause: bool

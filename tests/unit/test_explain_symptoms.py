@@ -106,17 +106,5 @@ def test_gate_uses_literal_prefixed_regexes() -> None:
         for a in s.anchors:
             assert any(g.search(b": " + a.encode()) for g in gate), (s.id, a)
 
-
-def test_docstring_examples() -> None:
-    import doctest
-
-    import regdoctor.explain
-    import regdoctor.kb.symptoms
-
-    for mod in (regdoctor.explain, regdoctor.kb.symptoms):
-        result = doctest.testmod(mod)
-        assert result.attempted > 0 and result.failed == 0, mod.__name__
-
-
 def test_unknown_text_is_not_a_symptom() -> None:
     assert not explain("everything is fine, pulled alpine:latest in 1.2 s").findings

@@ -13,6 +13,7 @@ import click
 
 from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
 from regdoctor.cli.proxy import read_aks, root_options
+from regdoctor.kb.codes import Code
 
 if TYPE_CHECKING:
     from regdoctor.model import EndpointResult, Report
@@ -111,7 +112,7 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
             raise BadInput("--as and --proxy exclude each other: --as uses the actor's own proxy settings")
         report = _run(targets, opts, pull, as_actor, root_dir, proc_dir, read_aks(aks_configs))
         write(render_report(chosen_format(fmt, as_json), report))
-    if any(f.code == "CLIENT_INTERNAL_ERROR" for f in report.findings):
+    if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):
         sys.exit(3)
     sys.exit(1 if any(f.severity in ("error", "warning") for f in report.findings) else 0)
 

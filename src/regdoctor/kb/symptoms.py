@@ -35,6 +35,7 @@ from importlib import resources
 from typing import Any
 
 from regdoctor.kb import CatalogueError, catalogue
+from regdoctor.kb.codes import Code
 
 #: Conditions a ``boost`` may name; ``regdoctor.explain`` evaluates them per line.
 CONDITIONS = frozenset({
@@ -60,14 +61,14 @@ _ID_RE = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
 class Candidate:
     """One code a symptom can mean, with its base confidence and per-condition adjustments."""
 
-    code: str
+    code: Code
     confidence: float
     boost: tuple[tuple[str, float], ...] = ()
 
     def score(self, conditions: frozenset[str]) -> float:
         """The confidence under ``conditions``, kept within 0.01..0.99.
 
-        >>> Candidate("TCP_TIMEOUT", 0.4, (("acr", 0.2),)).score(frozenset({"acr"}))
+        >>> Candidate(Code.TCP_TIMEOUT, 0.4, (("acr", 0.2),)).score(frozenset({"acr"}))
         0.6
         """
         value = self.confidence + sum(delta for cond, delta in self.boost if cond in conditions)
@@ -82,7 +83,7 @@ class Symptom:
     candidates: tuple[Candidate, ...]  # the primary first
     anchors: tuple[str, ...]
     regex: re.Pattern[str]
-    on_proxy: str | None
+    on_proxy: Code | None
     fallback: bool
     #: the text alone is about a registry; other texts need a registry context in a log
     standalone: bool
@@ -90,7 +91,7 @@ class Symptom:
     example: str
 
     @property
-    def code(self) -> str:
+    def code(self) -> Code:
         return self.candidates[0].code
 
 
@@ -120,11 +121,11 @@ class Advice:
 class Rewrite:
     """What a failure becomes on a data or token host (``default`` unless ``mapping`` says)."""
 
-    default: str
-    mapping: Mapping[str, str]
+    default: Code
+    mapping: Mapping[Code, Code]
     layers: frozenset[str]
 
-    def apply(self, code: str) -> str:
+    def apply(self, code: Code) -> Code:
         return self.mapping.get(code, self.default)
 
 
@@ -152,7 +153,7 @@ class Context:
     data_hosts: tuple[str, ...]
     realm_hosts: frozenset[str]
     realm_paths: tuple[str, ...]
-    host_independent: frozenset[str]
+    host_independent: frozenset[Code]
     on_data: Rewrite
     on_realm: Rewrite
 
@@ -239,7 +240,7 @@ def _compile(pattern: str, what: str) -> re.Pattern[str]:
     return rx
 
 
-def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -> Symptom:
+def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[Code, Any]) -> Symptom:
     if not isinstance(raw, dict):
         raise CatalogueError("symptoms: a [[symptom]] entry is not a table")
     sid = raw.get("id")
@@ -252,10 +253,10 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -
         if not isinstance(raw.get(key), str) or not raw[key]:
             raise CatalogueError(f"symptoms: {sid}: missing {key}")
 
-    def known(code: Any, what: str) -> str:
+    def known(code: Any, what: str) -> Code:
         if not isinstance(code, str) or code not in codes:
             raise CatalogueError(f"symptoms: {sid}: {what} names unknown code {code!r}")
-        return code
+        return Code(code)
 
     primary = Candidate(known(raw["code"], "code"), _confidence(raw.get("confidence"), sid),
                         _boost(raw.get("boost"), sid))
@@ -280,7 +281,7 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -
         raise CatalogueError(f"symptoms: {sid}: anchors must be ASCII")
     on_proxy = raw.get("on_proxy")
     if on_proxy is not None:
-        known(on_proxy, "on_proxy")
+        on_proxy = known(on_proxy, "on_proxy")
     fallback, standalone = raw.get("fallback", False), raw.get("standalone", False)
     note = raw.get("note")
     if (not isinstance(fallback, bool) or not isinstance(standalone, bool)
@@ -299,7 +300,7 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -
     )
 
 
-def _rewrite(raw: Any, what: str, codes: Mapping[str, Any]) -> Rewrite:
+def _rewrite(raw: Any, what: str, codes: Mapping[Code, Any]) -> Rewrite:
     if not isinstance(raw, dict) or not isinstance(raw.get("default"), str):
         raise CatalogueError(f"symptoms: context.{what} needs a default code")
     mapping = raw.get("map", {})
@@ -308,10 +309,11 @@ def _rewrite(raw: Any, what: str, codes: Mapping[str, Any]) -> Rewrite:
     for code in [raw["default"], *mapping.keys(), *mapping.values()]:
         if code not in codes:
             raise CatalogueError(f"symptoms: context.{what} names unknown code {code!r}")
-    return Rewrite(raw["default"], dict(mapping), frozenset(_str_list(raw.get("layers"), f"context.{what}.layers")))
+    layers = frozenset(_str_list(raw.get("layers"), f"context.{what}.layers"))
+    return Rewrite(Code(raw["default"]), {Code(k): Code(v) for k, v in mapping.items()}, layers)
 
 
-def _context(raw: Any, codes: Mapping[str, Any]) -> Context:
+def _context(raw: Any, codes: Mapping[Code, Any]) -> Context:
     if not isinstance(raw, dict):
         raise CatalogueError("symptoms: [context] is missing")
     host_independent = _str_list(raw.get("host_independent"), "context.host_independent")
@@ -327,7 +329,7 @@ def _context(raw: Any, codes: Mapping[str, Any]) -> Context:
         data_hosts=tuple(h.lower() for h in _str_list(raw.get("data_hosts"), "context.data_hosts")),
         realm_hosts=frozenset(h.lower() for h in _str_list(raw.get("realm_hosts"), "context.realm_hosts")),
         realm_paths=_str_list(raw.get("realm_paths"), "context.realm_paths"),
-        host_independent=frozenset(host_independent),
+        host_independent=frozenset(Code(c) for c in host_independent),
         on_data=_rewrite(raw.get("on_data"), "on_data", codes),
         on_realm=_rewrite(raw.get("on_realm"), "on_realm", codes),
     )
@@ -411,7 +413,7 @@ def _gate(anchors: Sequence[str]) -> tuple[re.Pattern[bytes], ...]:
     return tuple(gate)
 
 
-def build(raw: Mapping[str, Any], codes: Mapping[str, Any]) -> SymptomBook:
+def build(raw: Mapping[str, Any], codes: Mapping[Code, Any]) -> SymptomBook:
     """Validate the parsed TOML against the catalogue ``codes`` and compile it.
 
     >>> book = build(tomllib.loads(_data()), catalogue())

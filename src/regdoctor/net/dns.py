@@ -89,7 +89,7 @@ def _raise_system(host: str, exc: BaseException) -> list[str]:
 
 
 def parse_resolv_conf(text: str) -> list[str]:
-    """The ``nameserver`` addresses of a resolv.conf text, in order (glibc reads at most 3).
+    r"""The ``nameserver`` addresses of a resolv.conf text, in order (glibc reads at most 3).
 
     >>> parse_resolv_conf("# x\nnameserver 10.0.0.2\nsearch corp\nnameserver fe80::1%eth0\n")
     ['10.0.0.2', 'fe80::1%eth0']

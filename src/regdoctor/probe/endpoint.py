@@ -23,7 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from regdoctor import classify
+from regdoctor import __version__, classify
+from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Layer, Role, Step, StepStatus
 from regdoctor.net import Deadline, DnsError, HttpError, ProxyError, TcpError, TlsError
 from regdoctor.net import dns as ndns
@@ -40,7 +41,7 @@ from regdoctor.proxyconf.rules import (
     redact_url,
 )
 
-USER_AGENT = "regdoctor/0.1 (+https://github.com/regdoctor)"
+USER_AGENT = f"regdoctor/{__version__}"
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class _Walk:
         self.steps: list[Step] = []
         self.failed_at: str | None = None
 
-    def add(self, layer: Layer, name: str, status: StepStatus, t0: float, summary: str, code: str | None = None,
+    def add(self, layer: Layer, name: str, status: StepStatus, t0: float, summary: str, code: Code | None = None,
             evidence: Mapping[str, Any] | None = None) -> None:
         self.steps.append(Step(layer=layer, name=name, status=status, elapsed_ms=(time.monotonic() - t0) * 1000,
                                summary=summary, code=code, evidence=dict(evidence or {})))
@@ -188,23 +189,23 @@ def decide_proxy(host: str, port: int, opts: ProbeOptions) -> ProxyPlan:
             proxy = parse_proxy_url(chosen)
         except ProxyURLError as exc:
             ev.update(proxy=_redact(chosen), reason=str(exc))
-            return ProxyPlan(None, classify.Verdict("fail", "PROXY_BAD_URL", f"unusable proxy: {exc}", ev))
+            return ProxyPlan(None, classify.Verdict("fail", Code.PROXY_BAD_URL, f"unusable proxy: {exc}", ev))
         if proxy.scheme.startswith("socks"):
             ev.update(proxy=proxy.redacted, reason="SOCKS proxies are not probed by regdoctor yet")
-            return ProxyPlan(None, classify.Verdict("fail", "PROXY_BAD_URL", "SOCKS proxy: not supported", ev))
+            return ProxyPlan(None, classify.Verdict("fail", Code.PROXY_BAD_URL, "SOCKS proxy: not supported", ev))
         ev["proxy_address"] = proxy.address
     summary = f"via {proxy.redacted}" if proxy else "direct"
     summary += f" ({why})"
     if opts.proxy is None and (go.proxy or None) != (py.proxy or None):
         ev.update(go_proxy=_redact(go.proxy) or "direct", python_proxy=_redact(py.proxy) or "direct",
                   difference=f"Go: {go.reason}; Python: {py.reason}")
-        return ProxyPlan(proxy, classify.Verdict("warn", "PROXY_RULES_DIFFER", summary +
+        return ProxyPlan(proxy, classify.Verdict("warn", Code.PROXY_RULES_DIFFER, summary +
                                                  f"; Python clients would go {_redact(py.proxy) or 'direct'}", ev))
     http_only = opts.env.get("HTTP_PROXY") or opts.env.get("http_proxy")
     if opts.proxy is None and proxy is None and http_only and go.source is None and "loopback" not in go.reason \
             and "NO_PROXY" not in go.reason and "no_proxy" not in go.reason:
         ev["http_proxy"] = _redact(http_only)
-        return ProxyPlan(None, classify.Verdict("warn", "PROXY_HTTP_ONLY", summary + "; HTTP_PROXY is ignored "
+        return ProxyPlan(None, classify.Verdict("warn", Code.PROXY_HTTP_ONLY, summary + "; HTTP_PROXY is ignored "
                                                 "for https", ev))
     return ProxyPlan(proxy, classify.Verdict("pass", None, summary, ev))
 
@@ -308,7 +309,7 @@ def probe_endpoint(
             paddrs = ndns.system_resolve(proxy.host, proxy.port, deadline)
         except DnsError as exc:
             walk.add("tcp", "connect proxy", "fail", t0, f"proxy host {proxy.host} does not resolve: {exc.message}",
-                     "PROXY_UNRESOLVABLE", {"proxy_host": proxy.host, "dns_error": exc.info.get("error") or exc.kind,
+                     Code.PROXY_UNRESOLVABLE, {"proxy_host": proxy.host, "dns_error": exc.info.get("error") or exc.kind,
                                             "proxy": proxy.redacted})
             paddrs = []
         if paddrs:
@@ -343,7 +344,7 @@ def probe_endpoint(
                      {"address": last.info.get("address"), "port": port, "errno_text": last.info.get("errno_text"),
                       "timeout_s": opts.timeout, "attempts": attempts, "during": "connect"})
         else:
-            walk.add("tcp", "connect", "fail", t0, "no address to connect to", "DNS_NODATA",
+            walk.add("tcp", "connect", "fail", t0, "no address to connect to", Code.DNS_NODATA,
                      {"resolver": "system"})
 
     # 4. Proxy CONNECT ---------------------------------------------------------------------------
@@ -359,8 +360,8 @@ def probe_endpoint(
                     sock, _ = ntls.handshake(sock, proxy.host,
                                              ntls.make_context(opts.ca_file), deadline)
                 except TlsError as exc:
-                    code = "PROXY_HTTPS_SCHEME_ON_HTTP_PROXY" if exc.kind in ("not_tls", "closed") \
-                        else "PROXY_TLS_FAILED"
+                    code = Code.PROXY_HTTPS_SCHEME_ON_HTTP_PROXY if exc.kind in ("not_tls", "closed") \
+                        else Code.PROXY_TLS_FAILED
                     walk.add("proxy", "CONNECT", "fail", t0, f"TLS to the proxy failed: {exc.message}", code,
                              {**base_ev, "tls_error": exc.message})
                     raise _Stop from None
@@ -411,7 +412,7 @@ def probe_endpoint(
                     walk.steps.insert(len(walk.steps) - 1, Step(
                         layer="tls", name="issuer", status="warn", elapsed_ms=0.0,
                         summary=f"issuer {ev.get('issuer')} is not this registry's usual CA",
-                        code="TLS_INTERCEPTED", evidence=ev))
+                        code=Code.TLS_INTERCEPTED, evidence=ev))
     else:
         walk.skip("tls", "handshake", "plain HTTP requested (--plain-http)")
 
@@ -463,11 +464,11 @@ def _tls_ok(host: str, info: ntls.TlsInfo, trust: str) -> classify.Verdict:
                                   leaf.issuer_org)
     if inter is not None:
         ev.update(inter)
-        return classify.Verdict("warn", "TLS_INTERCEPTED", summary + " — not this registry's usual CA", ev)
+        return classify.Verdict("warn", Code.TLS_INTERCEPTED, summary + " — not this registry's usual CA", ev)
     _, days = classify.certificate_window(leaf.not_before, leaf.not_after, ntls.now_utc())
     if days < 14:
         ev["days_left"] = days
-        return classify.Verdict("warn", "TLS_EXPIRES_SOON", summary + f" — expires in {days} days", ev)
+        return classify.Verdict("warn", Code.TLS_EXPIRES_SOON, summary + f" — expires in {days} days", ev)
     return classify.Verdict("pass", None, summary, ev)
 
 

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from regdoctor import auth, classify
 from regdoctor.credentials import Credential, CredentialError
+from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Layer, Step, StepStatus
 from regdoctor.net import Deadline, NetError
 from regdoctor.net.http import HttpResponse
@@ -58,7 +59,7 @@ class Flow:
             self.display = self.host if self.port == 443 else f"{self.host}:{self.port}"
 
     def add(self, layer: Layer, name: str, status: StepStatus, t0: float, summary: str,
-            code: str | None = None, evidence: dict[str, Any] | None = None) -> None:
+            code: Code | None = None, evidence: dict[str, Any] | None = None) -> None:
         self.steps.append(Step(layer=layer, name=name, status=status, elapsed_ms=(time.monotonic() - t0) * 1000,
                                summary=summary, code=code, evidence=evidence or {}))
         if status == "fail":
@@ -112,19 +113,19 @@ def run_pull_path(
         try:
             challenges = auth.parse_challenges(header)
         except auth.ChallengeError as exc:
-            flow.add("auth", "challenge", "fail", t0, f"unparsable challenge: {exc}", "AUTH_MALFORMED_CHALLENGE",
+            flow.add("auth", "challenge", "fail", t0, f"unparsable challenge: {exc}", Code.AUTH_MALFORMED_CHALLENGE,
                      {"challenge": header[:300], "reason": str(exc)})
             return
         usable = [c for c in challenges if c.scheme in ("bearer", "basic")]
         if not usable:
             flow.add("auth", "challenge", "fail", t0, f"unsupported scheme {challenges[0].scheme}",
-                     "AUTH_UNSUPPORTED_SCHEME", {"challenge": header[:300]})
+                     Code.AUTH_UNSUPPORTED_SCHEME, {"challenge": header[:300]})
             return
         challenge = next((c for c in usable if c.scheme == "bearer"), usable[0])
         if challenge.scheme == "bearer":
             problem = auth.bearer_problem(challenge)
             if problem:
-                flow.add("auth", "challenge", "fail", t0, problem, "AUTH_MALFORMED_CHALLENGE",
+                flow.add("auth", "challenge", "fail", t0, problem, Code.AUTH_MALFORMED_CHALLENGE,
                          {"challenge": header[:300], "reason": problem})
                 return
         flow.add("auth", "challenge", "pass", t0,
@@ -139,7 +140,7 @@ def run_pull_path(
     try:
         cred = credential_lookup()
     except CredentialError as exc:
-        flow.add("auth", "credentials", "fail", t0, str(exc), "AUTH_CREDENTIAL_HELPER_FAILED",
+        flow.add("auth", "credentials", "fail", t0, str(exc), Code.AUTH_CREDENTIAL_HELPER_FAILED,
                  {"helper": exc.helper, "reason": exc.reason, "registry_host": flow.display})
         return
     if cred is None:
@@ -173,7 +174,7 @@ def run_pull_path(
                 flow.skip("auth", "login", "no image and no credentials given: Basic login not tested")
             else:
                 flow.add("auth", "login", "fail", time.monotonic(), "Basic auth required and no credentials found",
-                         "AUTH_CREDENTIALS_REQUIRED", {**ev_ctx, "status": 401})
+                         Code.AUTH_CREDENTIALS_REQUIRED, {**ev_ctx, "status": 401})
                 return
         else:
             authz = auth.basic_header(cred.username, cred.secret)
@@ -183,11 +184,11 @@ def run_pull_path(
                 return
             if resp.status == 401:
                 flow.add("auth", "login", "fail", t0, "401: the registry refused the credentials",
-                         "AUTH_BAD_CREDENTIALS", {**ev_ctx, "status": 401, "realm": f"https://{flow.display}/v2/"})
+                         Code.AUTH_BAD_CREDENTIALS, {**ev_ctx, "status": 401, "realm": f"https://{flow.display}/v2/"})
                 return
             flow.add("auth", "login", "pass" if resp.status == 200 else "fail", t0,
                      f"GET /v2/ with Basic credentials: {resp.status} {resp.reason}",
-                     None if resp.status == 200 else "REGISTRY_UNEXPECTED_STATUS",
+                     None if resp.status == 200 else Code.REGISTRY_UNEXPECTED_STATUS,
                      {**ev_ctx, "status": resp.status, "method": "GET", "path": "/v2/", "message": resp.reason})
             if resp.status != 200:
                 return
@@ -270,12 +271,12 @@ def token_verdict(resp: HttpResponse, had_credentials: bool, repository: str | N
         try:
             info = auth.parse_token_response(resp.body)
         except ValueError as exc:
-            return classify.Verdict("fail", "AUTH_TOKEN_FAILED", f"200 but {exc}", {**base, "message": str(exc)})
+            return classify.Verdict("fail", Code.AUTH_TOKEN_FAILED, f"200 but {exc}", {**base, "message": str(exc)})
         granted = info.granted
         out = {**base, "granted": granted or ("(opaque token)" if info.opaque else "(nothing)"),
                "expires_in": info.expires_in}
         if repository and not info.opaque and not auth.grants_pull(granted, repository):
-            code = "AUTH_INSUFFICIENT_SCOPE" if had_credentials else "AUTH_CREDENTIALS_REQUIRED"
+            code = Code.AUTH_INSUFFICIENT_SCOPE if had_credentials else Code.AUTH_CREDENTIALS_REQUIRED
             return classify.Verdict("fail", code, f"token grants {granted or 'nothing'}, not pull on {repository}",
                                     out)
         # the token itself is a secret: it never enters the verdict (evidence is printed)
@@ -283,19 +284,19 @@ def token_verdict(resp: HttpResponse, had_credentials: bool, repository: str | N
         return classify.Verdict("pass", None, f"token granted: {shown}"
                                 f"{f' (expires in {info.expires_in} s)' if info.expires_in else ''}", out)
     if resp.status == 401:
-        code = "AUTH_BAD_CREDENTIALS" if had_credentials else "AUTH_CREDENTIALS_REQUIRED"
+        code = Code.AUTH_BAD_CREDENTIALS if had_credentials else Code.AUTH_CREDENTIALS_REQUIRED
         return classify.Verdict("fail", code, f"401 from the token service: {msg}", {**base, "message": msg})
     if resp.status == 429:
         retry = resp.header("retry-after")
-        return classify.Verdict("fail", "AUTH_TOKEN_THROTTLED", "429 from the token service",
+        return classify.Verdict("fail", Code.AUTH_TOKEN_THROTTLED, "429 from the token service",
                                 {**base, "retry_after_note": f" (Retry-After: {retry})" if retry else ""})
     if resp.status == 403:
         v = classify.classify_v2(resp.status, resp.reason, resp.headers, resp.body, path=ev.get("realm", ""))
-        if v.code == "HTTP_FIREWALL_DENIED":
+        if v.code == Code.HTTP_FIREWALL_DENIED:
             return replace(v, evidence={**base, **v.evidence})
         if any("retrieving permissions failed" in e["message"] for e in errs):
-            return classify.Verdict("fail", "AUTH_PERMISSION_DENIED", f"403: {msg}", {**base, "message": msg})
-    return classify.Verdict("fail", "AUTH_TOKEN_FAILED", f"{resp.status} {resp.reason}: {msg}",
+            return classify.Verdict("fail", Code.AUTH_PERMISSION_DENIED, f"403: {msg}", {**base, "message": msg})
+    return classify.Verdict("fail", Code.AUTH_TOKEN_FAILED, f"{resp.status} {resp.reason}: {msg}",
                             {**base, "message": msg})
 
 
@@ -319,7 +320,7 @@ def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository:
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:
-        flow.add("registry", "manifest", "fail", t0, f"unreadable manifest: {exc}", "REGISTRY_BAD_MANIFEST",
+        flow.add("registry", "manifest", "fail", t0, f"unreadable manifest: {exc}", Code.REGISTRY_BAD_MANIFEST,
                  {**ev, "media_type": media, "reason": str(exc)})
         return
     media = str(doc.get("mediaType") or media)
@@ -331,7 +332,7 @@ def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository:
         chosen, available = pick_platform(doc, platform)
         if chosen is None:
             flow.add("registry", "platform", "fail", t0, f"no {platform} manifest in the index",
-                     "REGISTRY_PLATFORM_MISSING", {**ev, "platform": platform, "available": available})
+                     Code.REGISTRY_PLATFORM_MISSING, {**ev, "platform": platform, "available": available})
             return
         ppath = f"/v2/{repository}/manifests/{chosen}"
         resp = _request(flow, route, "GET", ppath, opts, authz, accept, name=f"manifest {platform}",
@@ -346,7 +347,7 @@ def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository:
             doc = json.loads(resp.body)
         except ValueError as exc:
             flow.add("registry", f"manifest {platform}", "fail", t0, f"unreadable manifest: {exc}",
-                     "REGISTRY_BAD_MANIFEST", {**ev, "media_type": resp.content_type, "reason": str(exc)})
+                     Code.REGISTRY_BAD_MANIFEST, {**ev, "media_type": resp.content_type, "reason": str(exc)})
             return
         flow.add("registry", f"manifest {platform}", "pass", t0, f"{chosen}", evidence={**ev, "digest": chosen})
     layers = doc.get("layers") if isinstance(doc, dict) else None
@@ -369,27 +370,27 @@ def manifest_failure(resp: HttpResponse, ev: dict[str, Any], had_credentials: bo
     codes = {e["code"].upper() for e in errs}
     base = {**ev, "status": resp.status, "message": msg, "errors": errs}
     if resp.status == 404 and ("NAME_UNKNOWN" in codes):
-        return classify.Verdict("fail", "REGISTRY_NAME_UNKNOWN", f"404 NAME_UNKNOWN: {msg}", base)
+        return classify.Verdict("fail", Code.REGISTRY_NAME_UNKNOWN, f"404 NAME_UNKNOWN: {msg}", base)
     if resp.status == 404:
-        return classify.Verdict("fail", "REGISTRY_MANIFEST_UNKNOWN", f"404 MANIFEST_UNKNOWN: {msg}", base)
+        return classify.Verdict("fail", Code.REGISTRY_MANIFEST_UNKNOWN, f"404 MANIFEST_UNKNOWN: {msg}", base)
     if resp.status == 401:
-        code = "AUTH_INSUFFICIENT_SCOPE" if had_credentials else "AUTH_CREDENTIALS_REQUIRED"
+        code = Code.AUTH_INSUFFICIENT_SCOPE if had_credentials else Code.AUTH_CREDENTIALS_REQUIRED
         return classify.Verdict("fail", code, f"401: {msg}", {**base, "granted": ev.get("granted", "?")})
     if resp.status == 403:
         fw = classify.classify_v2(resp.status, resp.reason, resp.headers, resp.body, path=ev.get("path", ""))
-        if fw.code == "HTTP_FIREWALL_DENIED":
-            return classify.Verdict("fail", "REGISTRY_FIREWALL_DENIED", fw.summary, {**base, **fw.evidence,
+        if fw.code == Code.HTTP_FIREWALL_DENIED:
+            return classify.Verdict("fail", Code.REGISTRY_FIREWALL_DENIED, fw.summary, {**base, **fw.evidence,
                                                                                      "path": ev.get("path")})
         if "retrieving permissions failed" in msg:
-            return classify.Verdict("fail", "AUTH_PERMISSION_DENIED", f"403: {msg}", base)
+            return classify.Verdict("fail", Code.AUTH_PERMISSION_DENIED, f"403: {msg}", base)
         if errs:
-            return classify.Verdict("fail", "REGISTRY_DENIED", f"403: {msg}", base)
-        return classify.Verdict("fail", "HTTP_MIDDLEBOX_BLOCKED", fw.summary, {**base, **fw.evidence})
+            return classify.Verdict("fail", Code.REGISTRY_DENIED, f"403: {msg}", base)
+        return classify.Verdict("fail", Code.HTTP_MIDDLEBOX_BLOCKED, fw.summary, {**base, **fw.evidence})
     if resp.status == 429:
         retry = resp.header("retry-after")
-        return classify.Verdict("fail", "HTTP_RATE_LIMITED", f"429 on the manifest: {msg}",
+        return classify.Verdict("fail", Code.HTTP_RATE_LIMITED, f"429 on the manifest: {msg}",
                                 {**base, "retry_after_note": f" (Retry-After: {retry})" if retry else ""})
-    return classify.Verdict("fail", "REGISTRY_UNEXPECTED_STATUS", f"{resp.status} {resp.reason}: {msg}", base)
+    return classify.Verdict("fail", Code.REGISTRY_UNEXPECTED_STATUS, f"{resp.status} {resp.reason}: {msg}", base)
 
 
 def pick_platform(index: dict[str, Any], platform: str) -> tuple[str | None, list[str]]:
@@ -430,12 +431,12 @@ def data_verdict(resp: HttpResponse) -> classify.Verdict:
     ev.update(message=msg, client_ip=ip or "this client's egress address",
               message_note=f": `{msg}`" if msg else "")
     if resp.status in (401, 403):
-        return classify.Verdict("fail", "DATA_ENDPOINT_DENIED", f"{resp.status} {resp.reason}: {msg}", ev)
+        return classify.Verdict("fail", Code.DATA_ENDPOINT_DENIED, f"{resp.status} {resp.reason}: {msg}", ev)
     if resp.status == 429:
         retry = resp.header("retry-after")
         ev["retry_after_note"] = f" (Retry-After: {retry})" if retry else ""
-        return classify.Verdict("fail", "DATA_BLOB_THROTTLED", f"429 {resp.reason}", ev)
-    return classify.Verdict("fail", "DATA_UNEXPECTED_STATUS", f"{resp.status} {resp.reason}: {msg}", ev)
+        return classify.Verdict("fail", Code.DATA_BLOB_THROTTLED, f"429 {resp.reason}", ev)
+    return classify.Verdict("fail", Code.DATA_UNEXPECTED_STATUS, f"{resp.status} {resp.reason}: {msg}", ev)
 
 
 def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, reference: str, digest: str,
@@ -454,7 +455,7 @@ def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, referen
         errs, _ = _errors_text(resp)
         codes = {e["code"].upper() for e in errs}
         if resp.status == 404 and "BLOB_UNKNOWN" in codes:
-            flow.add("registry", "blob", "fail", t0, f"404 BLOB_UNKNOWN {digest}", "REGISTRY_BLOB_UNKNOWN", bev)
+            flow.add("registry", "blob", "fail", t0, f"404 BLOB_UNKNOWN {digest}", Code.REGISTRY_BLOB_UNKNOWN, bev)
             return
         v = manifest_failure(resp, bev, authz is not None)
         if v is not None:
@@ -469,7 +470,7 @@ def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, referen
         if current in seen:
             chain = [redact_location(u) for u in [*seen, current]]
             flow.add("registry", "redirect", "fail", time.monotonic(), f"redirect loop after {hop} hops",
-                     "REGISTRY_REDIRECT_LOOP", {**bev, "redirects": hop, "chain": chain})
+                     Code.REGISTRY_REDIRECT_LOOP, {**bev, "redirects": hop, "chain": chain})
             return
         seen.append(current)
         parts = urlsplit(current)
@@ -504,7 +505,7 @@ def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, referen
         return
     chain = [redact_location(u) for u in seen]
     flow.add("registry", "redirect", "fail", time.monotonic(), f"more than {MAX_REDIRECTS} redirects",
-             "REGISTRY_REDIRECT_LOOP", {**bev, "redirects": len(seen) - 1, "chain": chain})
+             Code.REGISTRY_REDIRECT_LOOP, {**bev, "redirects": len(seen) - 1, "chain": chain})
 
 
 __all__ = ["Flow", "data_verdict", "manifest_failure", "pick_platform", "redact_location", "run_pull_path",

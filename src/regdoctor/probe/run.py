@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from regdoctor.classify import Verdict, classify_v2
 from regdoctor.credentials import Credential, find_credential
 from regdoctor.diagnose import diagnose
+from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Report, Role, Step
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
@@ -76,7 +77,7 @@ def _reachable(resp: HttpResponse) -> Verdict:
     """A data endpoint probed without a blob URL: any HTTP answer proves the path, except the
     registry firewall's own refusal."""
     v = classify_v2(resp.status, resp.reason, resp.headers, resp.body)
-    if v.code == "HTTP_FIREWALL_DENIED":
+    if v.code == Code.HTTP_FIREWALL_DENIED:
         return v
     return Verdict("pass", None, f"{resp.status} {resp.reason}: the endpoint answers (no blob requested)",
                    {"status": resp.status, "headers": v.evidence.get("headers", {})})
@@ -107,7 +108,7 @@ def _crash_result(job: Job, exc: BaseException) -> EndpointResult:
     where = f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else "?"
     return EndpointResult(host=job.host, port=job.port, role=job.role, origin=job.origin, steps=(
         Step(layer="client", name="probe", status="fail", elapsed_ms=0.0,
-             summary=f"regdoctor crashed: {type(exc).__name__}: {exc}", code="CLIENT_INTERNAL_ERROR",
+             summary=f"regdoctor crashed: {type(exc).__name__}: {exc}", code=Code.CLIENT_INTERNAL_ERROR,
              evidence={"check": f"probe {job.host}:{job.port}", "error_type": type(exc).__name__,
                        "error": str(exc), "where": where}),))
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from regdoctor import kb
+from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Finding, Step
 from regdoctor.proxyconf.rules import go_proxy_for, redact_url
 from regdoctor.runtime.model import Actor, Mirror
@@ -134,13 +135,13 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
                 continue
             upstream = registry.host if registry is not None else "the registry"
             if job.mirror.fallback and registry is not None and not registry.failed:
-                code = "MIRROR_FALLBACK"
+                code = Code.MIRROR_FALLBACK
                 fallback = f"{a.name} falls back to {upstream}, which works: pulls succeed after the mirror fails"
             elif job.mirror.fallback:
-                code = "MIRROR_UNREACHABLE"
+                code = Code.MIRROR_UNREACHABLE
                 fallback = f"{a.name} then falls back to {upstream}, which fails too (below), so the pull fails"
             else:
-                code, fallback = "MIRROR_UNREACHABLE", f"{a.name} has no fallback for it, so the pull fails"
+                code, fallback = Code.MIRROR_UNREACHABLE, f"{a.name} has no fallback for it, so the pull fails"
             out = _demote(out, e.host)
             added.append(kb.code(code).finding(host=e.host, evidence=_ev(a) | blocked | {
                 "mirror": job.mirror.url, "registry": job.mirror.registry, "where": str(job.mirror.origin),
@@ -153,14 +154,14 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
             would = go_proxy_for(conf, e.host, e.port)
             if (would.proxy or None) != (own.proxy or None):
                 out = _demote(out, e.host)
-                added.append(kb.code("RUNTIME_RESTART_PENDING").finding(host=e.host, evidence=_ev(a) | blocked | {
+                added.append(kb.code(Code.RUNTIME_RESTART_PENDING).finding(host=e.host, evidence=_ev(a) | blocked | {
                     "difference": f"running: {redact_url(own.proxy) if own.proxy else 'direct'} ({own.reason}); "
                                   f"after a restart: {redact_url(would.proxy) if would.proxy else 'direct'} "
                                   f"({would.reason})", "changed": list(a.changed_since_start) or list(a.files[:3])},
                     root_cause=True))
                 continue
         if own.direct and own.source is None and not shell.direct:
-            info = kb.code("RUNTIME_NO_PROXY")
+            info = kb.code(Code.RUNTIME_NO_PROXY)
             note = f"; direct egress to {e.host}:{e.port} fails ({fail.code}: {fail.summary})"
             out = _demote(out, e.host)
             added.append(info.finding(host=e.host, evidence=_ev(a) | blocked | {
@@ -173,14 +174,15 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
                 np = a.value("NO_PROXY") or a.value("no_proxy")
                 suggestion = ".data.azurecr.io" if e.host.endswith(".data.azurecr.io") else e.host
                 out = _demote(out, e.host)
-                added.append(kb.code("NOPROXY_DATA_ENDPOINT_MISSING").finding(host=e.host, evidence=_ev(a) | blocked | {
+                info = kb.code(Code.NOPROXY_DATA_ENDPOINT_MISSING)
+                added.append(info.finding(host=e.host, evidence=_ev(a) | blocked | {
                     "registry_host": registry.host, "role": e.role, "variable": np.name if np else "NO_PROXY",
                     "where": a.where(np.name) if np else a.edit_file, "bypass_reason": reg.reason,
                     "proxy": redact_url(own.proxy or ""), "suggested": suggestion}, root_cause=True))
                 continue
     # the actor's own configuration mistakes (not the restart note when a finding above already says it)
     own_findings = [f for f in actor_findings(a, [a])
-                    if not (f.code == "RUNTIME_RESTART_PENDING" and any(x.code == f.code for x in added))]
+                    if not (f.code == Code.RUNTIME_RESTART_PENDING and any(x.code == f.code for x in added))]
     return added + out + own_findings
 
 
@@ -197,7 +199,7 @@ def path_notes(actors: Sequence[Actor], shell_env: Mapping[str, str], endpoints:
             shell = go_proxy_for(shell_env, e.host, e.port)
             if (mine.proxy or None) == (shell.proxy or None):
                 continue
-            out.append(kb.code("RUNTIME_PATH_DIFFERS").finding(host=e.host, evidence={
+            out.append(kb.code(Code.RUNTIME_PATH_DIFFERS).finding(host=e.host, evidence={
                 "actor": a.name, "actor_label": a.label, "pid": a.pid, "as_name": AS_NAME[a.name], "target": target,
                 "actor_path": f"via {redact_url(mine.proxy)}" if mine.proxy else f"directly ({mine.reason})",
                 "shell_path": f"via {redact_url(shell.proxy)}" if shell.proxy else f"directly ({shell.reason})"},

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from regdoctor.kb.codes import Code
 from regdoctor.runtime import syntax
 from regdoctor.runtime.docker import changed_files, find_process, flag_values, live_values, mirror_from_url
 from regdoctor.runtime.model import Actor, Issue, Mirror, Origin, Trust, Value
@@ -66,7 +67,7 @@ def hosts_dirs(src: Source, dirs: list[str], issues: list[Issue]) -> tuple[list[
             try:
                 doc = syntax.load_toml(ft.text)
             except syntax.ConfigSyntaxError as exc:
-                issues.append(Issue("CONFIG_UNREADABLE", Origin(ft.path), {
+                issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(ft.path), {
                     "file": ft.path, "error": str(exc), "effect": "containerd ignores this registry's hosts.toml"}))
                 continue
             hosts = doc.get("host")
@@ -116,7 +117,7 @@ def containerd(src: Source, processes: list[Process]) -> Actor | None:
         try:
             doc = syntax.load_toml(ft.text)
         except syntax.ConfigSyntaxError as exc:
-            issues.append(Issue("CONFIG_UNREADABLE", Origin(config), {
+            issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(config), {
                 "file": config, "error": str(exc), "effect": "containerd refuses to start with this file"}))
     if proc is None and not unit.found and ft is None:
         return None

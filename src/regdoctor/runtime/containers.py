@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from regdoctor.kb.codes import Code
 from regdoctor.runtime import syntax
 from regdoctor.runtime.docker import (
     CERTS_D,
@@ -73,7 +74,7 @@ def registries_conf(src: Source, env: dict[str, str], home: str = "/root") -> Re
         try:
             doc = syntax.load_toml(ft.text)
         except syntax.ConfigSyntaxError as exc:
-            out.issues.append(Issue("CONFIG_UNREADABLE", Origin(path), {
+            out.issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(path), {
                 "file": path, "error": str(exc), "effect": "podman, buildah, skopeo and CRI-O refuse to pull"}))
             continue
         regs = doc.get("registry")
@@ -140,7 +141,7 @@ def containers_conf_env(src: Source, env: dict[str, str], home: str = "/root") -
         try:
             doc = syntax.load_toml(ft.text)
         except syntax.ConfigSyntaxError as exc:
-            issues.append(Issue("CONFIG_UNREADABLE", Origin(path), {
+            issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(path), {
                 "file": path, "error": str(exc), "effect": "podman refuses to start with this file"}))
             continue
         engine = doc.get("engine")

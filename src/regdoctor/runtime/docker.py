@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from regdoctor.kb.codes import Code
 from regdoctor.runtime import syntax
 from regdoctor.runtime.model import PROXY_VARS, Actor, Issue, Mirror, Origin, Trust, Value
 from regdoctor.runtime.source import FileText, Process, Source
@@ -84,23 +85,24 @@ def _daemon_json(src: Source, path: str, issues: list[Issue], files: list[str]) 
     try:
         doc = syntax.load_json(ft.text)
     except syntax.ConfigSyntaxError as exc:
-        issues.append(Issue("CONFIG_UNREADABLE", Origin(path), {
+        issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(path), {
             "file": path, "error": str(exc), "effect": "dockerd refuses to start with this file"}))
         return {}, ft.mtime
     if not isinstance(doc, dict):
-        issues.append(Issue("CONFIG_UNREADABLE", Origin(path), {
+        issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(path), {
             "file": path, "error": "not a JSON object", "effect": "dockerd refuses to start with this file"}))
         return {}, ft.mtime
     for key in _JSON_PROXY_KEYS:
         if key in doc:
-            issues.append(Issue("DOCKER_DAEMON_JSON_TOPLEVEL_PROXY", Origin(path, syntax.json_line(ft.text, key)), {
+            issues.append(Issue(Code.DOCKER_DAEMON_JSON_TOPLEVEL_PROXY, Origin(path, syntax.json_line(ft.text, key)), {
                 "file": path, "line": syntax.json_line(ft.text, key), "key": key,
                 "expected": '"proxies": {"http-proxy": …, "https-proxy": …, "no-proxy": …}'}))
     proxies = doc.get("proxies")
     if isinstance(proxies, dict):
         for key in proxies:
             if key not in _JSON_PROXY_KEYS:
-                issues.append(Issue("DOCKER_DAEMON_JSON_TOPLEVEL_PROXY", Origin(path, syntax.json_line(ft.text, key)), {
+                where = Origin(path, syntax.json_line(ft.text, key))
+                issues.append(Issue(Code.DOCKER_DAEMON_JSON_TOPLEVEL_PROXY, where, {
                     "file": path, "line": syntax.json_line(ft.text, key), "key": f"proxies.{key}",
                     "expected": '"proxies": {"http-proxy": …, "https-proxy": …, "no-proxy": …}'}))
     doc["_text"] = ft.text
@@ -223,7 +225,7 @@ def docker_cli(src: Source, shell_env: dict[str, str], processes: list[Process])
         try:
             doc = syntax.load_json(ft.text)
         except syntax.ConfigSyntaxError as exc:
-            issues.append(Issue("CONFIG_UNREADABLE", Origin(path), {
+            issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(path), {
                 "file": path, "error": str(exc), "effect": "every docker command warns and ignores the file"}))
             doc = {}
         proxies = doc.get("proxies") if isinstance(doc, dict) else None
@@ -231,7 +233,7 @@ def docker_cli(src: Source, shell_env: dict[str, str], processes: list[Process])
             for key, val in proxies.items():
                 if not isinstance(val, dict):
                     line = syntax.json_line(ft.text, key)
-                    issues.append(Issue("DOCKER_CONFIG_PROXIES_NO_DEFAULT", Origin(path, line),
+                    issues.append(Issue(Code.DOCKER_CONFIG_PROXIES_NO_DEFAULT, Origin(path, line),
                                         {"file": path, "line": line, "key": key}))
             default = proxies.get("default")
             if isinstance(default, dict):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from regdoctor.kb.codes import Code
 from regdoctor.runtime import syntax
 from regdoctor.runtime.docker import changed_files, find_process, flag_values, live_values
 from regdoctor.runtime.model import PROXY_VARS, Actor, Issue, Origin, Value
@@ -144,13 +145,13 @@ def aks(text: str, path: str) -> Actor:
         doc: Any = syntax.load_json(text)
     except syntax.ConfigSyntaxError as exc:
         doc = {}
-        issues.append(Issue("CONFIG_UNREADABLE", Origin(path), {"file": path, "error": str(exc),
+        issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(path), {"file": path, "error": str(exc),
                                                                  "effect": "az aks rejects the file"}))
     if isinstance(doc, dict) and isinstance(doc.get("properties"), dict) and "httpProxyConfig" in doc["properties"]:
         doc = doc["properties"]
     if isinstance(doc, dict) and isinstance(doc.get("httpProxyConfig"), dict):
         if set(doc) == {"httpProxyConfig"}:
-            issues.append(Issue("AKS_PROXY_CONFIG_WRAPPED", Origin(path, 1), {"file": path}))
+            issues.append(Issue(Code.AKS_PROXY_CONFIG_WRAPPED, Origin(path, 1), {"file": path}))
         doc = doc["httpProxyConfig"]
     cfg: dict[str, Any] = doc if isinstance(doc, dict) else {}
     values: list[Value] = []
@@ -169,7 +170,7 @@ def aks(text: str, path: str) -> Actor:
                             ("effectiveNoProxy (what applies)",) if key == "effectiveNoProxy" else ()))
     for e in cfg.get("noProxy") or []:
         if isinstance(e, str) and "*" in e:
-            issues.append(Issue("AKS_NOPROXY_WILDCARD", Origin(path, syntax.json_line(text, e)), {
+            issues.append(Issue(Code.AKS_NOPROXY_WILDCARD, Origin(path, syntax.json_line(text, e)), {
                 "file": path, "entry": e, "suggested": e.lstrip("*").lstrip(".") or e}))
     return Actor(
         name="aks", label="AKS cluster httpProxyConfig (every node and pod)",

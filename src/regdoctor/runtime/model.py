@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from regdoctor.kb.codes import Code
+
 #: the variables a Go or Python client reads for its proxy (upper and lower case)
 PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
               "ALL_PROXY", "all_proxy")
@@ -39,7 +41,7 @@ class Value:
 class Issue:
     """A configuration mistake seen while reading (a catalogue code plus evidence)."""
 
-    code: str
+    code: Code
     origin: Origin
     evidence: Mapping[str, Any] = field(default_factory=dict)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regdoctor import kb
+from regdoctor.kb.codes import Code
 from regdoctor.model import Finding
 from regdoctor.proxyconf.rules import ProxyChoice, go_proxy_for, python_proxy_for, redact_url
 from regdoctor.runtime.model import Actor, Origin, Route
@@ -87,7 +88,7 @@ def routes(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Route]:
     return out
 
 
-def _f(code: str, host: str | None, evidence: dict[str, Any]) -> Finding:
+def _f(code: Code, host: str | None, evidence: dict[str, Any]) -> Finding:
     info = kb.code(code)
     return info.finding(host=host, evidence=evidence, root_cause=info.severity != "info")
 
@@ -146,14 +147,14 @@ def value_findings(a: Actor) -> list[Finding]:
         seen.add(v.name)
         ev = _actor_ev(a) | {"variable": v.name, "where": str(v.origin), "value": redact_url(v.value)}
         if any(q in v.value for q in "\"'"):
-            out.append(_f("ENV_VALUE_QUOTED", None, ev))
+            out.append(_f(Code.ENV_VALUE_QUOTED, None, ev))
         if v.name.upper().endswith("_PROXY") and v.name.upper() != "NO_PROXY" and \
                 v.value.strip().lower().startswith("https://"):
-            out.append(_f("PROXY_URL_HTTPS_SCHEME", None, ev | {"plain": "http://" + redact_url(v.value)[8:]}))
+            out.append(_f(Code.PROXY_URL_HTTPS_SCHEME, None, ev | {"plain": "http://" + redact_url(v.value)[8:]}))
         if v.name.upper() == "NO_PROXY":
             bad = [e.strip() for e in v.value.split(",") if e.strip() and go_ignores(e.strip())]
             if bad:
-                out.append(_f("NOPROXY_GLOB_IGNORED", None, ev | {"entries": bad}))
+                out.append(_f(Code.NOPROXY_GLOB_IGNORED, None, ev | {"entries": bad}))
     return out
 
 
@@ -166,7 +167,7 @@ def host_findings(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Findin
         if shell is not None and shell_go is not None:
             py = python_proxy_for(shell.env(), h.host, h.port)
             if (shell_go.proxy or None) != (py.proxy or None):
-                out.append(_f("PROXY_RULES_DIFFER", h.host, {
+                out.append(_f(Code.PROXY_RULES_DIFFER, h.host, {
                     "go_proxy": _redact(shell_go.proxy) or "direct", "python_proxy": _redact(py.proxy) or "direct",
                     "difference": f"Go: {shell_go.reason}; Python: {py.reason}", "actor": "shell"}))
         for a in actors:
@@ -177,13 +178,13 @@ def host_findings(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Findin
                                  "live": "running process" if a.live is not None else "configuration files"}
             if choice.direct and choice.source is None and shell_go is not None and not shell_go.direct \
                     and h.role in ("registry", "mirror"):
-                out.append(_f("RUNTIME_NO_PROXY", h.host, ev | {
+                out.append(_f(Code.RUNTIME_NO_PROXY, h.host, ev | {
                     "shell_proxy": _redact(shell_go.proxy), "direct_note": ""}))
             np_name, np_origin, entries = _no_proxy_entries(a)
             if not choice.direct and entries and not _is_cidr_or_ip(h.host.strip("[]")):
                 cidrs = [e for e in entries if "/" in e and _is_cidr_or_ip(e)]
                 if cidrs:
-                    out.append(_f("NOPROXY_CIDR_FOR_NAME", h.host, ev | {
+                    out.append(_f(Code.NOPROXY_CIDR_FOR_NAME, h.host, ev | {
                         "entries": cidrs, "variable": np_name, "where": str(np_origin),
                         "proxy": _redact(choice.proxy)}))
     # the registry bypassed, its data endpoint or realm not: the classic private-endpoint half-fix
@@ -203,7 +204,7 @@ def host_findings(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Findin
                     continue
                 np_name, np_origin, _ = _no_proxy_entries(a)
                 suggestion = ".data.azurecr.io" if h.host.endswith(".data.azurecr.io") else h.host
-                out.append(_f("NOPROXY_DATA_ENDPOINT_MISSING", h.host, _actor_ev(a) | {
+                out.append(_f(Code.NOPROXY_DATA_ENDPOINT_MISSING, h.host, _actor_ev(a) | {
                     "registry_host": reg.host, "role": h.role, "variable": np_name,
                     "where": a.where(np_name) if np_origin else a.edit_file,
                     "bypass_reason": rc.reason, "proxy": _redact(c.proxy), "suggested": suggestion}))
@@ -221,16 +222,16 @@ def actor_findings(a: Actor, actors: Sequence[Actor]) -> list[Finding]:
         diff = [f"{k}: running {redact_url(live[k]) if k in live else '(unset)'}, files "
                 f"{redact_url(conf[k]) if k in conf else '(unset)'}"
                 for k in sorted(set(live) | set(conf)) if live.get(k) != conf.get(k)]
-        out.append(_f("RUNTIME_RESTART_PENDING", None, _actor_ev(a) | {
+        out.append(_f(Code.RUNTIME_RESTART_PENDING, None, _actor_ev(a) | {
             "difference": "; ".join(diff), "changed": list(a.changed_since_start) or list(a.files[:3])}))
     elif a.live is not None and a.overrides and any(p.endswith(".json") for p in a.changed_since_start):
-        out.append(_f("RUNTIME_RESTART_PENDING", None, _actor_ev(a) | {
+        out.append(_f(Code.RUNTIME_RESTART_PENDING, None, _actor_ev(a) | {
             "difference": "daemon.json changed after the daemon started (its proxies are read at start only)",
             "changed": list(a.changed_since_start)}))
     if a.name == "docker-cli" and a.configured:
         daemon = next((x for x in actors if x.name == "dockerd"), None)
         if daemon is not None and not (daemon.env().get("HTTPS_PROXY") or daemon.env().get("https_proxy")):
-            out.append(_f("RUNTIME_CLIENT_ONLY_PROXY", None, _actor_ev(a) | {
+            out.append(_f(Code.RUNTIME_CLIENT_ONLY_PROXY, None, _actor_ev(a) | {
                 "file": a.files[0] if a.files else "~/.docker/config.json", "daemon_file": daemon.edit_file,
                 "daemon_apply": daemon.apply}))
     value_issues = value_findings(a)
@@ -246,7 +247,7 @@ def mirror_notes(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Finding
             continue
         for h in hosts:
             if h.role == "registry" and h.host != DOCKER_HUB:
-                out.append(_f("MIRROR_NOT_FOR_REGISTRY", h.host, _actor_ev(a) | {
+                out.append(_f(Code.MIRROR_NOT_FOR_REGISTRY, h.host, _actor_ev(a) | {
                     "mirrors": [m.url for m in a.mirrors], "where": str(a.mirrors[0].origin)}))
     return out
 

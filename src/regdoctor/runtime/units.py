@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from regdoctor.kb.codes import Code
 from regdoctor.runtime import syntax
 from regdoctor.runtime.model import PROXY_VARS, Issue, Origin, Value
 from regdoctor.runtime.source import Source
@@ -100,21 +101,21 @@ def _apply(env: syntax.EnvResult, path: str, out: UnitEnv, directive: str) -> No
     for d in env.dropped:
         name = d.text.split("=", 1)[0].strip().removeprefix("export ").strip()
         if d.reason == "specifier" and (name in PROXY_VARS or "proxy" in d.text.lower()):
-            out.issues.append(Issue("UNIT_PERCENT_UNESCAPED", Origin(path, d.line), {
+            out.issues.append(Issue(Code.UNIT_PERCENT_UNESCAPED, Origin(path, d.line), {
                 "file": path, "line": d.line, "variable": name, "specifier": d.detail, "directive": directive,
                 "effect": "systemd ignores this assignment, so the variable is not set at all"}))
         elif d.reason == "quoting":
-            out.issues.append(Issue("UNIT_UNBALANCED_QUOTES", Origin(path, d.line), {
+            out.issues.append(Issue(Code.UNIT_UNBALANCED_QUOTES, Origin(path, d.line), {
                 "file": path, "line": d.line, "directive": directive}))
         elif d.reason == "name" and name in PROXY_VARS:
-            out.issues.append(Issue("ENV_ASSIGNMENT_IGNORED", Origin(path, d.line), {
+            out.issues.append(Issue(Code.ENV_ASSIGNMENT_IGNORED, Origin(path, d.line), {
                 "file": path, "line": d.line, "variable": name, "why": d.detail or "not a NAME=value assignment"}))
 
 
 def _value_issues(a: syntax.Assignment, path: str, out: UnitEnv, directive: str) -> None:
     for note in a.notes:
         if note.startswith("specifiers replaced"):
-            out.issues.append(Issue("UNIT_PERCENT_UNESCAPED", Origin(path, a.line), {
+            out.issues.append(Issue(Code.UNIT_PERCENT_UNESCAPED, Origin(path, a.line), {
                 "file": path, "line": a.line, "variable": a.name, "specifier": note.split(": ", 1)[1],
                 "directive": directive, "effect": "systemd replaced it with another value"}))
 
@@ -131,7 +132,7 @@ def load_unit(src: Source, unit: str, *, home: str | None = None) -> UnitEnv:
     for d in dirs:
         path = f"{d}/{unit}"
         if src.is_null(path):
-            out.issues.append(Issue("UNIT_MASKED", Origin(path), {"file": path, "unit": unit}))
+            out.issues.append(Issue(Code.UNIT_MASKED, Origin(path), {"file": path, "unit": unit}))
             return out
         if src.read(path) is not None:
             out.fragment = path
@@ -155,7 +156,7 @@ def load_unit(src: Source, unit: str, *, home: str | None = None) -> UnitEnv:
         service = [ln for ln in lines if ln.section == "Service"]
         stray = [ln for ln in lines if ln.section != "Service" and ln.key in ("Environment", "EnvironmentFile")]
         for ln in stray:
-            out.issues.append(Issue("UNIT_ENV_OUTSIDE_SERVICE", Origin(path, ln.line), {
+            out.issues.append(Issue(Code.UNIT_ENV_OUTSIDE_SERVICE, Origin(path, ln.line), {
                 "file": path, "line": ln.line, "section": ln.section or "(none)", "directive": ln.key}))
         _apply(syntax.parse_environment(service, specs), path, out, "Environment")
         for ln in service:
@@ -179,7 +180,7 @@ def load_unit(src: Source, unit: str, *, home: str | None = None) -> UnitEnv:
             ft = src.read(target)
             if ft is None:
                 if not optional:
-                    out.issues.append(Issue("UNIT_ENV_FILE_MISSING", Origin(unit_file, ln.line), {
+                    out.issues.append(Issue(Code.UNIT_ENV_FILE_MISSING, Origin(unit_file, ln.line), {
                         "file": unit_file, "line": ln.line, "env_file": target, "unit": unit}))
                 continue
             out.files.append(target)
