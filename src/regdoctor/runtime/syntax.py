@@ -95,7 +95,7 @@ def unit_lines(text: str) -> list[Line]:
             # a comment inside a continued line is skipped (conf-parser.c), the continuation goes on
             if raw.lstrip().startswith(("#", ";")):
                 continue
-            piece = raw
+            piece = raw.strip()  # conf-parser.c strips every physical line
         else:
             piece = raw.strip()
             if not piece or piece.startswith(("#", ";")):
@@ -316,7 +316,7 @@ def parse_env_file(text: str) -> EnvResult:
     """``EnvironmentFile=`` syntax (systemd env-file.c): the assignments and what is dropped.
 
     >>> [(a.name, a.value) for a in parse_env_file("A='x y'\\nB=\\"q\\\\$\\" # not a comment\\n").assignments]
-    [('A', 'x y'), ('B', 'q$ # not a comment')]
+    [('A', 'x y'), ('B', 'q$# not a comment')]
     """
     res = EnvResult()
     state = "pre_key"
