@@ -281,8 +281,10 @@ def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | N
         opts: ProbeOptions) -> ssl.SSLContext | None:
     """Layer 5: the verified handshake; on failure, the chain the server showed as evidence."""
     t0 = time.monotonic()
-    ctx = ntls.make_context(opts.ca_file)
-    trust = f"--ca {opts.ca_file}" if opts.ca_file else "the system trust store"
+    extra = opts.extra_trust(host, port)
+    ctx = ntls.make_context(opts.ca_file, extra=extra)
+    trust = f"--ca {opts.ca_file}" if opts.ca_file else "the system trust store" + (
+        f" + {', '.join(extra)}" if extra else "")
     try:
         conn.sock, info = ntls.handshake(conn.sock, host, ctx, Deadline(opts.timeout))
     except TlsError as exc:
