@@ -6,11 +6,16 @@ import json
 import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+
+if TYPE_CHECKING:
+    from regdoctor.model import NodeInfo
 
 
 def _docker_config_registries() -> list[str]:
@@ -48,9 +53,17 @@ def _docker_config_registries() -> list[str]:
               help="Platform to pick from a multi-platform image.")
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="ACR: also probe this replica's data endpoint <reg>.<region>.data.azurecr.io (repeatable).")
+@click.option("--node", "node_name", metavar="NAME", help="Name this machine in the report, for `regdoctor fleet`.")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="A label of this machine for `regdoctor fleet` (repeatable), e.g. pool=np1, zone=3.")
+@click.option("--npd", is_flag=True,
+              help="node-problem-detector plugin: one line on stdout; exit 0 OK, 1 problem, 2 unknown.")
+@click.option("--max-output-length", "npd_max", type=click.IntRange(20, 4096), default=80, show_default=True,
+              help="With --npd: the longest line to print (NPD's max_output_length).")
 @format_option
 def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str | None, plain_http: bool,
           username: str | None, password_stdin: bool, platform: str, regions: tuple[str, ...],
+          node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int,
           fmt: str, as_json: bool) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
@@ -62,10 +75,12 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
     \b
     Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed.
     """
+    from regdoctor.cli._npd import npd_boundary
     from regdoctor.errors import BadInput
     from regdoctor.target import parse_target
 
-    with handle_errors():
+    with handle_errors(), npd_boundary(npd, npd_max):
+        node = _node(node_name, labels)
         if ca_file is not None:
             _validate_ca(ca_file)
         names = list(refs) or _docker_config_registries() or ["docker.io"]
@@ -95,6 +110,14 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
         pull = PullOptions(username=username, password=password, platform=platform,
                            regions=tuple(r.lower() for r in regions))
         report = run_check(targets, opts, pull)
+        if node is not None:
+            report = replace(report, node=node)
+        if npd:
+            from regdoctor.render.npd import npd_verdict
+
+            verdict = npd_verdict(report, max_length=npd_max)
+            write(verdict.line)
+            sys.exit(verdict.status)
         write(render_report(chosen_format(fmt, as_json), report))
     if any(f.code == "CLIENT_INTERNAL_ERROR" for f in report.findings):
         sys.exit(3)
@@ -103,6 +126,12 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 _REGION = re.compile(r"^[A-Za-z0-9]{2,40}$")
+
+
+def _node(name: str | None, labels: tuple[str, ...]) -> NodeInfo | None:
+    from regdoctor.fleet.node import node_info
+
+    return node_info(name, labels) if name is not None or labels else None
 
 
 def _read_password(username: str | None, password_stdin: bool) -> str | None:
