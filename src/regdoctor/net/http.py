@@ -12,6 +12,7 @@ by either bound is returned with ``truncated=True``: the head is already the ans
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ class HttpResponse:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     truncated: bool = False
+    #: Seconds from sending the request to the response head (blackbox's "processing" phase).
+    head_s: float | None = None
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -60,6 +63,7 @@ def request(
     conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
     all_headers = [("Host", host_header), ("User-Agent", user_agent), ("Accept-Encoding", "identity"),
                    ("Connection", "close"), *headers]
+    sent_at = time.monotonic()
     try:
         sock.settimeout(max(deadline.remaining(), 0.001))
         sock.sendall(conn.send(h11.Request(method=method, target=target, headers=all_headers)) or b"")
@@ -76,6 +80,7 @@ def request(
     truncated = False
     received = 0
     head = bytearray()
+    head_s: float | None = None
     while True:
         try:
             event = conn.next_event()
@@ -125,6 +130,7 @@ def request(
             continue
         if isinstance(event, h11.Response):
             response = event
+            head_s = time.monotonic() - sent_at
             continue
         if isinstance(event, h11.Data):
             room = max_body - len(body)
@@ -144,6 +150,7 @@ def request(
         headers=tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers),
         body=bytes(body),
         truncated=truncated,
+        head_s=head_s,
     )
 
 

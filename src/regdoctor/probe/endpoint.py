@@ -422,7 +422,8 @@ def probe_endpoint(
                                  request_headers or [], user_agent=opts.user_agent)
         v = (http_check or (lambda r: classify.classify_v2(r.status, r.reason, r.headers, r.body, path=path)))(
             response)
-        walk.verdict("http", f"GET {path}", t0, replace(v, evidence={**base, **v.evidence}))
+        timing = {"first_byte_ms": round(response.head_s * 1000, 1)} if response.head_s is not None else {}
+        walk.verdict("http", f"GET {path}", t0, replace(v, evidence={**base, **v.evidence, **timing}))
     except HttpError as exc:
         code = classify.net_error_code("http", exc.kind)
         walk.add("http", f"GET {path}", "fail", t0, exc.message, code,
