@@ -38,10 +38,22 @@ class Cause:
     role: str | None
     severity: str
     title: str
+    #: where the path actually broke, when that is a lower layer than the finding's own: a data
+    #: endpoint "blocked" by a dropped SYN (tcp TCP_TIMEOUT) is another fault than one a proxy denies
+    via_layer: str | None = None
+    via_code: str | None = None
 
     @property
-    def key(self) -> tuple[str, str, str | None]:
-        return (self.code, self.layer, self.host)
+    def key(self) -> tuple[str, str, str | None, str | None]:
+        return (self.code, self.layer, self.host, self.via_code)
+
+    @property
+    def broke_at(self) -> str:
+        return self.via_layer or self.layer
+
+    @property
+    def codes(self) -> str:
+        return f"{self.code} via {self.via_code}" if self.via_code else self.code
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,18 @@ class FleetVerdict:
         return sum(1 for n in self.nodes if n.status == status)
 
 
+def _first_failure(doc: Mapping[str, Any], host: str | None) -> tuple[str | None, str | None]:
+    """(layer, code) of the first failed step on ``host``'s endpoints."""
+    for e in doc.get("endpoints") or ():
+        if not isinstance(e, dict) or e.get("host") != host:
+            continue
+        for s in e.get("steps") or ():
+            if isinstance(s, dict) and s.get("status") == "fail" and isinstance(s.get("code"), str):
+                layer = s.get("layer")
+                return (layer if isinstance(layer, str) else None), s["code"][:80]
+    return None, None
+
+
 def _endpoint_roles(doc: Mapping[str, Any]) -> dict[str, str]:
     roles: dict[str, str] = {}
     for e in doc.get("endpoints") or ():
@@ -133,12 +157,16 @@ def node_verdict(r: NodeReport) -> NodeVerdict:
     else:
         status, chosen = "ok", []
     causes: list[Cause] = []
-    seen: set[tuple[str, str, str | None]] = set()
+    seen: set[tuple[str, str, str | None, str | None]] = set()
     for f in chosen:
         host = f.get("host") if isinstance(f.get("host"), str) else None
-        c = Cause(code=_str(f.get("code"), 80) or "UNKNOWN", layer=_str(f.get("layer"), 20) or "client",
-                  host=host[:253] if host else None, role=roles.get(host or "") or None,
-                  severity=_str(f.get("severity"), 10) or "error", title=_str(f.get("title")))
+        code, layer = _str(f.get("code"), 80) or "UNKNOWN", _str(f.get("layer"), 20) or "client"
+        via_layer, via_code = _first_failure(r.doc, host)
+        if via_code == code or via_layer == layer:
+            via_layer = via_code = None
+        c = Cause(code=code, layer=layer, host=host[:253] if host else None, role=roles.get(host or "") or None,
+                  severity=_str(f.get("severity"), 10) or "error", title=_str(f.get("title")),
+                  via_layer=via_layer, via_code=via_code)
         if c.key not in seen:
             seen.add(c.key)
             causes.append(c)
@@ -180,7 +208,7 @@ def describe(cause: Cause, affected: int, total: int,
         what = f"could not be checked ({cause.code})"
     else:
         to = f" to {cause.host}" if cause.host else ""
-        what = f"{verb} at {cause.layer}{to} ({cause.code})"
+        what = f"{verb} at {cause.broke_at}{to} ({cause.codes})"
     tail = f", every node of {' and '.join(whole)}" if whole else ""
     return f"{affected} of {total} {noun}{where} {what}{tail}"
 
@@ -215,8 +243,8 @@ def merge(ingested: Ingested) -> FleetVerdict:
     nodes = tuple(node_verdict(r) for r in ingested.reports)
     total = len(nodes)
     index = _label_index(nodes)
-    members: dict[tuple[str, str, str | None], list[NodeVerdict]] = defaultdict(list)
-    first: dict[tuple[str, str, str | None], Cause] = {}
+    members: dict[tuple[str, str, str | None, str | None], list[NodeVerdict]] = defaultdict(list)
+    first: dict[tuple[str, str, str | None, str | None], Cause] = {}
     for n in nodes:
         for c in n.causes:
             members[c.key].append(n)
@@ -236,7 +264,7 @@ def merge(ingested: Ingested) -> FleetVerdict:
     for lkey in sorted(index):
         for value in sorted(index[lkey]):
             these = [n for n in nodes if (lkey, value) in n.labels]
-            causes = Counter(f"{c.code} {c.layer} {c.host or '-'}" for n in these for c in n.causes)
+            causes = Counter(f"{c.codes} {c.broke_at} {c.host or '-'}" for n in these for c in n.causes)
             by_label.append(LabelGroup(key=lkey, value=value, nodes=len(these),
                                        ok=sum(n.status == "ok" for n in these),
                                        problems=sum(n.status == "problems" for n in these),

@@ -28,6 +28,7 @@ def fleet_dict(v: FleetVerdict) -> dict[str, Any]:
         "groups": [{
             "summary": g.summary, "code": g.cause.code, "layer": g.cause.layer, "host": g.cause.host,
             "role": g.cause.role, "severity": g.cause.severity, "title": g.cause.title,
+            "broke_at": {"layer": g.cause.broke_at, "code": g.cause.via_code or g.cause.code},
             "nodes": list(g.nodes),
             "labels": {k: [{"value": val, "affected": a, "total": t} for val, a, t in vals] for k, vals in g.labels},
         } for g in v.groups],
@@ -40,7 +41,8 @@ def fleet_dict(v: FleetVerdict) -> dict[str, Any]:
         } for row in v.matrix],
         "nodes": [{
             "name": n.name, "labels": dict(n.labels), "status": n.status, "source": n.source,
-            "causes": [{"code": c.code, "layer": c.layer, "host": c.host, "role": c.role} for c in n.causes],
+            "causes": [{"code": c.code, "layer": c.layer, "host": c.host, "role": c.role,
+                        "broke_at": {"layer": c.broke_at, "code": c.via_code or c.code}} for c in n.causes],
         } for n in v.nodes],
         "input": {"skipped_lines": v.skipped_lines, "superseded_reports": v.superseded,
                   "rejected": [{"where": w, "reason": r} for w, r in v.rejected]},
@@ -140,7 +142,7 @@ def fleet_junit(v: FleetVerdict) -> str:
     for n in v.nodes:
         labels = ",".join(f"{k}={val}" for k, val in n.labels)
         case = ET.SubElement(suite, "testcase", classname=f"fleet.{labels or 'node'}", name=n.name)
-        causes = "; ".join(f"{c.code} {c.layer} {c.host or ''}".strip() for c in n.causes)
+        causes = "; ".join(f"{c.codes} {c.broke_at} {c.host or ''}".strip() for c in n.causes)
         if n.status == "problems":
             ET.SubElement(case, "failure", message=causes, type=n.causes[0].code if n.causes else "problems")
         elif n.status == "unknown":

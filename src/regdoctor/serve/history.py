@@ -37,6 +37,8 @@ class CauseStats:
     first_seen: float
     last_seen: float
     rounds: int = 0
+    #: the layer and code of the step that actually failed, when lower than the finding's own
+    via: tuple[str, str] | None = None
 
 
 def _iso(t: float) -> str:
@@ -61,7 +63,8 @@ class History:
         self.total_rounds = 0
         self.forgotten = 0
 
-    def record(self, at: float, result: str, causes: Sequence[CauseKey], roles: Mapping[str, str]) -> None:
+    def record(self, at: float, result: str, causes: Sequence[CauseKey], roles: Mapping[str, str],
+               via: Mapping[CauseKey, tuple[str, str]] | None = None) -> None:
         keys = tuple(dict.fromkeys(causes))[:MAX_CAUSES_PER_ROUND]
         self.rounds.append(RoundEntry(at=at, result=result, causes=keys))
         self.total_rounds += 1
@@ -72,6 +75,7 @@ class History:
                                                       last_seen=at)
             stats.last_seen = at
             stats.rounds += 1
+            stats.via = (via or {}).get(key, stats.via)
         self._evict()
 
     def _evict(self) -> None:
@@ -96,11 +100,13 @@ class History:
             code, layer, host = stats.key
             hits = self.in_window(stats.key)
             to = f" to {host}" if host else ""
+            at, codes = (stats.via[0], f"{code} via {stats.via[1]}") if stats.via else (layer, code)
             causes.append({
                 "code": code, "layer": layer, "host": host or None, "role": stats.role or None,
+                "broke_at": {"layer": at, "code": stats.via[1] if stats.via else code},
                 "first_seen": _iso(stats.first_seen), "last_seen": _iso(stats.last_seen),
                 "rounds_total": stats.rounds, "rounds_in_window": hits,
-                "summary": f"{hits} of the last {n} rounds failed at {layer}{to} ({code})",
+                "summary": f"{hits} of the last {n} rounds failed at {at}{to} ({codes})",
             })
         return {
             "window": self.window,

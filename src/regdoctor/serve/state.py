@@ -51,15 +51,16 @@ class TargetState:
     def finished(self, report: Report) -> None:
         sample = round_sample(report)
         roles = {e.host: e.role for e in report.endpoints}
-        causes = [(f.code, f.layer, f.host or "") for f in report.findings
-                  if f.root_cause and f.severity in ("error", "warning")]
+        causes: list[tuple[str, str, str]] = [(f.code, f.layer, f.host or "") for f in report.findings
+                                              if f.root_cause and f.severity in ("error", "warning")]
+        via = {key: v for key in causes if (v := first_failure(report, key[2])) is not None and v[0] != key[1]}
         now = time.time()
         with self._lock:
             self._report, self._sample = report, sample
             self._rounds[sample.result] += 1
             self._last_at = now
             self._running_since = None
-            self._history.record(now, sample.result, causes, roles)
+            self._history.record(now, sample.result, causes, roles, via)
 
     def view(self) -> TargetView:
         with self._lock:
@@ -72,6 +73,16 @@ class TargetState:
         with self._lock:
             h = self._history
             return len(h.rounds), [(k, s.role, h.in_window(k)) for k, s in h.causes.items() if h.in_window(k)]
+
+
+def first_failure(report: Report, host: str) -> tuple[str, str] | None:
+    """(layer, code) of the first failed step on ``host``: where the path really broke."""
+    for e in report.endpoints:
+        if e.host == host:
+            for s in e.steps:
+                if s.status == "fail" and s.code:
+                    return s.layer, s.code
+    return None
 
 
 def merged_report(views: list[TargetView], node: NodeInfo | None) -> Report | None:
