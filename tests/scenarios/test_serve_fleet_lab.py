@@ -11,13 +11,25 @@ import json
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.fleetlab import (FLEET_PROXY_IP, PROXY_NO_DATA, PROXY_OPEN, FleetLab, NftFault, fetch_in, fleet_lab,
-                          regdoctor_exe, rss_kib, spawn_in, stop_process)
+from lab.fleetlab import (
+    FLEET_PROXY_IP,
+    PROXY_NO_DATA,
+    PROXY_OPEN,
+    FleetLab,
+    NftFault,
+    fetch_in,
+    fleet_lab,
+    regdoctor_exe,
+    rss_kib,
+    spawn_in,
+    stop_process,
+)
 from lab.lab import DATA_IP, SERVER_IP, Lab
 
 pytestmark = pytest.mark.lab
@@ -160,7 +172,7 @@ def test_memory_is_flat_over_thousands_of_rounds(lab: Lab, start: Callable[..., 
 
 
 def _threads(pid: int) -> int:
-    for line in open(f"/proc/{pid}/status").read().splitlines():
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("Threads:"):
             return int(line.split()[1])
     raise AssertionError("no Threads line")
