@@ -100,10 +100,10 @@ def rates(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     return row
 
 
-def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
-    """Per split: the overall rates and the rates per layer; plus the whole corpus."""
+def summary(outcomes: Sequence[Outcome], splits: Sequence[str] = (*SPLITS, "all")) -> dict[str, Any]:
+    """Per split: the overall rates and the rates per layer; "all" is the whole corpus."""
     doc: dict[str, Any] = {}
-    for split in (*SPLITS, "all"):
+    for split in splits:
         part = [o for o in outcomes if split in ("all", o.split)]
         doc[split] = {"overall": rates(part),
                       "layers": {layer: rates([o for o in part if o.layer == layer]) for layer in LAYERS}}
@@ -126,7 +126,7 @@ def table(doc: dict[str, Any]) -> str:
     """The summary as a fixed-width text table, one block per split."""
     lines = []
     head = f"{'layer':<9} {'n':>4}  {'top1 layer%':>11} {'layer found%':>12} {'top1 code%':>10} {'none%':>6}"
-    for split in (*SPLITS, "all"):
+    for split in doc:
         lines += [f"== {split}", head]
         rows = [*doc[split]["layers"].items(), ("overall", doc[split]["overall"])]
         for name, r in rows:
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.split:
         entries = [e for e in entries if e.get("split") == args.split]
     outcomes = run(entries)
-    doc = summary(outcomes)
+    doc = summary(outcomes, (args.split,) if args.split else (*SPLITS, "all"))
     if args.json:
         out: dict[str, Any] = {"schema": 1, "tool": "regdoctor", "kind": "explain-corpus-score",
                                "corpus": str(args.corpus), **doc}
