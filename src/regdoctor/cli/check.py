@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
 from regdoctor.kb.codes import Code
 
+if TYPE_CHECKING:
+    from regdoctor.credentials import ClientConfig
 
-def _docker_config_registries() -> list[str]:
-    """Registries named in the user's Docker config (``auths``, ``credHelpers``), in file order."""
-    base = os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker")
-    path = Path(base) / "config.json"
-    try:
-        if path.stat().st_size > 5 * 1024 * 1024:
-            return []
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    names: list[str] = []
-    if isinstance(doc, dict):
-        for key in ("auths", "credHelpers"):
-            section = doc.get(key)
-            if isinstance(section, dict):
-                for name in section:
-                    host = str(name).removeprefix("https://").removeprefix("http://").split("/", 1)[0]
-                    if host and host not in names:
-                        names.append(host)
+
+def _config_registries(config: ClientConfig) -> list[str]:
+    """Registries named in the Docker config that are valid references (others are skipped)."""
+    from regdoctor.credentials import registries_in_config
+    from regdoctor.errors import BadReference
+    from regdoctor.target import parse_target
+
+    names = []
+    for name in registries_in_config(config):
+        try:
+            parse_target(name)
+        except BadReference:
+            continue  # a key such as "unix:" names no registry; docker would never use it either
+        names.append(name)
     return names
 
 
@@ -69,7 +65,10 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
     with handle_errors():
         if ca_file is not None:
             _validate_ca(ca_file)
-        names = list(refs) or _docker_config_registries() or ["docker.io"]
+        from regdoctor.credentials import load_client_config
+
+        config = load_client_config(os.environ)  # the one read of every credential file
+        names = list(refs) or _config_registries(config) or ["docker.io"]
         targets = [parse_target(r, plain_http=plain_http) for r in names]
         if proxy is not None and proxy.lower() not in ("none", "direct"):
             from regdoctor.proxyconf.rules import ProxyURLError, parse_proxy_url
@@ -94,7 +93,7 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
         opts = ProbeOptions(timeout=timeout, proxy=proxy, env=dict(os.environ), ca_file=ca_file,
                             plain_http=plain_http)
         pull = PullOptions(username=username, password=password, platform=platform,
-                           regions=tuple(r.lower() for r in regions))
+                           regions=tuple(r.lower() for r in regions), config=config)
         report = run_check(targets, opts, pull)
         write(render_report(chosen_format(fmt, as_json), report))
     if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):

@@ -109,9 +109,10 @@ def run_pull_path(
     t0 = time.monotonic()
     challenge: auth.Challenge | None = None
     if v2.status == 401:
-        header = v2.header("www-authenticate") or ""
+        lines = v2.header_all("www-authenticate")
+        header = "\n".join(lines)
         try:
-            challenges = auth.parse_challenges(header)
+            challenges = auth.parse_challenges(lines)
         except auth.ChallengeError as exc:
             flow.add("auth", "challenge", "fail", t0, f"unparsable challenge: {exc}", Code.AUTH_MALFORMED_CHALLENGE,
                      {"challenge": header[:300], "reason": str(exc)})
@@ -130,7 +131,9 @@ def run_pull_path(
                 return
         flow.add("auth", "challenge", "pass", t0,
                  f"{challenge.scheme.capitalize()} " + ", ".join(f"{k}={v}" for k, v in challenge.params.items()),
-                 evidence={"scheme": challenge.scheme, "params": dict(challenge.params)})
+                 evidence={"scheme": challenge.scheme, "params": dict(challenge.params),
+                           # RFC 7235 allows several challenges per line; docker and containerd read one
+                           "schemes_clients_ignore": auth.challenges_missed(lines)})
     else:
         flow.skip("auth", "challenge", f"/v2/ answered {v2.status}: no authentication asked for")
 
