@@ -201,3 +201,15 @@ def test_redact_url() -> None:
     assert redact_url("http://user:secret@p:3128") == "http://user:***@p:3128"
     assert redact_url("http://p:3128") == "http://p:3128"
     assert "secret" not in redact_url("user:secret@p:3128")
+
+
+@pytest.mark.parametrize("value", ["notaurl", "ftp://p:1", "http://u:s3cret@p:x"])
+def test_check_proxy_typo_is_a_usage_error(value: str) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "regdoctor", "check", "--proxy", value, "r.example.com"],
+                       capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 2
+    assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert "s3cret" not in r.stderr

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import h11
 
-from regdoctor.net import Deadline, HttpError
+from regdoctor.net import Deadline, HttpClosed, HttpMalformed, HttpReset, HttpTimeout, HttpTooLarge
 
 MAX_HEAD = 64 * 1024
 
@@ -65,11 +65,11 @@ def request(
         sock.sendall(conn.send(h11.Request(method=method, target=target, headers=all_headers)) or b"")
         sock.sendall(conn.send(h11.EndOfMessage()) or b"")
     except TimeoutError:
-        raise HttpError("timeout", "sending the request timed out", got_response=False) from None
-    except ConnectionResetError:
-        raise HttpError("reset", "connection reset by peer while sending the request") from None
+        raise HttpTimeout("sending the request timed out", got_response=False) from None
+    except ConnectionResetError as exc:
+        raise HttpReset("connection reset by peer while sending the request", errno=exc.errno) from None
     except OSError as exc:
-        raise HttpError("closed", f"the connection closed while sending the request: {exc}") from None
+        raise HttpClosed(f"the connection closed while sending the request: {exc}", errno=exc.errno) from None
 
     response: h11.Response | None = None
     body = bytearray()
@@ -83,14 +83,15 @@ def request(
             if response is not None:
                 truncated = True
                 break
-            kind = "too_large" if "buffer" in str(exc).lower() or "too long" in str(exc).lower() else "protocol"
-            raise HttpError(kind, f"invalid HTTP response: {exc}", received=received) from None
+            # h11 marks an over-long head with the status a server would answer (431), not in words
+            cls = HttpTooLarge if exc.error_status_hint == 431 else HttpMalformed
+            raise cls(f"invalid HTTP response: {exc}", received=received) from None
         if event is h11.NEED_DATA:
             if deadline.expired():
                 if response is not None:
                     truncated = True
                     break
-                raise HttpError("timeout", "no response headers before the deadline", received=received)
+                raise HttpTimeout("no response headers before the deadline", received=received)
             try:
                 sock.settimeout(max(deadline.remaining(), 0.001))
                 chunk = sock.recv(65536)
@@ -98,17 +99,18 @@ def request(
                 if response is not None:
                     truncated = True
                     break
-                raise HttpError("timeout", "no response headers before the deadline", received=received) from None
-            except ConnectionResetError:
+                raise HttpTimeout("no response headers before the deadline", received=received) from None
+            except ConnectionResetError as exc:
                 if response is not None:
                     truncated = True
                     break
-                raise HttpError("reset", "connection reset by peer before a response", received=received) from None
+                raise HttpReset("connection reset by peer before a response", errno=exc.errno,
+                                received=received) from None
             except OSError as exc:
                 if response is not None:
                     truncated = True
                     break
-                raise HttpError("closed", f"reading the response failed: {exc}", received=received) from None
+                raise HttpClosed(f"reading the response failed: {exc}", errno=exc.errno, received=received) from None
             if received < 80:
                 head += chunk[: 80 - received]
             received += len(chunk)
@@ -116,9 +118,9 @@ def request(
                 if received:
                     # bytes came back, but not an HTTP response: say what they were
                     shown = head.decode("latin-1").encode("unicode_escape").decode("ascii")
-                    raise HttpError("protocol", f"the server answered {shown!r} (not HTTP) and closed",
-                                    received=received, first_bytes=shown)
-                raise HttpError("closed", "the server closed the connection without a response", received=received)
+                    raise HttpMalformed(f"the server answered {shown!r} (not HTTP) and closed",
+                                        received=received, first_bytes=shown)
+                raise HttpClosed("the server closed the connection without a response", received=received)
             conn.receive_data(chunk)
             continue
         if isinstance(event, h11.InformationalResponse):
@@ -137,7 +139,7 @@ def request(
         if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
             break
     if response is None:  # pragma: no cover - the loop only leaves with a response
-        raise HttpError("closed", "no response")
+        raise HttpClosed("no response")
     return HttpResponse(
         status=response.status_code,
         reason=response.reason.decode("latin-1"),

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import h11
 
-from regdoctor.net import Deadline, ProxyError
+from regdoctor.net import Deadline, ProxyClosed, ProxyNoResponse, ProxyNotHttp
 
 MAX_HEAD = 64 * 1024
 
@@ -53,11 +53,12 @@ def connect_tunnel(
 ) -> ConnectReply:
     """Ask the proxy on ``sock`` for a tunnel to ``host:port``; return its reply.
 
-    A non-2xx reply is returned, not raised: it is an answer. Raises ``ProxyError`` when the
-    proxy closes without answering (``closed``), stays silent (``timeout``) or answers
-    something that is not HTTP (``not_http``).
+    A non-2xx reply is returned, not raised: it is an answer. Raises ``ProxyClosed`` when the
+    proxy closes or resets without answering, ``ProxyNoResponse`` when it stays silent past the
+    deadline, and ``ProxyNotHttp`` when it answers something that is not HTTP.
     """
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    peer = _peer(sock)
     conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
     headers = [("Host", authority), ("User-Agent", user_agent)]
     if proxy_authorization:
@@ -68,34 +69,36 @@ def connect_tunnel(
         sock.sendall(data or b"")
         conn.send(h11.EndOfMessage())
     except TimeoutError:
-        raise ProxyError("timeout", "sending CONNECT timed out") from None
+        raise ProxyNoResponse("sending CONNECT timed out", peer=peer) from None
     except OSError as exc:
-        raise ProxyError("closed", f"proxy closed the connection while sending CONNECT: {exc}") from None
+        raise ProxyClosed(f"proxy closed the connection while sending CONNECT: {exc}", errno=exc.errno,
+                          peer=peer) from None
     response: h11.Response | None = None
     body = bytearray()
     while True:
         try:
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
-            raise ProxyError("not_http", f"the proxy's answer is not HTTP: {exc}") from None
+            raise ProxyNotHttp(f"the proxy's answer is not HTTP: {exc}", peer=peer) from None
         if event is h11.NEED_DATA:
             if deadline.expired():
                 if response is not None:
                     return _reply(response, bytes(body), b"")
-                raise ProxyError("timeout", "no answer to CONNECT before the deadline")
+                raise ProxyNoResponse("no answer to CONNECT before the deadline", peer=peer)
             sock.settimeout(max(deadline.remaining(), 0.001))
             try:
                 chunk = sock.recv(65536)
             except TimeoutError:
                 if response is not None:  # head received, body never ended: the head is the answer
                     return _reply(response, bytes(body), b"")
-                raise ProxyError("timeout", "no answer to CONNECT before the deadline") from None
-            except ConnectionResetError:
-                raise ProxyError("closed", "the proxy reset the connection without answering CONNECT") from None
+                raise ProxyNoResponse("no answer to CONNECT before the deadline", peer=peer) from None
+            except ConnectionResetError as exc:
+                raise ProxyClosed("the proxy reset the connection without answering CONNECT", errno=exc.errno,
+                                  peer=peer, reset=True) from None
             except OSError as exc:
-                raise ProxyError("closed", f"reading the CONNECT answer failed: {exc}") from None
+                raise ProxyClosed(f"reading the CONNECT answer failed: {exc}", errno=exc.errno, peer=peer) from None
             if not chunk and response is None:
-                raise ProxyError("closed", "the proxy closed the connection without answering CONNECT")
+                raise ProxyClosed("the proxy closed the connection without answering CONNECT", peer=peer)
             conn.receive_data(chunk)
             continue
         if isinstance(event, h11.InformationalResponse):
@@ -113,10 +116,18 @@ def connect_tunnel(
         if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed) and response is not None:
             return _reply(response, bytes(body), b"")
         if isinstance(event, h11.ConnectionClosed):
-            raise ProxyError("closed", "the proxy closed the connection without answering CONNECT")
+            raise ProxyClosed("the proxy closed the connection without answering CONNECT", peer=peer)
         if event is h11.PAUSED:  # pragma: no cover - h11 pauses only after a full message
             break
-    raise ProxyError("closed", "the proxy's answer ended unexpectedly")
+    raise ProxyClosed("the proxy's answer ended unexpectedly", peer=peer)
+
+
+def _peer(sock: socket.socket) -> str | None:
+    try:
+        host, port = sock.getpeername()[:2]
+    except (OSError, ValueError):
+        return None
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 def _reply(resp: h11.Response, body: bytes, leftover: bytes) -> ConnectReply:
