@@ -44,6 +44,13 @@ class GoConfig:
     http_proxy_var: str | None = None
     https_proxy_var: str | None = None
     no_proxy_var: str | None = None
+    # x/net before 8c07e20f (2023-09, vendored from Go 1.22) re-parsed any scheme other than
+    # http, https and socks5 as "http://" + value; daemons built with Go <= 1.21 still do
+    keep_unknown_schemes: bool = True
+    # x/net before cde1dda9 (2025-01, CVE-2025-22870; Go 1.23.7, 1.24.1) parsed the host with
+    # net.ParseIP, so an IPv6 literal with a zone ("[1000::%25.example.com]") was matched
+    # against NO_PROXY domains
+    zones_are_ips: bool = True
 
 
 def _get_env_any(env: Mapping[str, str], *names: str) -> tuple[str, str | None]:
@@ -70,7 +77,7 @@ class GoProxyParseError(ValueError):
     """``parseProxy`` failed: ``invalid proxy address "…": …`` (Go then ignores the value)."""
 
 
-def go_parse_proxy(proxy: str) -> GoURL | None:
+def go_parse_proxy(proxy: str, *, keep_unknown_schemes: bool = True) -> GoURL | None:
     """``parseProxy``: the URL Go uses for a proxy variable's value (None for ``""``).
 
     >>> go_parse_proxy("cache.corp.example.com:1234").string()
@@ -80,10 +87,10 @@ def go_parse_proxy(proxy: str) -> GoURL | None:
     >>> go_parse_proxy("http://p:notaport").host  # Go's retry reads "http:" as the host
     'http:'
     """
-    return go_parse_proxy_traced(proxy)[0]
+    return go_parse_proxy_traced(proxy, keep_unknown_schemes=keep_unknown_schemes)[0]
 
 
-def go_parse_proxy_traced(proxy: str) -> tuple[GoURL | None, str | None]:
+def go_parse_proxy_traced(proxy: str, *, keep_unknown_schemes: bool = True) -> tuple[GoURL | None, str | None]:
     """``parseProxy`` and, when Go had to retry with ``http://``, why the value itself was
     rejected (``url.Parse``'s error, ``no scheme`` or ``no host``)."""
     if proxy == "":
@@ -93,14 +100,19 @@ def go_parse_proxy_traced(proxy: str) -> tuple[GoURL | None, str | None]:
         url: GoURL | None = go_url_parse(proxy)
     except GoURLError as exc:
         url, first_error = None, exc
-    if url is None or url.scheme == "" or url.host == "":
+    if keep_unknown_schemes:
+        retry = url is None or url.scheme == "" or url.host == ""
+    else:  # the pre-2023 rule: any error or any scheme but these three, and no host check
+        retry = url is None or url.scheme not in ("http", "https", "socks5")
+    if retry:
         try:
             retried = go_url_parse("http://" + proxy)
         except GoURLError:
             pass
         else:
             why = str(first_error).split(": ", 1)[-1] if first_error is not None else (
-                "no scheme" if url is not None and url.scheme == "" else "no host")
+                "no scheme" if url is not None and url.scheme == "" else
+                "no host" if url is not None and url.host == "" else f"scheme {url.scheme if url else ''!r}")
             return retried, why
     if first_error is not None:
         raise GoProxyParseError(f"invalid proxy address {_quote(proxy)}: {first_error}")
@@ -312,7 +324,7 @@ class GoUse:
     entry: str | None = None  # the NO_PROXY entry that matched
 
 
-def go_use_proxy(no_proxy: GoNoProxy, addr: str) -> GoUse:
+def go_use_proxy(no_proxy: GoNoProxy, addr: str, *, zones_are_ips: bool = True) -> GoUse:
     """``useProxy(addr)`` for a canonical ``host:port``.
 
     >>> go_use_proxy(go_compile_no_proxy(".barbaz.net"), "www.barbaz.net:80").entry
@@ -326,7 +338,7 @@ def go_use_proxy(no_proxy: GoNoProxy, addr: str) -> GoUse:
         return GoUse(False, "bad_address")
     if host == "localhost":
         return GoUse(False, "loopback")
-    ip = _go_parse_addr(host)
+    ip = _go_parse_addr(host) if zones_are_ips else _go_parse_ip(host)
     if ip is not None and _go_is_loopback(ip):
         return GoUse(False, "loopback")
     name = _go_lower(_go_trim_space(host))
@@ -376,14 +388,14 @@ def go_proxy_for_url(cfg: GoConfig, req: GoURL) -> GoDecision:
     else:
         return GoDecision(None, None, "scheme")
     try:
-        proxy = go_parse_proxy(value)
+        proxy = go_parse_proxy(value, keep_unknown_schemes=cfg.keep_unknown_schemes)
     except GoProxyParseError as exc:
         return GoDecision(None, None, "invalid_proxy", var, value, parse_error=str(exc))
     if proxy is None:
         return GoDecision(None, None, "unset")
     if req.scheme == "http" and cfg.cgi:
         return GoDecision(None, CGI_ERROR, "cgi_refused", var, value)
-    use = go_use_proxy(go_compile_no_proxy(cfg.no_proxy), go_canonical_addr(req))
+    use = go_use_proxy(go_compile_no_proxy(cfg.no_proxy), go_canonical_addr(req), zones_are_ips=cfg.zones_are_ips)
     if not use.use:
         kind: DecisionKind = use.kind
         return GoDecision(None, None, kind, cfg.no_proxy_var if use.kind == "no_proxy" else var,
