@@ -94,10 +94,10 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
         names = list(refs) or _config_registries(config) or ["docker.io"]
         targets = [parse_target(r, plain_http=plain_http) for r in names]
         if proxy is not None and proxy.lower() not in ("none", "direct"):
-            from regdoctor.proxyconf.rules import ProxyURLError, parse_proxy_url
+            from regdoctor.proxyconf.rules import ProxyURLError, parse_proxy_option
 
             try:
-                parse_proxy_url(proxy)
+                parse_proxy_option(proxy)
             except ProxyURLError as exc:
                 raise BadInput(f"--proxy: {exc}") from None
 

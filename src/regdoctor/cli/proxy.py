@@ -80,7 +80,7 @@ def proxy(hosts: tuple[str, ...], root_dir: str, proc_dir: str | None, aks_confi
         actors = audit(Source(root_dir, proc_dir), dict(os.environ), aks)
         hs: list[Host] = []
         for t in targets:
-            for h in hosts_for(t.host, t.port, [r.lower() for r in regions]):
+            for h in hosts_for(t.host, t.port, [r.lower() for r in regions], scheme=t.scheme):
                 if (h.host, h.port) not in {(x.host, x.port) for x in hs}:
                     hs.append(h)
         found = findings_sorted(findings(actors, hs))
