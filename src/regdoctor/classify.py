@@ -284,16 +284,6 @@ def summarize_chain(chain: Sequence[Mapping[str, Any]]) -> str:
     return f"{leaf.get('subject', '?')} issued by {leaf.get('issuer', '?')}"
 
 
-_DNS_KIND_CODES = {
-    "nxdomain": Code.DNS_NXDOMAIN,
-    "servfail": Code.DNS_SERVFAIL,
-    "refused": Code.DNS_REFUSED,
-    "timeout": Code.DNS_TIMEOUT,
-    "unreachable": Code.DNS_RESOLVER_UNREACHABLE,
-    "nodata": Code.DNS_NODATA,
-}
-
-
 @dataclass(frozen=True)
 class DnsObservation:
     """What the two resolution paths returned for one name (inputs of ``dns_verdict``)."""
@@ -301,20 +291,24 @@ class DnsObservation:
     host: str
     system_addresses: tuple[str, ...] | None  # None = getaddrinfo failed
     system_error: str | None
-    dns_kind: str | None  # None = direct DNS answered NOERROR
+    #: the code of the direct DNS query's failure (``probe.errors``); None = NOERROR with addresses
+    dns_code: Code | None
     dns_addresses: tuple[str, ...] = ()
     chain: tuple[tuple[str, str], ...] = ()
     resolver: str = "?"
     classes: Mapping[str, str] = field(default_factory=dict)
     timeout_s: float = 0.0
+    #: the direct query's result as evidence: rcode or failure kind, errno, every server tried
+    dns_result: str | None = None
+    dns_detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 def dns_verdict(obs: DnsObservation, *, proxied: bool) -> Verdict:
     """Decide what the DNS observations mean. A proxied client does not resolve the registry
     itself (the proxy does), so a local failure is then only noted, not a fault.
 
-    >>> dns_verdict(DnsObservation("r.io", None, "Name or service not known", "nxdomain", resolver="127.0.0.1"),
-    ...             proxied=False).code
+    >>> dns_verdict(DnsObservation("r.io", None, "Name or service not known", Code.DNS_NXDOMAIN,
+    ...                            resolver="127.0.0.1"), proxied=False).code
     'DNS_NXDOMAIN'
     """
     ev: dict[str, Any] = {
@@ -327,22 +321,23 @@ def dns_verdict(obs: DnsObservation, *, proxied: bool) -> Verdict:
     }
     if obs.system_error:
         ev["system_error"] = obs.system_error
-    if obs.dns_kind:
-        ev["dns_result"] = obs.dns_kind.upper()
+    if obs.dns_result:
+        ev["dns_result"] = obs.dns_result
+    ev.update(obs.dns_detail)
     privatelink = next((t for _, t in obs.chain if ".privatelink." in t), None)
     if privatelink:
         ev["privatelink_name"] = privatelink
 
     if obs.system_addresses is None:
-        if obs.dns_kind is None and obs.dns_addresses:
+        if obs.dns_code is None and obs.dns_addresses:
             code = Code.DNS_SYSTEM_RESOLVER_FAILED
         else:
-            code = _DNS_KIND_CODES.get(obs.dns_kind or "nodata", Code.DNS_NODATA)
+            code = obs.dns_code or Code.DNS_NODATA
         if proxied:
             ev["local_code"] = code
             return Verdict("pass", None, f"not resolvable here ({code}); not needed: the proxy resolves "
                            "names for its clients", ev)
-        what = obs.system_error or (obs.dns_kind or "no address")
+        what = obs.system_error or (obs.dns_result or "no address")
         return Verdict("fail", code, f"{obs.host}: {what} (resolver {obs.resolver})", ev)
 
     addrs = obs.system_addresses
@@ -355,9 +350,9 @@ def dns_verdict(obs: DnsObservation, *, proxied: bool) -> Verdict:
         ev["addresses"] = public
         return Verdict("warn", Code.DNS_PRIVATELINK_PUBLIC,
                        f"{summary}: privatelink chain ends in a public address", ev)
-    if obs.dns_kind is not None:
+    if obs.dns_code is not None:
         # found only by the system resolver (/etc/hosts, nsswitch): that is what clients use
-        summary += f" (system resolver only; direct DNS: {obs.dns_kind.upper()})"
+        summary += f" (system resolver only; direct DNS: {obs.dns_result or obs.dns_code})"
     elif obs.dns_addresses and not set(obs.dns_addresses) & set(addrs):
         return Verdict("warn", Code.DNS_HOSTS_OVERRIDE, f"{summary}; direct DNS says "
                        f"{', '.join(obs.dns_addresses)}", ev)
@@ -372,42 +367,6 @@ def dns_verdict(obs: DnsObservation, *, proxied: bool) -> Verdict:
     return Verdict("pass", None, summary, ev)
 
 
-_NET_ERROR_CODES: dict[tuple[str, str], Code] = {
-    ("tcp", "refused"): Code.TCP_REFUSED,
-    ("tcp", "timeout"): Code.TCP_TIMEOUT,
-    ("tcp", "host_unreachable"): Code.TCP_HOST_UNREACHABLE,
-    ("tcp", "net_unreachable"): Code.TCP_NET_UNREACHABLE,
-    ("tcp", "reset"): Code.TCP_RESET,
-    ("proxy", "closed"): Code.PROXY_CLOSED,
-    ("proxy", "timeout"): Code.PROXY_NO_RESPONSE,
-    ("http", "timeout"): Code.HTTP_NO_RESPONSE,
-    ("http", "closed"): Code.HTTP_CONNECTION_CLOSED,
-    ("http", "reset"): Code.TCP_RESET,
-    ("http", "protocol"): Code.HTTP_MALFORMED_RESPONSE,
-    ("http", "too_large"): Code.HTTP_MALFORMED_RESPONSE,
-    ("tls", "timeout"): Code.TLS_HANDSHAKE_TIMEOUT,
-    ("tls", "closed"): Code.TLS_HANDSHAKE_CLOSED,
-    ("tls", "reset"): Code.TCP_RESET,
-    ("tls", "not_tls"): Code.TLS_NOT_TLS,
-    ("dns", "timeout"): Code.DNS_TIMEOUT,
-}
-_PROXY_TCP_CODES = {"refused": Code.PROXY_REFUSED, "timeout": Code.PROXY_TIMEOUT}
-
-
-def net_error_code(layer: str, kind: str, *, to_proxy: bool = False) -> Code:
-    """The catalogue code for a network exception of ``layer``/``kind`` (see ``regdoctor.net``).
-    A TCP failure on the way to a proxy is a proxy finding.
-
-    >>> net_error_code("tcp", "refused"), net_error_code("tcp", "refused", to_proxy=True)
-    ('TCP_REFUSED', 'PROXY_REFUSED')
-    """
-    if to_proxy and layer == "tcp":
-        return _PROXY_TCP_CODES.get(kind, Code.PROXY_UNREACHABLE)
-    default = {"tcp": Code.TCP_HOST_UNREACHABLE, "proxy": Code.PROXY_CLOSED, "tls": Code.TLS_HANDSHAKE_FAILED,
-               "dns": Code.DNS_SYSTEM_RESOLVER_FAILED}.get(layer, Code.HTTP_CONNECTION_CLOSED)
-    return _NET_ERROR_CODES.get((layer, kind), default)
-
-
 #: verify kinds from ``net.tls`` -> catalogue codes
 _TLS_VERIFY_CODES = {
     "expired": Code.TLS_EXPIRED,
@@ -420,7 +379,7 @@ _TLS_VERIFY_CODES = {
 
 def tls_failure_verdict(
     host: str,
-    kind: str,
+    failure: Code,
     message: str,
     *,
     verify_kind: str | None,
@@ -429,15 +388,17 @@ def tls_failure_verdict(
     now: dt.datetime,
     trust_store: str,
 ) -> Verdict:
-    """Decide what a failed handshake means, from the error and the chain read afterwards."""
+    """Decide what a failed handshake means, from the error and the chain read afterwards.
+
+    ``failure`` is the code of the exception (``probe.errors``); a verification failure is
+    refined by ``verify_kind`` (OpenSSL's reason) and the chain that was shown."""
     ev: dict[str, Any] = {"tls_error": message, "chain": list(chain), "trust_store": trust_store,
                           "now": now.replace(microsecond=0).isoformat()}
-    if kind != "verify":
-        code = net_error_code("tls", kind)
-        if kind == "reset":
+    if verify_kind is None:
+        if failure == Code.TCP_RESET:
             ev["during"] = "the TLS handshake"
-        return Verdict("fail", code, message, ev)
-    code = _TLS_VERIFY_CODES.get(verify_kind or "", Code.TLS_HANDSHAKE_FAILED)
+        return Verdict("fail", failure, message, ev)
+    code = _TLS_VERIFY_CODES.get(verify_kind, Code.TLS_HANDSHAKE_FAILED)
     leaf = chain[0] if chain else {}
     if leaf:
         ev.update(subject=leaf.get("subject"), issuer=leaf.get("issuer"), not_before=leaf.get("not_before"),
@@ -472,7 +433,6 @@ __all__ = [
     "kept_headers",
     "looks_like_inspection",
     "name_matches",
-    "net_error_code",
     "page_title",
     "registry_errors",
     "tls_failure_verdict",

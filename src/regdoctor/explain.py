@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 
 from regdoctor import kb
 from regdoctor.errors import BadReference
+from regdoctor.kb import roles
 from regdoctor.kb.codes import Code
 from regdoctor.kb.symptoms import Symptom, SymptomBook, alternation, book
 from regdoctor.model import Finding
@@ -399,7 +400,7 @@ def _conditions(ln: _Line, leaf_url: str | None, proxied: bool, bk: SymptomBook)
         conds.add("proxy")
     if any(m in text or m in ln.prev for m in ctx.manifest_markers):
         conds.add("manifest")
-    if any(m in text for m in ctx.realm_markers) or (leaf_url is not None and _is_realm_path(leaf_url, bk)):
+    if any(m in text for m in ctx.realm_markers) or (leaf_url is not None and _is_realm_path(leaf_url)):
         conds.add("token")
     if leaf_url is not None and leaf_url.startswith("http://"):
         conds.add("http_url")
@@ -412,9 +413,9 @@ def _conditions(ln: _Line, leaf_url: str | None, proxied: bool, bk: SymptomBook)
     return frozenset(conds)
 
 
-def _is_realm_path(url: str, bk: SymptomBook) -> bool:
+def _is_realm_path(url: str) -> bool:
     _, _, _, path = _host_port(url)
-    return any(path.rstrip("/").endswith(p) for p in bk.context.realm_paths)
+    return roles.table().is_realm_path(path)
 
 
 def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None]:
@@ -438,7 +439,7 @@ def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None
         # only a registry API URL (/v2/…) names the registry; a blob URL may be a CDN's
         for _, _, _, url in ln.urls:
             h, _, _, p = _host_port(url)
-            if h and p.startswith("/v2/") and not _is_data_host(h, bk) and h not in ctx.realm_hosts:
+            if h and p.startswith("/v2/") and roles.table().role_of_host(h) is None:
                 registry_host = h
                 break
     if registry_host is None and isinstance(e.get("python_host"), str):
@@ -460,7 +461,8 @@ def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None
             e["path"] = path or "/"
     blob_op = any(m in ln.text[:max(leaf_at, 0)] or m in ln.prev for m in ctx.data_markers)
     if host is not None:
-        if _is_data_host(host, bk):
+        host_role = roles.table().role_of_host(host)
+        if host_role == "data":
             return "data", leaf_url
         # a token or blob URL is a separate endpoint when its host *or port* differs from the
         # registry's (a token service on another port of the same name is still another service)
@@ -468,7 +470,7 @@ def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None
         separate = registry_host is not None and (host, port or 443) != (registry_host, reg_port)
         if acr_name(host) and not _ACR_DATA.match(host):
             separate = False  # an ACR login server is its own token service
-        if host in ctx.realm_hosts or (separate and leaf_url is not None and _is_realm_path(leaf_url, bk)):
+        if host_role == "realm" or (separate and leaf_url is not None and _is_realm_path(leaf_url)):
             return "realm", leaf_url
         # The registry API lives under /v2/; a blob URL elsewhere is a storage or CDN host the
         # registry redirected to, even one the host list does not know
@@ -477,12 +479,6 @@ def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None
             return "data", leaf_url
         return "registry", leaf_url
     return ("data" if blob_op else "registry"), leaf_url
-
-
-def _is_data_host(host: str, bk: SymptomBook) -> bool:
-    h = host.lower()
-    return any(h == d.lstrip(".") or h.endswith(d if d.startswith(".") else "." + d) or h == d
-               for d in bk.context.data_hosts)
 
 
 def _symptom_entities(sym: Symptom, m: re.Match[str], e: dict[str, Any]) -> None:
@@ -531,11 +527,10 @@ def _score(sym: Symptom, ln: _Line, m: re.Match[str], bk: SymptomBook
         if "host" in e and sym.on_proxy == Code.PROXY_UNRESOLVABLE:
             e["proxy_host"] = e.pop("host")
     if role in ("data", "realm"):
-        rewrite = bk.context.on_data if role == "data" else bk.context.on_realm
         top, conf = ranked[0]
         info = kb.code(top)
-        if top not in bk.context.host_independent and info.layer in rewrite.layers:
-            new = rewrite.apply(top)
+        new = roles.table().wrap(role, top)  # the same rule diagnose() applies to a probed endpoint
+        if new is not None:
             facts.update(blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
             rest = [(c, s) for c, s in ranked[1:] if c != new]
             # the mechanism (e.g. TCP_TIMEOUT) stays as a lower alternative: `check` would show it

@@ -202,8 +202,21 @@ def test_acr_short_name_on_443(lab: Lab) -> None:
     (tests/scenarios/test_check_docker_hub.py)."""
     rc, doc, _ = check(lab, "-n", "goodreg")
     assert rc == 0, json.dumps(doc["findings"], indent=1)
-    assert [(e["host"], e["port"]) for e in doc["endpoints"]] == [("goodreg.azurecr.io", 443)]
+    # no image: `docker login` semantics, so the realm the challenge names is probed too
+    assert [(e["host"], e["port"], e["role"], e["parent"]) for e in doc["endpoints"]] == [
+        ("goodreg.azurecr.io", 443, "registry", None), ("auth.lab.test", 5600, "realm", "goodreg.azurecr.io")]
     rc, doc, _ = check(lab, "goodreg.azurecr.io/lab/hello:latest")
     assert rc == 0, json.dumps(doc["findings"], indent=1)
     rc, doc, _ = check(lab, "--name", "dropreg", "--timeout", "2")
     assert (rc, root(doc)["code"]) == (1, "TCP_TIMEOUT")
+
+
+def test_registry_without_image_is_unhealthy_when_its_token_service_is_down(lab: Lab) -> None:
+    """Healthy means `docker login` would work: a realm that cannot be reached is the root cause,
+    even when no image is named (the token is asked for without a scope, as docker login does)."""
+    rc, doc, _ = check(lab, f"{R}:5602")
+    assert rc == 1
+    first = root(doc)
+    assert (first["code"], first["layer"], first["host"]) == ("AUTH_REALM_UNREACHABLE", "auth", "auth-down.lab.test")
+    [realm] = [e for e in doc["endpoints"] if e["role"] == "realm"]
+    assert realm["parent"] == f"{R}:5602" and "scope=" not in json.dumps(realm["steps"])

@@ -71,3 +71,12 @@ def test_check_help_names_the_reference_rules() -> None:
     r = run("check", "--help")
     assert r.returncode == 0
     assert "-n, --name NAME" in r.stdout and "docker.io/library/nginx:1.25" in r.stdout
+
+
+def test_proxy_takes_acr_names_with_n_and_refs_as_docker(tmp_path: object) -> None:
+    r = run("proxy", "-n", "MyReg", "nginx", "--root", str(tmp_path), "--proc", f"{tmp_path}/no-proc", "--json")
+    hosts = [(h["host"], h["port"]) for h in json.loads(r.stdout)["hosts"]]
+    assert ("myreg.azurecr.io", 443) in hosts and ("registry-1.docker.io", 443) in hosts
+    assert not any(h.startswith("nginx") for h, _ in hosts)
+    bad = run("proxy", "-n", "ab", "--root", str(tmp_path))
+    assert bad.returncode == 2 and "5-50 letters and digits" in bad.stderr

@@ -7,11 +7,21 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import Seconds, chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli.proxy import read_aks, root_options
 from regdoctor.kb.codes import Code
+
+if TYPE_CHECKING:
+    from regdoctor.model import EndpointResult, Report
+    from regdoctor.probe.endpoint import ProbeOptions
+    from regdoctor.probe.run import PullOptions
+    from regdoctor.target import Target
+
+_AS = ("docker", "containerd", "podman", "crio", "k3s", "kubelet", "shell")
 
 
 def _docker_config_registries() -> list[str]:
@@ -40,7 +50,7 @@ def _docker_config_registries() -> list[str]:
 @click.argument("refs", nargs=-1, metavar="[REF]...")
 @click.option("--name", "-n", "acr_names", multiple=True, metavar="NAME",
               help="An ACR registry by name, as az acr -n: NAME means NAME.azurecr.io (repeatable).")
-@click.option("--timeout", type=click.FloatRange(0.1, 120.0), default=5.0, show_default=True,
+@click.option("--timeout", type=Seconds(120.0), default=5.0, show_default=True,
               help="Deadline of each network step, in seconds.")
 @click.option("--proxy", metavar="URL|none", help="Use this proxy (or none) instead of the environment's.")
 @click.option("--ca", "ca_file", type=click.Path(dir_okay=False), help="Trust only this CA bundle (PEM) for TLS.")
@@ -51,10 +61,14 @@ def _docker_config_registries() -> list[str]:
               help="Platform to pick from a multi-platform image.")
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="ACR: also probe this replica's data endpoint <reg>.<region>.data.azurecr.io (repeatable).")
+@click.option("--as", "as_actor", type=click.Choice(_AS), metavar="ACTOR",
+              help="Probe the path this actor takes (its proxy, mirrors and CA trust): " + "|".join(_AS) + ".")
+@root_options
 @format_option
 def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, proxy: str | None,
           ca_file: str | None, plain_http: bool, username: str | None, password_stdin: bool, platform: str,
-          regions: tuple[str, ...], fmt: str, as_json: bool) -> None:
+          regions: tuple[str, ...], as_actor: str | None, root_dir: str, proc_dir: str | None,
+          aks_configs: tuple[str, ...], fmt: str, as_json: bool) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
     \b
@@ -94,18 +108,73 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, pro
 
         from regdoctor.probe.endpoint import ProbeOptions
         from regdoctor.probe.run import PullOptions
-        from regdoctor.probe.run import check as run_check
         from regdoctor.render import render_report
 
         opts = ProbeOptions(timeout=timeout, proxy=proxy, env=dict(os.environ), ca_file=ca_file,
                             plain_http=plain_http)
         pull = PullOptions(username=username, password=password, platform=platform,
                            regions=tuple(r.lower() for r in regions))
-        report = run_check(targets, opts, pull)
+        if as_actor is not None and proxy is not None:
+            raise BadInput("--as and --proxy exclude each other: --as uses the actor's own proxy settings")
+        from dataclasses import replace
+
+        from regdoctor.probe.run import Interrupted
+
+        try:
+            report = _run(targets, opts, pull, as_actor, root_dir, proc_dir, read_aks(aks_configs))
+        except Interrupted as stop:
+            # Ctrl-C: what finished is still worth having (SPEC), then the shell's code for SIGINT
+            write(render_report(chosen_format(fmt, as_json),
+                                replace(stop.report, targets=tuple(t.raw for t in targets))))
+            sys.exit(130)
         write(render_report(chosen_format(fmt, as_json), report))
     if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):
         sys.exit(3)
     sys.exit(1 if any(f.severity in ("error", "warning") for f in report.findings) else 0)
+
+
+def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor: str | None, root_dir: str,
+         proc_dir: str | None, aks: list[tuple[str, str]]) -> Report:
+    """The probe, through the shell's path or (``--as``) through one actor's settings."""
+    import time
+    from dataclasses import replace
+
+    from regdoctor.diagnose import diagnose
+    from regdoctor.errors import BadInput
+    from regdoctor.model import Report as _Report
+    from regdoctor.model import findings_sorted
+    from regdoctor.probe.run import Job, jobs_for, probe_job, run_jobs
+    from regdoctor.runtime import Source, actor_for, audit
+    from regdoctor.runtime.asactor import annotate, path_notes, plan, verdict
+
+    t0 = time.monotonic()
+    src = Source(root_dir, proc_dir)
+    jobs = jobs_for(targets, pull.regions)
+    if as_actor is None or as_actor == "shell":
+        endpoints = run_jobs(jobs, opts, pull)
+        findings = diagnose(endpoints)
+        if opts.proxy is None and as_actor is None:
+            # a running daemon that would go another way than this shell: worth one line
+            findings += path_notes(audit(src, opts.env, aks), opts.env, endpoints, targets[0].raw if targets else "")
+        return _Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
+                      findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
+    actor = actor_for(as_actor, audit(src, opts.env, aks))
+    if actor is None:
+        raise BadInput(f"--as {as_actor}: no {as_actor} found here (no service unit, config or process"
+                       f"{' under ' + root_dir if root_dir != '/' else ''}); `regdoctor proxy` lists what was found")
+    p = plan(actor, targets, opts.env, src.host_path)
+    aopts = replace(opts, env=p.env, trust=p.trust)
+    mirror_jobs = [Job(m.target.host, m.target.port, "mirror", origin=f"{actor.name} mirror for {m.mirror.registry} "
+                       f"({m.mirror.origin})", target=m.target, parent=m.mirror.registry) for m in p.mirrors]
+    plain = {(m.target.host, m.target.port) for m in p.mirrors if m.target.scheme == "http"}
+
+    def probe(job: Job, o: ProbeOptions, pl: PullOptions) -> list[EndpointResult]:
+        return probe_job(job, replace(o, plain_http=True) if (job.host, job.port) in plain else o, pl)
+
+    endpoints = annotate(p, run_jobs(mirror_jobs + jobs, aopts, pull, probe=probe))
+    findings = verdict(p, endpoints, diagnose(endpoints))
+    return _Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
+                  findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
 
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")

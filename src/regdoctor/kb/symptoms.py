@@ -118,18 +118,6 @@ class Advice:
 
 
 @dataclass(frozen=True)
-class Rewrite:
-    """What a failure becomes on a data or token host (``default`` unless ``mapping`` says)."""
-
-    default: Code
-    mapping: Mapping[Code, Code]
-    layers: frozenset[str]
-
-    def apply(self, code: Code) -> Code:
-        return self.mapping.get(code, self.default)
-
-
-@dataclass(frozen=True)
 class Phrase:
     """A rewrite of a template fragment whose first placeholder the text did not reveal."""
 
@@ -150,12 +138,6 @@ class Context:
     data_markers: tuple[str, ...]
     realm_markers: tuple[str, ...]
     manifest_markers: tuple[str, ...]
-    data_hosts: tuple[str, ...]
-    realm_hosts: frozenset[str]
-    realm_paths: tuple[str, ...]
-    host_independent: frozenset[Code]
-    on_data: Rewrite
-    on_realm: Rewrite
 
 
 @dataclass(frozen=True)
@@ -300,38 +282,15 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[Code, Any]) 
     )
 
 
-def _rewrite(raw: Any, what: str, codes: Mapping[Code, Any]) -> Rewrite:
-    if not isinstance(raw, dict) or not isinstance(raw.get("default"), str):
-        raise CatalogueError(f"symptoms: context.{what} needs a default code")
-    mapping = raw.get("map", {})
-    if not isinstance(mapping, dict):
-        raise CatalogueError(f"symptoms: context.{what}.map must be a table")
-    for code in [raw["default"], *mapping.keys(), *mapping.values()]:
-        if code not in codes:
-            raise CatalogueError(f"symptoms: context.{what} names unknown code {code!r}")
-    layers = frozenset(_str_list(raw.get("layers"), f"context.{what}.layers"))
-    return Rewrite(Code(raw["default"]), {Code(k): Code(v) for k, v in mapping.items()}, layers)
-
-
-def _context(raw: Any, codes: Mapping[Code, Any]) -> Context:
+def _context(raw: Any) -> Context:
     if not isinstance(raw, dict):
         raise CatalogueError("symptoms: [context] is missing")
-    host_independent = _str_list(raw.get("host_independent"), "context.host_independent")
-    for code in host_independent:
-        if code not in codes:
-            raise CatalogueError(f"symptoms: context.host_independent names unknown code {code!r}")
     return Context(
         registry_hints=_str_list(raw.get("registry_hints"), "context.registry_hints"),
         proxy_markers=_str_list(raw.get("proxy_markers"), "context.proxy_markers"),
         data_markers=_str_list(raw.get("data_markers"), "context.data_markers"),
         realm_markers=_str_list(raw.get("realm_markers"), "context.realm_markers"),
         manifest_markers=_str_list(raw.get("manifest_markers"), "context.manifest_markers"),
-        data_hosts=tuple(h.lower() for h in _str_list(raw.get("data_hosts"), "context.data_hosts")),
-        realm_hosts=frozenset(h.lower() for h in _str_list(raw.get("realm_hosts"), "context.realm_hosts")),
-        realm_paths=_str_list(raw.get("realm_paths"), "context.realm_paths"),
-        host_independent=frozenset(Code(c) for c in host_independent),
-        on_data=_rewrite(raw.get("on_data"), "on_data", codes),
-        on_realm=_rewrite(raw.get("on_realm"), "on_realm", codes),
     )
 
 
@@ -457,7 +416,7 @@ def build(raw: Mapping[str, Any], codes: Mapping[Code, Any]) -> SymptomBook:
         symptoms=symptoms,
         by_anchor={a: tuple(ix) for a, ix in by_anchor.items()},
         gate=_gate(list(by_anchor)),
-        context=_context(raw.get("context"), codes),
+        context=_context(raw.get("context")),
         fingerprints=tuple(_fingerprint(f) for f in prints),
         advice=tuple(_advice(a) for a in advice),
         interception=tuple(n.lower() for n in names),
@@ -485,7 +444,6 @@ __all__ = [
     "Context",
     "Fingerprint",
     "Phrase",
-    "Rewrite",
     "Symptom",
     "SymptomBook",
     "alternation",
