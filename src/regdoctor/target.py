@@ -269,15 +269,17 @@ def acr_target(name: str, *, plain_http: bool = False) -> Target:
 
     A login server (``myregistry.azurecr.io``) is accepted too, as az accepts it.
 
-    >>> acr_target("MyRegistry").host
-    'myregistry.azurecr.io'
+    >>> t = acr_target("MyRegistry")
+    >>> t.host, t.raw
+    ('myregistry.azurecr.io', '-n MyRegistry')
     """
     short = name[: -len(ACR_SUFFIX)] if name.lower().endswith(ACR_SUFFIX) else name
     if not _ACR_NAME.match(short):
         raise InvalidReference(RefError.INVALID_FORMAT,
                                f"-n {_echo(name)}: an ACR registry name is 5-50 letters and digits")
     host = f"{short.lower()}{ACR_SUFFIX}"
-    return Target(raw=name, host=host, port=80 if plain_http else 443,
+    # raw is what the user typed: a report's `regdoctor check -n NAME` line must not turn into a bare word
+    return Target(raw=f"-n {name}", host=host, port=80 if plain_http else 443,
                   scheme="http" if plain_http else "https", domain=host)
 
 

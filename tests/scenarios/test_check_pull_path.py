@@ -202,6 +202,7 @@ def test_acr_short_name_on_443(lab: Lab) -> None:
     (tests/scenarios/test_check_docker_hub.py)."""
     rc, doc, _ = check(lab, "-n", "goodreg")
     assert rc == 0, json.dumps(doc["findings"], indent=1)
+    assert doc["targets"] == ["-n goodreg"]
     # no image: `docker login` semantics, so the realm the challenge names is probed too
     assert [(e["host"], e["port"], e["role"], e["parent"]) for e in doc["endpoints"]] == [
         ("goodreg.azurecr.io", 443, "registry", None), ("auth.lab.test", 5600, "realm", "goodreg.azurecr.io")]
