@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from regdoctor.cli.proxy import read_aks, root_options
 from regdoctor.kb.codes import Code
 
 if TYPE_CHECKING:
-    from regdoctor.model import EndpointResult, Report
+    from regdoctor.model import EndpointResult, NodeInfo, Report
     from regdoctor.probe.endpoint import ProbeOptions
     from regdoctor.probe.run import PullOptions
     from regdoctor.target import Target
@@ -64,11 +65,19 @@ def _docker_config_registries() -> list[str]:
 @click.option("--as", "as_actor", type=click.Choice(_AS), metavar="ACTOR",
               help="Probe the path this actor takes (its proxy, mirrors and CA trust): " + "|".join(_AS) + ".")
 @root_options
+@click.option("--node", "node_name", metavar="NAME", help="Name this machine in the report, for `regdoctor fleet`.")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="A label of this machine for `regdoctor fleet` (repeatable), e.g. pool=np1, zone=3.")
+@click.option("--npd", is_flag=True,
+              help="node-problem-detector plugin: one line on stdout; exit 0 OK, 1 problem, 2 unknown.")
+@click.option("--max-output-length", "npd_max", type=click.IntRange(20, 4096), default=80, show_default=True,
+              help="With --npd: the longest line to print (NPD's max_output_length).")
 @format_option
 def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, proxy: str | None,
           ca_file: str | None, plain_http: bool, username: str | None, password_stdin: bool, platform: str,
           regions: tuple[str, ...], as_actor: str | None, root_dir: str, proc_dir: str | None,
-          aks_configs: tuple[str, ...], fmt: str, as_json: bool) -> None:
+          aks_configs: tuple[str, ...], node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int,
+          fmt: str, as_json: bool) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
     \b
@@ -81,10 +90,12 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, pro
     \b
     Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed.
     """
+    from regdoctor.cli._npd import npd_boundary
     from regdoctor.errors import BadInput
     from regdoctor.target import acr_target, parse_registry, parse_target
 
-    with handle_errors():
+    with handle_errors(), npd_boundary(npd, npd_max):
+        node = _node(node_name, labels)
         if ca_file is not None:
             _validate_ca(ca_file)
         targets = [parse_target(r, plain_http=plain_http) for r in refs]
@@ -116,7 +127,6 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, pro
                            regions=tuple(r.lower() for r in regions))
         if as_actor is not None and proxy is not None:
             raise BadInput("--as and --proxy exclude each other: --as uses the actor's own proxy settings")
-        from dataclasses import replace
 
         from regdoctor.probe.run import Interrupted
 
@@ -127,6 +137,14 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, pro
             write(render_report(chosen_format(fmt, as_json),
                                 replace(stop.report, targets=tuple(t.raw for t in targets))))
             sys.exit(130)
+        if node is not None:
+            report = replace(report, node=node)
+        if npd:
+            from regdoctor.render.npd import npd_verdict
+
+            verdict = npd_verdict(report, max_length=npd_max)
+            write(verdict.line)
+            sys.exit(verdict.status)
         write(render_report(chosen_format(fmt, as_json), report))
     if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):
         sys.exit(3)
@@ -137,7 +155,6 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
          proc_dir: str | None, aks: list[tuple[str, str]]) -> Report:
     """The probe, through the shell's path or (``--as``) through one actor's settings."""
     import time
-    from dataclasses import replace
 
     from regdoctor.diagnose import diagnose
     from regdoctor.errors import BadInput
@@ -179,6 +196,12 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 _REGION = re.compile(r"^[A-Za-z0-9]{2,40}$")
+
+
+def _node(name: str | None, labels: tuple[str, ...]) -> NodeInfo | None:
+    from regdoctor.fleet.node import node_info
+
+    return node_info(name, labels) if name is not None or labels else None
 
 
 def _read_password(username: str | None, password_stdin: bool) -> str | None:

@@ -16,6 +16,7 @@ endless headers can outlive the deadline or the memory bound.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -50,6 +51,8 @@ class Message:
     body: bytes
     truncated: bool
     leftover: bytes = b""
+    #: monotonic time the head was complete (time to first byte, for serve's phase split)
+    head_at: float = 0.0
 
 
 def send(sock: socket.socket, conn: h11.Connection, request: h11.Request, deadline: Deadline) -> None:
@@ -90,6 +93,7 @@ def read(conn: h11.Connection, sock: socket.socket, deadline: Deadline, *, max_b
     body = bytearray()
     received, head = 0, bytearray()
     truncated = False
+    head_at = 0.0
     while True:
         try:
             event = conn.next_event()
@@ -114,9 +118,9 @@ def read(conn: h11.Connection, sock: socket.socket, deadline: Deadline, *, max_b
             truncated = True  # the head is the answer; the body was cut by the deadline or the peer
             break
         if isinstance(event, h11.Response):
-            response = event
+            response, head_at = event, time.monotonic()
             if done_at_head(event):
-                return _message(event, b"", False, conn.trailing_data[0])
+                return _message(event, b"", False, conn.trailing_data[0], head_at)
         elif isinstance(event, h11.Data):
             room = max_body - len(body)
             body += event.data[: max(room, 0)]
@@ -127,7 +131,7 @@ def read(conn: h11.Connection, sock: socket.socket, deadline: Deadline, *, max_b
             break
     if response is None:  # pragma: no cover - the loop leaves only with a response
         raise ReadFailure("closed", "no response", received=received)
-    return _message(response, bytes(body), truncated, b"")
+    return _message(response, bytes(body), truncated, b"", head_at)
 
 
 def _eof(head: bytearray, received: int) -> None:
@@ -139,10 +143,10 @@ def _eof(head: bytearray, received: int) -> None:
     raise ReadFailure("eof", "the peer closed the connection without a response", received=received)
 
 
-def _message(resp: h11.Response, body: bytes, truncated: bool, leftover: bytes) -> Message:
+def _message(resp: h11.Response, body: bytes, truncated: bool, leftover: bytes, head_at: float) -> Message:
     return Message(status=resp.status_code, reason=resp.reason.decode("latin-1"),
                    headers=tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in resp.headers),
-                   body=body, truncated=truncated, leftover=leftover)
+                   body=body, truncated=truncated, leftover=leftover, head_at=head_at)
 
 
 __all__ = ["FailureKind", "Message", "ReadFailure", "read", "send"]

@@ -12,6 +12,7 @@ by either bound is returned with ``truncated=True``: the head is already the ans
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ class HttpResponse:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     truncated: bool = False
+    #: Seconds from sending the request to the response head (blackbox's "processing" phase).
+    head_s: float | None = None
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -69,6 +72,7 @@ def request(
     conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
     all_headers = [("Host", host_header), ("User-Agent", user_agent), ("Accept-Encoding", "identity"),
                    ("Connection", "close"), *headers]
+    sent_at = time.monotonic()
     try:
         h11io.send(sock, conn, h11.Request(method=method, target=target, headers=all_headers), deadline)
         msg = h11io.read(conn, sock, deadline, max_body=max_body)
@@ -78,7 +82,7 @@ def request(
             info["first_bytes"] = exc.first_bytes
         raise _FAILURES[exc.kind](exc.message, errno=exc.errno, **info) from None
     return HttpResponse(status=msg.status, reason=msg.reason, headers=msg.headers, body=msg.body,
-                        truncated=msg.truncated)
+                        truncated=msg.truncated, head_s=msg.head_at - sent_at)
 
 
 __all__ = ["HttpResponse", "request"]

@@ -386,7 +386,9 @@ def http(log: StepLog, conn: Connected, host_header: str, path: str, opts: Probe
         return None
     finally:
         conn.sock.close()
-    log.verdict("http", name, t0, check(response), **base)
+    # time to the response head: blackbox_exporter's "processing" phase (serve's metrics)
+    timing = {"first_byte_ms": round(response.head_s * 1000, 1)} if response.head_s is not None else {}
+    log.verdict("http", name, t0, check(response), **base, **timing)
     return response
 
 
