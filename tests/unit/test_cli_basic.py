@@ -80,3 +80,9 @@ def test_proxy_takes_acr_names_with_n_and_refs_as_docker(tmp_path: object) -> No
     assert not any(h.startswith("nginx") for h, _ in hosts)
     bad = run("proxy", "-n", "ab", "--root", str(tmp_path))
     assert bad.returncode == 2 and "5-50 letters and digits" in bad.stderr
+
+
+@pytest.mark.parametrize(("args", "words"), [((), "a REF or -n NAME"), (("-n", "ab"), "5-50 letters and digits")])
+def test_serve_needs_a_ref_or_an_acr_name(args: tuple[str, ...], words: str) -> None:
+    r = run("serve", *args)
+    assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
