@@ -237,8 +237,20 @@ def handshake(sock: socket.socket, sni: str | None, ctx: ssl.SSLContext, deadlin
     return ssock, info
 
 
+def spoke_first(early: bytes) -> TlsNotTls:
+    """The error for bytes that came before our ClientHello (a TLS server speaks only after it):
+    through a proxy tunnel, the far end is something else (an SSH banner, a proxy's own page).
+
+    >>> spoke_first(b"SSH-2.0-x").info["first_bytes"]
+    'SSH-2.0-x'
+    """
+    shown = early[:80].decode("latin-1").encode("unicode_escape").decode("ascii")
+    return TlsNotTls(f"the peer sent {shown!r} before the TLS handshake began (not TLS)", reason="SPOKE_FIRST",
+                     first_bytes=shown)
+
+
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-__all__ = ["CertInfo", "TlsInfo", "cert_info", "handshake", "make_context", "now_utc", "parse_der"]
+__all__ = ["CertInfo", "TlsInfo", "cert_info", "handshake", "make_context", "now_utc", "parse_der", "spoke_first"]
