@@ -133,6 +133,13 @@ def _healthy_proxy(kit: Kit) -> list[str]:
     return [*kit.tls(reg), "--proxy", proxy.url()]
 
 
+@case("healthy-via-https-proxy", None, rc=0)  # TLS to the proxy, and the registry's TLS inside it
+def _healthy_https_proxy(kit: Kit) -> list[str]:
+    reg = kit.registry(tls=True)
+    proxy = kit.serve(routed([], default=tunnel_to_loopback), "good")
+    return [*kit.tls(reg), "--proxy", proxy.url()]
+
+
 # ---------------------------------------------------------------------------- TCP and /v2/
 
 
