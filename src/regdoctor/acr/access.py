@@ -138,6 +138,11 @@ def judge(cfg: RegistryConfig, client: Client) -> Verdict:
     return _service(cfg, svc, client.identity)
 
 
+def _not_in_force(cfg: RegistryConfig) -> bool:
+    """The JSON restricts access, but below Premium those restrictions are disabled ([skus])."""
+    return not cfg.premium_features and (cfg.default_deny or not cfg.public_enabled)
+
+
 def _below_premium(cfg: RegistryConfig) -> Verdict:
     return Verdict(True, f"sku={cfg.sku}",
                    f"the registry is on the {cfg.sku} SKU: below Premium, features specific to Premium are disabled, "
@@ -204,7 +209,7 @@ def _ip(cfg: RegistryConfig, ip: str) -> Verdict:
         return _ipv6_unreachable(cfg, ip)
     if cfg.blocks_public:
         return _public_disabled("this client must come through a private endpoint")
-    if not cfg.premium_features and cfg.default_deny:
+    if _not_in_force(cfg):
         return _below_premium(cfg)
     if not cfg.deny_by_default:
         return _default_allow(cfg)
@@ -237,7 +242,7 @@ def _subnet(cfg: RegistryConfig, subnet_id: str) -> Verdict:
     if cfg.blocks_public:
         return _public_disabled("with a service endpoint, disabling the public endpoint also disables access "
                                 "within the virtual network")
-    if not cfg.premium_features and cfg.default_deny:
+    if _not_in_force(cfg):
         return _below_premium(cfg)
     if not cfg.deny_by_default:
         return _default_allow(cfg)
@@ -304,7 +309,7 @@ def _service(cfg: RegistryConfig, svc: Service, identity: Identity | None) -> Ve
             return replace(blocker, rule="publicNetworkAccess=Disabled",
                            reason=f"public network access is disabled and {blocker.reason}")
         return _public_disabled(svc.note)
-    if not cfg.premium_features and cfg.default_deny:
+    if _not_in_force(cfg):
         return _below_premium(cfg)
     if not cfg.deny_by_default:
         return _default_allow(cfg)
@@ -338,7 +343,7 @@ def _tasks(cfg: RegistryConfig, identity: Identity | None) -> Verdict:
         return Verdict(False, "publicNetworkAccess=Disabled",
                        "public network access is disabled: az acr build and tasks run from public addresses and "
                        "fail unless they run on a dedicated agent pool", "documented", "private-endpoints")
-    if not cfg.premium_features and cfg.default_deny:
+    if _not_in_force(cfg):
         return _below_premium(cfg)
     if not cfg.deny_by_default:
         return _default_allow(cfg)

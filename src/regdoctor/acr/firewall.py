@@ -118,15 +118,17 @@ def explain_denial(cfg: RegistryConfig, finding: Finding, *, config: str = "CONF
 
 
 def _finding(code: Code, original: Finding, evidence: dict[str, Any], extra: dict[str, Any]) -> Finding:
-    return kb.code(code).finding(host=original.host, evidence=evidence, root_cause=original.root_cause, extra=extra)
+    """The explanation, in the refusal's place: its root-cause flag and what it follows from."""
+    f = kb.code(code).finding(host=original.host, evidence=evidence, root_cause=original.root_cause, extra=extra)
+    return replace(f, consequence_of=original.consequence_of)
 
 
 def enrich(findings: Sequence[Finding], endpoints: Sequence[EndpointResult], cfg: RegistryConfig, *,
            config: str = "CONFIG") -> tuple[Finding, ...]:
     """The report's findings with each firewall refusal of this registry explained by ``cfg``.
 
-    The explanation comes first and takes the refusal's root-cause flag; the refusal stays, as
-    its consequence.
+    The explanation comes first and takes the refusal's root-cause flag (and ``consequence_of``);
+    the refusal stays, as its consequence.
     """
     out: list[Finding] = []
     for f in findings:
@@ -135,7 +137,7 @@ def enrich(findings: Sequence[Finding], endpoints: Sequence[EndpointResult], cfg
         if explained is None:
             out.append(f)
         else:
-            out += [explained, replace(f, root_cause=False)]
+            out += [explained, replace(f, root_cause=False, consequence_of=f"{explained.code}@{explained.host}")]
     return tuple(out)
 
 

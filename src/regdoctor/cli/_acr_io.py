@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from regdoctor.acr.dns import Resolution
     from regdoctor.acr.inputs import Document, Inputs
     from regdoctor.acr.model import RegistryConfig
+    from regdoctor.model import Report
 
 #: Largest input we read. A registry's JSON is a few KB; anything near this is not one.
 MAX_BYTES = 20 * 1024 * 1024
@@ -129,6 +130,24 @@ def load(config: str, *, replications: str | None = None, connections: str | Non
                              zone_records=zone_records, private_endpoints=private_endpoints))
 
 
+def check_config(path: str, hosts: Sequence[str]) -> RegistryConfig:
+    """``check --acr-config FILE``: the registry configuration, which must describe a checked host."""
+    cfg = load(path)
+    if not any(cfg.role_of(h) is not None for h in hosts):
+        raise BadInput(f"--acr-config {path}: describes {cfg.login_server}, which no REF names "
+                       f"(checked: {', '.join(hosts)[:200]})")
+    return cfg
+
+
+def explain_report(report: Report, cfg: RegistryConfig, path: str) -> Report:
+    """The report with each firewall refusal of ``cfg``'s registry explained by its configuration."""
+    from dataclasses import replace
+
+    from regdoctor.acr.firewall import enrich
+
+    return replace(report, findings=enrich(report.findings, report.endpoints, cfg, config=path))
+
+
 # --------------------------------------------------------------------------- the az CLI
 
 def az(args: list[str]) -> Document:
@@ -207,5 +226,5 @@ def resolve_all(hosts: Sequence[str], *, resolver: str | None = None, timeout: f
         return list(pool.map(lambda h: resolve(h, resolver=resolver, timeout=timeout), hosts))
 
 
-__all__ = ["AZ_TIMEOUT", "MAX_BYTES", "az", "decode", "document", "load", "read_inputs", "read_json", "resolve",
-           "resolve_all"]
+__all__ = ["AZ_TIMEOUT", "MAX_BYTES", "az", "check_config", "decode", "document", "explain_report", "load",
+           "read_inputs", "read_json", "resolve", "resolve_all"]

@@ -49,10 +49,12 @@ def _docker_config_registries() -> list[str]:
               help="Platform to pick from a multi-platform image.")
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="ACR: also probe this replica's data endpoint <reg>.<region>.data.azurecr.io (repeatable).")
+@click.option("--acr-config", type=click.Path(dir_okay=False), metavar="FILE",
+              help="ACR: the registry's `az acr show` JSON; a firewall 403 is explained by its rules.")
 @format_option
 def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str | None, plain_http: bool,
           username: str | None, password_stdin: bool, platform: str, regions: tuple[str, ...],
-          fmt: str, as_json: bool) -> None:
+          acr_config: str | None, fmt: str, as_json: bool) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
     \b
@@ -79,6 +81,13 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
             except ProxyURLError as exc:
                 raise BadInput(f"--proxy: {exc}") from None
 
+        acr = None
+        if acr_config is not None:
+            from regdoctor.cli import _acr_io
+
+            if acr_config == "-" and password_stdin:
+                raise BadInput("--acr-config - and --password-stdin cannot both read standard input")
+            acr = _acr_io.check_config(acr_config, [t.host for t in targets])
         password = _read_password(username, password_stdin)
         if not _PLATFORM.match(platform):
             raise BadInput(f"--platform {platform!r}: expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8")
@@ -99,6 +108,8 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
 
         try:
             report = run_check(targets, opts, pull)
+            if acr is not None:
+                report = _acr_io.explain_report(report, acr, acr_config or "")
         except Interrupted as stop:
             # Ctrl-C: what finished is still worth having (SPEC), then the shell's code for SIGINT
             write(render_report(chosen_format(fmt, as_json), stop.report))
