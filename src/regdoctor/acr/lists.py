@@ -34,7 +34,7 @@ def items(doc: Any, at: At, what: str, looks_like: Callable[[Obj], bool]) -> lis
     Traceback (most recent call last):
     ...
     regdoctor.errors.BadInput: records.json: expected a JSON array of private DNS record sets or {"value": [...]}, \
-got an object with keys foo
+got an object with keys 'foo'
     """
     if isinstance(doc, dict):
         inner = f.get(doc, "value")
@@ -43,7 +43,7 @@ got an object with keys foo
         elif looks_like(doc):
             return [(doc, at)]
         else:
-            keys = ", ".join(str(k)[:40] for k in list(doc)[:8]) or "none"
+            keys = ", ".join(f.echo(k)[:40] for k in list(doc)[:8]) or "none"
             at.fail(f'expected a JSON array of {what} or {{"value": [...]}}, got an object with keys {keys}')
     if not isinstance(doc, list):
         at.fail(f'expected a JSON array of {what} or {{"value": [...]}}, got {f.kind(doc)}')

@@ -59,9 +59,20 @@ def decode(source: str, data: bytes) -> Any:
         raise BadInput(f"{source}: not valid JSON{hint}: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
 
 
+def input_name(path: str) -> str:
+    """``path`` as it names the input in messages: ``stdin`` for ``-``, control characters escaped.
+
+    >>> input_name("-"), input_name("show.json"), input_name("two" + chr(10) + "lines")
+    ('stdin', 'show.json', "'two\\\\nlines'")
+    """
+    if path == "-":
+        return "stdin"
+    return path if path.isprintable() and len(path) <= 200 else repr(path[:200])
+
+
 def read_json(path: str) -> Any:
     """Read and parse the JSON file ``path`` (``-`` for stdin)."""
-    return decode("stdin" if path == "-" else path, _read_capped(path))
+    return decode(input_name(path), _read_capped(path))
 
 
 def _read_capped(path: str) -> bytes:
@@ -70,15 +81,15 @@ def _read_capped(path: str) -> bytes:
     p = Path(path)
     try:
         if p.is_dir():
-            raise BadInput(f"{path}: is a directory, not a JSON file")
+            raise BadInput(f"{input_name(path)}: is a directory, not a JSON file")
         with p.open("rb") as fh:
             return _read_stream(fh, path)
     except FileNotFoundError:
-        raise BadInput(f"{path}: no such file") from None
+        raise BadInput(f"{input_name(path)}: no such file") from None
     except PermissionError:
-        raise BadInput(f"{path}: permission denied") from None
+        raise BadInput(f"{input_name(path)}: permission denied") from None
     except OSError as exc:
-        raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise BadInput(f"{input_name(path)}: cannot read ({exc.strerror or exc})") from None
 
 
 def _read_stream(fh: BinaryIO, name: str) -> bytes:
@@ -93,7 +104,7 @@ def document(path: str) -> Document:
     from regdoctor.acr.fields import At
     from regdoctor.acr.inputs import Document
 
-    return Document(read_json(path), At("stdin" if path == "-" else path))
+    return Document(read_json(path), At(input_name(path)))
 
 
 def read_inputs(config: str | None, *, replications: str | None = None, connections: str | None = None,
@@ -105,7 +116,7 @@ def read_inputs(config: str | None, *, replications: str | None = None, connecti
         raise BadInput("only one input can be read from stdin (-)")
     parts: list[Inputs] = []
     if config is not None:
-        parts.append(split_combined(read_json(config), "stdin" if config == "-" else config))
+        parts.append(split_combined(read_json(config), input_name(config)))
     parts.append(Inputs(
         replications=(document(replications),) if replications else (),
         connections=(document(connections),) if connections else (),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import Seconds, chosen_format, fail_usage, format_option, handle_errors, shown, write
 from regdoctor.errors import BadInput
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def _as_registry_name(value: str) -> str | None:
 def _registry_name(value: str) -> str:
     found = _as_registry_name(value)
     if not found:
-        fail_usage(f"{value[:100]!r} is not an ACR registry name (5-50 letters and digits) or login server")
+        fail_usage(f"{shown(value)} is not an ACR registry name (5-50 letters and digits) or login server")
     return found
 
 
@@ -172,16 +172,16 @@ def _client(from_ip: str | None, subnet: str | None, service: str | None, identi
         try:
             return Client.from_ip(from_ip)
         except ValueError:
-            fail_usage(f"--from {from_ip[:100]!r} is not an IP address")
+            fail_usage(f"--from {shown(from_ip)} is not an IP address")
     if subnet:
         if "/subnets/" not in subnet.lower() or not subnet.lower().lstrip("/").startswith("subscriptions/"):
-            fail_usage(f"--subnet {subnet[:100]!r} is not a subnet resource ID "
+            fail_usage(f"--subnet {shown(subnet)} is not a subnet resource ID "
                        "(/subscriptions/…/virtualNetworks/VNET/subnets/SUBNET)")
         return Client("subnet", subnet.strip())
     if service:
         svc = find_service(service)
         if svc is None:
-            fail_usage(f"--service {service[:100]!r} is unknown; known: {', '.join(SERVICES)}")
+            fail_usage(f"--service {shown(service)} is unknown; known: {', '.join(SERVICES)}")
         return Client("service", svc.key, identity)  # type: ignore[arg-type]
     return Client("private-endpoint", (endpoint_connection or "").strip())
 
@@ -290,7 +290,7 @@ def allowlist(target: str | None, regions: tuple[str, ...], data_endpoints: bool
 @click.argument("config", required=False, metavar="CONFIG")
 @_inputs
 @click.option("--resolver", metavar="IP", help="Ask this DNS server directly instead of the system resolver.")
-@click.option("--timeout", type=click.FloatRange(0.2, 60.0), default=3.0, show_default=True,
+@click.option("--timeout", type=Seconds(60.0), default=3.0, show_default=True,
               help="Seconds per name.")
 @format_option
 def dns(config: str | None, resolver: str | None, timeout: float, fmt: str, as_json: bool, **opts: Any) -> None:
@@ -311,7 +311,7 @@ def dns(config: str | None, resolver: str | None, timeout: float, fmt: str, as_j
             try:
                 resolver = str(ipaddress.ip_address(resolver))
             except ValueError:
-                fail_usage(f"--resolver {resolver[:100]!r} is not an IP address")
+                fail_usage(f"--resolver {shown(resolver)} is not an IP address")
         cfg = _load(config, opts)
         exps = acrdns.expectations(cfg)
         checks = acrdns.check(cfg, resolve_all([e.host for e in exps], resolver=resolver, timeout=timeout))
