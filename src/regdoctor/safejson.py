@@ -38,8 +38,9 @@ def depth(value: Any, limit: int = MAX_DEPTH) -> int:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, level = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
-            children: Iterable[Any] = item.values()
+            children = item.values()
         elif isinstance(item, list):
             children = item
         else:

@@ -6,12 +6,23 @@ import json
 import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from regdoctor.cli._common import Seconds, chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli.proxy import read_aks, root_options
 from regdoctor.kb.codes import Code
+
+if TYPE_CHECKING:
+    from regdoctor.model import EndpointResult, NodeInfo, Report
+    from regdoctor.probe.endpoint import ProbeOptions
+    from regdoctor.probe.run import PullOptions
+    from regdoctor.target import Target
+
+_AS = ("docker", "containerd", "podman", "crio", "k3s", "kubelet", "shell")
 
 
 def _docker_config_registries() -> list[str]:
@@ -49,12 +60,24 @@ def _docker_config_registries() -> list[str]:
               help="Platform to pick from a multi-platform image.")
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="ACR: also probe this replica's data endpoint <reg>.<region>.data.azurecr.io (repeatable).")
+@click.option("--as", "as_actor", type=click.Choice(_AS), metavar="ACTOR",
+              help="Probe the path this actor takes (its proxy, mirrors and CA trust): " + "|".join(_AS) + ".")
+@root_options
+@click.option("--node", "node_name", metavar="NAME", help="Name this machine in the report, for `regdoctor fleet`.")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="A label of this machine for `regdoctor fleet` (repeatable), e.g. pool=np1, zone=3.")
+@click.option("--npd", is_flag=True,
+              help="node-problem-detector plugin: one line on stdout; exit 0 OK, 1 problem, 2 unknown.")
+@click.option("--max-output-length", "npd_max", type=click.IntRange(20, 4096), default=80, show_default=True,
+              help="With --npd: the longest line to print (NPD's max_output_length).")
 @click.option("--acr-config", type=click.Path(dir_okay=False), metavar="FILE",
               help="ACR: the registry's `az acr show` JSON; a firewall 403 is explained by its rules.")
 @format_option
 def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str | None, plain_http: bool,
           username: str | None, password_stdin: bool, platform: str, regions: tuple[str, ...],
-          acr_config: str | None, fmt: str, as_json: bool) -> None:
+          as_actor: str | None, root_dir: str, proc_dir: str | None, aks_configs: tuple[str, ...],
+          node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int, acr_config: str | None,
+          fmt: str, as_json: bool) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
     \b
@@ -65,10 +88,12 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
     \b
     Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed.
     """
+    from regdoctor.cli._npd import npd_boundary
     from regdoctor.errors import BadInput
     from regdoctor.target import parse_target
 
-    with handle_errors():
+    with handle_errors(), npd_boundary(npd, npd_max):
+        node = _node(node_name, labels)
         if ca_file is not None:
             _validate_ca(ca_file)
         names = list(refs) or _docker_config_registries() or ["docker.io"]
@@ -97,31 +122,91 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
 
         from regdoctor.probe.endpoint import ProbeOptions
         from regdoctor.probe.run import PullOptions
-        from regdoctor.probe.run import check as run_check
         from regdoctor.render import render_report
 
         opts = ProbeOptions(timeout=timeout, proxy=proxy, env=dict(os.environ), ca_file=ca_file,
                             plain_http=plain_http)
         pull = PullOptions(username=username, password=password, platform=platform,
                            regions=tuple(r.lower() for r in regions))
+        if as_actor is not None and proxy is not None:
+            raise BadInput("--as and --proxy exclude each other: --as uses the actor's own proxy settings")
+
         from regdoctor.probe.run import Interrupted
 
         try:
-            report = run_check(targets, opts, pull)
+            report = _run(targets, opts, pull, as_actor, root_dir, proc_dir, read_aks(aks_configs))
             if acr is not None:
                 report = _acr_io.explain_report(report, acr, acr_config or "")
         except Interrupted as stop:
             # Ctrl-C: what finished is still worth having (SPEC), then the shell's code for SIGINT
-            write(render_report(chosen_format(fmt, as_json), stop.report))
+            write(render_report(chosen_format(fmt, as_json),
+                                replace(stop.report, targets=tuple(t.raw for t in targets))))
             sys.exit(130)
+        if node is not None:
+            report = replace(report, node=node)
+        if npd:
+            from regdoctor.render.npd import npd_verdict
+
+            verdict = npd_verdict(report, max_length=npd_max)
+            write(verdict.line)
+            sys.exit(verdict.status)
         write(render_report(chosen_format(fmt, as_json), report))
     if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):
         sys.exit(3)
     sys.exit(1 if any(f.severity in ("error", "warning") for f in report.findings) else 0)
 
 
+def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor: str | None, root_dir: str,
+         proc_dir: str | None, aks: list[tuple[str, str]]) -> Report:
+    """The probe, through the shell's path or (``--as``) through one actor's settings."""
+    import time
+
+    from regdoctor.diagnose import diagnose
+    from regdoctor.errors import BadInput
+    from regdoctor.model import Report as _Report
+    from regdoctor.model import findings_sorted
+    from regdoctor.probe.run import Job, jobs_for, probe_job, run_jobs
+    from regdoctor.runtime import Source, actor_for, audit
+    from regdoctor.runtime.asactor import annotate, path_notes, plan, verdict
+
+    t0 = time.monotonic()
+    src = Source(root_dir, proc_dir)
+    jobs = jobs_for(targets, pull.regions)
+    if as_actor is None or as_actor == "shell":
+        endpoints = run_jobs(jobs, opts, pull)
+        findings = diagnose(endpoints)
+        if opts.proxy is None and as_actor is None:
+            # a running daemon that would go another way than this shell: worth one line
+            findings += path_notes(audit(src, opts.env, aks), opts.env, endpoints, targets[0].raw if targets else "")
+        return _Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
+                      findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
+    actor = actor_for(as_actor, audit(src, opts.env, aks))
+    if actor is None:
+        raise BadInput(f"--as {as_actor}: no {as_actor} found here (no service unit, config or process"
+                       f"{' under ' + root_dir if root_dir != '/' else ''}); `regdoctor proxy` lists what was found")
+    p = plan(actor, targets, opts.env, src.host_path)
+    aopts = replace(opts, env=p.env, trust=p.trust)
+    mirror_jobs = [Job(m.target.host, m.target.port, "mirror", origin=f"{actor.name} mirror for {m.mirror.registry} "
+                       f"({m.mirror.origin})", target=m.target, parent=m.mirror.registry) for m in p.mirrors]
+    plain = {(m.target.host, m.target.port) for m in p.mirrors if m.target.scheme == "http"}
+
+    def probe(job: Job, o: ProbeOptions, pl: PullOptions) -> list[EndpointResult]:
+        return probe_job(job, replace(o, plain_http=True) if (job.host, job.port) in plain else o, pl)
+
+    endpoints = annotate(p, run_jobs(mirror_jobs + jobs, aopts, pull, probe=probe))
+    findings = verdict(p, endpoints, diagnose(endpoints))
+    return _Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
+                  findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
+
+
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
 _REGION = re.compile(r"^[A-Za-z0-9]{2,40}$")
+
+
+def _node(name: str | None, labels: tuple[str, ...]) -> NodeInfo | None:
+    from regdoctor.fleet.node import node_info
+
+    return node_info(name, labels) if name is not None or labels else None
 
 
 def _read_password(username: str | None, password_stdin: bool) -> str | None:

@@ -18,10 +18,12 @@ versions the evidence is the leaf, which is what names the issuer.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import socket
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,14 +163,18 @@ def parse_der(der: bytes) -> CertInfo:
     )
 
 
-def make_context(ca_file: str | None = None, *, verify: bool = True) -> ssl.SSLContext:
-    """A client context: system trust store, or only ``ca_file`` when given."""
+def make_context(ca_file: str | None = None, *, verify: bool = True, extra: Sequence[str] = ()) -> ssl.SSLContext:
+    """A client context: system trust store (plus ``extra`` CA files, as a runtime's certs.d adds
+    them), or only ``ca_file`` when given."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if verify:
         if ca_file:
             ctx.load_verify_locations(cafile=ca_file)
         else:
             ctx.load_default_certs()
+            for path in extra:
+                with contextlib.suppress(ssl.SSLError, OSError, ValueError):
+                    ctx.load_verify_locations(cafile=path)
     else:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE

@@ -252,7 +252,7 @@ def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int,
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
     base: dict[str, Any] = {"proxy_address": proxy.address, "proxy": proxy.redacted, "timeout_s": opts.timeout,
-                            "auth_note": " (credentials were sent)" if proxy.username else
+                            "port": port, "auth_note": " (credentials were sent)" if proxy.username else
                             " (no credentials in the proxy URL)"}
     if proxy.scheme == "https":
         try:
@@ -281,8 +281,10 @@ def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | N
         opts: ProbeOptions) -> ssl.SSLContext | None:
     """Layer 5: the verified handshake; on failure, the chain the server showed as evidence."""
     t0 = time.monotonic()
-    ctx = ntls.make_context(opts.ca_file)
-    trust = f"--ca {opts.ca_file}" if opts.ca_file else "the system trust store"
+    extra = opts.extra_trust(host, port)
+    ctx = ntls.make_context(opts.ca_file, extra=extra)
+    trust = f"--ca {opts.ca_file}" if opts.ca_file else "the system trust store" + (
+        f" + {', '.join(extra)}" if extra else "")
     try:
         conn.sock, info = ntls.handshake(conn.sock, host, ctx, Deadline(opts.timeout))
     except TlsError as exc:
@@ -384,7 +386,9 @@ def http(log: StepLog, conn: Connected, host_header: str, path: str, opts: Probe
         return None
     finally:
         conn.sock.close()
-    log.verdict("http", name, t0, check(response), **base)
+    # time to the response head: blackbox_exporter's "processing" phase (serve's metrics)
+    timing = {"first_byte_ms": round(response.head_s * 1000, 1)} if response.head_s is not None else {}
+    log.verdict("http", name, t0, check(response), **base, **timing)
     return response
 
 

@@ -25,6 +25,17 @@ class ProbeOptions:
     ca_file: str | None = None
     plain_http: bool = False
     user_agent: str = USER_AGENT
+    #: CA files added to the system roots per ``host[:port]`` (a runtime's certs.d, ``check --as``)
+    trust: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def extra_trust(self, host: str, port: int) -> tuple[str, ...]:
+        """The CA files a runtime adds for ``host:port`` (certs.d names omit :443).
+
+        >>> ProbeOptions(trust={"r.io": ("/ca.crt",)}).extra_trust("r.io", 443)
+        ('/ca.crt',)
+        """
+        key = host if port == 443 else f"{host}:{port}"
+        return tuple(self.trust.get(key, ())) + tuple(self.trust.get(f"{host}:{port}", ()) if port == 443 else ())
 
 
 __all__ = ["USER_AGENT", "ProbeOptions"]
