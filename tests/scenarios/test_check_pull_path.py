@@ -156,7 +156,9 @@ def test_docker_config_credentials_are_used(lab: Lab) -> None:
     rc, doc, _ = check(lab, f"{R}:5601/lab/private:latest", env={"HOME": str(home)})
     assert rc == 0, json.dumps(doc["findings"], indent=1)
     cred = next(s for s in steps(doc, R) if s["name"] == "credentials")
-    assert cred["evidence"]["credential_source"].endswith("config.json")
+    # the source names the file and the auths key docker used, never the secret
+    assert cred["evidence"]["credential_source"] == f"{home / '.docker' / 'config.json'} (auths['{R}:5601'])"
+    assert "labpass" not in json.dumps(doc)
 
 
 def test_broken_credential_helper(lab: Lab) -> None:

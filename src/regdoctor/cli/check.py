@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -17,6 +15,7 @@ from regdoctor.cli.proxy import read_aks, root_options
 from regdoctor.kb.codes import Code
 
 if TYPE_CHECKING:
+    from regdoctor.credentials import ClientConfig
     from regdoctor.model import EndpointResult, NodeInfo, Report
     from regdoctor.probe.endpoint import ProbeOptions
     from regdoctor.probe.run import PullOptions
@@ -25,25 +24,20 @@ if TYPE_CHECKING:
 _AS = ("docker", "containerd", "podman", "crio", "k3s", "kubelet", "shell")
 
 
-def _docker_config_registries() -> list[str]:
-    """Registries named in the user's Docker config (``auths``, ``credHelpers``), in file order."""
-    base = os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker")
-    path = Path(base) / "config.json"
-    try:
-        if path.stat().st_size > 5 * 1024 * 1024:
-            return []
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    names: list[str] = []
-    if isinstance(doc, dict):
-        for key in ("auths", "credHelpers"):
-            section = doc.get(key)
-            if isinstance(section, dict):
-                for name in section:
-                    host = str(name).removeprefix("https://").removeprefix("http://").split("/", 1)[0]
-                    if host and host not in names:
-                        names.append(host)
+
+def _config_registries(config: ClientConfig) -> list[str]:
+    """Registries named in the Docker config that are valid references (others are skipped)."""
+    from regdoctor.credentials import registries_in_config
+    from regdoctor.errors import BadReference
+    from regdoctor.target import parse_target
+
+    names = []
+    for name in registries_in_config(config):
+        try:
+            parse_target(name)
+        except BadReference:
+            continue  # a key such as "unix:" names no registry; docker would never use it either
+        names.append(name)
     return names
 
 
@@ -96,7 +90,10 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
         node = _node(node_name, labels)
         if ca_file is not None:
             _validate_ca(ca_file)
-        names = list(refs) or _docker_config_registries() or ["docker.io"]
+        from regdoctor.credentials import load_client_config
+
+        config = load_client_config(os.environ)  # the one read of every credential file
+        names = list(refs) or _config_registries(config) or ["docker.io"]
         targets = [parse_target(r, plain_http=plain_http) for r in names]
         if proxy is not None and proxy.lower() not in ("none", "direct"):
             from regdoctor.proxyconf.rules import ProxyURLError, parse_proxy_url
@@ -127,7 +124,7 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
         opts = ProbeOptions(timeout=timeout, proxy=proxy, env=dict(os.environ), ca_file=ca_file,
                             plain_http=plain_http)
         pull = PullOptions(username=username, password=password, platform=platform,
-                           regions=tuple(r.lower() for r in regions))
+                           regions=tuple(r.lower() for r in regions), config=config)
         if as_actor is not None and proxy is not None:
             raise BadInput("--as and --proxy exclude each other: --as uses the actor's own proxy settings")
 
@@ -161,6 +158,7 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
     """The probe, through the shell's path or (``--as``) through one actor's settings."""
     import time
 
+    from regdoctor.credentials import config_findings
     from regdoctor.diagnose import diagnose
     from regdoctor.errors import BadInput
     from regdoctor.model import Report as _Report
@@ -172,9 +170,11 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
     t0 = time.monotonic()
     src = Source(root_dir, proc_dir)
     jobs = jobs_for(targets, pull.regions)
+    # broken credential files are findings of this machine, whatever the network does
+    machine = config_findings(pull.config.problems) if pull.config else []
     if as_actor is None or as_actor == "shell":
         endpoints = run_jobs(jobs, opts, pull)
-        findings = diagnose(endpoints)
+        findings = machine + diagnose(endpoints)
         if opts.proxy is None and as_actor is None:
             # a running daemon that would go another way than this shell: worth one line
             findings += path_notes(audit(src, opts.env, aks), opts.env, endpoints, targets[0].raw if targets else "")
@@ -194,7 +194,7 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
         return probe_job(job, replace(o, plain_http=True) if (job.host, job.port) in plain else o, pl)
 
     endpoints = annotate(p, run_jobs(mirror_jobs + jobs, aopts, pull, probe=probe))
-    findings = verdict(p, endpoints, diagnose(endpoints))
+    findings = machine + verdict(p, endpoints, diagnose(endpoints))
     return _Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
                   findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
 

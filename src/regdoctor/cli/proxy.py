@@ -63,9 +63,10 @@ def proxy(hosts: tuple[str, ...], root_dir: str, proc_dir: str | None, aks_confi
         for region in regions:
             if not _REGION.match(region):
                 raise BadInput(f"--region {region!r}: expected an Azure region name such as westeurope")
-        from regdoctor.cli.check import _docker_config_registries
+        from regdoctor.cli.check import _config_registries
+        from regdoctor.credentials import load_client_config
 
-        names = list(hosts) or _docker_config_registries() or ["docker.io"]
+        names = list(hosts) or _config_registries(load_client_config(os.environ)) or ["docker.io"]
         targets = [parse_target(h) for h in names]
         aks = read_aks(aks_configs)
 

@@ -24,12 +24,12 @@ skipped, and nesting deeper than Python's parser allows is rejected, not a crash
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from regdoctor import safejson
 from regdoctor.fleet.node import valid_node_name
 
 MAX_LINE = 16 * 1024 * 1024
@@ -39,6 +39,10 @@ SCHEMA = 1
 # kubectl logs --prefix: "[pod/<name>/<container>] "; --timestamps: RFC 3339 with nanoseconds, then a space
 _KUBECTL_PREFIX = re.compile(r"\[(?P<stream>[A-Za-z0-9][^\]\s]{0,300})\] ")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) ")
+
+
+#: one node's report is a few kB; this bounds a hostile stream's documents
+_MAX_DOC = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,12 @@ class _Reader:
 
     def add(self, where: str, stream: str, text: str) -> bool:
         try:
-            obj = json.loads(text)
-        except RecursionError:
-            self.rejected.append((where, "JSON nested too deeply"))
+            obj = safejson.loads(text, max_bytes=_MAX_DOC)
+        except safejson.JSONLimitError as exc:
+            if exc.kind not in ("too_deep", "too_big"):
+                return False  # not JSON at all: a log line, counted as skipped by the caller
+            self.rejected.append((where, str(exc)))
             return True
-        except ValueError:
-            return False
         self.docs.append((where, stream, obj))
         return True
 
