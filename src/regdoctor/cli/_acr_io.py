@@ -48,15 +48,21 @@ def decode(source: str, data: bytes) -> Any:
     if not text.strip():
         raise BadInput(f"{source}: empty; expected the JSON of an az command")
     try:
-        return safejson.loads(text, max_bytes=MAX_BYTES * 4)
-    except safejson.JSONLimitError:
-        raise BadInput(f"{source}: JSON nested too deeply to be a registry's (over {safejson.MAX_DEPTH} "
-                       "levels)") from None
-    except json.JSONDecodeError as exc:
+        return safejson.loads(data, max_bytes=MAX_BYTES, max_depth=safejson.MAX_DEPTH)
+    except safejson.JSONLimitError as exc:
+        if exc.kind == "too_deep":
+            raise BadInput(f"{source}: JSON nested too deeply to be a registry's (over {safejson.MAX_DEPTH} "
+                           "levels)") from None
+        if exc.kind != "not_json":
+            raise BadInput(f"{source}: {exc}") from None
+    try:  # the depth is known to be safe: decode again for the position of the syntax error
+        json.loads(text)
+    except json.JSONDecodeError as err:
         # An error at the very end, or a string never closed, means the input stops too early.
-        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        truncated = err.pos >= len(text.rstrip()) or err.msg.startswith("Unterminated string")
         hint = " (truncated?)" if truncated else ""
-        raise BadInput(f"{source}: not valid JSON{hint}: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        raise BadInput(f"{source}: not valid JSON{hint}: {err.msg} (line {err.lineno}, column {err.colno})") from None
+    raise BadInput(f"{source}: not valid JSON")
 
 
 def input_name(path: str) -> str:
