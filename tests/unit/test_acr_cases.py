@@ -110,3 +110,14 @@ def test_table_size() -> None:
     print("\ncase table:", len(CASES), "cases;", dict(sorted(counts.items())), f"; {inferred} inferred")
     assert len(CASES) >= 40 and set(counts) == CATEGORIES
     assert len({c["id"] for c in CASES}) == len(CASES)
+
+
+def test_data_decisions_agree_with_their_rule() -> None:
+    """A data endpoint's reason speaks of the rule it names (the IPv6 rule is not explained by public access)."""
+    for case in CASES:
+        cfg = config_of(case)
+        for d in decide(cfg, client_of(case["client"])):
+            if d.rule.startswith("endpointProtocol"):
+                assert "IPv6" in d.reason or "IPv4" in d.reason, (case["id"], d)
+            if d.rule == "publicNetworkAccess=Disabled" and not d.allowed:
+                assert "public" in d.reason, (case["id"], d)

@@ -402,13 +402,13 @@ def _data(cfg: RegistryConfig, client: Client, login: Verdict, region: str) -> D
                         f"{login.reason}; through a private endpoint the data endpoints are reached on its private "
                         f"addresses{routing}", login.basis, region,
                         "data-endpoints" if login.allowed else login.source)
+    if login.rule.startswith("endpointProtocol"):  # the IPv6 verdict holds for every public endpoint ([ipv6])
+        return Decision("data", host, login.allowed, login.rule, login.reason + routing, login.basis, region,
+                        login.source)
     if cfg.blocks_public and not login.allowed:
         return Decision("data", host, False, login.rule,
                         "public network access is disabled, so dedicated data endpoints are only reachable through "
                         f"the private endpoint{routing}", "documented", region, "data-endpoints")
-    if login.rule.startswith("endpointProtocol"):  # the IPv6 verdict holds for every public endpoint ([ipv6])
-        return Decision("data", host, login.allowed, login.rule, login.reason + routing, login.basis, region,
-                        login.source)
     return Decision("data", host, login.allowed, login.rule,
                     f"{login.reason}; the registry's rules likely gate its data endpoints as they gate the login "
                     f"server{routing}", "inferred", region, login.source)

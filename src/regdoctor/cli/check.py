@@ -110,6 +110,8 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
             if acr_config == "-" and password_stdin:
                 raise BadInput("--acr-config - and --password-stdin cannot both read standard input")
             acr = _acr_io.check_config(acr_config, [t.host for t in targets])
+            if acr.data_endpoints_on:  # probe every replica's data endpoint the configuration names
+                regions = tuple(dict.fromkeys((*(r.lower() for r in regions), *acr.regions)))
         password = _read_password(username, password_stdin)
         if not _PLATFORM.match(platform):
             raise BadInput(f"--platform {platform!r}: expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8")
