@@ -28,20 +28,22 @@ def render_report(report: Report) -> str:
     return ET.tostring(suites, encoding="unicode") + "\n"
 
 
-def _diagnosis_suite(parent: ET.Element, findings: Sequence[Finding], name: str) -> None:
+def _diagnosis_suite(parent: ET.Element, findings: Sequence[Finding], name: str,
+                     fail_on: Sequence[str] = ("error",)) -> None:
     suite = ET.SubElement(parent, "testsuite", name=name, tests=str(max(len(findings), 1)),
-                          failures=str(sum(f.severity == "error" for f in findings)))
+                          failures=str(sum(f.severity in fail_on for f in findings)))
     if not findings:
         ET.SubElement(suite, "testcase", classname=name, name="no problems found")
     for f in findings:
         case = ET.SubElement(suite, "testcase", classname=f"{name}.{f.layer}", name=f"{f.code} {f.host or ''}".strip())
-        if f.severity == "error":
+        if f.severity in fail_on:
             ET.SubElement(case, "failure", message=f.title, type=f.code).text = f"{f.cause}\nFix: {f.fix}"
         else:
             ET.SubElement(case, "system-out").text = f"{f.severity}: {f.cause}\nFix: {f.fix}"
 
 
-def render_findings(findings: Sequence[Finding], *, suite: str) -> str:
+def render_findings(findings: Sequence[Finding], *, suite: str, fail_on: Sequence[str] = ("error",)) -> str:
+    """``fail_on``: the severities that are JUnit failures (``logs`` fails on warnings too, as its exit code does)."""
     suites = ET.Element("testsuites", name=suite)
-    _diagnosis_suite(suites, findings, suite)
+    _diagnosis_suite(suites, findings, suite, fail_on)
     return ET.tostring(suites, encoding="unicode") + "\n"
