@@ -231,7 +231,7 @@ def build_events(con: Any, *, rows: int, start: datetime, days: float, seed: int
            CASE
              WHEN {names}[k] = '{EXPIRED_SP}' AND ts >= TIMESTAMP '{t_exp.isoformat(sep=' ')}' THEN '401'
              WHEN {_u('i', 8)} < 0.005 AND {kinds}[k] = 'user' THEN '401'
-             WHEN {_u('i', 8)} < 0.0017 THEN (CASE WHEN {_u('i', 10)} < 0.5 THEN '500' ELSE '503' END)
+             WHEN {_u('i', 14)} < 0.0002 THEN (CASE WHEN {_u('i', 10)} < 0.5 THEN '500' ELSE '503' END)
              WHEN is_repo AND {_u('i', 8)} < 0.004 THEN '404'
              ELSE '200' END AS ResultDescription,
            i
@@ -293,7 +293,7 @@ _LA_COLS = ("TenantId", "SourceSystem", "TimeGenerated", "LoginServer", "Operati
 _REPO_COLS = ("Repository", "Tag", "Digest", "MediaType", "ArtifactType", "Size", "UserTenantId")
 
 
-def _la_select(with_repo: bool, *, time_expr: str = "TimeGenerated") -> str:
+def _la_columns(with_repo: bool, *, time_expr: str = "TimeGenerated", time_name: str = "TimeGenerated") -> list[str]:
     cols = {
         "TenantId": f"'{WORKSPACE}'", "SourceSystem": "'Azure'", "TimeGenerated": time_expr,
         "LoginServer": f"'{LOGIN_SERVER}'", "OperationName": "OperationName", "Identity": "Identity",
@@ -303,10 +303,14 @@ def _la_select(with_repo: bool, *, time_expr: str = "TimeGenerated") -> str:
         "UserAgent": "UserAgent", "JwtId": "JwtId", "CorrelationId": "CorrelationId", "Category": "Type",
         "Type": "Type", "_ResourceId": f"'{RESOURCE_ID.lower()}'", "_SubscriptionId": f"'{SUBSCRIPTION}'",
     }
-    out = [f"{v} AS \"{k}\"" for k, v in cols.items()]
+    out = [f"{v} AS \"{time_name if k == 'TimeGenerated' else k}\"" for k, v in cols.items()]
     if with_repo:
         out += [f'"{c}"' for c in _REPO_COLS]
-    return ", ".join(out)
+    return out
+
+
+def _la_select(with_repo: bool, *, time_expr: str = "TimeGenerated") -> str:
+    return ", ".join(_la_columns(with_repo, time_expr=time_expr))
 
 
 _ISO7 = "strftime(TimeGenerated, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'"
@@ -345,12 +349,11 @@ def _write(con: Any, shape: str, out: Path, *, gz: bool, with_repo: bool, layout
     if shape == "csv":
         path = out / "events.csv"
         if csv_style == "portal":
-            time_expr = "strftime(TimeGenerated, '%-m/%-d/%Y, %-I:%M:%S.%g %p')"
-            sel = _la_select(with_repo, time_expr=time_expr).replace('AS "TimeGenerated"', 'AS "TimeGenerated [UTC]"')
+            parts = _la_columns(with_repo, time_expr="strftime(TimeGenerated, '%-m/%-d/%Y, %-I:%M:%S.%g %p')",
+                                time_name="TimeGenerated [UTC]")
         else:
-            sel = la
+            parts = _la_columns(with_repo)
         # the portal's column order is not documented: shuffle it to prove the reader does not care
-        parts = sel.split(", ")
         parts = parts[3:] + parts[:3]
         comp = ", COMPRESSION gzip" if gz else ""
         target = path.with_name(path.name + ".gz") if gz else path

@@ -237,8 +237,9 @@ GROUP BY ALL"""
     rejected: dict[str, int] = {}
     for tag in csv_tags:
         for path, count in con.execute(
-            f"SELECT s.file_path, count(*) FROM {readers.ident('rej_' + tag)} e JOIN {readers.ident('scan_' + tag)} s "
-            "USING (scan_id, file_id) GROUP BY ALL"
+            # one rejected line can be reported once per missing column: count lines, not errors
+            f"SELECT s.file_path, count(DISTINCT e.line) FROM {readers.ident('rej_' + tag)} e "
+            f"JOIN {readers.ident('scan_' + tag)} s USING (scan_id, file_id) GROUP BY ALL"
         ).fetchall():
             rejected[str(path)] = rejected.get(str(path), 0) + int(count)
     back = {v: k for k, v in paths.items()}

@@ -45,7 +45,7 @@ _SHOWN = 5
 #: 401s below this share of an identity's (an address's) events, which also succeed, are noise.
 AUTH_NOISE_SHARE = 0.02
 #: 5xx below this share of a region's events, with no minute at or above the burst rate, are noise.
-SERVER_NOISE_SHARE = 0.001
+SERVER_NOISE_SHARE = 0.005
 SERVER_BURST_PER_MINUTE = 10
 
 

@@ -188,7 +188,8 @@ def _json_object(path: str, gz: bool, body: str, complete: bool) -> Source:
         try:
             record, _ = json.JSONDecoder().raw_decode(body)
         except json.JSONDecodeError as exc:
-            what = "is cut off" if complete and exc.pos >= len(body.rstrip()) - 1 else "is not valid JSON"
+            cut = exc.msg.startswith("Unterminated") or exc.pos >= len(body.rstrip()) - 1
+            what = "is cut off" if complete and cut else "is not valid JSON"
             raise BadInput(f"{path}: the first record {what} ({exc.msg} at line {exc.lineno} column {exc.colno})"
                            ) from None
         if not isinstance(record, dict):
