@@ -13,7 +13,7 @@ from regdoctor.logs import fields, findings, kql, timespec, useragent
 
 
 @pytest.mark.parametrize("module", ["fields", "useragent", "timespec", "kql", "findings", "readers", "analysis",
-                                    "network", "sources", "run", "engine"])
+                                    "network", "sources", "report", "engine"])
 def test_doctests(module: str) -> None:
     mod = importlib.import_module(f"regdoctor.logs.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)

@@ -17,7 +17,7 @@ from logs_data import generator
 
 from regdoctor.logs import Options, run
 from regdoctor.logs.findings import covering, iso
-from regdoctor.logs.run import LogsReport
+from regdoctor.logs.report import LogsReport
 
 ROWS = 2500
 VARIANTS = {

@@ -105,7 +105,7 @@ def logs(files: tuple[str, ...], since: str | None, until: str | None, identitie
     if not _MEMORY_RE.match(memory_limit):
         fail_usage(f"--memory-limit {memory_limit!r} is not a size like 512MB or 2GB")
     from regdoctor.logs.engine import Settings
-    from regdoctor.logs.run import Options, run
+    from regdoctor.logs.report import Options, run
     from regdoctor.render.logs import render_logs
 
     opts = Options(since=lo, until=hi, identities=idents, networks=networks, min_count=min_count, limit=top,

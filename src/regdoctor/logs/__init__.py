@@ -12,7 +12,7 @@ Modules, in the order data flows through them:
 * ``useragent`` — client and version from a user agent (Python and SQL from one rule table);
 * ``kql``       — the same questions as Log Analytics queries;
 * ``timespec``  — ``--since``/``--until`` values;
-* ``run``       — one run, files in, ``LogsReport`` out.
+* ``report``    — one run (``run``): files in, ``LogsReport`` out.
 
 DuckDB is imported only here (lazily, by ``engine``), never by other commands.
 
@@ -23,6 +23,6 @@ DuckDB is imported only here (lazily, by ``engine``), never by other commands.
 
 from __future__ import annotations
 
-from regdoctor.logs.run import LogsReport, Options, run
+from regdoctor.logs.report import LogsReport, Options, run
 
 __all__ = ["LogsReport", "Options", "run"]

@@ -42,7 +42,6 @@ DIMENSIONS: dict[str, str] = {
     "operation": "operation",
     "repository": "repository || coalesce(':' || tag, '')",
     "status": "CAST(status AS VARCHAR)",
-    "correlation_id": "correlation_id",
     "table": "tbl",
 }
 
@@ -137,6 +136,8 @@ class Analysis:
     identity_history: Mapping[str, History] = field(default_factory=dict)
     #: all events per (login server, region), the denominator of server-error rates
     region_events: Mapping[tuple[str | None, str | None], int] = field(default_factory=dict)
+    #: a few correlation IDs of each server-error group (by its key)
+    correlation_ids: Mapping[tuple[str | None, ...], tuple[str, ...]] = field(default_factory=dict)
 
 
 def _none(v: Any) -> str | None:
@@ -252,6 +253,33 @@ def new_addresses(con: duckdb.DuckDBPyConnection, after: datetime) -> tuple[NewA
                             tuple(int(s) for s in (r[6] or ()) if s is not None)) for r in rows)
 
 
+def _in_cube(column: str) -> str:
+    """``column``'s value (NULL included) is one the filtered ``cube`` still holds."""
+    return (f"({column} IN (SELECT {column} FROM cube) OR ({column} IS NULL AND "
+            f"EXISTS (SELECT 1 FROM cube WHERE {column} IS NULL)))")
+
+
+def correlation_samples(con: duckdb.DuckDBPyConnection, groups: Sequence[Group], *, since: datetime | None,
+                        until: datetime | None, per_group: int = 5) -> dict[tuple[str | None, ...], tuple[str, ...]]:
+    """A few correlation IDs of each server-error group (login server, region), read from ``events``.
+
+    The rows must also be in scope: inside the time window, and of the identities and addresses
+    left in ``cube`` after the filters."""
+    out: dict[tuple[str | None, ...], tuple[str, ...]] = {}
+    window = "".join(f" AND time {op} TIMESTAMP '{t.isoformat(sep=' ')}'" for op, t in ((">=", since), ("<", until))
+                     if t is not None)
+    for g in groups[:3]:
+        server, region = g.key[0], g.key[1]
+        rows = con.execute(f"""SELECT DISTINCT correlation_id FROM (
+            SELECT correlation_id FROM events
+            WHERE status >= 500 AND correlation_id IS NOT NULL{window}
+              AND login_server IS NOT DISTINCT FROM ? AND region IS NOT DISTINCT FROM ?
+              AND {_in_cube("caller_ip")} AND {_in_cube("identity")}
+            LIMIT {int(per_group) * 4}) LIMIT {int(per_group)}""", [server, region]).fetchall()
+        out[g.key] = tuple(sorted(str(r[0]) for r in rows))
+    return out
+
+
 def baseline(first: datetime | None, last: datetime | None, since: datetime | None) -> datetime | None:
     """Where "new" starts: a quarter of the span after its start, at least 1 h, at most 24 h.
 
@@ -286,7 +314,7 @@ def analyse(con: duckdb.DuckDBPyConnection, *, since: datetime | None = None, un
                                   dims={"ip": 5, "client": 3, "operation": 3, "repository": 3}, limit=limit,
                                   min_count=min_count)
     groups["server"] = profile(con, "status >= 500", ["login_server", "region"],
-                               dims={"status": 5, "operation": 3, "identity": 3, "correlation_id": 5}, limit=limit,
+                               dims={"status": 5, "operation": 3, "identity": 3}, limit=limit,
                                min_count=min_count)
     groups["permission"] = profile(con, "tbl = 'repository' AND status = 403", ["login_server", "identity"],
                                    dims={"operation": 3, "repository": 5, "ip": 5, "client": 3}, limit=limit,
@@ -303,7 +331,8 @@ def analyse(con: duckdb.DuckDBPyConnection, *, since: datetime | None = None, un
         summary=summ, window_start=since or summ.first, window_end=until or summ.last, baseline_end=base,
         new_addresses=new_addresses(con, base) if base else (),
         ip_history=history(con, "caller_ip", ips), identity_history=history(con, "identity", ids),
-        region_events=regions, **groups)
+        region_events=regions,
+        correlation_ids=correlation_samples(con, groups["server"], since=since, until=until), **groups)
 
 
 __all__ = ["BURST_GAP_MINUTES", "DIMENSIONS", "Analysis", "Group", "History", "NewAddress", "Summary", "Window",

@@ -8,7 +8,10 @@ at the speed of its parser, so the raw files are scanned exactly once. That scan
 agent, status, operation, region, time bucket) with the count and the first and last time.
 Successful requests are bucketed by hour, everything else by minute, so per-minute peaks and
 bursts of failures stay exact while the millions of successes fold into a few thousand rows.
-Every later question (``analysis``) is asked of ``cube``, not of the files.
+Every later question (``analysis``) is asked of ``cube``, not of the files. The one exception is
+a handful of correlation IDs for server errors (a support case needs them): an ID is unique per
+row, so carrying it through the scan would cost more than the rest of the scan, and it is
+fetched afterwards with a ``LIMIT`` that stops reading as soon as it has them.
 
 Memory is bounded by DuckDB itself: ``memory_limit``, ``threads``, ``preserve_insertion_order``
 off, and a private ``temp_directory`` it spills to; no extension is installed or loaded from the
@@ -175,7 +178,7 @@ def _document_bytes(group: Sequence[Source], paths: dict[str, str]) -> int:
 
 
 def events_sql(sources: Sequence[Source], paths: dict[str, str]) -> tuple[str, list[str]]:
-    """The ``events`` view's body and the tags of the CSV rejects tables it will fill."""
+    """The ``events_raw`` view's body (parsed time, raw text) and the CSV rejects tables it fills."""
     groups: dict[tuple[object, ...], list[Source]] = {}
     for s in sources:
         if s.shape != "empty":
@@ -185,12 +188,12 @@ def events_sql(sources: Sequence[Source], paths: dict[str, str]) -> tuple[str, l
     for i, group in enumerate(groups.values()):
         tag = f"g{i}"
         raw = readers.raw_select(group, tag=tag, paths=paths, document_bytes=_document_bytes(group, paths))
-        parts.append(readers.normalised(raw, typed_time=readers.is_typed_time(group[0])))
+        parts.append(readers.timed(raw, typed_time=readers.is_typed_time(group[0])))
         if group[0].shape == "csv":
             csv_tags.append(tag)
     if not parts:
-        parts.append(readers.normalised("SELECT " + ", ".join(f"NULL::VARCHAR AS r_{f}" for f in fields.FIELD_NAMES)
-                                        + ", NULL::VARCHAR AS file WHERE false", typed_time=False))
+        parts.append(readers.timed("SELECT " + ", ".join(f"NULL::VARCHAR AS r_{f}" for f in fields.FIELD_NAMES)
+                                   + ", NULL::VARCHAR AS file WHERE false", typed_time=False))
     return "\nUNION ALL BY NAME\n".join(f"({p})" for p in parts), csv_tags
 
 
@@ -209,22 +212,25 @@ def scan(con: duckdb.DuckDBPyConnection, sources: Sequence[Source], paths: dict[
     if until is not None:
         window.append(f"time < {_ts(until)}")
     where = f"WHERE time IS NULL OR ({' AND '.join(window)})" if window else ""
-    fail = "NOT (status BETWEEN 200 AND 399)"
+    ok = readers.RAW_OK
+    # Aggregate the raw text first: a GROUP BY over the file's own (often dictionary-encoded)
+    # values is several times faster than normalising ten million rows one by one; the
+    # normalisation then runs on the aggregate's few thousand rows (``_finish_cube``).
     cube = f"""
 CREATE TABLE cube_raw AS
-SELECT file, tbl, login_server, identity, caller_ip, user_agent, status, operation, region,
-       CASE WHEN status IS NULL THEN result END AS result,
-       CASE WHEN {fail} THEN repository END AS repository,
-       CASE WHEN {fail} THEN tag END AS tag,
+SELECT file, r_category, r_login_server, r_identity, r_caller_ip, r_user_agent, r_result, r_operation, r_region,
+       {readers.RAW_HAS_REPOSITORY} AS has_repository,
+       CASE WHEN NOT {ok} THEN r_repository END AS r_repository,
+       CASE WHEN NOT {ok} THEN r_tag END AS r_tag,
        CASE WHEN time IS NULL THEN NULL
-            WHEN status BETWEEN 200 AND 399 THEN date_trunc('hour', time)
+            WHEN {ok} THEN date_trunc('hour', time)
             ELSE date_trunc('minute', time) END AS bucket,
-       count(*) AS n, min(time) AS first, max(time) AS last,
-       max(correlation_id) FILTER (WHERE status >= 500) AS correlation_id
-FROM events {where}
+       count(*) AS n, min(time) AS first, max(time) AS last
+FROM events_raw {where}
 GROUP BY ALL"""
     try:
-        con.execute(f"CREATE VIEW events AS {body}")
+        con.execute(f"CREATE VIEW events_raw AS {body}")
+        con.execute(f"CREATE VIEW events AS {readers.normalised('SELECT * FROM events_raw')}")
         con.execute(cube)
     except duck.OutOfMemoryException as exc:
         raise MemoryLimitError(f"the input needs more memory than the limit allows ({_first_line(exc)}); "
@@ -255,25 +261,41 @@ GROUP BY ALL"""
 
 
 def _finish_cube(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop skipped rows; add the status class, the client of each user agent, the caller's /24."""
+    """Normalise the aggregated raw values (the same expressions as the ``events`` view), fold the
+    groups that normalise to the same key, drop skipped rows; add the status class, the client of
+    each user agent and the caller's /24."""
+    norm = readers.normal_columns(has_repository="has_repository")
+    keys = ["tbl", "login_server", "identity", "caller_ip", "user_agent", "status", "operation", "region", "result",
+            "repository", "tag"]
+    norm["result"] = f"CASE WHEN ({norm['status']}) IS NULL THEN {norm['result']} END"  # kept only when unparsed
+    select = ", ".join(f"{norm[k]} AS {k}" for k in keys)
+    con.execute(f"""
+CREATE TABLE cube_norm AS
+SELECT file, {select}, bucket, sum(n)::BIGINT AS n, min(first) AS first, max(last) AS last
+FROM cube_raw WHERE bucket IS NOT NULL GROUP BY ALL""")
     con.execute(f"""
 CREATE TABLE ua AS SELECT user_agent, {useragent.sql_client('user_agent')} AS client,
        {useragent.sql_version('user_agent')} AS client_version
-FROM (SELECT DISTINCT user_agent FROM cube_raw WHERE bucket IS NOT NULL)""")
+FROM (SELECT DISTINCT user_agent FROM cube_norm)""")
     con.execute("""
 CREATE TABLE ipnet AS SELECT caller_ip,
        CASE WHEN regexp_matches(caller_ip, '^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$')
             THEN regexp_extract(caller_ip, '^([0-9]+\\.[0-9]+\\.[0-9]+)\\.', 1) || '.0/24'
             ELSE caller_ip END AS net
-FROM (SELECT DISTINCT caller_ip FROM cube_raw WHERE bucket IS NOT NULL)""")
+FROM (SELECT DISTINCT caller_ip FROM cube_norm)""")
     con.execute(f"""
 CREATE TABLE cube AS
-SELECT c.*, {CLASS_SQL} AS cls, ua.client, ua.client_version, ipnet.net
-FROM cube_raw c
+SELECT c.file, c.tbl, c.login_server, c.identity, c.caller_ip, c.user_agent, c.status, c.operation, c.region,
+       c.result, c.repository, c.tag, c.bucket, sum(c.n)::BIGINT AS n, min(c.first) AS first, max(c.last) AS last,
+       {CLASS_SQL} AS cls, any_value(ua.client) AS client,
+       any_value(ua.client_version) AS client_version, any_value(ipnet.net) AS net
+FROM cube_norm c
 LEFT JOIN ua ON c.user_agent IS NOT DISTINCT FROM ua.user_agent
 LEFT JOIN ipnet ON c.caller_ip IS NOT DISTINCT FROM ipnet.caller_ip
-WHERE c.bucket IS NOT NULL""")
-    con.execute("DROP TABLE cube_raw")
+GROUP BY c.file, c.tbl, c.login_server, c.identity, c.caller_ip, c.user_agent, c.status, c.operation, c.region,
+         c.result, c.repository, c.tag, c.bucket""")
+    for t in ("cube_raw", "cube_norm", "ua", "ipnet"):
+        con.execute(f"DROP TABLE {t}")
 
 
 def _read_error(con: duckdb.DuckDBPyConnection, exc: BaseException, sources: Sequence[Source],
@@ -318,7 +340,7 @@ def apply_filters(con: duckdb.DuckDBPyConnection, *, identities: Sequence[str] =
                 keep.append(str(ip))
         con.execute("CREATE TEMP TABLE keep_ip (ip VARCHAR)")
         if keep:
-            con.executemany("INSERT INTO keep_ip VALUES (?)", [(k,) for k in keep])
+            con.execute("INSERT INTO keep_ip SELECT unnest($1::VARCHAR[])", [keep])
         con.execute("DELETE FROM cube WHERE caller_ip IS NULL OR caller_ip NOT IN (SELECT ip FROM keep_ip)")
     row = con.execute("SELECT coalesce(sum(n), 0) FROM cube").fetchone()
     return int(row[0]) if row else 0

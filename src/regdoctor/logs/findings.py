@@ -330,7 +330,7 @@ def other_findings(a: Analysis) -> list[Finding]:
         total = a.region_events.get((g.key[0], g.key[1]), 0)
         if g.count < SERVER_NOISE_SHARE * total and g.peak_per_minute < SERVER_BURST_PER_MINUTE:
             continue
-        corr = [v for v, _ in g.top.get("correlation_id", ())]
+        corr = list(a.correlation_ids.get(g.key, ()))
         ev = _base_evidence(g)
         ev.update({"login_server": host, "region": region, "correlation_ids": corr, "region_events": total})
         texts = {"region": region, "statuses": listing(list(g.top.get("status", ()))),

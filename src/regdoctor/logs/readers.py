@@ -153,14 +153,36 @@ def time_type_ok(duck_type: str) -> bool:
     return _typed_time(duck_type) or duck_type.upper() == "VARCHAR"
 
 
-def normalised(raw: str, *, typed_time: bool) -> str:
-    """The typed view's SELECT over one ``raw_select``."""
-    nz = "nullif(nullif({}, ''), 'None')".format
+def time_expr(*, typed_time: bool) -> str:
+    """SQL turning ``r_time`` into a UTC TIMESTAMP (NULL when it is not a time)."""
     if typed_time:
-        time = "CAST(r_time AS TIMESTAMP)"
-    else:
-        fmts = "[" + ", ".join(lit(f) for f in _PORTAL_TIMES) + "]"
-        time = f"coalesce(CAST(try_cast(r_time AS TIMESTAMPTZ) AS TIMESTAMP), try_strptime(r_time, {fmts}))"
+        return "CAST(r_time AS TIMESTAMP)"
+    fmts = "[" + ", ".join(lit(f) for f in _PORTAL_TIMES) + "]"
+    return f"coalesce(CAST(try_cast(r_time AS TIMESTAMPTZ) AS TIMESTAMP), try_strptime(r_time, {fmts}))"
+
+
+def timed(raw: str, *, typed_time: bool) -> str:
+    """``raw_select`` with its time parsed: ``time`` plus the raw ``r_*`` text columns and ``file``."""
+    cols = ", ".join(f"r_{f}" for f in fields.FIELD_NAMES if f != "time")
+    return f"SELECT {time_expr(typed_time=typed_time)} AS time, {cols}, file FROM ({raw})"
+
+
+#: A raw result that is certainly a success (3 digits, 200-399): decided on the text, per row,
+#: before anything is cast (the aggregate's time bucket depends on it).
+RAW_OK = "(length(r_result) = 3 AND r_result BETWEEN '200' AND '399')"
+#: The raw repository column says "this is a repository event".
+RAW_HAS_REPOSITORY = "(r_repository IS NOT NULL AND r_repository NOT IN ('', 'None'))"
+
+
+def normal_columns(*, has_repository: str = RAW_HAS_REPOSITORY) -> dict[str, str]:
+    """The typed view's columns as SQL over the raw ``r_*`` columns (``time`` excluded).
+
+    Used twice with the same meaning: per row for the ``events`` view, and on the aggregated raw
+    values (where ``has_repository`` is a column of its own, since the repository itself is only
+    kept for failures)."""
+    def nz(x: str) -> str:
+        return f"nullif(nullif({x}, ''), 'None')"
+
     ip = nz("trim(r_caller_ip)")
     caller = (f"CASE WHEN starts_with({ip}, '[') THEN split_part(substr({ip}, 2), ']', 1) "
               f"WHEN length({ip}) - length(replace({ip}, ':', '')) = 1 THEN split_part({ip}, ':', 1) "
@@ -170,17 +192,23 @@ def normalised(raw: str, *, typed_time: bool) -> str:
     category = "lower(r_category)"
     tbl = (f"CASE WHEN contains({category}, 'repositoryevents') THEN 'repository' "
            f"WHEN contains({category}, 'loginevents') THEN 'login' "
-           "WHEN r_repository IS NOT NULL AND r_repository NOT IN ('', 'None') THEN 'repository' "
+           f"WHEN {has_repository} THEN 'repository' "
            "WHEN lower(r_operation) IN ('pull', 'push', 'delete', 'untag', 'purge', 'purgetag', "
            "'purgemanifest') THEN 'repository' ELSE 'login' END")
-    return f"""SELECT {time} AS time, {status} AS status, {nz('r_result')} AS result,
-  {nz('r_identity')} AS identity, {caller} AS caller_ip, lower({nz('r_login_server')}) AS login_server,
-  {nz('r_operation')} AS operation, {nz('r_user_agent')} AS user_agent,
-  try_cast({nz('r_duration')} AS DOUBLE) AS duration_ms, {nz('r_region')} AS region,
-  {nz('r_correlation_id')} AS correlation_id, {tbl} AS tbl, {nz('r_result_type')} AS result_type,
-  {nz('r_repository')} AS repository, {nz('r_tag')} AS tag, {nz('r_digest')} AS digest,
-  try_cast({nz('r_size')} AS BIGINT) AS size, file
-FROM ({raw})"""
+    return {
+        "status": status, "result": nz("r_result"), "identity": nz("r_identity"), "caller_ip": caller,
+        "login_server": f"lower({nz('r_login_server')})", "operation": nz("r_operation"),
+        "user_agent": nz("r_user_agent"), "duration_ms": f"try_cast({nz('r_duration')} AS DOUBLE)",
+        "region": nz("r_region"), "correlation_id": nz("r_correlation_id"), "tbl": tbl,
+        "result_type": nz("r_result_type"), "repository": nz("r_repository"), "tag": nz("r_tag"),
+        "digest": nz("r_digest"), "size": f"try_cast({nz('r_size')} AS BIGINT)",
+    }
+
+
+def normalised(timed_rows: str) -> str:
+    """The typed view's SELECT over rows with a parsed ``time`` and raw ``r_*`` columns."""
+    cols = ",\n  ".join(f"{expr} AS {name}" for name, expr in normal_columns().items())
+    return f"SELECT time, {cols}, file FROM ({timed_rows})"
 
 
 def is_typed_time(src: Source) -> bool:
@@ -191,6 +219,5 @@ def is_typed_time(src: Source) -> bool:
     return col is not None and _typed_time(dict(src.types).get(col, ""))
 
 
-__all__ = ["MAX_DOCUMENT_BYTES", "MAX_RECORD_BYTES", "ident", "is_typed_time", "key_signature", "lit", "normalised",
-           "raw_select",
-           "time_type_ok"]
+__all__ = ["MAX_DOCUMENT_BYTES", "MAX_RECORD_BYTES", "RAW_HAS_REPOSITORY", "RAW_OK", "ident", "is_typed_time",
+           "key_signature", "lit", "normal_columns", "normalised", "raw_select", "time_expr", "time_type_ok", "timed"]

@@ -1,6 +1,6 @@
 """``regdoctor logs`` output: the summary of the inputs and events, the findings, the KQL queries.
 
-Takes plain values (``LogsReport`` from ``regdoctor.logs.run``, ``Query`` lists) and returns
+Takes plain values (``LogsReport`` from ``regdoctor.logs.report``, ``Query`` lists) and returns
 strings; the findings themselves use the common renderers, so they look like every command's.
 """
 
@@ -19,7 +19,7 @@ from regdoctor.render import document, findings_json, findings_junit, findings_m
 
 if TYPE_CHECKING:
     from regdoctor.logs.kql import Query
-    from regdoctor.logs.run import LogsReport
+    from regdoctor.logs.report import LogsReport
 
 _CLASS_NAMES = {"ok": "ok", "auth": "401 auth", "denied": "403 denied", "not_found": "404 not found",
                 "throttled": "429 throttled", "server": "5xx server", "client": "other 4xx", "unknown": "no status"}
