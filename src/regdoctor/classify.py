@@ -13,12 +13,13 @@ well), a one-line summary and the evidence to keep.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from regdoctor import safejson
+from regdoctor.kb.codes import Code
 from regdoctor.model import StepStatus
 
 _ACR_DENIED_IP = re.compile(r"client with IP '([^']+)'", re.IGNORECASE)
@@ -54,7 +55,7 @@ INSPECTION_MARKERS = (
 @dataclass(frozen=True)
 class Verdict:
     status: StepStatus
-    code: str | None
+    code: Code | None
     summary: str
     evidence: dict[str, Any] = field(default_factory=dict)
 
@@ -86,7 +87,7 @@ def registry_errors(body: bytes, content_type: str) -> list[dict[str, str]]:
     if not body or ("json" not in content_type and not body.lstrip().startswith(b"{")):
         return []
     try:
-        doc = json.loads(body.decode("utf-8", "replace"))
+        doc = safejson.loads(body.decode("utf-8", "replace"))
     except ValueError:
         return []
     errs = doc.get("errors") if isinstance(doc, dict) else None
@@ -134,7 +135,7 @@ def classify_v2(
             scheme = challenge.split(" ", 1)[0]
             return Verdict("pass", None, f"{status_line} with a {scheme} challenge: the network path and the "
                            "registry's firewall let this client in", ev)
-        return Verdict("fail", "AUTH_NO_CHALLENGE", f"{status_line} without a WWW-Authenticate challenge", ev)
+        return Verdict("fail", Code.AUTH_NO_CHALLENGE, f"{status_line} without a WWW-Authenticate challenge", ev)
     if status == 200:
         api = hdrs.get("docker-distribution-api-version")
         if api or (ctype == "application/json" and body.strip() in (b"{}", b"")):
@@ -142,7 +143,7 @@ def classify_v2(
         title = page_title(body)
         ev["page_title"] = title
         ev["body_excerpt"] = body_excerpt(body)
-        return Verdict("fail", "HTTP_NOT_A_REGISTRY",
+        return Verdict("fail", Code.HTTP_NOT_A_REGISTRY,
                        f"{status_line} without Docker-Distribution-API-Version"
                        f"{f' (page: {title})' if title else ''}", ev)
     if status == 403:
@@ -150,29 +151,29 @@ def classify_v2(
             m = _ACR_DENIED_IP.search(e["message"])
             if e["code"].upper() == "DENIED" and m:
                 ev.update(client_ip=m.group(1), message=e["message"])
-                return Verdict("fail", "HTTP_FIREWALL_DENIED",
+                return Verdict("fail", Code.HTTP_FIREWALL_DENIED,
                                f"{status_line} DENIED: client with IP '{m.group(1)}' is not allowed access", ev)
         if errors:
             ev["errors_text"] = "; ".join(f"{e['code']}: {e['message']}" for e in errors)
-            return Verdict("fail", "HTTP_FORBIDDEN", f"{status_line}: {ev['errors_text']}", ev)
+            return Verdict("fail", Code.HTTP_FORBIDDEN, f"{status_line}: {ev['errors_text']}", ev)
         return _middlebox(status_line, ev, body, ctype)
     if status == 429:
         retry = hdrs.get("retry-after")
         msg = errors[0]["message"] if errors else body_excerpt(body, 200)
         ev.update(retry_after=retry, message=msg,
                   retry_after_note=f" (Retry-After: {retry})" if retry else "")
-        return Verdict("fail", "HTTP_RATE_LIMITED", f"{status_line}{f', Retry-After {retry}' if retry else ''}", ev)
+        return Verdict("fail", Code.HTTP_RATE_LIMITED, f"{status_line}{f', Retry-After {retry}' if retry else ''}", ev)
     if status >= 500 or status in (407, 451):
         if _is_html(ctype, body) or status in (407, 451) or (status in (502, 504) and not errors):
             return _middlebox(status_line, ev, body, ctype)
         ev["body_excerpt"] = body_excerpt(body)
-        return Verdict("fail", "HTTP_SERVER_ERROR", f"{status_line}"
+        return Verdict("fail", Code.HTTP_SERVER_ERROR, f"{status_line}"
                        f"{': ' + errors[0]['code'] if errors else ''}", ev)
     if status == 404:
         ev["body_excerpt"] = body_excerpt(body)
-        return Verdict("fail", "HTTP_NOT_A_REGISTRY", f"{status_line}: no /v2/ API here", ev)
+        return Verdict("fail", Code.HTTP_NOT_A_REGISTRY, f"{status_line}: no /v2/ API here", ev)
     ev["body_excerpt"] = body_excerpt(body)
-    return Verdict("fail", "HTTP_UNEXPECTED_STATUS", status_line, ev)
+    return Verdict("fail", Code.HTTP_UNEXPECTED_STATUS, status_line, ev)
 
 
 def _middlebox(status_line: str, ev: dict[str, Any], body: bytes, ctype: str) -> Verdict:
@@ -186,7 +187,7 @@ def _middlebox(status_line: str, ev: dict[str, Any], body: bytes, ctype: str) ->
     )
     ev["via_note"] = f" (from {via})" if via else ""
     ev["status"] = status_line
-    return Verdict("fail", "HTTP_MIDDLEBOX_BLOCKED",
+    return Verdict("fail", Code.HTTP_MIDDLEBOX_BLOCKED,
                    f"{status_line} from a middlebox{f': {title}' if title else ''}"
                    f"{f' via {via}' if via else ''}", ev)
 
@@ -208,12 +209,12 @@ def classify_connect_reply(status: int, reason: str, headers: Sequence[tuple[str
     if 200 <= status < 300:
         return Verdict("pass", None, f"CONNECT answered {status_line}", ev)
     if status == 407:
-        return Verdict("fail", "PROXY_AUTH_REQUIRED", f"CONNECT answered {status_line}", ev)
+        return Verdict("fail", Code.PROXY_AUTH_REQUIRED, f"CONNECT answered {status_line}", ev)
     if status == 403:
-        return Verdict("fail", "PROXY_DENIED", f"CONNECT answered {status_line}{ev['proxy_reason']}", ev)
+        return Verdict("fail", Code.PROXY_DENIED, f"CONNECT answered {status_line}{ev['proxy_reason']}", ev)
     if status in (500, 502, 503, 504):
-        return Verdict("fail", "PROXY_UPSTREAM_FAILED", f"CONNECT answered {status_line}{ev['proxy_reason']}", ev)
-    return Verdict("fail", "PROXY_UNEXPECTED_STATUS", f"CONNECT answered {status_line}", ev)
+        return Verdict("fail", Code.PROXY_UPSTREAM_FAILED, f"CONNECT answered {status_line}{ev['proxy_reason']}", ev)
+    return Verdict("fail", Code.PROXY_UNEXPECTED_STATUS, f"CONNECT answered {status_line}", ev)
 
 
 def expected_issuers(host: str) -> tuple[str, ...] | None:
@@ -283,16 +284,6 @@ def summarize_chain(chain: Sequence[Mapping[str, Any]]) -> str:
     return f"{leaf.get('subject', '?')} issued by {leaf.get('issuer', '?')}"
 
 
-_DNS_KIND_CODES = {
-    "nxdomain": "DNS_NXDOMAIN",
-    "servfail": "DNS_SERVFAIL",
-    "refused": "DNS_REFUSED",
-    "timeout": "DNS_TIMEOUT",
-    "unreachable": "DNS_RESOLVER_UNREACHABLE",
-    "nodata": "DNS_NODATA",
-}
-
-
 @dataclass(frozen=True)
 class DnsObservation:
     """What the two resolution paths returned for one name (inputs of ``dns_verdict``)."""
@@ -300,20 +291,24 @@ class DnsObservation:
     host: str
     system_addresses: tuple[str, ...] | None  # None = getaddrinfo failed
     system_error: str | None
-    dns_kind: str | None  # None = direct DNS answered NOERROR
+    #: the code of the direct DNS query's failure (``probe.errors``); None = NOERROR with addresses
+    dns_code: Code | None
     dns_addresses: tuple[str, ...] = ()
     chain: tuple[tuple[str, str], ...] = ()
     resolver: str = "?"
     classes: Mapping[str, str] = field(default_factory=dict)
     timeout_s: float = 0.0
+    #: the direct query's result as evidence: rcode or failure kind, errno, every server tried
+    dns_result: str | None = None
+    dns_detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 def dns_verdict(obs: DnsObservation, *, proxied: bool) -> Verdict:
     """Decide what the DNS observations mean. A proxied client does not resolve the registry
     itself (the proxy does), so a local failure is then only noted, not a fault.
 
-    >>> dns_verdict(DnsObservation("r.io", None, "Name or service not known", "nxdomain", resolver="127.0.0.1"),
-    ...             proxied=False).code
+    >>> dns_verdict(DnsObservation("r.io", None, "Name or service not known", Code.DNS_NXDOMAIN,
+    ...                            resolver="127.0.0.1"), proxied=False).code
     'DNS_NXDOMAIN'
     """
     ev: dict[str, Any] = {
@@ -326,22 +321,23 @@ def dns_verdict(obs: DnsObservation, *, proxied: bool) -> Verdict:
     }
     if obs.system_error:
         ev["system_error"] = obs.system_error
-    if obs.dns_kind:
-        ev["dns_result"] = obs.dns_kind.upper()
+    if obs.dns_result:
+        ev["dns_result"] = obs.dns_result
+    ev.update(obs.dns_detail)
     privatelink = next((t for _, t in obs.chain if ".privatelink." in t), None)
     if privatelink:
         ev["privatelink_name"] = privatelink
 
     if obs.system_addresses is None:
-        if obs.dns_kind is None and obs.dns_addresses:
-            code = "DNS_SYSTEM_RESOLVER_FAILED"
+        if obs.dns_code is None and obs.dns_addresses:
+            code = Code.DNS_SYSTEM_RESOLVER_FAILED
         else:
-            code = _DNS_KIND_CODES.get(obs.dns_kind or "nodata", "DNS_NODATA")
+            code = obs.dns_code or Code.DNS_NODATA
         if proxied:
             ev["local_code"] = code
             return Verdict("pass", None, f"not resolvable here ({code}); not needed: the proxy resolves "
                            "names for its clients", ev)
-        what = obs.system_error or (obs.dns_kind or "no address")
+        what = obs.system_error or (obs.dns_result or "no address")
         return Verdict("fail", code, f"{obs.host}: {what} (resolver {obs.resolver})", ev)
 
     addrs = obs.system_addresses
@@ -352,73 +348,38 @@ def dns_verdict(obs: DnsObservation, *, proxied: bool) -> Verdict:
     public = [a for a in addrs if obs.classes.get(a) == "public"]
     if privatelink and public:
         ev["addresses"] = public
-        return Verdict("warn", "DNS_PRIVATELINK_PUBLIC", f"{summary}: privatelink chain ends in a public address", ev)
-    if obs.dns_kind is not None:
+        return Verdict("warn", Code.DNS_PRIVATELINK_PUBLIC,
+                       f"{summary}: privatelink chain ends in a public address", ev)
+    if obs.dns_code is not None:
         # found only by the system resolver (/etc/hosts, nsswitch): that is what clients use
-        summary += f" (system resolver only; direct DNS: {obs.dns_kind.upper()})"
+        summary += f" (system resolver only; direct DNS: {obs.dns_result or obs.dns_code})"
     elif obs.dns_addresses and not set(obs.dns_addresses) & set(addrs):
-        return Verdict("warn", "DNS_HOSTS_OVERRIDE", f"{summary}; direct DNS says "
+        return Verdict("warn", Code.DNS_HOSTS_OVERRIDE, f"{summary}; direct DNS says "
                        f"{', '.join(obs.dns_addresses)}", ev)
     loop = [a for a in addrs if obs.classes.get(a) == "loopback"]
     if loop and obs.host != "localhost" and not obs.host.endswith(".localhost"):
         ev["addresses"] = loop
-        return Verdict("warn", "DNS_LOOPBACK", f"{summary}: loopback", ev)
+        return Verdict("warn", Code.DNS_LOOPBACK, f"{summary}: loopback", ev)
     if privatelink:
         ev["addresses"] = list(addrs)
         ev["privatelink_note"] = f" through {privatelink}"
-        return Verdict("pass", "DNS_PRIVATE_ADDRESS", f"{summary} (private endpoint)", ev)
+        return Verdict("pass", Code.DNS_PRIVATE_ADDRESS, f"{summary} (private endpoint)", ev)
     return Verdict("pass", None, summary, ev)
-
-
-_NET_ERROR_CODES: dict[tuple[str, str], str] = {
-    ("tcp", "refused"): "TCP_REFUSED",
-    ("tcp", "timeout"): "TCP_TIMEOUT",
-    ("tcp", "host_unreachable"): "TCP_HOST_UNREACHABLE",
-    ("tcp", "net_unreachable"): "TCP_NET_UNREACHABLE",
-    ("tcp", "reset"): "TCP_RESET",
-    ("proxy", "closed"): "PROXY_CLOSED",
-    ("proxy", "timeout"): "PROXY_NO_RESPONSE",
-    ("http", "timeout"): "HTTP_NO_RESPONSE",
-    ("http", "closed"): "HTTP_CONNECTION_CLOSED",
-    ("http", "reset"): "TCP_RESET",
-    ("http", "protocol"): "HTTP_MALFORMED_RESPONSE",
-    ("http", "too_large"): "HTTP_MALFORMED_RESPONSE",
-    ("tls", "timeout"): "TLS_HANDSHAKE_TIMEOUT",
-    ("tls", "closed"): "TLS_HANDSHAKE_CLOSED",
-    ("tls", "reset"): "TCP_RESET",
-    ("tls", "not_tls"): "TLS_NOT_TLS",
-    ("dns", "timeout"): "DNS_TIMEOUT",
-}
-_PROXY_TCP_CODES = {"refused": "PROXY_REFUSED", "timeout": "PROXY_TIMEOUT"}
-
-
-def net_error_code(layer: str, kind: str, *, to_proxy: bool = False) -> str:
-    """The catalogue code for a network exception of ``layer``/``kind`` (see ``regdoctor.net``).
-    A TCP failure on the way to a proxy is a proxy finding.
-
-    >>> net_error_code("tcp", "refused"), net_error_code("tcp", "refused", to_proxy=True)
-    ('TCP_REFUSED', 'PROXY_REFUSED')
-    """
-    if to_proxy and layer == "tcp":
-        return _PROXY_TCP_CODES.get(kind, "PROXY_UNREACHABLE")
-    default = {"tcp": "TCP_HOST_UNREACHABLE", "proxy": "PROXY_CLOSED", "tls": "TLS_HANDSHAKE_FAILED",
-               "dns": "DNS_SYSTEM_RESOLVER_FAILED"}.get(layer, "HTTP_CONNECTION_CLOSED")
-    return _NET_ERROR_CODES.get((layer, kind), default)
 
 
 #: verify kinds from ``net.tls`` -> catalogue codes
 _TLS_VERIFY_CODES = {
-    "expired": "TLS_EXPIRED",
-    "not_yet_valid": "TLS_NOT_YET_VALID",
-    "name_mismatch": "TLS_NAME_MISMATCH",
-    "self_signed": "TLS_SELF_SIGNED",
-    "unknown_ca": "TLS_UNKNOWN_CA",
+    "expired": Code.TLS_EXPIRED,
+    "not_yet_valid": Code.TLS_NOT_YET_VALID,
+    "name_mismatch": Code.TLS_NAME_MISMATCH,
+    "self_signed": Code.TLS_SELF_SIGNED,
+    "unknown_ca": Code.TLS_UNKNOWN_CA,
 }
 
 
 def tls_failure_verdict(
     host: str,
-    kind: str,
+    failure: Code,
     message: str,
     *,
     verify_kind: str | None,
@@ -427,26 +388,28 @@ def tls_failure_verdict(
     now: dt.datetime,
     trust_store: str,
 ) -> Verdict:
-    """Decide what a failed handshake means, from the error and the chain read afterwards."""
+    """Decide what a failed handshake means, from the error and the chain read afterwards.
+
+    ``failure`` is the code of the exception (``probe.errors``); a verification failure is
+    refined by ``verify_kind`` (OpenSSL's reason) and the chain that was shown."""
     ev: dict[str, Any] = {"tls_error": message, "chain": list(chain), "trust_store": trust_store,
                           "now": now.replace(microsecond=0).isoformat()}
-    if kind != "verify":
-        code = net_error_code("tls", kind)
-        if kind == "reset":
+    if verify_kind is None:
+        if failure == Code.TCP_RESET:
             ev["during"] = "the TLS handshake"
-        return Verdict("fail", code, message, ev)
-    code = _TLS_VERIFY_CODES.get(verify_kind or "", "TLS_HANDSHAKE_FAILED")
+        return Verdict("fail", failure, message, ev)
+    code = _TLS_VERIFY_CODES.get(verify_kind, Code.TLS_HANDSHAKE_FAILED)
     leaf = chain[0] if chain else {}
     if leaf:
         ev.update(subject=leaf.get("subject"), issuer=leaf.get("issuer"), not_before=leaf.get("not_before"),
                   not_after=leaf.get("not_after"), cert_names=leaf.get("sans") or [leaf.get("subject")])
-    if code == "TLS_NAME_MISMATCH" and leaf and not leaf.get("sans") and host.lower() in str(
+    if code == Code.TLS_NAME_MISMATCH and leaf and not leaf.get("sans") and host.lower() in str(
             leaf.get("subject", "")).lower():
-        code = "TLS_CN_ONLY"
-    if code == "TLS_UNKNOWN_CA" and leaf and leaf.get("subject") == leaf.get("issuer"):
-        code = "TLS_SELF_SIGNED"
+        code = Code.TLS_CN_ONLY
+    if code == Code.TLS_UNKNOWN_CA and leaf and leaf.get("subject") == leaf.get("issuer"):
+        code = Code.TLS_SELF_SIGNED
     note = ""
-    if code in ("TLS_UNKNOWN_CA", "TLS_SELF_SIGNED") and leaf:
+    if code in (Code.TLS_UNKNOWN_CA, Code.TLS_SELF_SIGNED) and leaf:
         inter = interception(host, str(leaf.get("issuer", "")), issuer_org)
         if inter is not None:
             ev.update(inter)
@@ -470,7 +433,6 @@ __all__ = [
     "kept_headers",
     "looks_like_inspection",
     "name_matches",
-    "net_error_code",
     "page_title",
     "registry_errors",
     "tls_failure_verdict",

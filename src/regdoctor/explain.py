@@ -47,6 +47,8 @@ from urllib.parse import urlsplit
 
 from regdoctor import kb
 from regdoctor.errors import BadReference
+from regdoctor.kb import roles
+from regdoctor.kb.codes import Code
 from regdoctor.kb.symptoms import Symptom, SymptomBook, alternation, book
 from regdoctor.model import Finding
 from regdoctor.target import acr_name, parse_target
@@ -372,13 +374,13 @@ class LineMatch:
     symptom: str
     matched: str
     #: (code, confidence), best first; the first is the primary
-    ranked: tuple[tuple[str, float], ...]
+    ranked: tuple[tuple[Code, float], ...]
     entities: Mapping[str, Any]
     notes: tuple[str, ...]
     line: str
 
     @property
-    def code(self) -> str:
+    def code(self) -> Code:
         return self.ranked[0][0]
 
     @property
@@ -398,7 +400,7 @@ def _conditions(ln: _Line, leaf_url: str | None, proxied: bool, bk: SymptomBook)
         conds.add("proxy")
     if any(m in text or m in ln.prev for m in ctx.manifest_markers):
         conds.add("manifest")
-    if any(m in text for m in ctx.realm_markers) or (leaf_url is not None and _is_realm_path(leaf_url, bk)):
+    if any(m in text for m in ctx.realm_markers) or (leaf_url is not None and _is_realm_path(leaf_url)):
         conds.add("token")
     if leaf_url is not None and leaf_url.startswith("http://"):
         conds.add("http_url")
@@ -411,9 +413,9 @@ def _conditions(ln: _Line, leaf_url: str | None, proxied: bool, bk: SymptomBook)
     return frozenset(conds)
 
 
-def _is_realm_path(url: str, bk: SymptomBook) -> bool:
+def _is_realm_path(url: str) -> bool:
     _, _, _, path = _host_port(url)
-    return any(path.rstrip("/").endswith(p) for p in bk.context.realm_paths)
+    return roles.table().is_realm_path(path)
 
 
 def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None]:
@@ -437,7 +439,7 @@ def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None
         # only a registry API URL (/v2/…) names the registry; a blob URL may be a CDN's
         for _, _, _, url in ln.urls:
             h, _, _, p = _host_port(url)
-            if h and p.startswith("/v2/") and not _is_data_host(h, bk) and h not in ctx.realm_hosts:
+            if h and p.startswith("/v2/") and roles.table().role_of_host(h) is None:
                 registry_host = h
                 break
     if registry_host is None and isinstance(e.get("python_host"), str):
@@ -459,7 +461,8 @@ def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None
             e["path"] = path or "/"
     blob_op = any(m in ln.text[:max(leaf_at, 0)] or m in ln.prev for m in ctx.data_markers)
     if host is not None:
-        if _is_data_host(host, bk):
+        host_role = roles.table().role_of_host(host)
+        if host_role == "data":
             return "data", leaf_url
         # a token or blob URL is a separate endpoint when its host *or port* differs from the
         # registry's (a token service on another port of the same name is still another service)
@@ -467,7 +470,7 @@ def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None
         separate = registry_host is not None and (host, port or 443) != (registry_host, reg_port)
         if acr_name(host) and not _ACR_DATA.match(host):
             separate = False  # an ACR login server is its own token service
-        if host in ctx.realm_hosts or (separate and leaf_url is not None and _is_realm_path(leaf_url, bk)):
+        if host_role == "realm" or (separate and leaf_url is not None and _is_realm_path(leaf_url)):
             return "realm", leaf_url
         # The registry API lives under /v2/; a blob URL elsewhere is a storage or CDN host the
         # registry redirected to, even one the host list does not know
@@ -476,12 +479,6 @@ def _role(ln: _Line, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None
             return "data", leaf_url
         return "registry", leaf_url
     return ("data" if blob_op else "registry"), leaf_url
-
-
-def _is_data_host(host: str, bk: SymptomBook) -> bool:
-    h = host.lower()
-    return any(h == d.lstrip(".") or h.endswith(d if d.startswith(".") else "." + d) or h == d
-               for d in bk.context.data_hosts)
 
 
 def _symptom_entities(sym: Symptom, m: re.Match[str], e: dict[str, Any]) -> None:
@@ -510,7 +507,7 @@ def _symptom_entities(sym: Symptom, m: re.Match[str], e: dict[str, Any]) -> None
 
 
 def _score(sym: Symptom, ln: _Line, m: re.Match[str], bk: SymptomBook
-           ) -> tuple[list[tuple[str, float]], dict[str, Any]]:
+           ) -> tuple[list[tuple[Code, float]], dict[str, Any]]:
     """Ranked (code, confidence) for one symptom match, after the outside-in reading."""
     e = ln.entities
     leaf_at = m.start()
@@ -527,21 +524,20 @@ def _score(sym: Symptom, ln: _Line, m: re.Match[str], bk: SymptomBook
             # the address in the leaf is the proxy's, not the registry's
             address, port = e.pop("address"), e.pop("port", None)
             e.setdefault("proxy_address", f"{address}:{port}" if port else address)
-        if "host" in e and sym.on_proxy == "PROXY_UNRESOLVABLE":
+        if "host" in e and sym.on_proxy == Code.PROXY_UNRESOLVABLE:
             e["proxy_host"] = e.pop("host")
     if role in ("data", "realm"):
-        rewrite = bk.context.on_data if role == "data" else bk.context.on_realm
         top, conf = ranked[0]
         info = kb.code(top)
-        if top not in bk.context.host_independent and info.layer in rewrite.layers:
-            new = rewrite.apply(top)
+        new = roles.table().wrap(role, top)  # the same rule diagnose() applies to a probed endpoint
+        if new is not None:
             facts.update(blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
             rest = [(c, s) for c, s in ranked[1:] if c != new]
             # the mechanism (e.g. TCP_TIMEOUT) stays as a lower alternative: `check` would show it
             # as the failing step of that endpoint
             ranked = [(new, conf), (top, round(conf * 0.5, 3)), *rest]
     # one code once, best score kept; best first (stable for ties: the file's order)
-    best: dict[str, float] = {}
+    best: dict[Code, float] = {}
     for code, score in ranked:
         if score > best.get(code, -1.0):
             best[code] = score
@@ -634,7 +630,7 @@ def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = Fal
     # every code keeps the best confidence any matching symptom gives it.
     results.sort(key=lambda r: -r[2][0][1])
     sym, m, ranked, facts = results[0]
-    merged: dict[str, float] = {}
+    merged: dict[Code, float] = {}
     for _, _, rk, _ in results:
         for code, score in rk:
             merged[code] = max(merged.get(code, 0.0), score)
@@ -673,7 +669,7 @@ class Group:
     """Every line of one symptom on one host: the unit of ``explain --file`` output."""
 
     symptom: str
-    code: str
+    code: Code
     layer: str
     host: str | None
     count: int
@@ -719,7 +715,7 @@ class _Acc:
     last_line: int
 
 
-def _finding_host(code: str, e: Mapping[str, Any]) -> str | None:
+def _finding_host(code: Code, e: Mapping[str, Any]) -> str | None:
     layer = kb.code(code).layer
     keys: tuple[str, ...]
     if layer == "proxy":
@@ -736,7 +732,7 @@ def _finding_host(code: str, e: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _template_values(code: str, host: str | None, e: Mapping[str, Any], matched: str, bk: SymptomBook
+def _template_values(code: Code, host: str | None, e: Mapping[str, Any], matched: str, bk: SymptomBook
                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(evidence, extra): evidence holds what the text showed; extra fills the rest of the templates."""
     info = kb.code(code)
@@ -814,7 +810,7 @@ def _soften(template: str, known: set[str], host_known: bool, bk: SymptomBook) -
     return _CODE_SPAN.sub(code, template)
 
 
-def _confirm(code: str, e: Mapping[str, Any]) -> str:
+def _confirm(code: Code, e: Mapping[str, Any]) -> str:
     """The ``regdoctor check`` command that would show this finding live."""
     layer = kb.code(code).layer
     registry_host = e.get("registry_host") or e.get("login_server")
@@ -864,13 +860,13 @@ def _confirm(code: str, e: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _advice(code: str, line: str, prev: str, bk: SymptomBook) -> list[str]:
+def _advice(code: Code, line: str, prev: str, bk: SymptomBook) -> list[str]:
     layer = kb.code(code).layer
     return [a.text for a in bk.advice
             if layer in a.layers and any(w in line or w in prev for w in a.when)]
 
 
-def _build_finding(code: str, conf: float, acc: _Acc, *, alternative: bool, multi: bool, bk: SymptomBook
+def _build_finding(code: Code, conf: float, acc: _Acc, *, alternative: bool, multi: bool, bk: SymptomBook
                    ) -> Finding:
     lm = acc.first
     e = dict(lm.entities)

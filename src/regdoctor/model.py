@@ -21,14 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from regdoctor.kb.codes import Code
 
 Layer = Literal["dns", "proxy", "tcp", "tls", "http", "auth", "registry", "data", "config", "client"]
 LAYERS: tuple[Layer, ...] = (
     "dns", "proxy", "tcp", "tls", "http", "auth", "registry", "data", "config", "client",
 )
 StepStatus = Literal["pass", "warn", "fail", "skip"]
-Role = Literal["registry", "realm", "data", "replica"]
+Role = Literal["registry", "realm", "data", "replica", "mirror"]
 Severity = Literal["error", "warning", "info"]
 
 #: JSON-compatible evidence. ``Any`` because JSON is recursive; renderers only ever dump it.
@@ -48,7 +51,7 @@ class Step:
     status: StepStatus
     elapsed_ms: float
     summary: str = ""
-    code: str | None = None
+    code: Code | None = None
     evidence: Evidence = field(default_factory=dict)
 
 
@@ -63,6 +66,16 @@ class EndpointResult:
     steps: tuple[Step, ...] = ()
     #: Why this endpoint was probed (e.g. "redirect target of blob sha256:…").
     origin: str = ""
+    #: The endpoint whose answer sent the check here, as ``host`` or ``host:port`` (its
+    #: ``display``): a realm's or a data host's registry. None for what the user named.
+    parent: str | None = None
+
+    @property
+    def display(self) -> str:
+        """``host`` or ``host:port`` as users write the endpoint (the default port omitted)."""
+        default = 443 if self.scheme == "https" else 80
+        h = f"[{self.host}]" if ":" in self.host else self.host
+        return h if self.port == default else f"{h}:{self.port}"
 
     @property
     def failed(self) -> bool:
@@ -73,7 +86,7 @@ class EndpointResult:
 class Finding:
     """A diagnosis entry: one catalogue code applied to one host, with filled-in texts."""
 
-    code: str
+    code: Code
     layer: Layer
     host: str | None
     root_cause: bool
@@ -89,6 +102,21 @@ class Finding:
     matched: str | None = None
     #: Only set by ``explain``: a command that would confirm the finding live.
     confirm: str | None = None
+    #: The root cause this finding follows from, as ``CODE@host`` (None for a root cause, or a
+    #: problem that follows from nothing seen in the run).
+    consequence_of: str | None = None
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """Which machine a report is from (``check --node NAME --label KEY=VALUE``), so that
+    ``regdoctor fleet`` can group many machines' reports by node pool or zone."""
+
+    name: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "labels": dict(self.labels)}
 
 
 @dataclass(frozen=True)
@@ -99,6 +127,7 @@ class Report:
     endpoints: tuple[EndpointResult, ...]
     findings: tuple[Finding, ...]
     elapsed_ms: float = 0.0
+    node: NodeInfo | None = None
 
     @property
     def problems(self) -> bool:
@@ -124,6 +153,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "evidence": dict(f.evidence),
         "docs": f.docs,
         "az_code": f.az_code,
+        "consequence_of": f.consequence_of,
     }
     if f.confidence is not None:
         out["confidence"] = round(f.confidence, 3)
@@ -153,11 +183,23 @@ def endpoint_to_dict(e: EndpointResult) -> dict[str, Any]:
         "role": e.role,
         "scheme": e.scheme,
         "origin": e.origin,
+        "parent": e.parent,
         "steps": [step_to_dict(s) for s in e.steps],
     }
 
 
 def findings_sorted(findings: Sequence[Finding]) -> list[Finding]:
-    """Root causes first, then by severity, stable otherwise."""
+    """Root causes (errors before warnings), then the consequences, then the other problems
+    (warnings that explain nothing seen), then notes; stable within each group."""
     rank = {"error": 0, "warning": 1, "info": 2}
-    return sorted(findings, key=lambda f: (not f.root_cause, rank[f.severity]))
+
+    def key(f: Finding) -> tuple[int, int]:
+        if f.root_cause:
+            group = 0
+        elif f.consequence_of is not None:
+            group = 1
+        else:
+            group = 2 if f.severity != "info" else 3
+        return group, rank[f.severity]
+
+    return sorted(findings, key=key)

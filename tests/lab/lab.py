@@ -1,6 +1,6 @@
 """The regdoctor fault lab: two network namespaces with real servers that fail in every way regdoctor diagnoses.
 
-Recipe: /work/shared/reference/fault-lab.md. Topology (addresses are per netns, so fixed values are safe):
+Recipe: docs/reference/fault-lab.md. Topology (addresses are per netns, so fixed values are safe):
 
 - client netns (10.200.0.2, NO default route; one host route to 20.50.60.70): dnsmasq on 127.0.0.1:53,
   fakedns (SERVFAIL :5354, silent :5355), squid :3128 open / :3132 basic auth, bad proxies
@@ -32,6 +32,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -61,7 +62,7 @@ PROXY_USER, PROXY_PASS = "labproxy", "proxypass"  # squid basic auth (:3132)
 
 GOOD_SANS = (
     f"DNS:registry.lab.test,DNS:localhost,DNS:labreg.azurecr.io,DNS:brokenreg.azurecr.io,DNS:pullreg.azurecr.io,"
-    "DNS:goodreg.azurecr.io,DNS:dropreg.azurecr.io,"
+    "DNS:goodreg.azurecr.io,DNS:dropreg.azurecr.io,DNS:egress.lab.test,"
     f"IP:{SERVER_IP},IP:127.0.0.1"
 )
 
@@ -131,6 +132,20 @@ DATA_SANS = ",".join(
     + [f"DNS:{name}.lab.test,IP:{ip}" for name, ip in DATA_HOSTS.items()]
     + ["DNS:data-nx.lab.test", *(f"DNS:{name}" for name in REPLICA_ENDPOINTS)]
 )
+
+# Direct egress dropped, only the proxy gets out (tests/lab/daemons.py scenarios): a registry at EGRESS_IP:443
+# (egress.lab.test) that the client netns rejects for every local user but squid's. And a squid port that
+# refuses to tunnel to *.data.azurecr.io (the public path of a private-endpoint registry's data endpoint).
+EGRESS_IP = "10.200.0.30"
+SQUID_EGRESS_PORT = 3133
+EGRESS_NFT = f"""
+table inet labegress {{
+  chain output {{
+    type filter hook output priority 0; policy accept;
+    ip daddr {EGRESS_IP} meta skuid != "proxy" reject with icmpx type admin-prohibited
+  }}
+}}
+"""
 
 # The ACR imitation (fronts.py acr-flow): login server registry.lab.test, realm https://<it>:<port>/oauth2/token.
 ACR_FLOW_PORT, ACR_FLOW_THROTTLED_PORT = 5611, 5612
@@ -205,6 +220,7 @@ DNSMASQ_RECORDS = (
     f"--host-record=pullreg.azurecr.io,{SERVER_IP}",  # the login server of those replicas (public-style name)
     f"--host-record=goodreg.azurecr.io,{SERVER_IP}",  # the token registry on :443 (an ACR-style login server)
     f"--host-record=dropreg.azurecr.io,{DATA_HOSTS['data-drop']}",  # an ACR-style name whose SYNs are dropped
+    f"--address=/egress.lab.test/{EGRESS_IP}",  # reachable only through squid (EGRESS_NFT)
 )
 
 LEAF_EXT = (
@@ -311,6 +327,26 @@ class LabError(RuntimeError):
     pass
 
 
+_UNFILLED = re.compile(r"\{[a-z_][a-z0-9_]*\}|(?<!`)\bNone\b(?!`)")
+
+
+def assert_texts_filled(stdout: str, args: Sequence[str]) -> None:
+    """Every finding regdoctor prints in the lab reads as a sentence: no `{placeholder}` left and
+    no Python ``None`` in a cause or fix (issue "every catalogue text renders"). Checked on every
+    ``--json`` run of every scenario, so each code the lab produces is covered with the evidence
+    its real producer set."""
+    if "--json" not in args:
+        return
+    try:
+        doc = json.loads(stdout)
+    except ValueError:
+        return  # the scenario itself asserts on the output's shape
+    for f in doc.get("findings", []) if isinstance(doc, dict) else []:
+        for key in ("title", "cause", "fix"):
+            m = _UNFILLED.search(str(f.get(key, "")))
+            assert m is None, f"{f.get('code')} {key} has {m.group(0)!r} unfilled: {f.get(key)}"
+
+
 class Lab:
     image_repo: str = "lab/hello"
     image_tag: str = "latest"
@@ -375,6 +411,7 @@ class Lab:
             self._spawn_servers()
             t2 = time.monotonic()
             self._wait_ready(timeout=15)
+            _run([self._bin["ip"], "netns", "exec", self.client_ns, self._bin["nft"], "-f", "-"], input=EGRESS_NFT)
             t3 = time.monotonic()
             self._push_images()
         except BaseException as exc:
@@ -506,7 +543,9 @@ class Lab:
         exe = str(scripts) if scripts.exists() else shutil.which("regdoctor")
         if exe is None:
             raise LabError("regdoctor is not installed (pip install -e .)")
-        return self.client([exe, *args], **kw)
+        r = self.client([exe, *args], **kw)
+        assert_texts_filled(r.stdout, args)
+        return r
 
     def skopeo(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
         """skopeo in the client netns, isolated from the host's containers config, auth and policy."""
@@ -679,7 +718,7 @@ class Lab:
         )
         # The pull-path hosts are /32s on the server veth: inside the client's /24, so on-link (ARP answers
         # for each), and each one's behaviour is set by what binds it (or by nft, or by nothing).
-        extra = [PUBLIC_IP, TOKEN_IP, TOKEN_DOWN_IP, *DATA_HOSTS.values()]
+        extra = [PUBLIC_IP, TOKEN_IP, TOKEN_DOWN_IP, EGRESS_IP, *DATA_HOSTS.values()]
         batch_s = (
             f"link set lo up\naddr add {SERVER_IP}/24 dev {SERVER_VETH}\n"
             + "".join(f"addr add {ip}/32 dev {SERVER_VETH}\n" for ip in extra)
@@ -728,6 +767,13 @@ class Lab:
                 [self._bin["docker-registry"], "serve", str(self.dir / "registry" / "config.yml")],
                 env,
             )
+        self._spawn(
+            "registry-egress",
+            s,
+            [self._bin["docker-registry"], "serve", str(self.dir / "registry" / "config.yml")],
+            {"REGISTRY_HTTP_ADDR": f"{EGRESS_IP}:443", "REGISTRY_HTTP_TLS_CERTIFICATE": f"{pki}/good.crt",
+             "REGISTRY_HTTP_TLS_KEY": f"{pki}/good.key"},
+        )
         for port in TOKEN_REGISTRIES:
             self._spawn(
                 f"registry-{port}",
@@ -768,7 +814,8 @@ class Lab:
         addrs = [(SERVER_IP, port) for port in [*REGISTRY_PORTS, *TOKEN_REGISTRIES]]
         addrs += [_spec_addr(spec) for spec in SERVER_FRONTS + CLIENT_FRONTS + DATA_FRONTS]
         addrs += [(TOKEN_IP, TOKEN_PORT), (DATA_IP, 443), (DATA_HOSTS["data-badtls"], 443)]
-        addrs += [("127.0.0.1", SQUID_OPEN_PORT), ("127.0.0.1", SQUID_AUTH_PORT)]
+        addrs += [("127.0.0.1", SQUID_OPEN_PORT), ("127.0.0.1", SQUID_AUTH_PORT), ("127.0.0.1", SQUID_EGRESS_PORT)]
+        addrs += [(EGRESS_IP, 443)]  # before EGRESS_NFT shuts direct access
         waiter = subprocess.Popen(
             [self._bin["ip"], "netns", "exec", self.client_ns, sys.executable, "-I", "-S", "-c", WAITER,
              str(timeout), json.dumps(addrs)],
@@ -896,6 +943,7 @@ def _squid_conf(squid_dir: Path) -> str:
     return f"""\
 http_port 127.0.0.1:{SQUID_OPEN_PORT} name=open
 http_port 127.0.0.1:{SQUID_AUTH_PORT} name=authed
+http_port 127.0.0.1:{SQUID_EGRESS_PORT} name=egress
 visible_hostname lab-proxy
 pid_filename {squid_dir}/squid.pid
 cache_log {squid_dir}/cache.log
@@ -917,11 +965,14 @@ acl Safe_ports port 5000 {ports}
 acl CONNECT method CONNECT
 acl blocked dstdomain blocked.lab.test
 acl on_authed myportname authed
+acl on_egress myportname egress
+acl data_endpoints dstdomain .data.azurecr.io
 acl authenticated proxy_auth REQUIRED
 http_access deny !Safe_ports
 http_access deny CONNECT !SSL_ports
 http_access deny blocked
 http_access deny on_authed !authenticated
+http_access deny on_egress data_endpoints
 http_access allow lab_clients
 http_access deny all
 """

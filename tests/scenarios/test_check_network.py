@@ -72,7 +72,7 @@ CASES = [
     Case("http-closed", f"{R}:5460", "HTTP_CONNECTION_CLOSED", "http"),
     Case("http-503", f"{R}:5442", "HTTP_SERVER_ERROR", "http"),
     Case("http-garbage", f"{R}:8450", "HTTP_MALFORMED_RESPONSE", "http"),
-    Case("http-endless-headers", f"{R}:8451", "HTTP_MALFORMED_RESPONSE", "http"),
+    Case("http-endless-headers", f"{R}:8451", "HTTP_RESPONSE_TOO_LARGE", "http"),
     Case("auth-no-challenge", f"{R}:8452", "AUTH_NO_CHALLENGE", "auth"),
     # --- proxy
     Case("proxy-denied", "blocked.lab.test:5441", "PROXY_DENIED", "proxy",

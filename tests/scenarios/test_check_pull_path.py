@@ -156,7 +156,9 @@ def test_docker_config_credentials_are_used(lab: Lab) -> None:
     rc, doc, _ = check(lab, f"{R}:5601/lab/private:latest", env={"HOME": str(home)})
     assert rc == 0, json.dumps(doc["findings"], indent=1)
     cred = next(s for s in steps(doc, R) if s["name"] == "credentials")
-    assert cred["evidence"]["credential_source"].endswith("config.json")
+    # the source names the file and the auths key docker used, never the secret
+    assert cred["evidence"]["credential_source"] == f"{home / '.docker' / 'config.json'} (auths['{R}:5601'])"
+    assert "labpass" not in json.dumps(doc)
 
 
 def test_broken_credential_helper(lab: Lab) -> None:
@@ -200,8 +202,21 @@ def test_acr_short_name_on_443(lab: Lab) -> None:
     """`regdoctor check goodreg` means goodreg.azurecr.io on 443: the lab's token registry there."""
     rc, doc, _ = check(lab, "goodreg")
     assert rc == 0, json.dumps(doc["findings"], indent=1)
-    assert [(e["host"], e["port"]) for e in doc["endpoints"]] == [("goodreg.azurecr.io", 443)]
+    # no image: `docker login` semantics, so the realm the challenge names is probed too
+    assert [(e["host"], e["port"], e["role"], e["parent"]) for e in doc["endpoints"]] == [
+        ("goodreg.azurecr.io", 443, "registry", None), ("auth.lab.test", 5600, "realm", "goodreg.azurecr.io")]
     rc, doc, _ = check(lab, "goodreg.azurecr.io/lab/hello:latest")
     assert rc == 0, json.dumps(doc["findings"], indent=1)
     rc, doc, _ = check(lab, "dropreg", "--timeout", "2")
     assert (rc, root(doc)["code"]) == (1, "TCP_TIMEOUT")
+
+
+def test_registry_without_image_is_unhealthy_when_its_token_service_is_down(lab: Lab) -> None:
+    """Healthy means `docker login` would work: a realm that cannot be reached is the root cause,
+    even when no image is named (the token is asked for without a scope, as docker login does)."""
+    rc, doc, _ = check(lab, f"{R}:5602")
+    assert rc == 1
+    first = root(doc)
+    assert (first["code"], first["layer"], first["host"]) == ("AUTH_REALM_UNREACHABLE", "auth", "auth-down.lab.test")
+    [realm] = [e for e in doc["endpoints"] if e["role"] == "realm"]
+    assert realm["parent"] == f"{R}:5602" and "scope=" not in json.dumps(realm["steps"])

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import re
+import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from regdoctor import kb
-from regdoctor.kb import CatalogueError, _validate, fill
+from regdoctor.kb import CatalogueError, Code, _validate, fill
 from regdoctor.model import LAYERS
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "regdoctor"
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src" / "regdoctor"
 
 
 def test_catalogue_loads_and_is_large() -> None:
@@ -20,16 +23,40 @@ def test_catalogue_loads_and_is_large() -> None:
     assert {c.layer for c in cat.values()} <= set(LAYERS)
 
 
-def test_every_code_spelled_in_probe_or_diagnosis_is_catalogued() -> None:
-    """No code string is used without a catalogue entry (the one-catalogue rule)."""
-    cat = kb.catalogue()
-    used: set[str] = set()
-    for name in ("classify.py", "diagnose.py", "probe/endpoint.py", "probe/run.py"):
-        text = (SRC / name).read_text()
-        used |= set(re.findall(r'"((?:DNS|PROXY|TCP|TLS|HTTP|AUTH|REGISTRY|DATA|CLIENT)_[A-Z_]+)"', text))
-    used -= {"HTTP_PROXY", "HTTPS_PROXY"}  # environment variable names, not codes
-    assert used, "the scan found nothing: the regex is wrong"
-    assert used <= set(cat), sorted(used - set(cat))
+def _python_sources() -> list[Path]:
+    return [p for p in SRC.rglob("*.py") if p != SRC / "kb" / "codes.py"]
+
+
+def test_codes_enum_is_generated_from_the_catalogue() -> None:
+    """kb/codes.py mirrors codes.toml exactly (scripts/gen_codes.py writes it)."""
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_codes.py"), "--check"], capture_output=True,
+                       text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    assert [c.value for c in Code] == list(kb.catalogue())
+
+
+def test_python_code_names_codes_only_through_the_enum() -> None:
+    """Every module of src/ is scanned: a code is written ``Code.NAME`` (which mypy and this test
+    check), never as a bare string that a typo could turn into an uncatalogued code."""
+    known = set(kb.catalogue())
+    bare: list[str] = []
+    unknown: list[str] = []
+    for path in _python_sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                      if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                      and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(SRC)}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings \
+                    and node.value in known:
+                bare.append(f"{where} {node.value!r}")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "Code" \
+                    and node.attr not in known and not node.attr.startswith("_"):
+                unknown.append(f"{where} Code.{node.attr}")
+    assert not bare, f"write Code.NAME instead of a string: {bare[:10]}"
+    assert not unknown, f"not in the catalogue: {unknown[:10]}"
+    assert len(_python_sources()) > 30, "the scan must cover all of src/"
 
 
 def test_az_codes_are_real_check_health_codes() -> None:
@@ -76,4 +103,4 @@ def test_fill_leaves_unknown_placeholders() -> None:
 
 def test_unknown_code_is_a_catalogue_error() -> None:
     with pytest.raises(CatalogueError):
-        kb.code("NOT_A_CODE")
+        kb.parse_code("NOT_A_CODE")

@@ -9,6 +9,7 @@ import pytest
 
 from regdoctor import classify
 from regdoctor.classify import DnsObservation, classify_connect_reply, classify_v2, dns_verdict
+from regdoctor.kb.codes import Code
 
 ACR_DENIED = json.dumps({"errors": [{"code": "DENIED", "message": "client with IP '203.0.113.7' is not allowed "
                                      "access. Refer https://aka.ms/acr/firewall to grant access."}]}).encode()
@@ -81,7 +82,7 @@ def test_connect_reply(status: int, code: str | None) -> None:
 
 def _obs(**kw: object) -> DnsObservation:
     base: dict[str, object] = {"host": "r.io", "system_addresses": ("10.0.0.4",), "system_error": None,
-                               "dns_kind": None, "dns_addresses": ("10.0.0.4",), "resolver": "127.0.0.1",
+                               "dns_code": None, "dns_addresses": ("10.0.0.4",), "resolver": "127.0.0.1",
                                "classes": {"10.0.0.4": "private", "20.1.2.3": "public", "127.0.0.1": "loopback"}}
     base.update(kw)
     return DnsObservation(**base)  # type: ignore[arg-type]
@@ -91,19 +92,19 @@ def _obs(**kw: object) -> DnsObservation:
     ("obs", "proxied", "status", "code"),
     [
         (_obs(), False, "pass", None),
-        (_obs(system_addresses=None, system_error="Name or service not known", dns_kind="nxdomain",
+        (_obs(system_addresses=None, system_error="Name or service not known", dns_code=Code.DNS_NXDOMAIN,
               dns_addresses=()), False, "fail", "DNS_NXDOMAIN"),
-        (_obs(system_addresses=None, dns_kind="servfail", dns_addresses=()), False, "fail", "DNS_SERVFAIL"),
-        (_obs(system_addresses=None, dns_kind="refused", dns_addresses=()), False, "fail", "DNS_REFUSED"),
-        (_obs(system_addresses=None, dns_kind="timeout", dns_addresses=()), False, "fail", "DNS_TIMEOUT"),
-        (_obs(system_addresses=None, dns_kind="unreachable", dns_addresses=()), False, "fail",
+        (_obs(system_addresses=None, dns_code=Code.DNS_SERVFAIL, dns_addresses=()), False, "fail", "DNS_SERVFAIL"),
+        (_obs(system_addresses=None, dns_code=Code.DNS_REFUSED, dns_addresses=()), False, "fail", "DNS_REFUSED"),
+        (_obs(system_addresses=None, dns_code=Code.DNS_TIMEOUT, dns_addresses=()), False, "fail", "DNS_TIMEOUT"),
+        (_obs(system_addresses=None, dns_code=Code.DNS_RESOLVER_UNREACHABLE, dns_addresses=()), False, "fail",
          "DNS_RESOLVER_UNREACHABLE"),
-        (_obs(system_addresses=None, dns_kind="nodata", dns_addresses=()), False, "fail", "DNS_NODATA"),
-        (_obs(system_addresses=None, dns_kind=None, dns_addresses=("10.0.0.4",)), False, "fail",
+        (_obs(system_addresses=None, dns_code=Code.DNS_NODATA, dns_addresses=()), False, "fail", "DNS_NODATA"),
+        (_obs(system_addresses=None, dns_code=None, dns_addresses=("10.0.0.4",)), False, "fail",
          "DNS_SYSTEM_RESOLVER_FAILED"),
-        (_obs(system_addresses=None, dns_kind="nxdomain", dns_addresses=()), True, "pass", None),
+        (_obs(system_addresses=None, dns_code=Code.DNS_NXDOMAIN, dns_addresses=()), True, "pass", None),
         (_obs(dns_addresses=("20.1.2.3",)), False, "warn", "DNS_HOSTS_OVERRIDE"),
-        (_obs(dns_kind="nxdomain", dns_addresses=()), False, "pass", None),
+        (_obs(dns_code=Code.DNS_NXDOMAIN, dns_addresses=()), False, "pass", None),
         (_obs(system_addresses=("127.0.0.1",), dns_addresses=("127.0.0.1",)), False, "warn", "DNS_LOOPBACK"),
         (_obs(system_addresses=("20.1.2.3",), dns_addresses=("20.1.2.3",),
               chain=(("r.azurecr.io", "r.privatelink.azurecr.io"), ("r.privatelink.azurecr.io", "x.cloudapp.net"))),
@@ -129,21 +130,21 @@ def _leaf(**kw: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("kind", "verify_kind", "chain", "org", "code"),
     [
-        ("verify", "expired", [_leaf()], None, "TLS_EXPIRED"),
-        ("verify", "not_yet_valid", [_leaf()], None, "TLS_NOT_YET_VALID"),
-        ("verify", "name_mismatch", [_leaf(sans=["other.io"])], None, "TLS_NAME_MISMATCH"),
-        ("verify", "name_mismatch", [_leaf(sans=[])], None, "TLS_CN_ONLY"),
-        ("verify", "unknown_ca", [_leaf()], None, "TLS_UNKNOWN_CA"),
-        ("verify", "unknown_ca", [_leaf(issuer="CN=r.io")], None, "TLS_SELF_SIGNED"),
-        ("verify", "self_signed", [_leaf(issuer="CN=r.io")], None, "TLS_SELF_SIGNED"),
-        ("timeout", None, [], None, "TLS_HANDSHAKE_TIMEOUT"),
-        ("closed", None, [], None, "TLS_HANDSHAKE_CLOSED"),
-        ("reset", None, [], None, "TCP_RESET"),
-        ("not_tls", None, [], None, "TLS_NOT_TLS"),
-        ("failed", None, [], None, "TLS_HANDSHAKE_FAILED"),
+        (Code.TLS_HANDSHAKE_FAILED, "expired", [_leaf()], None, "TLS_EXPIRED"),
+        (Code.TLS_HANDSHAKE_FAILED, "not_yet_valid", [_leaf()], None, "TLS_NOT_YET_VALID"),
+        (Code.TLS_HANDSHAKE_FAILED, "name_mismatch", [_leaf(sans=["other.io"])], None, "TLS_NAME_MISMATCH"),
+        (Code.TLS_HANDSHAKE_FAILED, "name_mismatch", [_leaf(sans=[])], None, "TLS_CN_ONLY"),
+        (Code.TLS_HANDSHAKE_FAILED, "unknown_ca", [_leaf()], None, "TLS_UNKNOWN_CA"),
+        (Code.TLS_HANDSHAKE_FAILED, "unknown_ca", [_leaf(issuer="CN=r.io")], None, "TLS_SELF_SIGNED"),
+        (Code.TLS_HANDSHAKE_FAILED, "self_signed", [_leaf(issuer="CN=r.io")], None, "TLS_SELF_SIGNED"),
+        (Code.TLS_HANDSHAKE_TIMEOUT, None, [], None, "TLS_HANDSHAKE_TIMEOUT"),
+        (Code.TLS_HANDSHAKE_CLOSED, None, [], None, "TLS_HANDSHAKE_CLOSED"),
+        (Code.TCP_RESET, None, [], None, "TCP_RESET"),
+        (Code.TLS_NOT_TLS, None, [], None, "TLS_NOT_TLS"),
+        (Code.TLS_HANDSHAKE_FAILED, None, [], None, "TLS_HANDSHAKE_FAILED"),
     ],
 )
-def test_tls_failure(kind: str, verify_kind: str | None, chain: list[dict[str, object]], org: str | None,
+def test_tls_failure(kind: Code, verify_kind: str | None, chain: list[dict[str, object]], org: str | None,
                      code: str) -> None:
     v = classify.tls_failure_verdict("r.io", kind, "msg", verify_kind=verify_kind, chain=chain, issuer_org=org,
                                      now=NOW, trust_store="system")
@@ -152,7 +153,7 @@ def test_tls_failure(kind: str, verify_kind: str | None, chain: list[dict[str, o
 
 def test_unknown_ca_with_inspection_issuer_is_flagged() -> None:
     v = classify.tls_failure_verdict(
-        "myreg.azurecr.io", "verify", "x", verify_kind="unknown_ca",
+        "myreg.azurecr.io", Code.TLS_HANDSHAKE_FAILED, "x", verify_kind="unknown_ca",
         chain=[_leaf(issuer="CN=Zscaler Intermediate Root CA,O=Zscaler Inc.")], issuer_org="Zscaler Inc.",
         now=NOW, trust_store="system")
     assert v.evidence["intercepted"] is True

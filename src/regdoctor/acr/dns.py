@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from regdoctor import kb
 from regdoctor.acr.config import DnsRecord, RegistryConfig
+from regdoctor.kb.codes import Code
 from regdoctor.model import Finding
 from regdoctor.net.dns import classify_address
 
@@ -227,7 +228,7 @@ def judge(cfg: RegistryConfig, exp: Expectation, res: Resolution) -> DnsCheck:
               "basis": "documented"}
         expect = (f"Through the private endpoint it must resolve to {exp.describe()}."
                   if exp.private else "It must resolve to the registry's public address.")
-        f = kb.code("ACR_DNS_UNRESOLVED").finding(host=exp.host, evidence=ev, extra={"expectation": expect})
+        f = kb.code(Code.ACR_DNS_UNRESOLVED).finding(host=exp.host, evidence=ev, extra={"expectation": expect})
         return DnsCheck(exp, res, "unresolved", (f,))
     public = [a for a in res.addresses if is_public(a)]
     privatelink = next((t for _, t in res.chain if ".privatelink." in f".{t}."), None)
@@ -235,16 +236,16 @@ def judge(cfg: RegistryConfig, exp: Expectation, res: Resolution) -> DnsCheck:
     if privatelink and public:
         # reference §3: the signature of an unlinked zone / missing forwarder (inferred for data hosts)
         basis = "documented" if exp.role == "login" else "inferred"
-        f = kb.code("DNS_PRIVATELINK_PUBLIC").finding(
+        f = kb.code(Code.DNS_PRIVATELINK_PUBLIC).finding(
             host=exp.host, evidence={**ev, "privatelink_name": privatelink, "addresses": public, "basis": basis})
         return DnsCheck(exp, res, "problem", (f,))
     if exp.private and public:
-        f = kb.code("ACR_DNS_NOT_PRIVATE").finding(
+        f = kb.code(Code.ACR_DNS_NOT_PRIVATE).finding(
             host=exp.host, evidence={**ev, "basis": "documented"},
             extra={"public_access": "enabled" if cfg.public_enabled else "disabled"})
         return DnsCheck(exp, res, "problem", (f,))
     if exp.private and exp.addresses and not set(res.addresses) & set(exp.addresses):
-        f = kb.code("ACR_DNS_WRONG_ADDRESS").finding(host=exp.host, evidence={**ev, "basis": "documented"})
+        f = kb.code(Code.ACR_DNS_WRONG_ADDRESS).finding(host=exp.host, evidence={**ev, "basis": "documented"})
         return DnsCheck(exp, res, "problem", (f,))
     return DnsCheck(exp, res, "ok")
 

@@ -21,10 +21,11 @@ from regdoctor import kb
 from regdoctor.acr.access import is_private_use
 from regdoctor.acr.config import RegistryConfig
 from regdoctor.acr.dns import expectations, is_public
+from regdoctor.kb.codes import Code
 from regdoctor.model import Finding
 
 
-def _f(code: str, cfg: RegistryConfig, basis: str, host: str | None = None, **evidence: Any) -> Finding:
+def _f(code: Code, cfg: RegistryConfig, basis: str, host: str | None = None, **evidence: Any) -> Finding:
     ev: dict[str, Any] = {**evidence, "basis": basis}
     extra: Mapping[str, Any] = {"registry": cfg.name}
     return kb.code(code).finding(host=host or cfg.login_server, evidence=ev, extra=extra)
@@ -57,17 +58,17 @@ def premium_features(cfg: RegistryConfig) -> list[str]:
 def check_sku(cfg: RegistryConfig) -> list[Finding]:
     features = premium_features(cfg)
     if cfg.premium is False and features:
-        return [_f("ACR_NETWORK_RULES_NOT_PREMIUM", cfg, "documented", sku=cfg.sku, features=features)]
+        return [_f(Code.ACR_NETWORK_RULES_NOT_PREMIUM, cfg, "documented", sku=cfg.sku, features=features)]
     return []
 
 
 def check_service_endpoints(cfg: RegistryConfig) -> list[Finding]:
     out: list[Finding] = []
     if cfg.vnet_rules and not cfg.public_enabled:
-        out.append(_f("ACR_SERVICE_ENDPOINT_PUBLIC_DISABLED", cfg, "documented", count=len(cfg.vnet_rules),
+        out.append(_f(Code.ACR_SERVICE_ENDPOINT_PUBLIC_DISABLED, cfg, "documented", count=len(cfg.vnet_rules),
                       subnets=[r.subnet_id for r in cfg.vnet_rules]))
     if cfg.vnet_rules is None and cfg.default_deny and cfg.public_enabled:
-        out.append(_f("CONFIG_VNET_RULES_UNKNOWN", cfg, "inferred"))
+        out.append(_f(Code.CONFIG_VNET_RULES_UNKNOWN, cfg, "inferred"))
     return out
 
 
@@ -75,10 +76,10 @@ def check_trusted_services(cfg: RegistryConfig) -> list[Finding]:
     if not cfg.restricted:
         return []
     if not cfg.bypass_azure_services:
-        return [_f("ACR_TRUSTED_SERVICES_OFF", cfg, "documented", restriction=_restriction(cfg),
+        return [_f(Code.ACR_TRUSTED_SERVICES_OFF, cfg, "documented", restriction=_restriction(cfg),
                    network_rule_bypass_options=cfg.bypass_options)]
     if cfg.vnet_rules and cfg.public_enabled:
-        return [_f("ACR_TRUSTED_SERVICES_INEFFECTIVE", cfg, "documented", count=len(cfg.vnet_rules))]
+        return [_f(Code.ACR_TRUSTED_SERVICES_INEFFECTIVE, cfg, "documented", count=len(cfg.vnet_rules))]
     return []
 
 
@@ -86,9 +87,9 @@ def check_tasks(cfg: RegistryConfig) -> list[Finding]:
     state = "not set" if cfg.tasks_bypass is None else str(cfg.tasks_bypass).lower()
     if not cfg.public_enabled:
         # documented that az acr build fails; whether the bypass helps here is not (inferred)
-        return [_f("ACR_TASKS_PUBLIC_DISABLED", cfg, "inferred", tasks_bypass=state)]
+        return [_f(Code.ACR_TASKS_PUBLIC_DISABLED, cfg, "inferred", tasks_bypass=state)]
     if cfg.default_deny and not cfg.tasks_bypass_effective:
-        return [_f("ACR_TASKS_BYPASS_OFF", cfg, "documented", tasks_bypass=state)]
+        return [_f(Code.ACR_TASKS_BYPASS_OFF, cfg, "documented", tasks_bypass=state)]
     return []
 
 
@@ -100,34 +101,34 @@ def check_ip_rules(cfg: RegistryConfig) -> list[Finding]:
     out: list[Finding] = []
     rules = [r.value for r in cfg.ip_rules]
     if not cfg.public_enabled:
-        out.append(_f("ACR_IP_RULES_PUBLIC_DISABLED", cfg, "documented", count=len(rules), rules=rules))
+        out.append(_f(Code.ACR_IP_RULES_PUBLIC_DISABLED, cfg, "documented", count=len(rules), rules=rules))
     elif not cfg.default_deny:
-        out.append(_f("ACR_IP_RULES_DEFAULT_ALLOW", cfg, "inferred", count=len(rules), rules=rules))
+        out.append(_f(Code.ACR_IP_RULES_DEFAULT_ALLOW, cfg, "inferred", count=len(rules), rules=rules))
     elif cfg.connections:
-        out.append(_f("ACR_IP_RULES_PRIVATE_ENDPOINT", cfg, "documented", count=len(rules),
+        out.append(_f(Code.ACR_IP_RULES_PRIVATE_ENDPOINT, cfg, "documented", count=len(rules),
                       connections=len(cfg.connections)))
     ipv4_only = True
     for value in rules:
         try:
             net = ipaddress.ip_network(value, strict=False)
         except ValueError:
-            out.append(_f("ACR_IP_RULE_INVALID", cfg, "documented", rule=value,
+            out.append(_f(Code.ACR_IP_RULE_INVALID, cfg, "documented", rule=value,
                           problem="not an IP address or CIDR range"))
             continue
         if net.version == 6:
             ipv4_only = False
-            out.append(_f("ACR_IP_RULE_INVALID", cfg, "documented", rule=value, problem="an IPv6 range"))
+            out.append(_f(Code.ACR_IP_RULE_INVALID, cfg, "documented", rule=value, problem="an IPv6 range"))
         elif is_private_use(value):
-            out.append(_f("ACR_IP_RULE_PRIVATE_RANGE", cfg, "inferred", rule=value))
+            out.append(_f(Code.ACR_IP_RULE_PRIVATE_RANGE, cfg, "inferred", rule=value))
     if cfg.dual_stack and cfg.default_deny and cfg.public_enabled and ipv4_only:
-        out.append(_f("ACR_DUAL_STACK_IPV4_ONLY_RULES", cfg, "inferred", count=len(rules)))
+        out.append(_f(Code.ACR_DUAL_STACK_IPV4_ONLY_RULES, cfg, "inferred", count=len(rules)))
     return out
 
 
 def check_dual_stack(cfg: RegistryConfig) -> list[Finding]:
     if cfg.dual_stack and cfg.data_endpoint_enabled is not True:
         state = "unset" if cfg.data_endpoint_enabled is None else "false"
-        return [_f("ACR_DUAL_STACK_NO_DATA_ENDPOINT", cfg, "documented", data_endpoint_enabled=state)]
+        return [_f(Code.ACR_DUAL_STACK_NO_DATA_ENDPOINT, cfg, "documented", data_endpoint_enabled=state)]
     return []
 
 
@@ -138,13 +139,13 @@ def check_private_endpoints(cfg: RegistryConfig) -> list[Finding]:
     for c in cfg.connections:
         if not c.approved:
             note = f" ({c.description})" if c.description else ""
-            out.append(_f("ACR_PRIVATE_ENDPOINT_NOT_APPROVED", cfg, "inferred", connection=c.name,
+            out.append(_f(Code.ACR_PRIVATE_ENDPOINT_NOT_APPROVED, cfg, "inferred", connection=c.name,
                           status=c.status or "of unknown status", private_endpoint=c.private_endpoint_id,
                           description=c.description, description_note=note))
     if not cfg.public_enabled and not cfg.approved_connections:
         note = (f"its {len(cfg.connections)} private endpoint connection(s) are not approved" if cfg.connections
                 else "it has no private endpoint connection")
-        out.append(_f("ACR_NO_ACCESS_PATH", cfg, "documented", connections_note=note,
+        out.append(_f(Code.ACR_NO_ACCESS_PATH, cfg, "documented", connections_note=note,
                       bypass=cfg.bypass_options or "AzureServices"))
     return out
 
@@ -159,15 +160,15 @@ def check_private_dns(cfg: RegistryConfig) -> list[Finding]:
                               "region_note": f", region {exp.region}" if exp.region else ""}
         records = [r for r in zone or () if r.host == exp.host]
         if zone is not None and not records:
-            out.append(_f("ACR_PRIVATE_DNS_RECORD_MISSING", cfg, "documented", host=exp.host, **ev))
+            out.append(_f(Code.ACR_PRIVATE_DNS_RECORD_MISSING, cfg, "documented", host=exp.host, **ev))
             continue
         addrs = [a for r in records for a in r.addresses]
         public = [a for a in addrs if is_public(a)]
         if public:
-            out.append(_f("ACR_PRIVATE_DNS_RECORD_PUBLIC", cfg, "inferred", host=exp.host, addresses=public, **ev))
+            out.append(_f(Code.ACR_PRIVATE_DNS_RECORD_PUBLIC, cfg, "inferred", host=exp.host, addresses=public, **ev))
         truth = [a for r in cfg.endpoint_records if r.host == exp.host for a in r.addresses]
         if addrs and truth and not set(addrs) & set(truth):
-            out.append(_f("ACR_PRIVATE_DNS_RECORD_MISMATCH", cfg, "documented", host=exp.host, addresses=addrs,
+            out.append(_f(Code.ACR_PRIVATE_DNS_RECORD_MISMATCH, cfg, "documented", host=exp.host, addresses=addrs,
                           expected=truth, **ev))
     return out
 

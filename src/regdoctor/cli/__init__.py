@@ -26,6 +26,10 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "acr": ("regdoctor.cli.acr", "acr", "The ACR network model, offline: access, lint, allowlist, dns."),
     "codes": ("regdoctor.cli.codes", "codes", "List the catalogue of finding codes."),
     "logs": ("regdoctor.cli.logs", "logs", "Who the registry turned away, and why, from its exported login events."),
+    "proxy": ("regdoctor.cli.proxy", "proxy", "Who uses which proxy, mirror and CA for a registry, and why."),
+    "serve": ("regdoctor.cli.serve", "serve", "Check on a schedule; Prometheus /metrics, /report.json, history."),
+    "k8s": ("regdoctor.cli.k8s", "k8s", "Kubernetes manifests (DaemonSet, Job) and the NPD plugin config."),
+    "fleet": ("regdoctor.cli.fleet", "fleet", "Merge per-node check reports into one verdict by cause and pool."),
 }
 
 
@@ -70,11 +74,71 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry point. Turns regdoctor's own exceptions into exit codes."""
-    from regdoctor.errors import RegdoctorError
+    """Console-script entry point and the ONE crash boundary of every command.
+
+    - a usage error (click's or regdoctor's) is one line on stderr and exit 2;
+    - Ctrl-C is exit 130 (``check`` prints what it found first);
+    - any other exception becomes a ``CLIENT_INTERNAL_ERROR`` finding, printed in the format
+      the user asked for (so ``--json`` output stays valid JSON), with a one-line hint on
+      stderr, and exit 3 — never a traceback.
+    """
+    from regdoctor.cli._common import one_line
+    from regdoctor.errors import RegdoctorError, UsageError
 
     try:
-        return cli.main(args=argv, prog_name="regdoctor", standalone_mode=True)
-    except RegdoctorError as exc:  # raised outside a command's own handling
-        click.echo(f"regdoctor: {exc}", err=True)
+        rc = cli.main(args=argv, prog_name="regdoctor", standalone_mode=False)
+    except click.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx is not None else "regdoctor"
+        click.echo(f"regdoctor: {one_line(exc.format_message())} (see `{cmd} --help`)", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:  # a bad file argument and the like: the user's input
+        click.echo(f"regdoctor: {one_line(exc.format_message())}", err=True)
+        sys.exit(2)
+    except (click.Abort, KeyboardInterrupt, EOFError):
+        click.echo("regdoctor: interrupted", err=True)
+        sys.exit(130)
+    except UsageError as exc:
+        click.echo(f"regdoctor: {one_line(str(exc))}", err=True)
+        sys.exit(2)
+    except RegdoctorError as exc:
+        click.echo(f"regdoctor: {one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(141)  # 128 + SIGPIPE, as a shell reports a reader that went away
+    except Exception as exc:  # the crash boundary (DESIGN.md): a bug becomes a finding, never a traceback
+        _report_crash(exc)
+        sys.exit(3)
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _silence_stdout() -> None:
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError):  # stdout may already be gone: nothing more to do then
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _report_crash(exc: BaseException) -> None:
+    """Print the crash as a CLIENT_INTERNAL_ERROR finding (plus what was found so far)."""
+    import traceback
+
+    from regdoctor.cli._common import RUN, one_line
+
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else "?"
+    try:
+        from regdoctor import kb
+        from regdoctor.kb.codes import Code
+        from regdoctor.render import render_findings
+
+        finding = kb.code(Code.CLIENT_INTERNAL_ERROR).finding(
+            host=None, evidence={"check": RUN.command, "error_type": type(exc).__name__,
+                                 "error": one_line(str(exc)), "where": where})
+        click.echo(render_findings(RUN.format, [*RUN.partial, finding], header=RUN.command, status="problems"),
+                   nl=False)
+    except Exception as inner:  # the boundary's own fallback must not raise either
+        click.echo(f"regdoctor: the crash report itself failed ({type(inner).__name__})", err=True)
+    click.echo(f"regdoctor: internal error ({type(exc).__name__} at {where}): {one_line(str(exc), 200)}; "
+               "please report it with the command line and the --json output", err=True)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any, cast
 
+from regdoctor.kb.codes import Code
 from regdoctor.model import LAYERS, Evidence, Finding, Layer, Severity
 
 _SEVERITIES = ("error", "warning", "info")
@@ -32,7 +33,7 @@ class CatalogueError(Exception):
 
 @dataclass(frozen=True)
 class CodeInfo:
-    code: str
+    code: Code
     layer: Layer
     severity: Severity
     title: str
@@ -40,7 +41,7 @@ class CodeInfo:
     fix: str
     docs: str | None
     az_code: str | None
-    explains: tuple[str, ...]
+    explains: tuple[Code, ...]
 
     def finding(
         self,
@@ -92,7 +93,7 @@ def fill(template: str, values: Mapping[str, Any]) -> str:
     return _PLACEHOLDER_RE.sub(sub, template)
 
 
-def _validate(raw: Mapping[str, Any]) -> dict[str, CodeInfo]:
+def _validate(raw: Mapping[str, Any]) -> dict[Code, CodeInfo]:
     out: dict[str, CodeInfo] = {}
     for name, entry in raw.items():
         if not _CODE_RE.match(name):
@@ -113,7 +114,7 @@ def _validate(raw: Mapping[str, Any]) -> dict[str, CodeInfo]:
         if not isinstance(explains, list) or not all(isinstance(e, str) for e in explains):
             raise CatalogueError(f"{name}: explains must be a list of codes")
         out[name] = CodeInfo(
-            code=name,
+            code=cast(Code, name),  # checked against the generated enum below
             layer=cast(Layer, entry["layer"]),
             severity=cast(Severity, entry["severity"]),
             title=entry["title"],
@@ -121,28 +122,44 @@ def _validate(raw: Mapping[str, Any]) -> dict[str, CodeInfo]:
             fix=entry["fix"],
             docs=entry.get("docs"),
             az_code=entry.get("az_code"),
-            explains=tuple(explains),
+            explains=tuple(cast(Code, e) for e in explains),
         )
     for info in out.values():
         for other in info.explains:
             if other not in out:
                 raise CatalogueError(f"{info.code}: explains unknown code {other}")
-    return out
+    stale = [name for name in out if name not in Code.__members__]
+    if stale:
+        raise CatalogueError(f"kb/codes.py is stale (run scripts/gen_codes.py): {stale[:5]}")
+    return {Code(k): replace(v, code=Code(k), explains=tuple(Code(e) for e in v.explains)) for k, v in out.items()}
 
 
 @lru_cache(maxsize=1)
-def catalogue() -> dict[str, CodeInfo]:
+def catalogue() -> dict[Code, CodeInfo]:
     """All codes, validated, in file order."""
     data = resources.files("regdoctor.kb").joinpath("codes.toml").read_bytes()
     return _validate(tomllib.loads(data.decode("utf-8")))
 
 
-def code(name: str) -> CodeInfo:
-    """One catalogue entry; a ``KeyError`` here is a bug (a code used but never catalogued)."""
+def code(name: Code) -> CodeInfo:
+    """One catalogue entry. Every ``Code`` has one (``_validate`` checks the generated enum
+    against the file), so a ``CatalogueError`` here means a packaging bug."""
     try:
         return catalogue()[name]
     except KeyError:
         raise CatalogueError(f"code {name} is not in the catalogue") from None
 
 
-__all__ = ["CatalogueError", "CodeInfo", "catalogue", "code", "fill"]
+def parse_code(name: str) -> Code:
+    """A code named in data (symptoms.toml, a report read back); ``CatalogueError`` if unknown.
+
+    >>> parse_code("TCP_TIMEOUT") is Code.TCP_TIMEOUT
+    True
+    """
+    try:
+        return Code(name)
+    except ValueError:
+        raise CatalogueError(f"code {name!r} is not in the catalogue") from None
+
+
+__all__ = ["CatalogueError", "Code", "CodeInfo", "catalogue", "code", "fill", "parse_code"]

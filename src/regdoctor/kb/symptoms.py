@@ -35,6 +35,7 @@ from importlib import resources
 from typing import Any
 
 from regdoctor.kb import CatalogueError, catalogue
+from regdoctor.kb.codes import Code
 
 #: Conditions a ``boost`` may name; ``regdoctor.explain`` evaluates them per line.
 CONDITIONS = frozenset({
@@ -60,14 +61,14 @@ _ID_RE = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
 class Candidate:
     """One code a symptom can mean, with its base confidence and per-condition adjustments."""
 
-    code: str
+    code: Code
     confidence: float
     boost: tuple[tuple[str, float], ...] = ()
 
     def score(self, conditions: frozenset[str]) -> float:
         """The confidence under ``conditions``, kept within 0.01..0.99.
 
-        >>> Candidate("TCP_TIMEOUT", 0.4, (("acr", 0.2),)).score(frozenset({"acr"}))
+        >>> Candidate(Code.TCP_TIMEOUT, 0.4, (("acr", 0.2),)).score(frozenset({"acr"}))
         0.6
         """
         value = self.confidence + sum(delta for cond, delta in self.boost if cond in conditions)
@@ -82,7 +83,7 @@ class Symptom:
     candidates: tuple[Candidate, ...]  # the primary first
     anchors: tuple[str, ...]
     regex: re.Pattern[str]
-    on_proxy: str | None
+    on_proxy: Code | None
     fallback: bool
     #: the text alone is about a registry; other texts need a registry context in a log
     standalone: bool
@@ -90,7 +91,7 @@ class Symptom:
     example: str
 
     @property
-    def code(self) -> str:
+    def code(self) -> Code:
         return self.candidates[0].code
 
 
@@ -117,18 +118,6 @@ class Advice:
 
 
 @dataclass(frozen=True)
-class Rewrite:
-    """What a failure becomes on a data or token host (``default`` unless ``mapping`` says)."""
-
-    default: str
-    mapping: Mapping[str, str]
-    layers: frozenset[str]
-
-    def apply(self, code: str) -> str:
-        return self.mapping.get(code, self.default)
-
-
-@dataclass(frozen=True)
 class Phrase:
     """A rewrite of a template fragment whose first placeholder the text did not reveal."""
 
@@ -149,12 +138,6 @@ class Context:
     data_markers: tuple[str, ...]
     realm_markers: tuple[str, ...]
     manifest_markers: tuple[str, ...]
-    data_hosts: tuple[str, ...]
-    realm_hosts: frozenset[str]
-    realm_paths: tuple[str, ...]
-    host_independent: frozenset[str]
-    on_data: Rewrite
-    on_realm: Rewrite
 
 
 @dataclass(frozen=True)
@@ -239,7 +222,7 @@ def _compile(pattern: str, what: str) -> re.Pattern[str]:
     return rx
 
 
-def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -> Symptom:
+def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[Code, Any]) -> Symptom:
     if not isinstance(raw, dict):
         raise CatalogueError("symptoms: a [[symptom]] entry is not a table")
     sid = raw.get("id")
@@ -252,10 +235,10 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -
         if not isinstance(raw.get(key), str) or not raw[key]:
             raise CatalogueError(f"symptoms: {sid}: missing {key}")
 
-    def known(code: Any, what: str) -> str:
+    def known(code: Any, what: str) -> Code:
         if not isinstance(code, str) or code not in codes:
             raise CatalogueError(f"symptoms: {sid}: {what} names unknown code {code!r}")
-        return code
+        return Code(code)
 
     primary = Candidate(known(raw["code"], "code"), _confidence(raw.get("confidence"), sid),
                         _boost(raw.get("boost"), sid))
@@ -280,7 +263,7 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -
         raise CatalogueError(f"symptoms: {sid}: anchors must be ASCII")
     on_proxy = raw.get("on_proxy")
     if on_proxy is not None:
-        known(on_proxy, "on_proxy")
+        on_proxy = known(on_proxy, "on_proxy")
     fallback, standalone = raw.get("fallback", False), raw.get("standalone", False)
     note = raw.get("note")
     if (not isinstance(fallback, bool) or not isinstance(standalone, bool)
@@ -299,37 +282,15 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[str, Any]) -
     )
 
 
-def _rewrite(raw: Any, what: str, codes: Mapping[str, Any]) -> Rewrite:
-    if not isinstance(raw, dict) or not isinstance(raw.get("default"), str):
-        raise CatalogueError(f"symptoms: context.{what} needs a default code")
-    mapping = raw.get("map", {})
-    if not isinstance(mapping, dict):
-        raise CatalogueError(f"symptoms: context.{what}.map must be a table")
-    for code in [raw["default"], *mapping.keys(), *mapping.values()]:
-        if code not in codes:
-            raise CatalogueError(f"symptoms: context.{what} names unknown code {code!r}")
-    return Rewrite(raw["default"], dict(mapping), frozenset(_str_list(raw.get("layers"), f"context.{what}.layers")))
-
-
-def _context(raw: Any, codes: Mapping[str, Any]) -> Context:
+def _context(raw: Any) -> Context:
     if not isinstance(raw, dict):
         raise CatalogueError("symptoms: [context] is missing")
-    host_independent = _str_list(raw.get("host_independent"), "context.host_independent")
-    for code in host_independent:
-        if code not in codes:
-            raise CatalogueError(f"symptoms: context.host_independent names unknown code {code!r}")
     return Context(
         registry_hints=_str_list(raw.get("registry_hints"), "context.registry_hints"),
         proxy_markers=_str_list(raw.get("proxy_markers"), "context.proxy_markers"),
         data_markers=_str_list(raw.get("data_markers"), "context.data_markers"),
         realm_markers=_str_list(raw.get("realm_markers"), "context.realm_markers"),
         manifest_markers=_str_list(raw.get("manifest_markers"), "context.manifest_markers"),
-        data_hosts=tuple(h.lower() for h in _str_list(raw.get("data_hosts"), "context.data_hosts")),
-        realm_hosts=frozenset(h.lower() for h in _str_list(raw.get("realm_hosts"), "context.realm_hosts")),
-        realm_paths=_str_list(raw.get("realm_paths"), "context.realm_paths"),
-        host_independent=frozenset(host_independent),
-        on_data=_rewrite(raw.get("on_data"), "on_data", codes),
-        on_realm=_rewrite(raw.get("on_realm"), "on_realm", codes),
     )
 
 
@@ -411,7 +372,7 @@ def _gate(anchors: Sequence[str]) -> tuple[re.Pattern[bytes], ...]:
     return tuple(gate)
 
 
-def build(raw: Mapping[str, Any], codes: Mapping[str, Any]) -> SymptomBook:
+def build(raw: Mapping[str, Any], codes: Mapping[Code, Any]) -> SymptomBook:
     """Validate the parsed TOML against the catalogue ``codes`` and compile it.
 
     >>> book = build(tomllib.loads(_data()), catalogue())
@@ -455,7 +416,7 @@ def build(raw: Mapping[str, Any], codes: Mapping[str, Any]) -> SymptomBook:
         symptoms=symptoms,
         by_anchor={a: tuple(ix) for a, ix in by_anchor.items()},
         gate=_gate(list(by_anchor)),
-        context=_context(raw.get("context"), codes),
+        context=_context(raw.get("context")),
         fingerprints=tuple(_fingerprint(f) for f in prints),
         advice=tuple(_advice(a) for a in advice),
         interception=tuple(n.lower() for n in names),
@@ -483,7 +444,6 @@ __all__ = [
     "Context",
     "Fingerprint",
     "Phrase",
-    "Rewrite",
     "Symptom",
     "SymptomBook",
     "alternation",

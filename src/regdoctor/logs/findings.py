@@ -34,6 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from regdoctor import kb
+from regdoctor.kb.codes import Code
 from regdoctor.logs.analysis import Analysis, Group, History, NewAddress, Window
 from regdoctor.logs.network import CallerVerdict, Rules
 from regdoctor.model import Finding
@@ -150,7 +151,7 @@ def _base_evidence(g: Group) -> dict[str, Any]:
     }
 
 
-def _finding(code: str, host: str | None, evidence: Mapping[str, Any], texts: Mapping[str, Any],
+def _finding(code: Code, host: str | None, evidence: Mapping[str, Any], texts: Mapping[str, Any],
              root_cause: bool = True) -> Finding:
     return kb.code(code).finding(host=host, evidence=evidence, extra=texts, root_cause=root_cause)
 
@@ -236,7 +237,7 @@ def firewall_findings(a: Analysis, rules: Rules | None, judge: Judge | None) -> 
                  "rule_fix": _rule_fix(decided, caller, registry, host or "<registry>", private),
                  "registry": registry, "first": iso(g.first), "last": iso(g.last),
                  "peak_minute": minute(g.peak_minute)}
-        out.append(_finding("LOGS_FIREWALL_DENIALS", host, ev, texts))
+        out.append(_finding(Code.LOGS_FIREWALL_DENIALS, host, ev, texts))
     return out
 
 
@@ -271,7 +272,7 @@ def auth_findings(a: Analysis) -> list[Finding]:
             ev.update({"successes": hist.ok, "last_success": iso(hist.last_ok), "known_addresses": hist.ips})
         if hist is not None and hist.ok and hist.last_ok is not None and hist.last_ok < g.first:
             texts.update({"ok": hist.ok, "last_success": iso(hist.last_ok), "known_addresses": hist.ips})
-            out.append(_finding("LOGS_CREDENTIAL_STOPPED", host, ev, texts))
+            out.append(_finding(Code.LOGS_CREDENTIAL_STOPPED, host, ev, texts))
             continue
         known = hist.ips if hist else g.ips
         if hist is not None and hist.ok == 0:
@@ -285,7 +286,7 @@ def auth_findings(a: Analysis) -> list[Finding]:
             spread = (f"from {g.ips} of its {known} addresses while the others log in fine: those machines hold a "
                       "stale secret")
         texts["spread"] = spread
-        out.append(_finding("LOGS_AUTH_FAILURES_IDENTITY", host, ev, texts))
+        out.append(_finding(Code.LOGS_AUTH_FAILURES_IDENTITY, host, ev, texts))
     for g in a.auth_ip:
         host, ip = g.key[0], g.key[1] or ""
         if _noise(g.count, a.ip_history.get(ip)):
@@ -296,7 +297,7 @@ def auth_findings(a: Analysis) -> list[Finding]:
         texts = {"caller_ip": ip, "identities": g.identities, "identity_list": listing(ids, total=g.identities),
                  "clients": listing(list(g.top.get("client", ()))), "registry": registry_name(host),
                  "first": iso(g.first), "last": iso(g.last)}
-        out.append(_finding("LOGS_AUTH_FAILURES_IP", host, ev, texts))
+        out.append(_finding(Code.LOGS_AUTH_FAILURES_IP, host, ev, texts))
     return out
 
 
@@ -316,7 +317,7 @@ def other_findings(a: Analysis) -> list[Finding]:
         texts: dict[str, Any] = {"identity": identity, "operations": listing(ops), "role": role,
                  "repositories": listing(list(g.top.get("repository", ()))), "registry": registry_name(host),
                  "first": iso(g.first), "last": iso(g.last)}
-        out.append(_finding("LOGS_PERMISSION_DENIED", host, ev, texts))
+        out.append(_finding(Code.LOGS_PERMISSION_DENIED, host, ev, texts))
     for g in a.throttled:
         host, who = g.key[0], g.key[1]
         ev = _base_evidence(g)
@@ -324,7 +325,7 @@ def other_findings(a: Analysis) -> list[Finding]:
         texts = {"identity": who or "anonymous callers", "address_count": g.ips,
                  "addresses": listing(list(g.top.get("ip", ())), total=g.ips), "registry": registry_name(host),
                  "first": iso(g.first), "last": iso(g.last), "peak_minute": minute(g.peak_minute)}
-        out.append(_finding("LOGS_THROTTLED", host, ev, texts))
+        out.append(_finding(Code.LOGS_THROTTLED, host, ev, texts))
     for g in a.server:
         host, region = g.key[0], g.key[1] or "(unknown region)"
         total = a.region_events.get((g.key[0], g.key[1]), 0)
@@ -336,7 +337,7 @@ def other_findings(a: Analysis) -> list[Finding]:
         texts = {"region": region, "statuses": listing(list(g.top.get("status", ()))),
                  "correlation_ids": ", ".join(corr) or "(none in the export)", "first": iso(g.first),
                  "last": iso(g.last), "peak_minute": minute(g.peak_minute)}
-        out.append(_finding("LOGS_SERVER_ERRORS", host, ev, texts))
+        out.append(_finding(Code.LOGS_SERVER_ERRORS, host, ev, texts))
     for g in a.not_found:
         host, repo = g.key[0], g.key[1] or "(no repository)"
         ev = _base_evidence(g)
@@ -344,7 +345,7 @@ def other_findings(a: Analysis) -> list[Finding]:
         texts = {"repository": repo, "references": listing(list(g.top.get("repository", ()))),
                  "identity_list": listing(list(g.top.get("identity", ())), total=g.identities),
                  "registry": registry_name(host), "first": iso(g.first), "last": iso(g.last)}
-        out.append(_finding("LOGS_NOT_FOUND", host, ev, texts))
+        out.append(_finding(Code.LOGS_NOT_FOUND, host, ev, texts))
     return out
 
 
@@ -379,7 +380,7 @@ def new_address_findings(a: Analysis, explained: set[str], min_count: int) -> li
                  "first_seen": iso(first_seen), "window_start": iso(a.window_start),
                  "statuses": ", ".join(str(s) for s in statuses), "registry": registry_name(host)}
         root = not set(ips) <= explained
-        out.append(_finding("LOGS_NEW_CALLER_IP", host, ev, texts, root_cause=root))
+        out.append(_finding(Code.LOGS_NEW_CALLER_IP, host, ev, texts, root_cause=root))
     return out
 
 
@@ -394,17 +395,18 @@ def findings(a: Analysis, *, files: Sequence[tuple[str, int, int]] = (), rules: 
     out: list[Finding] = []
     for path, rows, skipped in files:
         if skipped:
-            out.append(_finding("LOGS_INPUT_SKIPPED", None, {"file": path, "skipped": skipped,
+            out.append(_finding(Code.LOGS_INPUT_SKIPPED, None, {"file": path, "skipped": skipped,
                                                              "records": rows + skipped}, {}, root_cause=False))
     if a.summary.events == 0:
-        out.append(_finding("LOGS_NO_EVENTS", None, {"scope": scope}, {"scope": scope or "at all"}, root_cause=False))
+        out.append(_finding(Code.LOGS_NO_EVENTS, None, {"scope": scope}, {"scope": scope or "at all"},
+                            root_cause=False))
         return out
     fw = firewall_findings(a, rules, judge)
     out += fw
     out += auth_findings(a)
     out += other_findings(a)
     explained = {ip for f in fw for ip in f.evidence.get("per_address", {})}
-    explained |= {str(f.evidence.get("caller_ip")) for f in out if f.code == "LOGS_AUTH_FAILURES_IP"}
+    explained |= {str(f.evidence.get("caller_ip")) for f in out if f.code == Code.LOGS_AUTH_FAILURES_IP}
     out += new_address_findings(a, explained, min_count)
     return out
 

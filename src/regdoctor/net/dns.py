@@ -15,9 +15,11 @@ getaddrinfo cannot be cancelled, so it runs in a daemon thread and is abandoned 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import dns.exception
 import dns.flags
@@ -27,7 +29,19 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
-from regdoctor.net import Deadline, DnsError
+from regdoctor.net import (
+    Deadline,
+    DnsError,
+    DnsNameInvalid,
+    DnsNxdomain,
+    DnsRefused,
+    DnsServfail,
+    DnsSocketError,
+    DnsSystemFailed,
+    DnsTimeout,
+    dns_error_class,
+    errno_name,
+)
 
 RESOLV_CONF = "/etc/resolv.conf"
 
@@ -50,18 +64,55 @@ def classify_address(addr: str) -> str:
     return "public" if ip.is_global else "other"
 
 
+def check_name(host: str) -> str:
+    """The ASCII (IDNA) form of ``host``; ``DnsNameInvalid`` if no resolver could be asked for it.
+
+    Names come from users, but also from servers (a token realm, a redirect ``Location``) and
+    config files, so a label of 64 characters or an undecodable name is an answer to report,
+    not a crash (the stdlib raises ``UnicodeError`` from deep inside ``getaddrinfo``).
+
+    >>> check_name("MyReg.azurecr.io")
+    'myreg.azurecr.io'
+    >>> check_name("a" * 64 + ".io")
+    Traceback (most recent call last):
+    ...
+    regdoctor.net.DnsNameInvalid: label 1 of aaaa…aaaa.io is longer than 63 characters
+    """
+    shown = host if len(host) <= 24 else f"{host[:4]}…{host[-7:]}"
+    name = host.rstrip(".")
+    if not name or len(name) > 253:
+        raise DnsNameInvalid(f"{shown!s} is {'empty' if not name else 'longer than 253 characters'}", host=shown,
+                             reason="length")
+    try:
+        ascii_name = name.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        labels = name.split(".")
+        long = next((i for i, lbl in enumerate(labels, 1) if len(lbl) > 63), None)
+        why = f"label {long} of {shown} is longer than 63 characters" if long else f"{shown} is not a valid IDNA name"
+        raise DnsNameInvalid(why, host=shown, reason="label" if long else "idna") from None
+    if any(not lbl or len(lbl) > 63 for lbl in ascii_name.split(".")) or len(ascii_name) > 253:
+        raise DnsNameInvalid(f"{shown} has an empty or over-long label", host=shown, reason="label")
+    return ascii_name
+
+
+#: getaddrinfo's EAI_* codes by number (socket exposes them as constants)
+_GAI_NAMES = {getattr(socket, n): n for n in dir(socket) if n.startswith("EAI_")}
+
+
 def system_resolve(host: str, port: int, deadline: Deadline) -> list[str]:
     """Addresses from getaddrinfo, in the order a client would try them (duplicates dropped).
 
-    Raises ``DnsError(kind="system")`` on failure and ``DnsError(kind="timeout")`` when the
+    Raises ``DnsSystemFailed`` (with the ``EAI_*`` code and, for ``EAI_SYSTEM``, the errno),
+    ``DnsNameInvalid`` for a name no resolver can be asked for, and ``DnsTimeout`` when the
     deadline passes first.
     """
+    name = check_name(host)
     result: list[list[str]] = []
-    error: list[BaseException] = []
+    error: list[OSError] = []
 
     def run() -> None:
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
             seen: list[str] = []
             for info in infos:
                 addr = str(info[4][0])
@@ -71,25 +122,23 @@ def system_resolve(host: str, port: int, deadline: Deadline) -> list[str]:
         except OSError as exc:  # socket.gaierror is an OSError
             error.append(exc)
 
-    t = threading.Thread(target=run, name=f"getaddrinfo-{host}", daemon=True)
+    t = threading.Thread(target=run, name=f"getaddrinfo-{name}", daemon=True)
     t.start()
     t.join(deadline.remaining())
     if t.is_alive():
-        raise DnsError("timeout", f"getaddrinfo({host}) did not return in time", via="system")
+        raise DnsTimeout(f"getaddrinfo({name}) did not return in time", via="system", host=name)
     if error:
         exc = error[0]
-        return _raise_system(host, exc)
+        gai = exc.errno if isinstance(exc, socket.gaierror) else None
+        text = exc.strerror or str(exc)
+        raise DnsSystemFailed(f"getaddrinfo({name}): {text}", error=text, gai_code=gai,
+                              gai_name=_GAI_NAMES.get(gai) if gai is not None else None, host=name,
+                              errno=None if gai is not None else exc.errno)
     return result[0]
 
 
-def _raise_system(host: str, exc: BaseException) -> list[str]:
-    errno_ = getattr(exc, "errno", None)
-    text = getattr(exc, "strerror", None) or str(exc)
-    raise DnsError("system", f"getaddrinfo({host}): {text}", errno=errno_, error=text)
-
-
 def parse_resolv_conf(text: str) -> list[str]:
-    """The ``nameserver`` addresses of a resolv.conf text, in order (glibc reads at most 3).
+    r"""The ``nameserver`` addresses of a resolv.conf text, in order (glibc reads at most 3).
 
     >>> parse_resolv_conf("# x\nnameserver 10.0.0.2\nsearch corp\nnameserver fe80::1%eth0\n")
     ['10.0.0.2', 'fe80::1%eth0']
@@ -128,7 +177,7 @@ class DnsAnswer:
     chain: tuple[tuple[str, str], ...] = ()  # (owner, target) CNAME links, in order
     a: tuple[str, ...] = ()
     aaaa: tuple[str, ...] = ()
-    attempts: tuple[dict[str, str], ...] = field(default_factory=tuple)
+    attempts: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -177,57 +226,79 @@ def _parse(qname: str, r: dns.message.Message, rdtype: dns.rdatatype.RdataType) 
 
 
 def query_chain(host: str, deadline: Deadline, servers: list[str] | None = None) -> DnsAnswer:
-    """Ask the nameservers directly for A and AAAA of ``host``; raise ``DnsError`` by rcode.
+    """Ask the nameservers directly for A and AAAA of ``host``; raise a ``DnsError`` subclass.
 
     Tries nameservers in order, like glibc, moving on after SERVFAIL, REFUSED, a timeout or an
-    unreachable server; NXDOMAIN and NOERROR are final.
+    unreachable server; NXDOMAIN and NOERROR are final. A failure of every server raises the
+    last one's error, with every attempt (and its errno) in ``info["attempts"]``.
     """
+    name = check_name(host)
     servers = servers or nameservers()
-    attempts: list[dict[str, str]] = []
+    attempts: list[dict[str, Any]] = []
     last: DnsError | None = None
     per_server = max(deadline.remaining() / len(servers), 0.2)
     for ns in servers:
         if deadline.expired():
             break
+        peer = f"{ns}:53"
         try:
             budget = min(per_server, deadline.remaining())
-            ra = _exchange(host, dns.rdatatype.A, ns, budget)
-        except TimeoutError:
-            attempts.append({"nameserver": ns, "result": "timeout"})
-            last = DnsError("timeout", f"no answer from {ns} for {host}", resolver=ns)
+            ra = _exchange(name, dns.rdatatype.A, ns, budget)
+        except TimeoutError as exc:
+            if exc.errno is None:
+                attempts.append({"nameserver": ns, "result": "timeout"})
+                last = DnsTimeout(f"no answer from {ns} for {name}", peer=peer, resolver=ns)
+                continue
+            last = _socket_failure(exc, ns, name, attempts)
             continue
-        except ConnectionRefusedError:
-            attempts.append({"nameserver": ns, "result": "unreachable"})
-            last = DnsError("unreachable", f"{ns}:53 refused the query (nothing listens)", resolver=ns)
+        except OSError as exc:
+            last = _socket_failure(exc, ns, name, attempts)
             continue
-        except (OSError, dns.exception.DNSException) as exc:
-            attempts.append({"nameserver": ns, "result": f"error: {exc}"})
-            last = DnsError("unreachable", f"query to {ns} failed: {exc}", resolver=ns)
+        except dns.exception.DNSException as exc:  # a query dnspython cannot build or send
+            attempts.append({"nameserver": ns, "result": f"error: {type(exc).__name__}"})
+            last = DnsSocketError(f"query to {ns} for {name} failed: {exc}", peer=peer, resolver=ns)
             continue
         rcode = dns.rcode.to_text(ra.rcode())
         attempts.append({"nameserver": ns, "result": rcode})
-        if rcode in ("SERVFAIL", "REFUSED"):
-            last = DnsError(rcode.lower(), f"{ns} answered {rcode} for {host}", resolver=ns, rcode=rcode)
+        if rcode == "SERVFAIL":
+            last = DnsServfail(f"{ns} answered SERVFAIL for {name}", peer=peer, resolver=ns, rcode=rcode)
+            continue
+        if rcode == "REFUSED":
+            last = DnsRefused(f"{ns} answered REFUSED for {name}", peer=peer, resolver=ns, rcode=rcode)
             continue
         if rcode == "NXDOMAIN":
-            chain, _ = _parse(host, ra, dns.rdatatype.A)
-            raise DnsError("nxdomain", f"{ns} answered NXDOMAIN for {host}", resolver=ns, rcode=rcode,
-                           chain=[list(c) for c in chain], attempts=attempts)
-        chain, a = _parse(host, ra, dns.rdatatype.A)
+            chain, _ = _parse(name, ra, dns.rdatatype.A)
+            raise DnsNxdomain(f"{ns} answered NXDOMAIN for {name}", peer=peer, resolver=ns, rcode=rcode,
+                              chain=[list(c) for c in chain], attempts=attempts)
+        if rcode != "NOERROR":  # FORMERR, NOTIMP, …: the server's answer, named as it is
+            last = DnsSocketError(f"{ns} answered {rcode} for {name}", peer=peer, resolver=ns, rcode=rcode)
+            continue
+        chain, a = _parse(name, ra, dns.rdatatype.A)
         aaaa: list[str] = []
         if not deadline.expired():
             try:
-                r6 = _exchange(host, dns.rdatatype.AAAA, ns, min(per_server, deadline.remaining()))
+                r6 = _exchange(name, dns.rdatatype.AAAA, ns, min(per_server, deadline.remaining()))
                 if r6.rcode() == dns.rcode.NOERROR:
-                    _, aaaa = _parse(host, r6, dns.rdatatype.AAAA)
+                    _, aaaa = _parse(name, r6, dns.rdatatype.AAAA)
             except (OSError, dns.exception.DNSException):
                 pass  # AAAA is best effort: the A answer already decided reachability
         return DnsAnswer(nameserver=ns, rcode=rcode, chain=tuple(chain), a=tuple(a), aaaa=tuple(aaaa),
                          attempts=tuple(attempts))
     if last is None:
-        last = DnsError("timeout", f"no nameserver answered for {host} in time", resolver=servers[0])
+        last = DnsTimeout(f"no nameserver answered for {name} in time", peer=f"{servers[0]}:53",
+                          resolver=servers[0])
     last.info["attempts"] = attempts
     raise last
 
 
-__all__ = ["DnsAnswer", "classify_address", "nameservers", "parse_resolv_conf", "query_chain", "system_resolve"]
+def _socket_failure(exc: OSError, ns: str, name: str, attempts: list[dict[str, Any]]) -> DnsError:
+    """A socket error of the query to ``ns``, typed by its errno (ENETUNREACH is not "refused")."""
+    cls = dns_error_class(exc.errno)
+    what = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+    attempts.append({"nameserver": ns, "result": cls.kind, "errno": exc.errno, "errno_name": errno_name(exc.errno)})
+    return cls(f"query to {ns}:53 for {name}: {what}", errno=exc.errno, peer=f"{ns}:53", resolver=ns,
+               errno_text=what)
+
+
+__all__ = ["DnsAnswer", "check_name", "classify_address", "nameservers", "parse_resolv_conf", "query_chain",
+           "system_resolve"]

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import h11
 
-from regdoctor.net import Deadline, ProxyError
+from regdoctor.net import Deadline, ProxyClosed, ProxyError, ProxyNoResponse, ProxyNotHttp, h11io
 
 MAX_HEAD = 64 * 1024
 
@@ -43,6 +43,13 @@ def basic_auth(username: str, password: str) -> str:
     return f"Basic {token}"
 
 
+#: what a failed exchange is called on the proxy hop
+_FAILURES: dict[h11io.FailureKind, type[ProxyError]] = {
+    "timeout": ProxyNoResponse, "reset": ProxyClosed, "closed": ProxyClosed, "eof": ProxyClosed,
+    "not_http": ProxyNotHttp, "protocol": ProxyNotHttp, "too_large": ProxyNotHttp,
+}
+
+
 def connect_tunnel(
     sock: socket.socket,
     host: str,
@@ -53,80 +60,32 @@ def connect_tunnel(
 ) -> ConnectReply:
     """Ask the proxy on ``sock`` for a tunnel to ``host:port``; return its reply.
 
-    A non-2xx reply is returned, not raised: it is an answer. Raises ``ProxyError`` when the
-    proxy closes without answering (``closed``), stays silent (``timeout``) or answers
-    something that is not HTTP (``not_http``).
+    A non-2xx reply is returned, not raised: it is an answer. Raises ``ProxyClosed`` when the
+    proxy closes or resets without answering, ``ProxyNoResponse`` when it stays silent past the
+    deadline, and ``ProxyNotHttp`` when it answers something that is not HTTP.
     """
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    peer = _peer(sock)
     conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
     headers = [("Host", authority), ("User-Agent", user_agent)]
     if proxy_authorization:
         headers.append(("Proxy-Authorization", proxy_authorization))
-    data = conn.send(h11.Request(method="CONNECT", target=authority, headers=headers))
     try:
-        sock.settimeout(max(deadline.remaining(), 0.001))
-        sock.sendall(data or b"")
-        conn.send(h11.EndOfMessage())
-    except TimeoutError:
-        raise ProxyError("timeout", "sending CONNECT timed out") from None
-    except OSError as exc:
-        raise ProxyError("closed", f"proxy closed the connection while sending CONNECT: {exc}") from None
-    response: h11.Response | None = None
-    body = bytearray()
-    while True:
-        try:
-            event = conn.next_event()
-        except h11.RemoteProtocolError as exc:
-            raise ProxyError("not_http", f"the proxy's answer is not HTTP: {exc}") from None
-        if event is h11.NEED_DATA:
-            if deadline.expired():
-                if response is not None:
-                    return _reply(response, bytes(body), b"")
-                raise ProxyError("timeout", "no answer to CONNECT before the deadline")
-            sock.settimeout(max(deadline.remaining(), 0.001))
-            try:
-                chunk = sock.recv(65536)
-            except TimeoutError:
-                if response is not None:  # head received, body never ended: the head is the answer
-                    return _reply(response, bytes(body), b"")
-                raise ProxyError("timeout", "no answer to CONNECT before the deadline") from None
-            except ConnectionResetError:
-                raise ProxyError("closed", "the proxy reset the connection without answering CONNECT") from None
-            except OSError as exc:
-                raise ProxyError("closed", f"reading the CONNECT answer failed: {exc}") from None
-            if not chunk and response is None:
-                raise ProxyError("closed", "the proxy closed the connection without answering CONNECT")
-            conn.receive_data(chunk)
-            continue
-        if isinstance(event, h11.InformationalResponse):
-            continue
-        if isinstance(event, h11.Response):
-            response = event
-            if 200 <= event.status_code < 300:
-                leftover, _closed = conn.trailing_data
-                return _reply(event, b"", leftover)
-            continue
-        if isinstance(event, h11.Data):
-            if len(body) < MAX_HEAD:
-                body += event.data[: MAX_HEAD - len(body)]
-            continue
-        if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed) and response is not None:
-            return _reply(response, bytes(body), b"")
-        if isinstance(event, h11.ConnectionClosed):
-            raise ProxyError("closed", "the proxy closed the connection without answering CONNECT")
-        if event is h11.PAUSED:  # pragma: no cover - h11 pauses only after a full message
-            break
-    raise ProxyError("closed", "the proxy's answer ended unexpectedly")
+        h11io.send(sock, conn, h11.Request(method="CONNECT", target=authority, headers=headers), deadline)
+        msg = h11io.read(conn, sock, deadline, max_body=MAX_HEAD, done_at_head=lambda r: 200 <= r.status_code < 300)
+    except h11io.ReadFailure as exc:
+        raise _FAILURES[exc.kind](f"CONNECT {authority}: {exc.message}", errno=exc.errno, peer=peer,
+                                  reset=exc.kind == "reset") from None
+    return ConnectReply(status=msg.status, reason=msg.reason, headers=msg.headers, body=msg.body,
+                        leftover=msg.leftover)
 
 
-def _reply(resp: h11.Response, body: bytes, leftover: bytes) -> ConnectReply:
-    return ConnectReply(
-        status=resp.status_code,
-        reason=resp.reason.decode("latin-1"),
-        headers=tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in resp.headers),
-        body=body,
-        leftover=leftover,
-    )
+def _peer(sock: socket.socket) -> str | None:
+    try:
+        host, port = sock.getpeername()[:2]
+    except (OSError, ValueError):
+        return None
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 __all__ = ["ConnectReply", "basic_auth", "connect_tunnel"]

@@ -7,21 +7,35 @@ disables it. When verification fails, OpenSSL's verify code names the reason (ex
 valid, wrong name, unknown CA, self-signed), and the probe makes a second, unverified handshake
 only to *read* the chain it was shown, as evidence; nothing is ever sent over that connection.
 
-Python 3.11 has no public API for the peer chain; the private ``get_verified_chain`` /
-``get_unverified_chain`` of ``SSLObject`` exist since 3.10 (public in 3.13), so they are used
-when present and the leaf alone otherwise.
+Only public ``ssl`` API is used. After a verified handshake ``getpeercert()`` gives the leaf,
+already decoded by OpenSSL, so the healthy path imports nothing more. After an unverified one
+``getpeercert()`` is empty by design, so the DER leaf (``getpeercert(binary_form=True)``) is
+decoded with ``cryptography`` — the field's standard parser, imported only on that failure
+path because it costs ~60 ms. The rest of the chain is read where Python offers it publicly
+(``SSLSocket.get_verified_chain()`` / ``get_unverified_chain()``, Python 3.13+); on older
+versions the evidence is the leaf, which is what names the issuer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import socket
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from regdoctor.net import Deadline, TlsError
+from regdoctor.net import (
+    Deadline,
+    TlsClosed,
+    TlsNotTls,
+    TlsProtocolError,
+    TlsReset,
+    TlsTimeout,
+    TlsVerifyFailed,
+)
 
 # OpenSSL X509_V_ERR_* codes that name a cause
 _VERIFY_KINDS = {
@@ -98,8 +112,8 @@ def _iso(openssl_time: str) -> str:
 def cert_info(info: dict[str, Any], der: bytes) -> CertInfo:
     """Build a ``CertInfo`` from the dict OpenSSL decodes (``getpeercert()``/``get_info()``).
 
-    Using the ssl module's own decoder keeps ``cryptography`` (30 ms to import) off the path
-    of every check; ``parse_der`` is the fallback when only DER is at hand.
+    Using the ssl module's own decoding keeps ``cryptography`` (~60 ms to import) off the
+    healthy path; ``parse_der`` decodes what only exists as DER (an unverified peer).
     """
     subject, _ = _name(info.get("subject"))
     issuer, org = _name(info.get("issuer"))
@@ -149,14 +163,18 @@ def parse_der(der: bytes) -> CertInfo:
     )
 
 
-def make_context(ca_file: str | None = None, *, verify: bool = True) -> ssl.SSLContext:
-    """A client context: system trust store, or only ``ca_file`` when given."""
+def make_context(ca_file: str | None = None, *, verify: bool = True, extra: Sequence[str] = ()) -> ssl.SSLContext:
+    """A client context: system trust store (plus ``extra`` CA files, as a runtime's certs.d adds
+    them), or only ``ca_file`` when given."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if verify:
         if ca_file:
             ctx.load_verify_locations(cafile=ca_file)
         else:
             ctx.load_default_certs()
+            for path in extra:
+                with contextlib.suppress(ssl.SSLError, OSError, ValueError):
+                    ctx.load_verify_locations(cafile=path)
     else:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
@@ -165,45 +183,48 @@ def make_context(ca_file: str | None = None, *, verify: bool = True) -> ssl.SSLC
 
 
 def _chain(ssock: ssl.SSLSocket, verified: bool) -> tuple[CertInfo, ...]:
-    obj = getattr(ssock, "_sslobj", None)
-    getter = getattr(obj, "get_verified_chain" if verified else "get_unverified_chain", None)
-    if getter is not None:
-        try:
-            # 2 == _ssl.ENCODING_DER
-            return tuple(cert_info(c.get_info(), c.public_bytes(2)) for c in (getter() or []))
-        except (ssl.SSLError, ValueError, AttributeError, KeyError):
-            pass
-    leaf = ssock.getpeercert(binary_form=True)
-    return (parse_der(leaf),) if leaf else ()
+    if verified:
+        leaf = cert_info(ssock.getpeercert() or {}, ssock.getpeercert(binary_form=True) or b"") \
+            if ssock.getpeercert() else None
+        rest = getattr(ssock, "get_verified_chain", None)  # public from Python 3.13
+        ders = [bytes(c) for c in rest()[1:]] if rest is not None else []
+    else:
+        der = ssock.getpeercert(binary_form=True)
+        leaf = parse_der(der) if der else None
+        rest = getattr(ssock, "get_unverified_chain", None)  # public from Python 3.13
+        ders = [bytes(c) for c in rest()[1:]] if rest is not None else []
+    if leaf is None:
+        return ()
+    return (leaf, *(parse_der(d) for d in ders))
 
 
 def handshake(sock: socket.socket, sni: str | None, ctx: ssl.SSLContext, deadline: Deadline) -> tuple[
         ssl.SSLSocket, TlsInfo]:
-    """Wrap ``sock`` in TLS; raise ``TlsError`` with ``kind`` naming the failure."""
+    """Wrap ``sock`` in TLS; raise the ``TlsError`` subclass that names the failure."""
     sock.settimeout(max(deadline.remaining(), 0.001))
     try:
         ssock = ctx.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False)
         ssock.do_handshake()
     except ssl.SSLCertVerificationError as exc:
         kind = _VERIFY_KINDS.get(exc.verify_code, "verify")
-        raise TlsError("verify", f"certificate verify failed: {exc.verify_message}",
-                       verify_kind=kind, verify_code=exc.verify_code,
-                       verify_message=exc.verify_message) from None
+        raise TlsVerifyFailed(f"certificate verify failed: {exc.verify_message}",
+                              verify_kind=kind, verify_code=exc.verify_code,
+                              verify_message=exc.verify_message) from None
     except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
-        raise TlsError("closed", "the peer closed the connection during the TLS handshake") from None
+        raise TlsClosed("the peer closed the connection during the TLS handshake") from None
     except ssl.SSLError as exc:
         reason = exc.reason or ""
         if reason in _NOT_TLS_REASONS:
-            raise TlsError("not_tls", f"the peer does not speak TLS ({reason.lower()})", reason=reason) from None
+            raise TlsNotTls(f"the peer does not speak TLS ({reason.lower()})", reason=reason) from None
         if reason in _EOF_REASONS:
-            raise TlsError("closed", "the peer closed the connection during the TLS handshake") from None
-        raise TlsError("failed", f"TLS handshake failed: {reason or exc}", reason=reason) from None
+            raise TlsClosed("the peer closed the connection during the TLS handshake") from None
+        raise TlsProtocolError(f"TLS handshake failed: {reason or exc}", reason=reason) from None
     except TimeoutError:
-        raise TlsError("timeout", "TLS handshake did not complete before the deadline") from None
-    except ConnectionResetError:
-        raise TlsError("reset", "connection reset by peer during the TLS handshake") from None
+        raise TlsTimeout("TLS handshake did not complete before the deadline") from None
+    except ConnectionResetError as exc:
+        raise TlsReset("connection reset by peer during the TLS handshake", errno=exc.errno) from None
     except OSError as exc:
-        raise TlsError("closed", f"TLS handshake failed: {exc}") from None
+        raise TlsClosed(f"TLS handshake failed: {exc}", errno=exc.errno) from None
     verified = ctx.verify_mode != ssl.CERT_NONE
     info = TlsInfo(
         version=ssock.version() or "?",

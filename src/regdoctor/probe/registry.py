@@ -16,19 +16,22 @@ signatures, S3 credentials) are redacted before they become evidence.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from regdoctor import auth, classify
+from regdoctor import auth, classify, safejson
 from regdoctor.credentials import Credential, CredentialError
-from regdoctor.model import EndpointResult, Layer, Step, StepStatus
+from regdoctor.kb.codes import Code
+from regdoctor.model import EndpointResult, Layer, Step
 from regdoctor.net import Deadline, NetError
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, Route, probe_endpoint
+from regdoctor.probe.errors import code_for
+from regdoctor.probe.route import authority
+from regdoctor.probe.steps import StepLog
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -37,35 +40,32 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 INDEX_TYPES = MANIFEST_TYPES[:2]
+#: Docker schema 1: refused by containerd 2.x and Docker 28 ("not supported"), named as such.
+SCHEMA1_TYPES = ("application/vnd.docker.distribution.manifest.v1+json",
+                 "application/vnd.docker.distribution.manifest.v1+prettyjws")
+#: Only these redirects are followed, as Docker and containerd do.
+REDIRECT_SCHEMES = ("http", "https")
 MAX_REDIRECTS = 5
 MAX_MANIFEST = 4 * 1024 * 1024
 
 
-@dataclass
-class Flow:
-    """The state of one pull path: the registry's steps plus the endpoints found on the way."""
+class Flow(StepLog):
+    """The state of one pull path: the registry's steps plus the endpoints found on the way.
 
-    host: str
-    port: int
-    steps: list[Step]
-    #: the registry as the user names it: ``host`` or ``host:port`` (Docker's key, certs.d name)
-    display: str = ""
-    extra: list[EndpointResult] = field(default_factory=list)
-    failed: bool = False
+    ``display`` is the registry as the user names it: ``host`` or ``host:port`` (Docker's
+    credential key, the certs.d name); the endpoints found on the way name it as their parent.
+    """
 
-    def __post_init__(self) -> None:
-        if not self.display:
-            self.display = self.host if self.port == 443 else f"{self.host}:{self.port}"
+    def __init__(self, host: str, port: int, steps: list[Step], display: str = "") -> None:
+        super().__init__(steps)
+        self.host = host
+        self.port = port
+        self.display = display or authority(host, port, "https")
+        self.extra: list[EndpointResult] = []
 
-    def add(self, layer: Layer, name: str, status: StepStatus, t0: float, summary: str,
-            code: str | None = None, evidence: dict[str, Any] | None = None) -> None:
-        self.steps.append(Step(layer=layer, name=name, status=status, elapsed_ms=(time.monotonic() - t0) * 1000,
-                               summary=summary, code=code, evidence=evidence or {}))
-        if status == "fail":
-            self.failed = True
-
-    def skip(self, layer: Layer, name: str, why: str) -> None:
-        self.steps.append(Step(layer=layer, name=name, status="skip", elapsed_ms=0.0, summary=why))
+    @property
+    def failed(self) -> bool:
+        return self.done
 
 
 def redact_location(url: str) -> str:
@@ -74,7 +74,10 @@ def redact_location(url: str) -> str:
     >>> redact_location("https://s.blob.core.windows.net/x/data?sv=2020&sig=SECRET&se=1")
     'https://s.blob.core.windows.net/x/data?sv=***&sig=***&se=***'
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a hostile Location: keep only what precedes any query or userinfo
+        return url.split("?", 1)[0].rpartition("@")[2][:300]
     base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
     if not parts.query:
         return base
@@ -108,28 +111,31 @@ def run_pull_path(
     t0 = time.monotonic()
     challenge: auth.Challenge | None = None
     if v2.status == 401:
-        header = v2.header("www-authenticate") or ""
+        lines = v2.header_all("www-authenticate")
+        header = "\n".join(lines)
         try:
-            challenges = auth.parse_challenges(header)
+            challenges = auth.parse_challenges(lines)
         except auth.ChallengeError as exc:
-            flow.add("auth", "challenge", "fail", t0, f"unparsable challenge: {exc}", "AUTH_MALFORMED_CHALLENGE",
+            flow.add("auth", "challenge", "fail", t0, f"unparsable challenge: {exc}", Code.AUTH_MALFORMED_CHALLENGE,
                      {"challenge": header[:300], "reason": str(exc)})
             return
         usable = [c for c in challenges if c.scheme in ("bearer", "basic")]
         if not usable:
             flow.add("auth", "challenge", "fail", t0, f"unsupported scheme {challenges[0].scheme}",
-                     "AUTH_UNSUPPORTED_SCHEME", {"challenge": header[:300]})
+                     Code.AUTH_UNSUPPORTED_SCHEME, {"challenge": header[:300]})
             return
         challenge = next((c for c in usable if c.scheme == "bearer"), usable[0])
         if challenge.scheme == "bearer":
             problem = auth.bearer_problem(challenge)
             if problem:
-                flow.add("auth", "challenge", "fail", t0, problem, "AUTH_MALFORMED_CHALLENGE",
+                flow.add("auth", "challenge", "fail", t0, problem, Code.AUTH_MALFORMED_CHALLENGE,
                          {"challenge": header[:300], "reason": problem})
                 return
         flow.add("auth", "challenge", "pass", t0,
                  f"{challenge.scheme.capitalize()} " + ", ".join(f"{k}={v}" for k, v in challenge.params.items()),
-                 evidence={"scheme": challenge.scheme, "params": dict(challenge.params)})
+                 evidence={"scheme": challenge.scheme, "params": dict(challenge.params),
+                           # RFC 7235 allows several challenges per line; docker and containerd read one
+                           "schemes_clients_ignore": auth.challenges_missed(lines)})
     else:
         flow.skip("auth", "challenge", f"/v2/ answered {v2.status}: no authentication asked for")
 
@@ -139,7 +145,7 @@ def run_pull_path(
     try:
         cred = credential_lookup()
     except CredentialError as exc:
-        flow.add("auth", "credentials", "fail", t0, str(exc), "AUTH_CREDENTIAL_HELPER_FAILED",
+        flow.add("auth", "credentials", "fail", t0, str(exc), Code.AUTH_CREDENTIAL_HELPER_FAILED,
                  {"helper": exc.helper, "reason": exc.reason, "registry_host": flow.display})
         return
     if cred is None:
@@ -161,19 +167,18 @@ def run_pull_path(
 
     # -- token / login ----------------------------------------------------------------------------
     if challenge is not None and challenge.scheme == "bearer":
-        if cred is None and scope is None:
-            flow.skip("auth", "token", "no image and no credentials given: nothing to authorize")
-        else:
-            authz = _bearer_token(flow, route, challenge, cred, scope, repository, opts, ev_ctx)
-            if authz is None:
-                return
+        # Without an image this is `docker login`: a token without scope, from the realm the
+        # registry names, so "healthy" means the login would work (issue: realm down = not healthy).
+        authz = _bearer_token(flow, route, challenge, cred, scope, repository, opts, ev_ctx)
+        if authz is None:
+            return
     elif challenge is not None:  # Basic: the credentials go on every request
         if cred is None:
             if repository is None:
                 flow.skip("auth", "login", "no image and no credentials given: Basic login not tested")
             else:
                 flow.add("auth", "login", "fail", time.monotonic(), "Basic auth required and no credentials found",
-                         "AUTH_CREDENTIALS_REQUIRED", {**ev_ctx, "status": 401})
+                         Code.AUTH_CREDENTIALS_REQUIRED, {**ev_ctx, "status": 401})
                 return
         else:
             authz = auth.basic_header(cred.username, cred.secret)
@@ -183,11 +188,11 @@ def run_pull_path(
                 return
             if resp.status == 401:
                 flow.add("auth", "login", "fail", t0, "401: the registry refused the credentials",
-                         "AUTH_BAD_CREDENTIALS", {**ev_ctx, "status": 401, "realm": f"https://{flow.display}/v2/"})
+                         Code.AUTH_BAD_CREDENTIALS, {**ev_ctx, "status": 401, "realm": f"https://{flow.display}/v2/"})
                 return
             flow.add("auth", "login", "pass" if resp.status == 200 else "fail", t0,
                      f"GET /v2/ with Basic credentials: {resp.status} {resp.reason}",
-                     None if resp.status == 200 else "REGISTRY_UNEXPECTED_STATUS",
+                     None if resp.status == 200 else Code.REGISTRY_UNEXPECTED_STATUS,
                      {**ev_ctx, "status": resp.status, "method": "GET", "path": "/v2/", "message": resp.reason})
             if resp.status != 200:
                 return
@@ -208,10 +213,10 @@ def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOpti
     try:
         return route.request(method, target, Deadline(opts.timeout), headers, max_body=max_body)
     except NetError as exc:
-        code = classify.net_error_code(exc.layer, exc.kind)
-        flow.add(layer, name or f"{method} {target}", "fail", t0, f"{method} {target}: {exc.message}", code,
-                 {"address": route.address, "port": route.port, "path": target, "timeout_s": opts.timeout,
-                  "during": f"{method} {target}", "http_error": exc.message, "tls_note": ""})
+        flow.add(layer, name or f"{method} {target}", "fail", t0, f"{method} {target}: {exc.message}",
+                 code_for(exc), {**exc.info, "address": route.address, "port": route.port, "path": target,
+                                 "timeout_s": opts.timeout, "during": f"{method} {target}",
+                                 "http_error": exc.message, "tls_note": ""})
         return None
 
 
@@ -219,9 +224,14 @@ def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential
                   repository: str | None, opts: ProbeOptions, ev_ctx: dict[str, Any]) -> str | None:
     realm = ch.realm or ""
     url = auth.token_url(realm, ch.params.get("service"), [scope] if scope else [])
-    parts = urlsplit(url)
-    rhost = parts.hostname or ""
-    rport = parts.port or (443 if parts.scheme == "https" else 80)
+    try:  # bearer_problem vetted the realm; a URL that still cannot be split is the server's fault too
+        parts = urlsplit(url)
+        rhost = parts.hostname or ""
+        rport = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        flow.add("auth", "challenge", "fail", time.monotonic(), f"unusable realm {realm[:100]!r}: {exc}",
+                 Code.AUTH_MALFORMED_CHALLENGE, {**ev_ctx, "challenge": realm[:300], "reason": str(exc)})
+        return None
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     headers: list[tuple[str, str]] = []
     if cred is not None:
@@ -238,17 +248,18 @@ def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential
         try:
             resp = route.request("GET", target, Deadline(opts.timeout), headers)
         except NetError as exc:
-            flow.add("auth", "token", "fail", t0, f"token request failed: {exc.message}",
-                     classify.net_error_code(exc.layer, exc.kind),
-                     {**ev, "address": route.address, "port": route.port, "path": target, "timeout_s": opts.timeout,
+            flow.add("auth", "token", "fail", t0, f"token request failed: {exc.message}", code_for(exc),
+                     {**exc.info, **ev, "address": route.address, "port": route.port, "path": target,
+                      "timeout_s": opts.timeout,
                       "tls_note": ""})
             return None
         v = verdict(resp)
         flow.add("auth", "token", v.status, t0, v.summary, v.code, v.evidence)
     else:
         sub_opts = replace(opts, plain_http=parts.scheme == "http")
-        result, _, resp = probe_endpoint(rhost, rport, "realm", sub_opts, origin=f"token realm of {flow.host}",
-                                         path=target, http_check=verdict, request_headers=headers)
+        result, _, resp = probe_endpoint(rhost, rport, "realm", sub_opts, origin=f"token realm of {flow.display}",
+                                         parent=flow.display, path=target, http_check=verdict,
+                                         request_headers=headers)
         flow.extra.append(result)
         if resp is None or result.failed:
             flow.add("auth", "token", "fail", t0, f"token service {rhost}:{rport} failed: see that endpoint",
@@ -270,12 +281,12 @@ def token_verdict(resp: HttpResponse, had_credentials: bool, repository: str | N
         try:
             info = auth.parse_token_response(resp.body)
         except ValueError as exc:
-            return classify.Verdict("fail", "AUTH_TOKEN_FAILED", f"200 but {exc}", {**base, "message": str(exc)})
+            return classify.Verdict("fail", Code.AUTH_TOKEN_FAILED, f"200 but {exc}", {**base, "message": str(exc)})
         granted = info.granted
         out = {**base, "granted": granted or ("(opaque token)" if info.opaque else "(nothing)"),
                "expires_in": info.expires_in}
         if repository and not info.opaque and not auth.grants_pull(granted, repository):
-            code = "AUTH_INSUFFICIENT_SCOPE" if had_credentials else "AUTH_CREDENTIALS_REQUIRED"
+            code = Code.AUTH_INSUFFICIENT_SCOPE if had_credentials else Code.AUTH_CREDENTIALS_REQUIRED
             return classify.Verdict("fail", code, f"token grants {granted or 'nothing'}, not pull on {repository}",
                                     out)
         # the token itself is a secret: it never enters the verdict (evidence is printed)
@@ -283,19 +294,19 @@ def token_verdict(resp: HttpResponse, had_credentials: bool, repository: str | N
         return classify.Verdict("pass", None, f"token granted: {shown}"
                                 f"{f' (expires in {info.expires_in} s)' if info.expires_in else ''}", out)
     if resp.status == 401:
-        code = "AUTH_BAD_CREDENTIALS" if had_credentials else "AUTH_CREDENTIALS_REQUIRED"
+        code = Code.AUTH_BAD_CREDENTIALS if had_credentials else Code.AUTH_CREDENTIALS_REQUIRED
         return classify.Verdict("fail", code, f"401 from the token service: {msg}", {**base, "message": msg})
     if resp.status == 429:
         retry = resp.header("retry-after")
-        return classify.Verdict("fail", "AUTH_TOKEN_THROTTLED", "429 from the token service",
+        return classify.Verdict("fail", Code.AUTH_TOKEN_THROTTLED, "429 from the token service",
                                 {**base, "retry_after_note": f" (Retry-After: {retry})" if retry else ""})
     if resp.status == 403:
         v = classify.classify_v2(resp.status, resp.reason, resp.headers, resp.body, path=ev.get("realm", ""))
-        if v.code == "HTTP_FIREWALL_DENIED":
+        if v.code == Code.HTTP_FIREWALL_DENIED:
             return replace(v, evidence={**base, **v.evidence})
         if any("retrieving permissions failed" in e["message"] for e in errs):
-            return classify.Verdict("fail", "AUTH_PERMISSION_DENIED", f"403: {msg}", {**base, "message": msg})
-    return classify.Verdict("fail", "AUTH_TOKEN_FAILED", f"{resp.status} {resp.reason}: {msg}",
+            return classify.Verdict("fail", Code.AUTH_PERMISSION_DENIED, f"403: {msg}", {**base, "message": msg})
+    return classify.Verdict("fail", Code.AUTH_TOKEN_FAILED, f"{resp.status} {resp.reason}: {msg}",
                             {**base, "message": msg})
 
 
@@ -313,16 +324,11 @@ def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository:
     if v is not None:
         flow.add("registry", "manifest", v.status, t0, v.summary, v.code, v.evidence)
         return
-    media = resp.content_type
-    try:
-        doc = json.loads(resp.body)
-        if not isinstance(doc, dict):
-            raise ValueError("not a JSON object")
-    except ValueError as exc:
-        flow.add("registry", "manifest", "fail", t0, f"unreadable manifest: {exc}", "REGISTRY_BAD_MANIFEST",
-                 {**ev, "media_type": media, "reason": str(exc)})
+    doc, media, problem = read_manifest(resp)
+    if problem is not None:
+        flow.add("registry", "manifest", "fail", t0, f"unusable manifest: {problem}", Code.REGISTRY_BAD_MANIFEST,
+                 {**ev, "media_type": media, "reason": problem})
         return
-    media = str(doc.get("mediaType") or media)
     digest = resp.header("docker-content-digest")
     flow.add("registry", "manifest", "pass", t0, f"{media} {digest or ''} ({len(resp.body)} bytes)".strip(),
              evidence={**ev, "media_type": media, "digest": digest, "size": len(resp.body)})
@@ -331,7 +337,7 @@ def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository:
         chosen, available = pick_platform(doc, platform)
         if chosen is None:
             flow.add("registry", "platform", "fail", t0, f"no {platform} manifest in the index",
-                     "REGISTRY_PLATFORM_MISSING", {**ev, "platform": platform, "available": available})
+                     Code.REGISTRY_PLATFORM_MISSING, {**ev, "platform": platform, "available": available})
             return
         ppath = f"/v2/{repository}/manifests/{chosen}"
         resp = _request(flow, route, "GET", ppath, opts, authz, accept, name=f"manifest {platform}",
@@ -342,11 +348,12 @@ def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository:
         if v is not None:
             flow.add("registry", f"manifest {platform}", v.status, t0, v.summary, v.code, v.evidence)
             return
-        try:
-            doc = json.loads(resp.body)
-        except ValueError as exc:
-            flow.add("registry", f"manifest {platform}", "fail", t0, f"unreadable manifest: {exc}",
-                     "REGISTRY_BAD_MANIFEST", {**ev, "media_type": resp.content_type, "reason": str(exc)})
+        doc, media, problem = read_manifest(resp)
+        if problem is None and media in INDEX_TYPES:
+            problem = "an index points at another index instead of a platform manifest"
+        if problem is not None:
+            flow.add("registry", f"manifest {platform}", "fail", t0, f"unusable manifest: {problem}",
+                     Code.REGISTRY_BAD_MANIFEST, {**ev, "media_type": media, "reason": problem})
             return
         flow.add("registry", f"manifest {platform}", "pass", t0, f"{chosen}", evidence={**ev, "digest": chosen})
     layers = doc.get("layers") if isinstance(doc, dict) else None
@@ -361,6 +368,33 @@ def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository:
     _blob(flow, route, opts, repository, reference, blob, authz, ev)
 
 
+def read_manifest(resp: HttpResponse) -> tuple[dict[str, Any], str, str | None]:
+    """The manifest document, its media type, and why it is unusable (None when it is usable).
+
+    Real clients refuse a manifest whose media type they do not know (containerd: "unsupported
+    media type"), and Docker 28 / containerd 2 refuse schema 1; so does the check.
+
+    >>> from regdoctor.net.http import HttpResponse
+    >>> r = HttpResponse(200, "OK", (("content-type", "text/html"),), b"<html>")
+    >>> read_manifest(r)[2]
+    'not JSON: Expecting value (line 1, column 1)'
+    """
+    media = resp.content_type
+    try:
+        doc = safejson.loads(resp.body, max_bytes=MAX_MANIFEST)
+    except ValueError as exc:  # JSONLimitError names size, depth, encoding or syntax itself
+        return {}, media, str(exc)
+    if not isinstance(doc, dict):
+        return {}, media, "not a JSON object"
+    declared = doc.get("mediaType")
+    media = str(declared) if isinstance(declared, str) and declared else media
+    if media in SCHEMA1_TYPES or doc.get("schemaVersion") == 1:
+        return doc, media, "Docker schema 1, which current clients no longer pull"
+    if media not in MANIFEST_TYPES:
+        return doc, media, f"unknown manifest media type {media[:100]!r}" if media else "no media type"
+    return doc, media, None
+
+
 def manifest_failure(resp: HttpResponse, ev: dict[str, Any], had_credentials: bool) -> classify.Verdict | None:
     """None when the manifest answer is a usable 200; else the failing verdict."""
     if resp.status == 200:
@@ -369,27 +403,27 @@ def manifest_failure(resp: HttpResponse, ev: dict[str, Any], had_credentials: bo
     codes = {e["code"].upper() for e in errs}
     base = {**ev, "status": resp.status, "message": msg, "errors": errs}
     if resp.status == 404 and ("NAME_UNKNOWN" in codes):
-        return classify.Verdict("fail", "REGISTRY_NAME_UNKNOWN", f"404 NAME_UNKNOWN: {msg}", base)
+        return classify.Verdict("fail", Code.REGISTRY_NAME_UNKNOWN, f"404 NAME_UNKNOWN: {msg}", base)
     if resp.status == 404:
-        return classify.Verdict("fail", "REGISTRY_MANIFEST_UNKNOWN", f"404 MANIFEST_UNKNOWN: {msg}", base)
+        return classify.Verdict("fail", Code.REGISTRY_MANIFEST_UNKNOWN, f"404 MANIFEST_UNKNOWN: {msg}", base)
     if resp.status == 401:
-        code = "AUTH_INSUFFICIENT_SCOPE" if had_credentials else "AUTH_CREDENTIALS_REQUIRED"
+        code = Code.AUTH_INSUFFICIENT_SCOPE if had_credentials else Code.AUTH_CREDENTIALS_REQUIRED
         return classify.Verdict("fail", code, f"401: {msg}", {**base, "granted": ev.get("granted", "?")})
     if resp.status == 403:
         fw = classify.classify_v2(resp.status, resp.reason, resp.headers, resp.body, path=ev.get("path", ""))
-        if fw.code == "HTTP_FIREWALL_DENIED":
-            return classify.Verdict("fail", "REGISTRY_FIREWALL_DENIED", fw.summary, {**base, **fw.evidence,
+        if fw.code == Code.HTTP_FIREWALL_DENIED:
+            return classify.Verdict("fail", Code.REGISTRY_FIREWALL_DENIED, fw.summary, {**base, **fw.evidence,
                                                                                      "path": ev.get("path")})
         if "retrieving permissions failed" in msg:
-            return classify.Verdict("fail", "AUTH_PERMISSION_DENIED", f"403: {msg}", base)
+            return classify.Verdict("fail", Code.AUTH_PERMISSION_DENIED, f"403: {msg}", base)
         if errs:
-            return classify.Verdict("fail", "REGISTRY_DENIED", f"403: {msg}", base)
-        return classify.Verdict("fail", "HTTP_MIDDLEBOX_BLOCKED", fw.summary, {**base, **fw.evidence})
+            return classify.Verdict("fail", Code.REGISTRY_DENIED, f"403: {msg}", base)
+        return classify.Verdict("fail", Code.HTTP_MIDDLEBOX_BLOCKED, fw.summary, {**base, **fw.evidence})
     if resp.status == 429:
         retry = resp.header("retry-after")
-        return classify.Verdict("fail", "HTTP_RATE_LIMITED", f"429 on the manifest: {msg}",
+        return classify.Verdict("fail", Code.HTTP_RATE_LIMITED, f"429 on the manifest: {msg}",
                                 {**base, "retry_after_note": f" (Retry-After: {retry})" if retry else ""})
-    return classify.Verdict("fail", "REGISTRY_UNEXPECTED_STATUS", f"{resp.status} {resp.reason}: {msg}", base)
+    return classify.Verdict("fail", Code.REGISTRY_UNEXPECTED_STATUS, f"{resp.status} {resp.reason}: {msg}", base)
 
 
 def pick_platform(index: dict[str, Any], platform: str) -> tuple[str | None, list[str]]:
@@ -430,12 +464,12 @@ def data_verdict(resp: HttpResponse) -> classify.Verdict:
     ev.update(message=msg, client_ip=ip or "this client's egress address",
               message_note=f": `{msg}`" if msg else "")
     if resp.status in (401, 403):
-        return classify.Verdict("fail", "DATA_ENDPOINT_DENIED", f"{resp.status} {resp.reason}: {msg}", ev)
+        return classify.Verdict("fail", Code.DATA_ENDPOINT_DENIED, f"{resp.status} {resp.reason}: {msg}", ev)
     if resp.status == 429:
         retry = resp.header("retry-after")
         ev["retry_after_note"] = f" (Retry-After: {retry})" if retry else ""
-        return classify.Verdict("fail", "DATA_BLOB_THROTTLED", f"429 {resp.reason}", ev)
-    return classify.Verdict("fail", "DATA_UNEXPECTED_STATUS", f"{resp.status} {resp.reason}: {msg}", ev)
+        return classify.Verdict("fail", Code.DATA_BLOB_THROTTLED, f"429 {resp.reason}", ev)
+    return classify.Verdict("fail", Code.DATA_UNEXPECTED_STATUS, f"{resp.status} {resp.reason}: {msg}", ev)
 
 
 def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, reference: str, digest: str,
@@ -454,43 +488,48 @@ def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, referen
         errs, _ = _errors_text(resp)
         codes = {e["code"].upper() for e in errs}
         if resp.status == 404 and "BLOB_UNKNOWN" in codes:
-            flow.add("registry", "blob", "fail", t0, f"404 BLOB_UNKNOWN {digest}", "REGISTRY_BLOB_UNKNOWN", bev)
+            flow.add("registry", "blob", "fail", t0, f"404 BLOB_UNKNOWN {digest}", Code.REGISTRY_BLOB_UNKNOWN, bev)
             return
         v = manifest_failure(resp, bev, authz is not None)
         if v is not None:
             flow.add("registry", "blob", v.status, t0, v.summary, v.code, v.evidence)
         return
     # follow redirects by hand: credentials only to the registry's own host:port
-    seen = [f"https://{route.host_header}{path}"]
-    current = urljoin(seen[0], resp.header("location") or "")
+    seen = [f"{route.scheme}://{route.host_header}{path}"]
+    current = _join(seen[0], resp.header("location") or "")
     flow.add("registry", "blob", "pass", t0, f"{resp.status} redirect to {redact_location(current)}",
              evidence={**bev, "location": redact_location(current)})
     for hop in range(1, MAX_REDIRECTS + 1):
+        t0 = time.monotonic()
         if current in seen:
             chain = [redact_location(u) for u in [*seen, current]]
-            flow.add("registry", "redirect", "fail", time.monotonic(), f"redirect loop after {hop} hops",
-                     "REGISTRY_REDIRECT_LOOP", {**bev, "redirects": hop, "chain": chain})
+            flow.add("registry", "redirect", "fail", t0, f"redirect loop after {hop} hops",
+                     Code.REGISTRY_REDIRECT_LOOP, {**bev, "redirects": hop, "chain": chain})
             return
         seen.append(current)
-        parts = urlsplit(current)
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        t0 = time.monotonic()
+        hop_target = redirect_target(current)
+        if isinstance(hop_target, RedirectRefused):
+            flow.add("registry", f"redirect {hop}", "fail", t0,
+                     f"redirect to {redact_location(current)}: {hop_target.reason}", hop_target.code,
+                     {**bev, "location": redact_location(current), "reason": hop_target.reason,
+                      "scheme": urlscheme(current) or "(none)"})
+            return
+        scheme, host, port, target = hop_target
         if (host, port) == (route.host, route.port):
             resp = _request(flow, route, "GET", target, opts, authz, rng, name=f"redirect {hop}")
             if resp is None:
                 return
             if 300 <= resp.status < 400 and resp.header("location"):
-                current = urljoin(current, resp.header("location") or "")
+                current = _join(current, resp.header("location") or "")
                 continue
             v = data_verdict(resp)
             flow.add("registry", f"redirect {hop}", v.status, t0, v.summary, v.code, {**bev, **v.evidence})
             return
-        sub = replace(opts, plain_http=parts.scheme == "http")
+        sub = replace(opts, plain_http=scheme == "http")
         shown = urlsplit(redact_location(current))
-        result, _, dresp = probe_endpoint(host, port, "data", sub, origin=f"blob redirect from {flow.host}",
-                                          path=target, http_check=data_verdict, request_headers=rng,
+        result, _, dresp = probe_endpoint(host, port, "data", sub, origin=f"blob redirect from {flow.display}",
+                                          parent=flow.display, path=target, http_check=data_verdict,
+                                          request_headers=rng,
                                           shown_path=shown.path + (f"?{shown.query}" if shown.query else ""))
         flow.extra.append(result)
         if dresp is None or result.failed:
@@ -498,14 +537,78 @@ def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, referen
                      evidence={"fqdn": host})
             return
         if 300 <= dresp.status < 400 and dresp.header("location"):
-            current = urljoin(current, dresp.header("location") or "")
+            current = _join(current, dresp.header("location") or "")
             continue
         flow.add("data", "download", "pass", t0, f"{host}:{port} served the blob", evidence={"fqdn": host})
         return
     chain = [redact_location(u) for u in seen]
     flow.add("registry", "redirect", "fail", time.monotonic(), f"more than {MAX_REDIRECTS} redirects",
-             "REGISTRY_REDIRECT_LOOP", {**bev, "redirects": len(seen) - 1, "chain": chain})
+             Code.REGISTRY_REDIRECT_LOOP, {**bev, "redirects": len(seen) - 1, "chain": chain})
 
 
-__all__ = ["Flow", "data_verdict", "manifest_failure", "pick_platform", "redact_location", "run_pull_path",
-           "token_verdict"]
+def _join(base: str, location: str) -> str:
+    """``urljoin`` that never raises: a Location it cannot join is kept as given (and refused later)."""
+    try:
+        return urljoin(base, location[:8192])
+    except ValueError:
+        return location[:8192]
+
+
+def urlscheme(url: str) -> str:
+    """The scheme of ``url`` in lower case, or "" (never raises).
+
+    >>> urlscheme("FTP://x/y"), urlscheme("no scheme")
+    ('ftp', '')
+    """
+    head, sep, _ = url.partition(":")
+    return head.lower() if sep and head.replace("+", "").replace("-", "").replace(".", "").isalnum() else ""
+
+
+@dataclass(frozen=True)
+class RedirectRefused:
+    """A redirect clients would not follow, and the code that says why."""
+
+    code: Code
+    reason: str
+
+
+def redirect_target(url: str) -> tuple[str, str, int, str] | RedirectRefused:
+    """(scheme, host, port, path?query) of a redirect clients would follow, or why they would not.
+
+    Docker and containerd follow only http and https redirects; anything else (``ftp://``,
+    ``file://``, ``data:``) or a URL without a usable host is the registry's fault, reported
+    as such, never dialled.
+
+    >>> redirect_target("https://s.blob.core.windows.net/c/b?sig=x")
+    ('https', 's.blob.core.windows.net', 443, '/c/b?sig=x')
+    >>> redirect_target("file:///etc/passwd").code, redirect_target("https://[").reason
+    ('REGISTRY_REDIRECT_BAD_SCHEME', 'not a URL: Invalid IPv6 URL')
+    """
+    scheme = urlscheme(url)
+    if scheme not in REDIRECT_SCHEMES:
+        return RedirectRefused(Code.REGISTRY_REDIRECT_BAD_SCHEME,
+                               f"scheme {scheme!r} is not http or https" if scheme else "no scheme")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        return RedirectRefused(Code.REGISTRY_BAD_REDIRECT, f"not a URL: {exc}")
+    if not host:
+        return RedirectRefused(Code.REGISTRY_BAD_REDIRECT, "no host in the URL")
+    return scheme, host, port, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+__all__ = [
+    "Flow",
+    "RedirectRefused",
+    "data_verdict",
+    "manifest_failure",
+    "pick_platform",
+    "read_manifest",
+    "redact_location",
+    "redirect_target",
+    "run_pull_path",
+    "token_verdict",
+    "urlscheme",
+]

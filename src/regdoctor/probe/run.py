@@ -5,28 +5,33 @@ Strategy
 Endpoints are independent, so each runs in its own thread; a blackholed one costs its
 deadline once and does not delay the others. The whole run is also bounded: if an endpoint
 has not finished by ``overall`` seconds (which should not happen, since every layer has a
-deadline) it is reported as a regdoctor failure, never waited for.
+deadline) it is reported as a regdoctor failure, never waited for. The threads are daemon
+threads, so an abandoned probe never holds the process open past its deadline (a pool's
+workers are joined at interpreter exit).
 
 A crash inside one endpoint's probe becomes a ``CLIENT_INTERNAL_ERROR`` step on that endpoint
-(the one place where a catch-all is allowed, DESIGN.md), so the others still report.
+(the probe-level crash boundary, DESIGN.md), so the others still report. Ctrl-C while
+waiting raises ``Interrupted`` carrying the report of what finished.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
 from regdoctor.classify import Verdict, classify_v2
-from regdoctor.credentials import Credential, find_credential
+from regdoctor.credentials import ClientConfig, Credential, config_findings, find_credential, load_client_config
 from regdoctor.diagnose import diagnose
-from regdoctor.model import EndpointResult, Report, Role, Step
+from regdoctor.kb.codes import Code
+from regdoctor.model import EndpointResult, Report, Role, Step, findings_sorted
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
 from regdoctor.probe.registry import Flow, run_pull_path
-from regdoctor.target import Target, acr_data_endpoint, acr_name
+from regdoctor.target import DOCKER_HUB, Target, acr_data_endpoint, acr_name
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class Job:
     role: Role
     origin: str = ""
     target: Target | None = None
+    #: the endpoint that asked for this one (``display`` form), e.g. a replica's registry
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,8 @@ class PullOptions:
     password: str | None = field(default=None, repr=False)
     platform: str = "linux/amd64"
     regions: tuple[str, ...] = ()
+    #: the credential files, read once by the CLI; None: read them from ``ProbeOptions.env``
+    config: ClientConfig | None = None
 
 
 def jobs_for(targets: Sequence[Target], regions: Sequence[str] = ()) -> list[Job]:
@@ -68,7 +77,8 @@ def jobs_for(targets: Sequence[Target], regions: Sequence[str] = ()) -> list[Job
             host = acr_data_endpoint(name, region)
             if (host, 443) not in seen:
                 seen.add((host, 443))
-                out.append(Job(host, 443, "data", origin=f"--region {region} data endpoint of {t.host}"))
+                out.append(Job(host, 443, "data", origin=f"--region {region} data endpoint of {t.host}",
+                               parent=t.host_port))
     return out
 
 
@@ -76,7 +86,7 @@ def _reachable(resp: HttpResponse) -> Verdict:
     """A data endpoint probed without a blob URL: any HTTP answer proves the path, except the
     registry firewall's own refusal."""
     v = classify_v2(resp.status, resp.reason, resp.headers, resp.body)
-    if v.code == "HTTP_FIREWALL_DENIED":
+    if v.code == Code.HTTP_FIREWALL_DENIED:
         return v
     return Verdict("pass", None, f"{resp.status} {resp.reason}: the endpoint answers (no blob requested)",
                    {"status": resp.status, "headers": v.evidence.get("headers", {})})
@@ -85,17 +95,21 @@ def _reachable(resp: HttpResponse) -> Verdict:
 def probe_job(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointResult]:
     """Probe one job: its layers, then (registries) the pull path. Never raises for the network."""
     if job.target is None:
-        result, _, _ = probe_endpoint(job.host, job.port, job.role, opts, origin=job.origin, http_check=_reachable)
+        result, _, _ = probe_endpoint(job.host, job.port, job.role, opts, origin=job.origin, parent=job.parent,
+                                      http_check=_reachable)
         return [result]
     t = job.target
-    result, route, v2 = probe_endpoint(job.host, job.port, job.role, opts, origin=job.origin)
+    result, route, v2 = probe_endpoint(job.host, job.port, job.role, opts, origin=job.origin, parent=job.parent)
     if route is None or v2 is None:
         return [result]
     flow = Flow(host=t.host, port=t.port, steps=list(result.steps), display=t.host_port)
 
     def lookup() -> Credential | None:
-        # Docker keys credentials by host[:port] exactly as the user wrote the registry
-        return find_credential(t.host_port, opts.env, username=pull.username, password=pull.password)
+        # docker keys credentials by the reference's domain: host[:port], Docker Hub as docker.io
+        domain = "docker.io" if t.host == DOCKER_HUB else t.host_port
+        config = pull.config or load_client_config(opts.env)
+        return find_credential(domain, config, opts.env, repository=t.repository, username=pull.username,
+                               password=pull.password, helper_timeout=max(2.0, 2 * opts.timeout))
 
     run_pull_path(flow, route, v2, opts, repository=t.repository, reference=t.reference, platform=pull.platform,
                   credential_lookup=lookup, registry_name=t.acr_name)
@@ -105,37 +119,84 @@ def probe_job(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointR
 def _crash_result(job: Job, exc: BaseException) -> EndpointResult:
     tb = traceback.extract_tb(exc.__traceback__)
     where = f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else "?"
-    return EndpointResult(host=job.host, port=job.port, role=job.role, origin=job.origin, steps=(
+    return EndpointResult(host=job.host, port=job.port, role=job.role, origin=job.origin, parent=job.parent, steps=(
         Step(layer="client", name="probe", status="fail", elapsed_ms=0.0,
-             summary=f"regdoctor crashed: {type(exc).__name__}: {exc}", code="CLIENT_INTERNAL_ERROR",
+             summary=f"regdoctor crashed: {type(exc).__name__}: {exc}", code=Code.CLIENT_INTERNAL_ERROR,
              evidence={"check": f"probe {job.host}:{job.port}", "error_type": type(exc).__name__,
-                       "error": str(exc), "where": where}),))
+                       "error": str(exc)[:300], "where": where}),))
+
+
+def _interrupted_result(job: Job) -> EndpointResult:
+    return EndpointResult(host=job.host, port=job.port, role=job.role, origin=job.origin, parent=job.parent,
+                          steps=(Step(layer="client", name="probe", status="skip", elapsed_ms=0.0,
+                                      summary="not finished: the check was interrupted"),))
+
+
+class Interrupted(Exception):  # an event (Ctrl-C), not an error
+    """Ctrl-C while probing; ``report`` holds what finished (and marks what did not)."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("interrupted")
+        self.report = report
+
+
+Probe = Callable[[Job, ProbeOptions, PullOptions], list[EndpointResult]]
+
+
+def _start(jobs: Sequence[Job], fn: Probe, opts: ProbeOptions, pull: PullOptions) -> queue.SimpleQueue[
+        tuple[int, list[EndpointResult] | BaseException]]:
+    """One daemon thread per job (at most a few dozen endpoints); results arrive on the queue."""
+    done: queue.SimpleQueue[tuple[int, list[EndpointResult] | BaseException]] = queue.SimpleQueue()
+
+    def run(i: int, job: Job) -> None:
+        try:
+            done.put((i, fn(job, opts, pull)))
+        except Exception as exc:  # the probe crash boundary: one endpoint, never the run
+            done.put((i, exc))
+
+    for i, job in enumerate(jobs):
+        threading.Thread(target=run, args=(i, job), name=f"probe-{job.host}:{job.port}", daemon=True).start()
+    return done
 
 
 def run_jobs(jobs: Sequence[Job], opts: ProbeOptions, pull: PullOptions | None = None,
-             probe: Callable[[Job, ProbeOptions, PullOptions], list[EndpointResult]] | None = None,
-             ) -> list[EndpointResult]:
-    """Probe every job concurrently; results in job order."""
+             probe: Probe | None = None, *, started: float | None = None) -> list[EndpointResult]:
+    """Probe every job concurrently; results in job order. Ctrl-C raises ``Interrupted``."""
     if not jobs:
         return []
-    fn = probe or probe_job
     pull = pull or PullOptions()
     # every step has its own deadline; this only guards against a bug holding a thread forever
     overall = opts.timeout * 20 + 5.0
-    pool = ThreadPoolExecutor(max_workers=min(16, len(jobs)), thread_name_prefix="probe")
-    futures = [pool.submit(fn, j, opts, pull) for j in jobs]
-    wait(futures, timeout=overall)
+    end = time.monotonic() + overall
+    done = _start(jobs, probe or probe_job, opts, pull)
+    got: dict[int, list[EndpointResult] | BaseException] = {}
+    try:
+        while len(got) < len(jobs) and time.monotonic() < end:
+            try:
+                i, value = done.get(timeout=min(0.2, max(end - time.monotonic(), 0.01)))
+            except queue.Empty:
+                continue
+            got[i] = value
+    except KeyboardInterrupt:
+        partial = _collect(jobs, got, unfinished=_interrupted_result)
+        elapsed = time.monotonic() - (started if started is not None else end - overall)
+        raise Interrupted(Report(targets=(), endpoints=tuple(partial), findings=tuple(
+            diagnose(partial, interrupted_after=elapsed)), elapsed_ms=elapsed * 1000)) from None
+    return _collect(jobs, got, unfinished=lambda j: _crash_result(
+        j, TimeoutError(f"probe did not finish within {overall:.0f} s")))
+
+
+def _collect(jobs: Sequence[Job], got: dict[int, list[EndpointResult] | BaseException],
+             unfinished: Callable[[Job], EndpointResult]) -> list[EndpointResult]:
     results: list[EndpointResult] = []
-    for job, fut in zip(jobs, futures, strict=True):
-        if not fut.done():
-            results.append(_crash_result(job, TimeoutError(f"probe did not finish within {overall:.0f} s")))
-            continue
-        exc = fut.exception()
-        if exc is not None:
-            results.append(_crash_result(job, exc))
+    for i, job in enumerate(jobs):
+        value = got.get(i)
+        if value is None:
+            results.append(unfinished(job))
+        elif isinstance(value, BaseException):
+            results.append(_crash_result(job, value))
         else:
-            results += fut.result()
-    pool.shutdown(wait=False, cancel_futures=True)
+            results += value
     return results
 
 
@@ -147,9 +208,15 @@ def check(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions | Non
     """
     t0 = time.monotonic()
     pull = pull or PullOptions()
-    endpoints = run_jobs(jobs_for(targets, pull.regions), opts, pull)
+    try:
+        endpoints = run_jobs(jobs_for(targets, pull.regions), opts, pull, started=t0)
+    except Interrupted as stop:
+        raise Interrupted(replace(stop.report, targets=tuple(t.raw for t in targets))) from None
+    # broken credential files are findings of this machine, reported whatever the network did
+    machine = config_findings(pull.config.problems) if pull.config else []
     return Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
-                  findings=tuple(diagnose(endpoints)), elapsed_ms=(time.monotonic() - t0) * 1000)
+                  findings=tuple(findings_sorted([*machine, *diagnose(endpoints)])),
+                  elapsed_ms=(time.monotonic() - t0) * 1000)
 
 
-__all__ = ["Job", "PullOptions", "check", "jobs_for", "probe_job", "run_jobs"]
+__all__ = ["Interrupted", "Job", "PullOptions", "check", "jobs_for", "probe_job", "run_jobs"]

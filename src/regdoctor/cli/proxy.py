@@ -1,0 +1,99 @@
+"""``regdoctor proxy [HOST…]``: who would use which proxy to reach each host, and the classic mistakes."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import click
+
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+
+_REGION = re.compile(r"^[A-Za-z0-9]{2,40}$")
+
+
+def root_options(f: click.decorators.FC) -> click.decorators.FC:
+    """``--root`` / ``--proc`` / ``--aks-config``: shared by ``proxy`` and ``check --as``."""
+    f = click.option("--aks-config", "aks_configs", multiple=True, type=click.Path(dir_okay=False),
+                     metavar="FILE", help="An AKS httpProxyConfig JSON (`az aks show --query httpProxyConfig`).")(f)
+    f = click.option("--proc", "proc_dir", type=click.Path(file_okay=False), metavar="DIR",
+                     help="Read running processes from DIR (default: /proc, or DIR/proc with --root).")(f)
+    f = click.option("--root", "root_dir", type=click.Path(file_okay=False), default="/", show_default=True,
+                     metavar="DIR", help="Read configuration files under DIR (a node's root mounted elsewhere).")(f)
+    return f
+
+
+def read_aks(paths: tuple[str, ...]) -> list[tuple[str, str]]:
+    out = []
+    for p in paths:
+        try:
+            with open(p, encoding="utf-8") as fh:
+                text = fh.read(2 * 1024 * 1024)
+        except OSError as exc:
+            fail_usage(f"--aks-config {p}: {exc.strerror}")
+        out.append((p, text))
+    return out
+
+
+@click.command()
+@click.argument("hosts", nargs=-1, metavar="[HOST|REF]...")
+@root_options
+@click.option("--region", "regions", multiple=True, metavar="REGION",
+              help="ACR: also evaluate the data endpoint <reg>.<region>.data.azurecr.io (repeatable).")
+@format_option
+def proxy(hosts: tuple[str, ...], root_dir: str, proc_dir: str | None, aks_configs: tuple[str, ...],
+          regions: tuple[str, ...], fmt: str, as_json: bool) -> None:
+    """Who would use which proxy to reach each registry host, and where each setting comes from.
+
+    \b
+    Actors: the shell (Go and Python rules), dockerd (systemd drop-ins, daemon.json, the running
+    process), the Docker CLI config, containerd, CRI-O, podman (containers.conf), k3s, rke2,
+    microk8s, the kubelet, and AKS httpProxyConfig files (--aks-config). Reads files only.
+
+    \b
+    Exit codes: 0 nothing found, 1 problems found, 2 bad usage.
+    """
+    from regdoctor.errors import BadInput
+    from regdoctor.target import parse_target
+
+    with handle_errors():
+        if not os.path.isdir(root_dir):
+            raise BadInput(f"--root {root_dir}: not a directory")
+        for region in regions:
+            if not _REGION.match(region):
+                raise BadInput(f"--region {region!r}: expected an Azure region name such as westeurope")
+        from regdoctor.cli.check import _config_registries
+        from regdoctor.credentials import load_client_config
+
+        names = list(hosts) or _config_registries(load_client_config(os.environ)) or ["docker.io"]
+        targets = [parse_target(h) for h in names]
+        aks = read_aks(aks_configs)
+
+        from regdoctor.model import finding_to_dict, findings_sorted
+        from regdoctor.render import document, findings_junit, findings_markdown, findings_text
+        from regdoctor.render.proxy import render_markdown, render_text
+        from regdoctor.runtime import Source, audit
+        from regdoctor.runtime.rules import Host, findings, hosts_for, routes
+        from regdoctor.runtime.view import actor_dict, host_dict
+
+        actors = audit(Source(root_dir, proc_dir), dict(os.environ), aks)
+        hs: list[Host] = []
+        for t in targets:
+            for h in hosts_for(t.host, t.port, [r.lower() for r in regions]):
+                if (h.host, h.port) not in {(x.host, x.port) for x in hs}:
+                    hs.append(h)
+        found = findings_sorted(findings(actors, hs))
+        rs = routes(actors, hs)
+        doc = {"hosts": [host_dict(h) for h in hs], "actors": [actor_dict(a, rs) for a in actors]}
+        status = "problems" if any(f.severity in ("error", "warning") for f in found) else "ok"
+        out_fmt = chosen_format(fmt, as_json)
+        if out_fmt == "json":
+            write(document(status=status, root=root_dir, **doc, findings=[finding_to_dict(f) for f in found]))
+        elif out_fmt == "markdown":
+            write(render_markdown(doc) + "\n" + findings_markdown(found, header="Proxy findings"))
+        elif out_fmt == "junit":
+            write(findings_junit(found, suite="regdoctor proxy"))
+        else:
+            write(render_text(doc) + "\n" + findings_text(found, header="Proxy findings"))
+    sys.exit(1 if status == "problems" else 0)

@@ -1,0 +1,41 @@
+"""What every probe of a run shares: the deadline per step, the proxy override, trust, the env."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from regdoctor import __version__
+
+USER_AGENT = f"regdoctor/{__version__}"
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """Options of one run.
+
+    ``env`` is the environment whose proxy variables apply (the shell's, or an actor's for
+    ``check --as``); ``proxy`` overrides it: ``"none"`` forces a direct connection, a URL forces
+    that proxy, ``None`` reads ``env`` with Go's rules.
+    """
+
+    timeout: float = 5.0
+    proxy: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    ca_file: str | None = None
+    plain_http: bool = False
+    user_agent: str = USER_AGENT
+    #: CA files added to the system roots per ``host[:port]`` (a runtime's certs.d, ``check --as``)
+    trust: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def extra_trust(self, host: str, port: int) -> tuple[str, ...]:
+        """The CA files a runtime adds for ``host:port`` (certs.d names omit :443).
+
+        >>> ProbeOptions(trust={"r.io": ("/ca.crt",)}).extra_trust("r.io", 443)
+        ('/ca.crt',)
+        """
+        key = host if port == 443 else f"{host}:{port}"
+        return tuple(self.trust.get(key, ())) + tuple(self.trust.get(f"{host}:{port}", ()) if port == 443 else ())
+
+
+__all__ = ["USER_AGENT", "ProbeOptions"]

@@ -1,0 +1,475 @@
+"""Pure parsers for the files runtimes read their settings from: systemd units, env files, JSON, TOML.
+
+Strategy
+--------
+A proxy setting is only as good as the parser that reads it, and the mistakes users make live in
+the differences between parsers (a ``%`` that systemd eats, quotes that an env file strips but a
+unit's inner quotes keep). So each format is parsed with the rules of the program that reads it,
+transcribed from its source, and every value keeps the file and line it came from:
+
+- systemd unit files (``systemd/src/shared/conf-parser.c``): ``[Section]`` headers, ``#``/``;``
+  comments, backslash line continuation, repeated keys; ``Environment=`` words split with
+  ``extract_first_word(EXTRACT_CUNESCAPE|EXTRACT_UNQUOTE)`` (quotes anywhere in a word, C escapes,
+  unbalanced quotes drop the rest of the line), then unit specifiers resolved per word (``%%`` is
+  ``%``; an unknown specifier drops that assignment, which is how ``p%40ss`` silently loses a
+  proxy); an empty ``Environment=`` resets the list.
+- env files (``systemd/src/basic/env-file.c``, the state machine behind ``EnvironmentFile=``):
+  single quotes literal, double quotes with ``\\``-escapes of ``"\\`$`` only, quotes may start
+  mid-value, unquoted trailing blanks trimmed, no specifiers, keys that are not valid names (such
+  as ``export FOO``) dropped.
+- JSON with a size and depth limit (a hostile file never exhausts memory); TOML with ``tomllib``.
+
+All functions here take text and return values; reading files is ``source.py``'s job.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from regdoctor import safejson
+
+MAX_FILE = 1024 * 1024  # no configuration file of interest is larger; bigger ones are refused
+MAX_JSON_DEPTH = 64
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_WS = " \t\n\r"
+# Unit specifiers systemd knows (systemd.unit(5) "Specifiers"); any other letter after % is an error.
+_SPECIFIERS = frozenset("aAbBCdEfgGhHiIjJlLmMnNoPpqsStTuUvVwWyY%")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One ``key=value`` of a unit file, after continuation lines are joined."""
+
+    section: str
+    key: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One environment variable assignment as the reading program sees it."""
+
+    name: str
+    value: str
+    line: int
+    #: what the parser did to the text on the way (``%%`` → ``%``, quotes removed, …): for findings
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """An assignment the reading program ignores, and why (a finding, usually)."""
+
+    text: str
+    line: int
+    reason: str  # "specifier" | "quoting" | "name" | "escape"
+    detail: str = ""
+
+
+@dataclass
+class EnvResult:
+    assignments: list[Assignment] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+    reset_at: int | None = None  # the line of an ``Environment=`` that cleared earlier ones
+
+
+# ---------------------------------------------------------------------------------------------- units
+
+
+def unit_lines(text: str) -> list[Line]:
+    """The ``key=value`` lines of a unit file, with their section and first line number.
+
+    >>> [(x.section, x.key, x.value) for x in unit_lines("[Service]\\nEnvironment=A=1 \\\\\\n  B=2\\n")]
+    [('Service', 'Environment', 'A=1  B=2')]
+    """
+    out: list[Line] = []
+    section = ""
+    pending: list[str] = []
+    start = 0
+    for no, raw in enumerate(text.splitlines(), 1):
+        if pending:
+            # a comment inside a continued line is skipped (conf-parser.c), the continuation goes on
+            if raw.lstrip().startswith(("#", ";")):
+                continue
+            piece = raw.strip()  # conf-parser.c strips every physical line
+        else:
+            piece = raw.strip()
+            if not piece or piece.startswith(("#", ";")):
+                continue
+            start = no
+        if piece.endswith("\\") and not piece.endswith("\\\\"):
+            pending.append(piece[:-1] + " ")
+            continue
+        full = "".join(pending) + piece
+        pending = []
+        full = full.strip()
+        if full.startswith("[") and full.endswith("]"):
+            section = full[1:-1]
+            continue
+        key, eq, value = full.partition("=")
+        if eq:
+            out.append(Line(section, key.strip(), value.strip(), start))
+    if pending:
+        full = "".join(pending).strip()
+        key, eq, value = full.partition("=")
+        if eq:
+            out.append(Line(section, key.strip(), value.strip(), start))
+    return out
+
+
+def _cunescape_one(s: str, i: int) -> tuple[str, int] | None:
+    """systemd's cunescape_one: the escape starting after the backslash at ``s[i]``."""
+    simple = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\",
+              '"': '"', "'": "'", "s": " "}
+    if i >= len(s):
+        return None
+    c = s[i]
+    if c in simple:
+        return simple[c], 1
+    if c == "x" and re.match(r"[0-9a-fA-F]{2}", s[i + 1:i + 3]):
+        return chr(int(s[i + 1:i + 3], 16)), 3
+    if c in "01234567" and re.match(r"[0-7]{3}", s[i:i + 3]):
+        return chr(int(s[i:i + 3], 8)), 3
+    if c == "u" and re.match(r"[0-9a-fA-F]{4}", s[i + 1:i + 5]):
+        return chr(int(s[i + 1:i + 5], 16)), 5
+    if c == "U" and re.match(r"[0-9a-fA-F]{8}", s[i + 1:i + 9]):
+        return chr(min(int(s[i + 1:i + 9], 16), 0x10FFFF)), 9
+    return None
+
+
+def split_words(value: str) -> tuple[list[tuple[str, bool]], str | None]:
+    """``extract_first_word`` with EXTRACT_CUNESCAPE|EXTRACT_UNQUOTE, repeated over a value.
+
+    Returns the words (each with "had quotes") and an error (``"quoting"`` when a quote is left
+    open: systemd then ignores the rest of the line).
+
+    >>> split_words('"HTTPS_PROXY=http://p:3128" NO_PROXY=a,b')[0]
+    [('HTTPS_PROXY=http://p:3128', True), ('NO_PROXY=a,b', False)]
+    """
+    words: list[tuple[str, bool]] = []
+    i, n = 0, len(value)
+    while True:
+        while i < n and value[i] in _WS:
+            i += 1
+        if i >= n:
+            return words, None
+        buf: list[str] = []
+        quote = ""
+        quoted = False
+        while i < n:
+            c = value[i]
+            if c == "\\":
+                esc = _cunescape_one(value, i + 1)
+                if esc is None:
+                    # relaxed retry (extract_first_word_and_warn): the backslash is kept verbatim
+                    buf.append("\\")
+                    if i + 1 < n:
+                        buf.append(value[i + 1])
+                    i += 2
+                    continue
+                buf.append(esc[0])
+                i += 1 + esc[1]
+                continue
+            if quote:
+                if c == quote:
+                    quote = ""
+                else:
+                    buf.append(c)
+                i += 1
+                continue
+            if c in "'\"":
+                quote, quoted = c, True
+                i += 1
+                continue
+            if c in _WS:
+                break
+            buf.append(c)
+            i += 1
+        if quote:
+            return words, "quoting"
+        words.append(("".join(buf), quoted))
+
+
+def resolve_specifiers(word: str, values: Mapping[str, str]) -> tuple[str, list[str]] | None:
+    """Resolve ``%x`` unit specifiers; ``None`` when one is unknown (systemd ignores the word).
+
+    The second item lists the specifiers seen (other than ``%%``), for findings: a ``%`` in a proxy
+    password that happens to be a valid specifier is silently replaced.
+
+    >>> resolve_specifiers("u:p%%23w@p:3128", {})
+    ('u:p%23w@p:3128', [])
+    >>> resolve_specifiers("u:p%40w@p", {}) is None
+    True
+    """
+    out: list[str] = []
+    seen: list[str] = []
+    i = 0
+    while i < len(word):
+        c = word[i]
+        if c != "%":
+            out.append(c)
+            i += 1
+            continue
+        if i + 1 >= len(word) or word[i + 1] not in _SPECIFIERS:
+            return None
+        spec = word[i + 1]
+        if spec == "%":
+            out.append("%")
+        else:
+            seen.append("%" + spec)
+            out.append(values.get(spec, ""))
+        i += 2
+    return "".join(out), seen
+
+
+def unit_specifiers(unit: str, *, user_home: str = "/root") -> dict[str, str]:
+    """The specifier values systemd would use for a system unit named ``unit`` (``docker.service``)."""
+    prefix = unit.rsplit(".", 1)[0]
+    return {"n": unit, "N": prefix, "p": prefix.split("@", 1)[0], "P": prefix.split("@", 1)[0],
+            "i": prefix.split("@", 1)[1] if "@" in prefix else "", "I": "", "f": "/" + prefix, "h": user_home,
+            "t": "/run", "S": "/var/lib", "C": "/var/cache", "L": "/var/log", "E": "/etc",
+            "u": "root", "U": "0", "g": "root", "G": "0", "s": "/bin/sh",
+            "T": "/tmp", "V": "/var/tmp"}  # noqa: S108  (text substituted into values, never opened)
+
+
+def parse_environment(lines: list[Line], specifiers: Mapping[str, str] | None) -> EnvResult:
+    """The variables the ``Environment=`` lines of one unit set, in systemd's order and rules.
+
+    ``specifiers`` None: no specifier resolution (the manager's ``DefaultEnvironment=``)."""
+    res = EnvResult()
+    for ln in lines:
+        if ln.key != "Environment":
+            continue
+        if not ln.value:
+            res.assignments.clear()
+            res.reset_at = ln.line
+            continue
+        words, err = split_words(ln.value)
+        for word, quoted in words:
+            resolved = (word, []) if specifiers is None else resolve_specifiers(word, specifiers)
+            if resolved is None:
+                m = re.search(r"%[^%]", word.replace("%%", ""))
+                res.dropped.append(Dropped(word, ln.line, "specifier", m.group(0) if m else "%"))
+                continue
+            text, seen = resolved
+            name, eq, val = text.partition("=")
+            if not eq or not _ENV_NAME.match(name):
+                res.dropped.append(Dropped(word, ln.line, "name"))
+                continue
+            notes = []
+            if "%%" in word:
+                notes.append("%% read as %")
+            if seen:
+                notes.append("specifiers replaced: " + " ".join(seen))
+            if quoted:
+                notes.append("quotes removed")
+            _replace(res.assignments, Assignment(name, val, ln.line, tuple(notes)))
+        if err:
+            res.dropped.append(Dropped(ln.value, ln.line, "quoting"))
+    return res
+
+
+def _replace(items: list[Assignment], new: Assignment) -> None:
+    for i, a in enumerate(items):
+        if a.name == new.name:
+            del items[i]
+            break
+    items.append(new)
+
+
+def unit_values(lines: list[Line], section: str, key: str) -> list[Line]:
+    """Every ``key=`` of ``section``; an empty value resets the list (systemd's rule for lists)."""
+    out: list[Line] = []
+    for ln in lines:
+        if ln.section == section and ln.key == key:
+            if ln.value:
+                out.append(ln)
+            else:
+                out.clear()
+    return out
+
+
+def exec_words(value: str) -> list[str]:
+    """The argv of an ``ExecStart=`` value: prefixes (``-@:+!``) removed, words split, ``;``-chains cut.
+
+    >>> exec_words('-/usr/bin/dockerd -H fd:// --registry-mirror "https://m:5000"')
+    ['/usr/bin/dockerd', '-H', 'fd://', '--registry-mirror', 'https://m:5000']
+    """
+    v = value.lstrip()
+    while v and v[0] in "-@:+!|":
+        v = v[1:]
+    words, _ = split_words(v)
+    argv = [w for w, _ in words]
+    if ";" in argv:
+        argv = argv[:argv.index(";")]
+    return argv
+
+
+# ---------------------------------------------------------------------------------------- env files
+
+
+def parse_env_file(text: str) -> EnvResult:
+    """``EnvironmentFile=`` syntax (systemd env-file.c): the assignments and what is dropped.
+
+    >>> [(a.name, a.value) for a in parse_env_file("A='x y'\\nB=\\"q\\\\$\\" # not a comment\\n").assignments]
+    [('A', 'x y'), ('B', 'q$# not a comment')]
+    """
+    res = EnvResult()
+    state = "pre_key"
+    key: list[str] = []
+    val: list[str] = []
+    key_ws: int | None = None
+    val_ws: int | None = None
+    line = 1
+    key_line = 1
+    quoted = False
+
+    def push() -> None:
+        k = "".join(key[:key_ws] if key_ws is not None else key)
+        v = "".join(val)
+        if not _ENV_NAME.match(k):
+            res.dropped.append(Dropped(f"{k}={v}", key_line, "name",
+                                       "`export` is not understood by systemd" if k.startswith("export ") else ""))
+            return
+        _replace(res.assignments, Assignment(k, v, key_line, ("quotes removed",) if quoted else ()))
+
+    for c in text:
+        if state == "pre_key":
+            if c in "#;":
+                state = "comment"
+            elif c not in _WS:
+                state, key, key_ws, key_line, quoted = "key", [c], None, line, False
+        elif state == "key":
+            if c in "\n\r":
+                state, key = "pre_key", []
+            elif c == "=":
+                state, val, val_ws = "pre_value", [], None
+            else:
+                if c not in _WS:
+                    key_ws = None
+                elif key_ws is None:
+                    key_ws = len(key)
+                key.append(c)
+        elif state == "pre_value":
+            if c in "\n\r":
+                push()
+                state = "pre_key"
+            elif c == "'":
+                state, quoted = "single", True
+            elif c == '"':
+                state, quoted = "double", True
+            elif c == "\\":
+                state = "value_escape"
+            elif c not in _WS:
+                state = "value"
+                val.append(c)
+        elif state == "value":
+            if c in "\n\r":
+                if val_ws is not None:
+                    del val[val_ws:]
+                push()
+                state = "pre_key"
+            elif c == "\\":
+                state, val_ws = "value_escape", None
+            else:
+                if c not in _WS:
+                    val_ws = None
+                elif val_ws is None:
+                    val_ws = len(val)
+                val.append(c)
+        elif state == "value_escape":
+            state = "value"
+            if c not in "\n\r":
+                val.append(c)
+        elif state == "single":
+            if c == "'":
+                state = "pre_value"
+            else:
+                val.append(c)
+        elif state == "double":
+            if c == '"':
+                state = "pre_value"
+            elif c == "\\":
+                state = "double_escape"
+            else:
+                val.append(c)
+        elif state == "double_escape":
+            state = "double"
+            if c in '"\\`$':
+                val.append(c)
+            elif c != "\n":
+                val += ["\\", c]
+        elif state == "comment":
+            if c == "\\":
+                state = "comment_escape"
+            elif c in "\n\r":
+                state = "pre_key"
+        elif state == "comment_escape":
+            state = "pre_key" if c in "\n\r" else "comment"
+        if c == "\n":
+            line += 1
+    if state in ("pre_value", "value", "value_escape", "single", "double", "double_escape"):
+        if state == "value" and val_ws is not None:
+            del val[val_ws:]
+        push()
+    return res
+
+
+def parse_environ(data: bytes) -> dict[str, str]:
+    """``/proc/<pid>/environ``: NUL-separated ``NAME=value``; the first of duplicates wins (getenv)."""
+    out: dict[str, str] = {}
+    for item in data.split(b"\0"):
+        name, eq, value = item.decode("utf-8", "replace").partition("=")
+        if eq and name:
+            out.setdefault(name, value)  # getenv (glibc and Go) returns the first match
+    return out
+
+
+# ------------------------------------------------------------------------------------------ JSON, TOML
+
+
+class ConfigSyntaxError(ValueError):
+    """A configuration file that its program would refuse too (with the parser's message)."""
+
+
+def load_json(text: str) -> Any:
+    """JSON with the size and depth limits a hostile file needs.
+
+    >>> load_json('{"proxies": {"default": {}}}')
+    {'proxies': {'default': {}}}
+    """
+    try:
+        return safejson.loads(text, max_bytes=MAX_FILE, max_depth=MAX_JSON_DEPTH)
+    except ValueError as exc:
+        raise ConfigSyntaxError(str(exc)) from None
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """TOML (tomllib) with the same size limit."""
+    if len(text) > MAX_FILE:
+        raise ConfigSyntaxError(f"larger than {MAX_FILE} bytes")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigSyntaxError(str(exc)) from None
+
+
+def json_line(text: str, key: str) -> int | None:
+    """The first line on which ``"key"`` appears (JSON has no positions; this is for evidence)."""
+    needle = f'"{key}"'
+    for no, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return no
+    return None
+
+
+__all__ = [
+    "Assignment", "ConfigSyntaxError", "Dropped", "EnvResult", "Line", "exec_words", "json_line", "load_json",
+    "load_toml", "parse_env_file", "parse_environ", "parse_environment", "resolve_specifiers", "split_words",
+    "unit_lines", "unit_specifiers", "unit_values",
+]

@@ -1,0 +1,177 @@
+"""`regdoctor proxy` and `check --as` against REAL daemons (dockerd 20.10, containerd) in the lab.
+
+The network: the lab's client netns rejects direct connections to egress.lab.test (10.200.0.30) for every
+user but squid's, so only the proxy gets out; squid's port 3133 refuses to tunnel to *.data.azurecr.io
+(the public path of a private-endpoint data endpoint). Each daemon reads a fake node root
+(tests/lab/daemons.py) that `regdoctor --root` reads too; `--proc /proc` lets regdoctor see the
+daemon's live environment. Each test prints what the real client said beside regdoctor's verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.daemons import Node, missing
+from lab.lab import Lab
+
+pytestmark = pytest.mark.lab
+
+SHELL = {"HTTPS_PROXY": "http://127.0.0.1:3128"}
+EGRESS = "egress.lab.test/lab/hello:latest"
+DROPIN = "/etc/systemd/system/docker.service.d/http-proxy.conf"
+
+
+@pytest.fixture
+def node(lab: Lab) -> Iterator[Node]:
+    gaps = missing()
+    if gaps:
+        reason = "daemon packages missing: " + ", ".join(gaps)
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason + " (CI=true)", pytrace=False)
+        pytest.skip(reason)
+    n = Node(lab)
+    n.write("/etc/docker/certs.d/egress.lab.test/ca.crt", lab.ca_file.read_text())
+    try:
+        yield n
+    finally:
+        n.close()
+        assert n.alive() == [], f"daemon processes left: {n.alive()}"
+        mounts = Path("/proc/self/mountinfo").read_text()
+        assert str(n.root) not in mounts and "regdoctor-lab /run" not in mounts
+
+
+def rd(lab: Lab, node: Node, *args: str, env: dict[str, str] | None = None) -> tuple[int, Any]:
+    r = lab.regdoctor(*args, "--root", str(node.root), "--proc", "/proc", "--json",
+                      env=SHELL if env is None else env, timeout=120)
+    assert "Traceback" not in r.stderr, r.stderr
+    try:
+        return r.returncode, json.loads(r.stdout)
+    except ValueError:
+        pytest.fail(f"exit {r.returncode}: {r.stdout[:800]} {r.stderr[:800]}")
+
+
+def roots(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in doc["findings"] if f["root_cause"]]
+
+
+def show(title: str, client: str, verdict: dict[str, Any]) -> None:
+    print(f"\n=== {title}\n--- real client:\n{client.strip()}\n--- regdoctor: {verdict['code']}: {verdict['cause']}\n"
+          f"    fix: {verdict['fix']}")
+
+
+def test_daemon_without_proxy_while_the_shell_has_one(lab: Lab, node: Node) -> None:
+    d = node.start_dockerd(env={})  # no drop-in: systemd would give it no proxy
+    pull = node.docker("pull", EGRESS)
+    assert pull.returncode != 0 and "10.200.0.30:443" in pull.stderr, pull.stderr
+
+    # the shell's path is healthy (through squid), with the registry's CA from certs.d via --ca
+    r = lab.regdoctor("check", EGRESS, "--ca", str(lab.ca_file), "--json", env=SHELL, timeout=120)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 0 and not roots(doc), doc["findings"]
+    notes = [f for f in doc["findings"] if f["code"] == "RUNTIME_PATH_DIFFERS"]
+    assert notes and "--as docker" in notes[0]["fix"], doc["findings"]
+
+    # the daemon's path: no --ca, the CA comes from the node's /etc/docker/certs.d
+    rc, doc = rd(lab, node, "check", "--as", "docker", EGRESS)
+    first = roots(doc)[0]
+    assert rc == 1 and first["code"] == "RUNTIME_NO_PROXY", doc["findings"]
+    assert first["evidence"]["actor"] == "dockerd" and first["evidence"]["pid"] == d.pid
+    assert first["evidence"]["blocked_code"] == "TCP_HOST_UNREACHABLE"
+    assert "/etc/systemd/system/docker.service.d/http-proxy.conf" in first["fix"]
+    assert "systemctl daemon-reload && systemctl restart docker" in first["fix"]
+    assert all(not f["root_cause"] for f in doc["findings"] if f["code"].startswith("TCP_"))
+    show("dockerd without proxy", pull.stderr, first)
+
+    rc, doc = rd(lab, node, "proxy", EGRESS)
+    actors = {a["actor"]: a for a in doc["actors"]}
+    assert actors["dockerd"]["running"] and actors["dockerd"]["pid"] == d.pid
+    shell_route = next(r for r in actors["shell"]["routes"] if r["actor"] == "shell")
+    assert shell_route["proxy"] == "http://127.0.0.1:3128"
+    assert actors["dockerd"]["routes"][0]["proxy"] == "direct"
+    assert actors["dockerd"]["trust"][0]["host"] == "egress.lab.test"
+    assert rc == 1 and "RUNTIME_NO_PROXY" in [f["code"] for f in doc["findings"]]
+
+
+def test_dropin_edited_but_daemon_not_restarted(lab: Lab, node: Node) -> None:
+    d = node.start_dockerd(env={})  # started before the drop-in existed
+    node.write(DROPIN, '[Service]\nEnvironment="HTTPS_PROXY=http://127.0.0.1:3128"\n'
+                       'Environment="NO_PROXY=localhost,127.0.0.1"\n')
+    pull = node.docker("pull", EGRESS)
+    assert pull.returncode != 0, pull.stdout
+
+    rc, doc = rd(lab, node, "proxy", EGRESS)
+    pending = [f for f in doc["findings"] if f["code"] == "RUNTIME_RESTART_PENDING"]
+    assert rc == 1 and pending, doc["findings"]
+    assert "HTTPS_PROXY: running (unset), files http://127.0.0.1:3128" in pending[0]["cause"]
+    assert pending[0]["evidence"]["pid"] == d.pid
+
+    rc, doc = rd(lab, node, "check", "--as", "docker", EGRESS)
+    first = roots(doc)[0]
+    assert first["code"] == "RUNTIME_RESTART_PENDING", doc["findings"]
+    assert "after a restart: http://127.0.0.1:3128" in first["cause"]
+    show("drop-in edited, dockerd not restarted", pull.stderr, first)
+
+    # the restart systemd would do: the same daemon with the drop-in's environment; now it pulls
+    node.stop(d)
+    d = node.start_dockerd(env={"HTTPS_PROXY": "http://127.0.0.1:3128", "NO_PROXY": "localhost,127.0.0.1"})
+    pull = node.docker("pull", EGRESS)
+    assert pull.returncode == 0, pull.stderr
+    rc, doc = rd(lab, node, "check", "--as", "docker", EGRESS)
+    assert rc == 0 and not roots(doc), doc["findings"]
+    rc, doc = rd(lab, node, "proxy", EGRESS)
+    assert "RUNTIME_RESTART_PENDING" not in [f["code"] for f in doc["findings"]]
+
+
+def test_containerd_no_proxy_lacks_the_data_endpoint(lab: Lab, node: Node) -> None:
+    # A private path: the registry (registry.lab.test) is in NO_PROXY, its data endpoint
+    # (pullreg.westeurope.data.azurecr.io, the ACR imitation's blob host) is not, so blobs go to the proxy,
+    # which refuses the public path. containerd reads the drop-in's environment.
+    env = {"HTTPS_PROXY": "http://127.0.0.1:3133", "NO_PROXY": "registry.lab.test,localhost"}
+    node.write("/etc/systemd/system/containerd.service.d/http-proxy.conf",
+               f'[Service]\nEnvironment="HTTPS_PROXY={env["HTTPS_PROXY"]}"\nEnvironment="NO_PROXY={env["NO_PROXY"]}"\n')
+    ca = "/etc/containerd/certs.d/registry.lab.test:5611/ca.crt"
+    node.write(ca, lab.ca_file.read_text())
+    node.write("/etc/containerd/certs.d/registry.lab.test:5611/hosts.toml",
+               f'server = "https://registry.lab.test:5611"\n[host."https://registry.lab.test:5611"]\n'
+               f'  capabilities = ["pull", "resolve"]\n  ca = "{ca}"\n')
+    node.write("/etc/containerd/certs.d/pullreg.westeurope.data.azurecr.io/ca.crt", lab.ca_file.read_text())
+    d = node.start_containerd(env=env)
+    # ctr pulls in its own process: given containerd's environment it takes the daemon's (CRI's) path
+    pull = node.ctr("images", "pull", "--hosts-dir", "/etc/containerd/certs.d",
+                    "registry.lab.test:5611/lab/hello:latest", env=env)
+    assert pull.returncode != 0, pull.stdout
+
+    rc, doc = rd(lab, node, "check", "--as", "containerd", "registry.lab.test:5611/lab/hello:latest",
+                 env={"HTTPS_PROXY": "http://127.0.0.1:3128"})
+    first = roots(doc)[0]
+    assert rc == 1 and first["code"] == "NOPROXY_DATA_ENDPOINT_MISSING", doc["findings"]
+    assert first["host"] == "pullreg.westeurope.data.azurecr.io"
+    assert first["evidence"]["actor"] == "containerd" and first["evidence"]["pid"] == d.pid
+    assert first["evidence"]["where"] == "/etc/systemd/system/containerd.service.d/http-proxy.conf:3"
+    assert "NO_PROXY" in first["cause"] and ".data.azurecr.io" in first["fix"]
+    blocked = [f for f in doc["findings"] if f["code"] == "DATA_ENDPOINT_BLOCKED"]
+    assert blocked and not blocked[0]["root_cause"]
+    show("containerd NO_PROXY without the data endpoint", pull.stdout + pull.stderr, first)
+
+
+def test_dockerd_registry_mirror_down(lab: Lab, node: Node) -> None:
+    node.write("/etc/docker/daemon.json", json.dumps({"registry-mirrors": ["https://registry.lab.test:5499"]}))
+    node.start_dockerd(env={})
+    pull = node.docker("pull", "alpine:3.19", timeout=120)
+    assert pull.returncode != 0
+    log = (lab.dir / "logs" / "dockerd.log").read_text(errors="replace")
+    assert "registry.lab.test:5499" in log  # dockerd really tried the mirror first
+
+    rc, doc = rd(lab, node, "check", "--as", "docker", "docker.io/library/alpine:3.19", env={})
+    mirror = [e for e in doc["endpoints"] if e["role"] == "mirror"]
+    assert mirror and (mirror[0]["host"], mirror[0]["port"]) == ("registry.lab.test", 5499)
+    first = roots(doc)[0]
+    assert rc == 1 and first["code"] == "MIRROR_UNREACHABLE", doc["findings"]
+    assert first["evidence"]["blocked_code"] == "TCP_REFUSED" and "/etc/docker/daemon.json" in first["cause"]
+    show("dockerd registry-mirror down", pull.stderr, first)
