@@ -179,3 +179,39 @@ def test_other_commands_do_not_load_duckdb() -> None:
             "print('duckdb' in sys.modules, 'regdoctor.logs' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_hostile_nesting_and_huge_values(tmp_path: Path, export: tuple[Path, Any]) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(b"[" * 200_000)
+    assert "nested deeper than 64" in one_line_exit_2(cli(str(deep)))
+    first = tmp_path / "first-deep.json"
+    first.write_bytes(b'{"time": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n")
+    assert "nested deeper than 64" in one_line_exit_2(cli(str(first)))
+    # past the head, DuckDB reads it: the deep record is skipped, a 2 MB user agent is just long
+    good = _storage_lines(export, 400)
+    later = tmp_path / "later.json"
+    later.write_bytes(good + b'{"time": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"
+                      + b'{"time": "2024-05-06T00:00:00Z", "resultDescription": "401", "userAgent": "docker/'
+                      + b"9" * 2_000_000 + b'"}\n')
+    r = cli(str(later), "--json")
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["inputs"][0]["rows"] == 401 and doc["inputs"][0]["skipped"] == 1
+
+
+def test_events_view_is_typed(export: tuple[Path, Any]) -> None:
+    from regdoctor.logs import engine, sources
+
+    path, _ = export
+    with engine.connect(engine.Settings(memory_limit="256MB", threads=1)) as db:
+        srcs, paths = engine.prepare(db.con, sources.detect_all([str(path)]), db.scratch)
+        engine.scan(db.con, srcs, paths)
+        types = dict(db.con.execute("SELECT column_name, column_type FROM (DESCRIBE events)").fetchall())
+        assert types["time"] == "TIMESTAMP" and types["status"] == "INTEGER" and types["duration_ms"] == "DOUBLE"
+        assert types["size"] == "BIGINT"
+        assert {"identity", "caller_ip", "login_server", "operation", "user_agent", "region", "correlation_id",
+                "tbl", "repository", "tag", "digest", "file"} <= set(types)
+        ports = db.con.execute("SELECT count(*) FROM events WHERE caller_ip LIKE '%:%'").fetchone()
+        assert ports == (0,)      # repository events' "ip:port" lost the port
+        assert db.con.execute("SELECT count(*) FROM events").fetchone() == (2000,)

@@ -232,7 +232,8 @@ def firewall_findings(a: Analysis, rules: Rules | None, judge: Judge | None) -> 
         ev.update({"login_server": host, "caller": caller, "per_address": dict(ip_counts)})
         if verdicts:
             ev["network_rules"] = [v.to_dict() for v in verdicts]
-        texts = {"caller": caller, "address_count": g.ips, "addresses": listing(ip_counts, total=g.ips),
+        who = caller if g.ips == 1 else f"{caller} ({g.ips} addresses: {listing(ip_counts, total=g.ips)})"
+        texts = {"caller": caller, "who": who,
                  "history": _history_text(g, ips, a.ip_history, a.window_start), "network_rules": rules_text,
                  "rule_fix": _rule_fix(decided, caller, registry, host or "<registry>", private),
                  "registry": registry, "first": iso(g.first), "last": iso(g.last),
@@ -376,7 +377,8 @@ def new_address_findings(a: Analysis, explained: set[str], min_count: int) -> li
         ev = {"login_server": host, "caller": caller, "first_seen": iso(first_seen), "events": events,
               "failures": failures, "statuses": statuses, "per_address": dict(per),
               "window_start": iso(a.window_start), "baseline_end": iso(a.baseline_end)}
-        texts = {"caller": caller, "address_count": len(members), "addresses": listing(per),
+        who = caller if len(members) == 1 else f"{caller} ({len(members)} addresses: {listing(per)})"
+        texts = {"caller": caller, "who": who,
                  "first_seen": iso(first_seen), "window_start": iso(a.window_start),
                  "statuses": ", ".join(str(s) for s in statuses), "registry": registry_name(host)}
         root = not set(ips) <= explained

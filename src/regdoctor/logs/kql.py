@@ -121,7 +121,7 @@ def queries(*, since_raw: str | None = None, until_raw: str | None = None, since
     def head(table: str) -> str:
         return "\n".join([table, normalise, *where])
 
-    both = f"union {LOGIN}, {REPOSITORY}"
+    both = f"union isfuzzy=true {LOGIN}, {REPOSITORY}"  # isfuzzy: a table not exported yet is no error
     n = int(min_count)
     start = lo or f"toscalar({LOGIN} | summarize min(TimeGenerated))"
     end = hi or f"toscalar({LOGIN} | summarize max(TimeGenerated))"

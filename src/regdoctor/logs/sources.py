@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from regdoctor import safejson
 from regdoctor.errors import BadInput
 from regdoctor.logs import fields
 
@@ -51,6 +52,8 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _TABLES_RE = re.compile(r'^\{\s*"tables"\s*:\s*\[')
 _COLUMNS_RE = re.compile(r'"columns"\s*:\s*(?=\[)')
 _DELIMITERS = (",", ";", "\t", "|")
+#: Login-event records are two or three levels deep; a REST answer five.
+_MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,12 @@ def detect(path: str) -> Source:
     return _csv(path, gz, text)
 
 
+def _shallow(path: str, text: str) -> None:
+    """Checked before any ``json`` call on ``text``: CPython's decoder recurses once per level."""
+    if safejson.nesting_depth(text.encode("utf-8", "surrogatepass"), stop_above=_MAX_DEPTH) > _MAX_DEPTH:
+        raise BadInput(f"{path}: JSON nested deeper than {_MAX_DEPTH} levels, not a login-events export")
+
+
 def _require(path: str, mapping: dict[str, tuple[str, ...]], where: str) -> None:
     missing = fields.missing_required(mapping)
     if missing:
@@ -175,6 +184,7 @@ def _require(path: str, mapping: dict[str, tuple[str, ...]], where: str) -> None
 
 def _json_object(path: str, gz: bool, body: str, complete: bool) -> Source:
     first_line = body.split("\n", 1)[0].strip()
+    _shallow(path, first_line)
     record: object = None
     try:
         record = json.loads(first_line)
@@ -185,6 +195,7 @@ def _json_object(path: str, gz: bool, body: str, complete: bool) -> Source:
     multiline = False
     if not isinstance(record, dict):
         # pretty-printed records, one after another (DuckDB's "unstructured" JSON)
+        _shallow(path, body)
         try:
             record, _ = json.JSONDecoder().raw_decode(body)
         except json.JSONDecodeError as exc:
@@ -216,6 +227,7 @@ def _json_object(path: str, gz: bool, body: str, complete: bool) -> Source:
 def _rest(path: str, gz: bool, body: str) -> Source:
     m = _COLUMNS_RE.search(body)
     if m:
+        _shallow(path, body)
         try:
             cols, _ = json.JSONDecoder().raw_decode(body, m.end())
         except ValueError:
@@ -232,6 +244,7 @@ def _json_list(path: str, gz: bool, body: str) -> Source:
         i += 1
     if body[i:i + 1] == "]":
         return Source(path, "empty", gz)
+    _shallow(path, body)
     try:
         first, _ = json.JSONDecoder().raw_decode(body, i)
     except json.JSONDecodeError as exc:
