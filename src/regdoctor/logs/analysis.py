@@ -106,11 +106,14 @@ class Summary:
     classes: Mapping[str, int]
     tables: Mapping[str, int]
     statuses: tuple[tuple[str, int], ...]
-    login_servers: tuple[tuple[str, int], ...]
+    #: (login server, events, failures), most events first
+    login_servers: tuple[tuple[str, int, int], ...]
     #: (client label, events, failures), most events first
     clients: tuple[tuple[str, int, int], ...]
     identities: int
     ips: int
+    #: (hour, failures by class) for every hour with a failure, in time order
+    hourly: tuple[tuple[datetime, Mapping[str, int]], ...] = ()
 
     @property
     def failures(self) -> int:
@@ -233,12 +236,20 @@ def summary(con: duckdb.DuckDBPyConnection) -> Summary:
               .fetchall()}
     statuses = tuple((str(k) if k is not None else "unknown", int(v)) for k, v in con.execute(
         "SELECT status, sum(n) FROM cube GROUP BY status ORDER BY 2 DESC, 1").fetchall())
-    servers = tuple((str(k), int(v)) for k, v in con.execute(
-        "SELECT coalesce(login_server, '(none)'), sum(n) FROM cube GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10").fetchall())
+    failed = "coalesce(sum(n) FILTER (WHERE cls NOT IN ('ok', 'unknown')), 0)"
+    servers = tuple((str(k), int(a), int(b)) for k, a, b in con.execute(
+        f"SELECT coalesce(login_server, '(none)'), sum(n), {failed} FROM cube GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"
+    ).fetchall())
+    hourly: dict[datetime, dict[str, int]] = {}
+    for hour, cls, n in con.execute(
+            "SELECT date_trunc('hour', bucket) AS h, cls, sum(n) FROM cube WHERE cls NOT IN ('ok', 'unknown') "
+            "GROUP BY ALL ORDER BY h, cls").fetchall():
+        hourly.setdefault(hour, {})[str(cls)] = int(n)
     clients = tuple((_dim_value("client", str(k)), int(a), int(b)) for k, a, b in con.execute(
         f"SELECT {DIMENSIONS['client']}, sum(n), coalesce(sum(n) FILTER (WHERE cls NOT IN ('ok', 'unknown')), 0) "
         "FROM cube GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10").fetchall())
-    return Summary(int(row[0]), row[1], row[2], classes, tables, statuses, servers, clients, int(row[3]), int(row[4]))
+    return Summary(int(row[0]), row[1], row[2], classes, tables, statuses, servers, clients, int(row[3]), int(row[4]),
+                   tuple(hourly.items()))
 
 
 def new_addresses(con: duckdb.DuckDBPyConnection, after: datetime) -> tuple[NewAddress, ...]:

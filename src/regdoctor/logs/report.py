@@ -74,10 +74,12 @@ class LogsReport:
             "summary": {
                 "events": s.events, "failures": s.failures, "first": findings.iso(s.first),
                 "last": findings.iso(s.last), "classes": dict(s.classes), "tables": dict(s.tables),
-                "statuses": dict(s.statuses), "login_servers": dict(s.login_servers),
+                "statuses": dict(s.statuses),
+                "login_servers": [{"login_server": k, "events": e, "failures": f} for k, e, f in s.login_servers],
                 "clients": [{"client": c, "events": e, "failures": f} for c, e, f in s.clients],
                 "identities": s.identities, "addresses": s.ips,
                 "new_after": findings.iso(self.analysis.baseline_end),
+                "failures_per_hour": [{"hour": findings.iso(h), **dict(c)} for h, c in s.hourly],
             },
             "registry_rules": None if self.rules is None else {
                 "registry": self.rules.registry, "login_server": self.rules.login_server,

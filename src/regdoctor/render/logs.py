@@ -37,6 +37,8 @@ def _when(report: LogsReport) -> str:
 
 
 def _summary_rows(report: LogsReport) -> list[tuple[str, str]]:
+    from regdoctor.logs.findings import iso
+
     s = report.analysis.summary
     rows = []
     for f in report.inputs:
@@ -51,7 +53,12 @@ def _summary_rows(report: LogsReport) -> list[tuple[str, str]]:
     if s.tables:
         rows.append(("tables", ", ".join(f"{k} {_n(v)}" for k, v in s.tables.items())))
     if s.login_servers:
-        rows.append(("servers", ", ".join(f"{k} {_n(v)}" for k, v in s.login_servers)))
+        rows.append(("servers", ", ".join(f"{k} {_n(e)}" + (f" ({_n(f)} failed)" if f else "")
+                                          for k, e, f in s.login_servers)))
+    if s.hourly:
+        worst = max(s.hourly, key=lambda hc: sum(hc[1].values()))
+        rows.append(("worst hour", f"{iso(worst[0])}: " + ", ".join(f"{_CLASS_NAMES.get(k, k)} {_n(v)}"
+                                                                   for k, v in worst[1].items())))
     if s.clients:
         rows.append(("clients", ", ".join(f"{c} {_n(e)}" + (f" ({_n(f)} failed)" if f else "")
                                           for c, e, f in s.clients)))
