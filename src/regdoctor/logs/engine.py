@@ -3,11 +3,16 @@
 Strategy
 --------
 Ten million events must be analysed in seconds with bounded memory, and a JSON export is read
-at the speed of its parser, so the raw files are scanned exactly once. That scan aggregates the
-``events`` view into ``cube``: one row per (file, table, login server, identity, caller IP, user
-agent, status, operation, region, time bucket) with the count and the first and last time.
-Successful requests are bucketed by hour, everything else by minute, so per-minute peaks and
-bursts of failures stay exact while the millions of successes fold into a few thousand rows.
+at the speed of its parser, so the raw files are scanned exactly once. Two views are defined:
+``events_raw`` (the readers' raw text, with the time parsed) and ``events`` (the typed,
+normalised record of ``readers``). The one scan aggregates ``events_raw`` by its raw values —
+file, category, login server, identity, caller address, user agent, result, operation, region,
+time bucket — with the count and the first and last time; the normalisation of ``events`` is
+then applied to those few thousand aggregated rows and they are folded again into ``cube``
+(normalising first and grouping after gives the same groups, but costs a normalisation per
+event instead of per group). Successful requests are bucketed by hour, everything else by
+minute, so per-minute peaks and bursts of failures stay exact while millions of successes fold
+into a few thousand rows.
 Every later question (``analysis``) is asked of ``cube``, not of the files. The one exception is
 a handful of correlation IDs for server errors (a support case needs them): an ID is unique per
 row, so carrying it through the scan would cost more than the rest of the scan, and it is

@@ -9,7 +9,8 @@ columns means DuckDB skips everything else in a record (``_ResourceId`` is long)
 a type, so a value of the wrong type becomes a NULL instead of an error. A record whose time
 cannot be read is kept with a NULL time so ``engine`` can count it as skipped.
 
-``normalised`` then turns the raw text into the typed view every analysis reads::
+``normalised`` then turns the raw text into the typed view (``normal_columns`` holds its
+expressions, which ``engine`` also applies to the aggregated raw values)::
 
     time TIMESTAMP (UTC)   status INTEGER (from ResultDescription)   result VARCHAR
     identity  caller_ip (port removed)  login_server (lower case)  operation  user_agent
