@@ -11,7 +11,7 @@ from regdoctor.credentials import load_client_config
 from regdoctor.model import EndpointResult, Step
 from regdoctor.probe.endpoint import ProbeOptions
 from regdoctor.probe.run import Job, PullOptions, jobs_for, run_jobs
-from regdoctor.target import parse_target
+from regdoctor.target import acr_target, parse_target
 
 
 def _ok(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointResult]:
@@ -37,7 +37,7 @@ def test_a_crashing_probe_becomes_a_client_finding() -> None:
 
 
 def test_region_jobs_only_for_acr_targets() -> None:
-    targets = [parse_target("myreg"), parse_target("ghcr.io/org/app")]
+    targets = [acr_target("myreg"), parse_target("ghcr.io/org/app")]
     jobs = jobs_for(targets, ["westeurope", "eastus"])
     assert [(j.host, j.role) for j in jobs] == [
         ("myreg.azurecr.io", "registry"), ("ghcr.io", "registry"),

@@ -43,6 +43,8 @@ def _config_registries(config: ClientConfig) -> list[str]:
 
 @click.command()
 @click.argument("refs", nargs=-1, metavar="[REF]...")
+@click.option("--name", "-n", "acr_names", multiple=True, metavar="NAME",
+              help="An ACR registry by name, as az acr -n: NAME means NAME.azurecr.io (repeatable).")
 @click.option("--timeout", type=Seconds(120.0), default=5.0, show_default=True,
               help="Deadline of each network step, in seconds.")
 @click.option("--proxy", metavar="URL|none", help="Use this proxy (or none) instead of the environment's.")
@@ -65,24 +67,26 @@ def _config_registries(config: ClientConfig) -> list[str]:
 @click.option("--max-output-length", "npd_max", type=click.IntRange(20, 4096), default=80, show_default=True,
               help="With --npd: the longest line to print (NPD's max_output_length).")
 @format_option
-def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str | None, plain_http: bool,
-          username: str | None, password_stdin: bool, platform: str, regions: tuple[str, ...],
-          as_actor: str | None, root_dir: str, proc_dir: str | None, aks_configs: tuple[str, ...],
-          node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int,
+def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, proxy: str | None,
+          ca_file: str | None, plain_http: bool, username: str | None, password_stdin: bool, platform: str,
+          regions: tuple[str, ...], as_actor: str | None, root_dir: str, proc_dir: str | None,
+          aks_configs: tuple[str, ...], node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int,
           fmt: str, as_json: bool) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
     \b
-    REF forms: myregistry (ACR short name), host, host:port, host/repo:tag,
-    host/repo@sha256:…, docker.io/library/alpine. Without REF: the registries of the
-    Docker config, else Docker Hub.
+    REF is read as docker reads it: nginx:1.25 is docker.io/library/nginx:1.25,
+    host[:port]/repo[:tag][@sha256:…] names another registry. A registry alone:
+    host[:port] with a dot, localhost[:port], [IPv6][:port], or https://host[:port].
+    An ACR registry by name: -n myregistry. Without REF or -n: the registries of
+    the Docker config, else Docker Hub.
 
     \b
     Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed.
     """
     from regdoctor.cli._npd import npd_boundary
     from regdoctor.errors import BadInput
-    from regdoctor.target import parse_target
+    from regdoctor.target import acr_target, parse_registry, parse_target
 
     with handle_errors(), npd_boundary(npd, npd_max):
         node = _node(node_name, labels)
@@ -91,13 +95,15 @@ def check(refs: tuple[str, ...], timeout: float, proxy: str | None, ca_file: str
         from regdoctor.credentials import load_client_config
 
         config = load_client_config(os.environ)  # the one read of every credential file
-        names = list(refs) or _config_registries(config) or ["docker.io"]
-        targets = [parse_target(r, plain_http=plain_http) for r in names]
+        targets = [parse_target(r, plain_http=plain_http) for r in refs]
+        targets += [acr_target(n, plain_http=plain_http) for n in acr_names]
+        if not targets:  # Docker config keys are registries: read as such, whatever their shape
+            targets = [parse_registry(r, plain_http=plain_http) for r in _config_registries(config) or ["docker.io"]]
         if proxy is not None and proxy.lower() not in ("none", "direct"):
-            from regdoctor.proxyconf.rules import ProxyURLError, parse_proxy_url
+            from regdoctor.proxyconf.rules import ProxyURLError, parse_proxy_option
 
             try:
-                parse_proxy_url(proxy)
+                parse_proxy_option(proxy)
             except ProxyURLError as exc:
                 raise BadInput(f"--proxy: {exc}") from None
 

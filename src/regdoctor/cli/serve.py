@@ -43,7 +43,9 @@ def _default_node() -> str:
 
 
 @click.command()
-@click.argument("refs", nargs=-1, required=True, metavar="REF...")
+@click.argument("refs", nargs=-1, metavar="REF...")
+@click.option("--name", "-n", "acr_names", multiple=True, metavar="NAME",
+              help="An ACR registry by name, as az acr -n: NAME means NAME.azurecr.io (repeatable).")
 @click.option("--interval", type=click.FloatRange(0.01, 86400.0), default=60.0, show_default=True,
               help="Seconds between the starts of two rounds of one target.")
 @click.option("--jitter", type=click.FloatRange(0.0, 0.5), default=0.1, show_default=True,
@@ -66,8 +68,8 @@ def _default_node() -> str:
               help="Platform to pick from a multi-platform image.")
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="ACR: also probe this replica's data endpoint (repeatable).")
-def serve(refs: tuple[str, ...], interval: float, jitter: float, listen: str, node_name: str | None,
-          labels: tuple[str, ...], window: int, quiet: bool, timeout: float, proxy: str | None,
+def serve(refs: tuple[str, ...], acr_names: tuple[str, ...], interval: float, jitter: float, listen: str,
+          node_name: str | None, labels: tuple[str, ...], window: int, quiet: bool, timeout: float, proxy: str | None,
           ca_file: str | None, plain_http: bool, platform: str, regions: tuple[str, ...]) -> None:
     """Check REF… on a schedule and export the results: Prometheus /metrics (blackbox_exporter's
     probe_* names plus regdoctor_finding), the latest report at /report.json, a root-cause
@@ -80,7 +82,7 @@ def serve(refs: tuple[str, ...], interval: float, jitter: float, listen: str, no
     from regdoctor.cli.check import _PLATFORM, _REGION, _validate_ca
     from regdoctor.errors import BadInput
     from regdoctor.fleet.node import node_info
-    from regdoctor.target import parse_target
+    from regdoctor.target import acr_target, parse_target
 
     with handle_errors():
         address = parse_listen(listen)
@@ -88,6 +90,9 @@ def serve(refs: tuple[str, ...], interval: float, jitter: float, listen: str, no
         if ca_file is not None:
             _validate_ca(ca_file)
         targets = [parse_target(r, plain_http=plain_http) for r in refs]
+        targets += [acr_target(n, plain_http=plain_http) for n in acr_names]
+        if not targets:
+            raise BadInput("serve needs a REF or -n NAME to check")
         if len({t.raw for t in targets}) != len(targets):
             raise BadInput("a REF is given twice")
         if proxy is not None and proxy.lower() not in ("none", "direct"):

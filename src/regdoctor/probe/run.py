@@ -68,7 +68,8 @@ def jobs_for(targets: Sequence[Target], regions: Sequence[str] = ()) -> list[Job
         key = (t.host, t.port, t.repository, t.reference)
         if key[:2] not in seen or t.repository:
             seen.add((t.host, t.port))
-            out.append(Job(t.host, t.port, "registry", origin=f"REF {t.raw}", target=t))
+            shown = t.raw if t.normalized == t.raw else f"{t.raw} = {t.normalized}"  # as docker reads it
+            out.append(Job(t.host, t.port, "registry", origin=f"REF {shown}", target=t))
     for t in targets:
         name = acr_name(t.host)
         for region in regions:
