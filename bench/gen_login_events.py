@@ -9,8 +9,7 @@ IDs, AKS kubelets), the `<token>` identity of repository-scoped tokens, the admi
 identity calls from its own pool of egress addresses (office NAT, AKS outbound IPs, CI runners,
 private-endpoint addresses) with the user agent of its real client (docker, containerd, podman,
 skopeo, helm, oras, az, crane, cri-o, buildkit). Load follows the working day (a diurnal curve,
-peak around 14:00 UTC). Background noise: a few 401s of mistyped passwords, rare 5xx, 404s on
-repository pulls.
+peak around 14:00 UTC).
 
 Injected incidents (each one a pattern ``regdoctor logs`` must find):
 
@@ -21,6 +20,8 @@ Injected incidents (each one a pattern ``regdoctor logs`` must find):
 * ``throttled`` - a CI fan-out burst: one managed identity, four runners, ten minutes, most of
   it answered 429.
 * ``spray``     - one address trying many identities with bad passwords (401 for each).
+* ``deleted_tag`` - (with repository events) a tag still deployed after it was deleted: the AKS
+  kubelets pull ``platform/api:v1.7`` every five minutes for six hours and get 404.
 
 Shapes: ``rest`` (Log Analytics REST ``{"tables": …}``), ``az`` (``az monitor log-analytics
 query`` list, every value ``str()``-ed), ``storage`` (diagnostic-settings ``PT1H.json`` lines,
@@ -111,6 +112,8 @@ EXPIRED_SP = IDENTITIES[2].name
 CI_IDENTITY = IDENTITIES[3].name
 FIREWALL_RANGE = ("20.61.5.32", 27)
 SPRAY_IP = "185.220.101.47"
+DELETED_TAG = ("platform/api", "v1.7")
+DELETED_TAG_PULLS = 72
 REPOSITORIES = ("platform/api", "platform/web", "platform/worker", "base/python", "base/node", "tools/kubectl",
                 "charts/platform", "ml/trainer")
 
@@ -185,7 +188,7 @@ def build_events(con: Any, *, rows: int, start: datetime, days: float, seed: int
     fw_n = max(23, rows // 500) if incidents else 0
     th_n = max(60, rows // 200) if incidents else 0
     spray_n = max(15, rows // 2000) if incidents else 0
-    bg_n = rows - fw_n - th_n - spray_n
+    bg_n = rows - fw_n - th_n - spray_n - (DELETED_TAG_PULLS if incidents and repository_share > 0 else 0)
     if bg_n <= 0:
         raise SystemExit("--rows too small for the incidents (at least 200)")
     t0 = start.replace(tzinfo=None)
@@ -193,6 +196,7 @@ def build_events(con: Any, *, rows: int, start: datetime, days: float, seed: int
     t_fw = t0 + timedelta(seconds=span * 0.62)
     t_th = t0 + timedelta(seconds=span * 0.30)
     t_spray = t0 + timedelta(seconds=span * 0.80)
+    t_dt = t0 + timedelta(seconds=span * 0.70)
     ndays = max(1, math.ceil(days))
     hours = _hour_lookup()
     params = {"seed": seed}
@@ -232,7 +236,7 @@ def build_events(con: Any, *, rows: int, start: datetime, days: float, seed: int
              WHEN {names}[k] = '{EXPIRED_SP}' AND ts >= TIMESTAMP '{t_exp.isoformat(sep=' ')}' THEN '401'
              WHEN {_u('i', 8)} < 0.005 AND {kinds}[k] = 'user' THEN '401'
              WHEN {_u('i', 14)} < 0.0002 THEN (CASE WHEN {_u('i', 10)} < 0.5 THEN '500' ELSE '503' END)
-             WHEN is_repo AND {_u('i', 8)} < 0.004 THEN '404'
+             WHEN is_repo AND {_u('i', 15)} < 0.0005 THEN '404'
              ELSE '200' END AS ResultDescription,
            i
     FROM (SELECT *, {_u('i', 11)} < {repository_share} AS is_repo FROM bg)
@@ -263,6 +267,13 @@ def build_events(con: Any, *, rows: int, start: datetime, days: float, seed: int
                                                     'support', 'guest')])}[(i % 15) + 1],
            '{SPRAY_IP}', 'Go-http-client/1.1', 'westeurope', false, 'Login', '401', 3000000000 + i
     FROM range({spray_n}) t(i)""")
+        if repository_share > 0:
+            kubelet = ids[0]
+            parts.append(f"""
+    SELECT 'deleted_tag', TIMESTAMP '{t_dt.isoformat(sep=' ')}' + to_seconds(i * 300 + floor({_u('i', 50)} * 20)::INT),
+           '{kubelet.name}', {_ip_sql(str(_ip_int(kubelet.pool)), f'floor({_u("i", 51)} * {kubelet.pool_size})')},
+           '{UA[kubelet.ua]}', '{kubelet.region}', true, 'Pull', '404', 4000000000 + i
+    FROM range({DELETED_TAG_PULLS}) t(i)""")
     union = " UNION ALL ".join(parts)
     digest = "'sha256:' || sha256(CAST(i % 5000 AS VARCHAR))"
     con.execute(f"""
@@ -272,8 +283,10 @@ def build_events(con: Any, *, rows: int, start: datetime, days: float, seed: int
            CAST((15 + floor(400 * {_u('i', 12)} * {_u('i', 13)}))::INT AS VARCHAR) AS DurationMs,
            md5(CAST(i AS VARCHAR) || '-c')::UUID::VARCHAR AS CorrelationId,
            md5(CAST(i AS VARCHAR) || '-j')::UUID::VARCHAR AS JwtId,
-           CASE WHEN is_repo THEN {_sql_list(list(REPOSITORIES))}[(i % {len(REPOSITORIES)}) + 1] END AS Repository,
-           CASE WHEN is_repo THEN 'v1.' || (i % 40)::VARCHAR END AS Tag,
+           CASE WHEN incident = 'deleted_tag' THEN '{DELETED_TAG[0]}'
+                WHEN is_repo THEN {_sql_list(list(REPOSITORIES))}[(i % {len(REPOSITORIES)}) + 1] END AS Repository,
+           CASE WHEN incident = 'deleted_tag' THEN '{DELETED_TAG[1]}'
+                WHEN is_repo THEN 'v1.' || (i % 40)::VARCHAR END AS Tag,
            CASE WHEN is_repo THEN {digest} END AS Digest,
            CASE WHEN is_repo THEN 'application/vnd.oci.image.manifest.v1+json' END AS MediaType,
            CASE WHEN is_repo THEN 'application/vnd.oci.image.config.v1+json' END AS ArtifactType,
@@ -403,7 +416,7 @@ def _manifest(con: Any, shape: str, files: list[Path]) -> Manifest:
         return con.execute(sql).fetchall()
 
     incidents: dict[str, Incident] = {}
-    for kind, status in (("firewall", "403"), ("throttled", "429"), ("spray", "401")):
+    for kind, status in (("firewall", "403"), ("throttled", "429"), ("spray", "401"), ("deleted_tag", "404")):
         n, first, last, idn, ipn = q(f"SELECT count(*), min(TimeGenerated), max(TimeGenerated), "
                                      f"count(DISTINCT Identity), count(DISTINCT CallerIpAddress) FROM ev "
                                      f"WHERE incident = '{kind}' AND ResultDescription = '{status}'")[0]
@@ -424,6 +437,8 @@ def _manifest(con: Any, shape: str, files: list[Path]) -> Manifest:
                                                          "'firewall' GROUP BY 1 ORDER BY 2 DESC, 1"))}
     if "spray" in incidents:
         incidents["spray"].detail = {"ip": SPRAY_IP}
+    if "deleted_tag" in incidents:
+        incidents["deleted_tag"].detail = {"reference": ":".join(DELETED_TAG)}
     if "throttled" in incidents:
         incidents["throttled"].detail = {"identity": CI_IDENTITY}
     start, end, total = q("SELECT min(TimeGenerated), max(TimeGenerated), count(*) FROM ev")[0]

@@ -105,6 +105,13 @@ def test_injected_incidents_are_found(exports: dict[str, tuple[Path, Any]], vari
     assert spray.evidence["count"] == inc["spray"].count
     assert spray.evidence["identities"] == inc["spray"].identities
 
+    (nf,) = codes(report, "LOGS_NOT_FOUND")                   # the deleted tag, not the rare stray 404
+    assert nf.evidence["reference"] == inc["deleted_tag"].detail["reference"]
+    assert nf.evidence["count"] == inc["deleted_tag"].count == 72
+    assert nf.evidence["first"] == sec(inc["deleted_tag"].first) and nf.evidence["last"] == sec(inc["deleted_tag"].last)
+    # the guessed identities are the spraying address's finding, not fifteen findings of their own
+    assert not [f for f in codes(report, "LOGS_AUTH_FAILURES_IDENTITY") if "@contoso.com" in f.evidence["identity"]]
+
     new = {f.evidence["caller"]: f for f in codes(report, "LOGS_NEW_CALLER_IP")}
     assert not new[fw.evidence["caller"]].root_cause          # explained by the firewall finding
     assert inc["spray"].detail["ip"] in new

@@ -330,8 +330,9 @@ def analyse(con: duckdb.DuckDBPyConnection, *, since: datetime | None = None, un
     groups["permission"] = profile(con, "tbl = 'repository' AND status = 403", ["login_server", "identity"],
                                    dims={"operation": 3, "repository": 5, "ip": 5, "client": 3}, limit=limit,
                                    min_count=min_count)
-    groups["not_found"] = profile(con, "tbl = 'repository' AND status = 404", ["login_server", "repository"],
-                                  dims={"repository": 5, "identity": 5, "client": 3}, limit=limit,
+    groups["not_found"] = profile(con, "tbl = 'repository' AND status = 404",
+                                  ["login_server", DIMENSIONS["repository"]],
+                                  dims={"identity": 5, "ip": 5, "client": 3}, limit=limit,
                                   min_count=min_count)
     ips = sorted({ip for g in groups["denied"] for ip, _ in g.top.get("ip", ())}
                  | {g.key[1] for g in groups["auth_ip"] if g.key[1]})

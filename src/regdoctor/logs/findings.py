@@ -253,18 +253,35 @@ def _is_private(ip: str) -> bool:
 # --------------------------------------------------------------------------- 401
 
 def auth_findings(a: Analysis) -> list[Finding]:
+    """401s: addresses failing as many identities first, then identities (an identity whose
+    every failure came from such an address is that address's finding, not one of its own)."""
     out = []
+    guessing: set[str] = set()
+    for g in a.auth_ip:
+        host, ip = g.key[0], g.key[1] or ""
+        if _noise(g.count, a.ip_history.get(ip)):
+            continue
+        ev = _base_evidence(g)
+        ev.update({"login_server": host, "caller_ip": ip})
+        ids = list(g.top.get("identity", ()))
+        texts: dict[str, Any] = {"caller_ip": ip, "identities": g.identities,
+                                 "identity_list": listing(ids, total=g.identities),
+                 "clients": listing(list(g.top.get("client", ()))), "registry": registry_name(host),
+                 "first": iso(g.first), "last": iso(g.last)}
+        out.append(_finding(Code.LOGS_AUTH_FAILURES_IP, host, ev, texts))
+        guessing.add(ip)
     for g in a.auth_identity:
         host, identity = g.key[0], g.key[1] or ""
         registry = registry_name(host)
         kind = identity_kind(identity, registry)
         hist = a.identity_history.get(identity)
-        if _noise(g.count, hist):
+        failing_ips = {ip for ip, _ in g.top.get("ip", ())}
+        if _noise(g.count, hist) or (len(failing_ips) == g.ips and failing_ips <= guessing):
             continue
         ev = _base_evidence(g)
         ev.update({"login_server": host, "identity": identity, "identity_kind": kind,
                    "per_address": dict(g.top.get("ip", ()))})
-        texts: dict[str, Any] = {"identity": identity, "identity_kind": kind, "address_count": g.ips,
+        texts = {"identity": identity, "identity_kind": kind, "address_count": g.ips,
                                  "addresses": listing(list(g.top.get("ip", ())), total=g.ips),
                                  "clients": listing(list(g.top.get("client", ()))), "registry": registry,
                                  "renew": renew_command(kind, identity, registry, host or "<registry>"),
@@ -288,17 +305,6 @@ def auth_findings(a: Analysis) -> list[Finding]:
                       "stale secret")
         texts["spread"] = spread
         out.append(_finding(Code.LOGS_AUTH_FAILURES_IDENTITY, host, ev, texts))
-    for g in a.auth_ip:
-        host, ip = g.key[0], g.key[1] or ""
-        if _noise(g.count, a.ip_history.get(ip)):
-            continue
-        ev = _base_evidence(g)
-        ev.update({"login_server": host, "caller_ip": ip})
-        ids = list(g.top.get("identity", ()))
-        texts = {"caller_ip": ip, "identities": g.identities, "identity_list": listing(ids, total=g.identities),
-                 "clients": listing(list(g.top.get("client", ()))), "registry": registry_name(host),
-                 "first": iso(g.first), "last": iso(g.last)}
-        out.append(_finding(Code.LOGS_AUTH_FAILURES_IP, host, ev, texts))
     return out
 
 
@@ -340,10 +346,11 @@ def other_findings(a: Analysis) -> list[Finding]:
                  "last": iso(g.last), "peak_minute": minute(g.peak_minute)}
         out.append(_finding(Code.LOGS_SERVER_ERRORS, host, ev, texts))
     for g in a.not_found:
-        host, repo = g.key[0], g.key[1] or "(no repository)"
+        host, reference = g.key[0], g.key[1] or "(no repository)"
+        repo, _, tag = reference.partition(":")
         ev = _base_evidence(g)
-        ev.update({"login_server": host, "repository": repo})
-        texts = {"repository": repo, "references": listing(list(g.top.get("repository", ()))),
+        ev.update({"login_server": host, "repository": repo, "tag": tag or None, "reference": reference})
+        texts = {"repository": repo, "reference": reference,
                  "identity_list": listing(list(g.top.get("identity", ())), total=g.identities),
                  "registry": registry_name(host), "first": iso(g.first), "last": iso(g.last)}
         out.append(_finding(Code.LOGS_NOT_FOUND, host, ev, texts))

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from regdoctor.logs.kql import Query
     from regdoctor.logs.report import LogsReport
 
+#: Inputs listed one per line in text and markdown; beyond, a count per shape (JSON lists all).
+_LISTED_INPUTS = 5
 _CLASS_NAMES = {"ok": "ok", "auth": "401 auth", "denied": "403 denied", "not_found": "404 not found",
                 "throttled": "429 throttled", "server": "5xx server", "client": "other 4xx", "unknown": "no status"}
 
@@ -41,9 +43,25 @@ def _summary_rows(report: LogsReport) -> list[tuple[str, str]]:
 
     s = report.analysis.summary
     rows = []
-    for f in report.inputs:
-        skipped = f", {_n(f.skipped)} skipped" if f.skipped else ""
-        rows.append(("input", f"{f.path}  [{f.shape}]  {_n(f.rows)} rows{skipped}"))
+    if len(report.inputs) <= _LISTED_INPUTS:
+        for f in report.inputs:
+            skipped = f", {_n(f.skipped)} skipped" if f.skipped else ""
+            rows.append(("input", f"{f.path}  [{f.shape}]  {_n(f.rows)} rows{skipped}"))
+    else:
+        # many files (a storage export has one per hour): a count per shape, and the damaged ones
+        shapes: dict[str, int] = {}
+        for f in report.inputs:
+            shapes[f.shape] = shapes.get(f.shape, 0) + 1
+        total = sum(f.rows for f in report.inputs)
+        skipped_total = sum(f.skipped for f in report.inputs)
+        rows.append(("inputs", f"{_n(len(report.inputs))} files ("
+                               + ", ".join(f"{k} {_n(v)}" for k, v in shapes.items())
+                               + f"), {_n(total)} rows" + (f", {_n(skipped_total)} skipped" if skipped_total else "")))
+        damaged = [f for f in report.inputs if f.skipped]
+        for f in damaged[:_LISTED_INPUTS]:
+            rows.append(("skipped", f"{f.path}: {_n(f.skipped)} of {_n(f.rows + f.skipped)} records"))
+        if len(damaged) > _LISTED_INPUTS:
+            rows.append(("skipped", f"… and {len(damaged) - _LISTED_INPUTS} more files (--json lists every file)"))
     if report.scope():
         rows.append(("scope", report.scope()))
     rows.append(("events", f"{_n(s.events)} ({_when(report)}), {_n(s.failures)} failed, "
