@@ -27,10 +27,15 @@ from regdoctor.logs.readers import lit
 if TYPE_CHECKING:
     import duckdb
 
-#: Failures less than this many minutes apart belong to one burst.
-BURST_GAP_MINUTES = 5
+#: Failures at most this many minutes apart belong to one burst (a kubelet's image pull back-off
+#: tops out at five minutes, so its retries stay one burst).
+BURST_GAP_MINUTES = 10
 #: How many bursts a group reports (the largest, in time order).
 BURSTS_PER_GROUP = 3
+#: 5xx under this share of a region's events, with no minute at the burst rate, are the
+#: background every service has, not an incident.
+SERVER_NOISE_SHARE = 0.005
+SERVER_BURST_PER_MINUTE = 10
 
 #: Dimensions a group can be broken down by: name -> SQL over ``cube``.
 DIMENSIONS: dict[str, str] = {
@@ -275,7 +280,10 @@ def correlation_samples(con: duckdb.DuckDBPyConnection, groups: Sequence[Group],
     """A few correlation IDs of each server-error group (login server, region), read from ``events``.
 
     The rows must also be in scope: inside the time window, and of the identities and addresses
-    left in ``cube`` after the filters."""
+    left in ``cube`` after the filters. This reads the files again, so it runs only for the groups
+    that are reported, and stops at the ``LIMIT``: right away when errors are many, after a whole
+    pass when they are few (the price of an ID per row carried through the main scan would be
+    paid on every run instead)."""
     out: dict[tuple[str | None, ...], tuple[str, ...]] = {}
     window = "".join(f" AND time {op} TIMESTAMP '{t.isoformat(sep=' ')}'" for op, t in ((">=", since), ("<", until))
                      if t is not None)
@@ -286,7 +294,7 @@ def correlation_samples(con: duckdb.DuckDBPyConnection, groups: Sequence[Group],
             WHERE status >= 500 AND correlation_id IS NOT NULL{window}
               AND login_server IS NOT DISTINCT FROM ? AND region IS NOT DISTINCT FROM ?
               AND {_in_cube("caller_ip")} AND {_in_cube("identity")}
-            LIMIT {int(per_group) * 4}) LIMIT {int(per_group)}""", [server, region]).fetchall()
+            LIMIT {min(int(per_group) * 4, g.count)}) LIMIT {int(per_group)}""", [server, region]).fetchall()
         out[g.key] = tuple(sorted(str(r[0]) for r in rows))
     return out
 
@@ -339,6 +347,9 @@ def analyse(con: duckdb.DuckDBPyConnection, *, since: datetime | None = None, un
     ids = sorted({g.key[1] for g in groups["auth_identity"] + groups["throttled"] if g.key[1]})
     regions = {(_none(r[0]), _none(r[1])): int(r[2]) for r in con.execute(
         "SELECT login_server, region, sum(n) FROM cube GROUP BY ALL").fetchall()}
+    groups["server"] = tuple(g for g in groups["server"]
+                             if g.count >= SERVER_NOISE_SHARE * regions.get((g.key[0], g.key[1]), 0)
+                             or g.peak_per_minute >= SERVER_BURST_PER_MINUTE)
     return Analysis(
         summary=summ, window_start=since or summ.first, window_end=until or summ.last, baseline_end=base,
         new_addresses=new_addresses(con, base) if base else (),
@@ -347,5 +358,21 @@ def analyse(con: duckdb.DuckDBPyConnection, *, since: datetime | None = None, un
         correlation_ids=correlation_samples(con, groups["server"], since=since, until=until), **groups)
 
 
-__all__ = ["BURST_GAP_MINUTES", "DIMENSIONS", "Analysis", "Group", "History", "NewAddress", "Summary", "Window",
-           "analyse", "baseline", "history", "new_addresses", "profile", "summary"]
+__all__ = [
+    "BURST_GAP_MINUTES",
+    "DIMENSIONS",
+    "SERVER_BURST_PER_MINUTE",
+    "SERVER_NOISE_SHARE",
+    "Analysis",
+    "Group",
+    "History",
+    "NewAddress",
+    "Summary",
+    "Window",
+    "analyse",
+    "baseline",
+    "history",
+    "new_addresses",
+    "profile",
+    "summary",
+]

@@ -17,12 +17,12 @@ The distinctions the logs allow, and how they are drawn:
   tells one stale machine from a wrong credential.
 * 401 grouped by *address* across three or more identities: guessing, or a shared host.
 * 403 on a *repository* operation after a login: the role or token scope.
-* 429, 5xx, 404 by identity, region and repository.
+* 429, 5xx, 404 by identity, region and reference; a 404 is reported when it keeps coming back
+  (``min_count`` of them in one burst), as a deployed tag that was deleted does.
 
 Background noise is not a finding: an identity or address that mostly succeeds and fails less
-than ``AUTH_NOISE_SHARE`` of the time (a mistyped password now and then, a token refresh race),
-and server errors under ``SERVER_NOISE_SHARE`` of a region's traffic that never reach
-``SERVER_BURST_PER_MINUTE``, stay in the summary's counts only.
+than ``AUTH_NOISE_SHARE`` of the time (a mistyped password now and then, a token refresh race)
+stays in the summary's counts only, as do sporadic server errors (``analysis`` leaves them out).
 """
 
 from __future__ import annotations
@@ -45,9 +45,6 @@ _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _SHOWN = 5
 #: 401s below this share of an identity's (an address's) events, which also succeed, are noise.
 AUTH_NOISE_SHARE = 0.02
-#: 5xx below this share of a region's events, with no minute at or above the burst rate, are noise.
-SERVER_NOISE_SHARE = 0.005
-SERVER_BURST_PER_MINUTE = 10
 
 
 def _noise(failures: int, hist: History | None) -> bool:
@@ -313,7 +310,7 @@ def auth_findings(a: Analysis) -> list[Finding]:
 _ROLE = {"pull": "AcrPull", "push": "AcrPush", "delete": "AcrDelete", "untag": "AcrDelete"}
 
 
-def other_findings(a: Analysis) -> list[Finding]:
+def other_findings(a: Analysis, min_count: int = 3) -> list[Finding]:
     out = []
     for g in a.permission:
         host, identity = g.key[0], g.key[1] or "(anonymous)"
@@ -336,8 +333,6 @@ def other_findings(a: Analysis) -> list[Finding]:
     for g in a.server:
         host, region = g.key[0], g.key[1] or "(unknown region)"
         total = a.region_events.get((g.key[0], g.key[1]), 0)
-        if g.count < SERVER_NOISE_SHARE * total and g.peak_per_minute < SERVER_BURST_PER_MINUTE:
-            continue
         corr = list(a.correlation_ids.get(g.key, ()))
         ev = _base_evidence(g)
         ev.update({"login_server": host, "region": region, "correlation_ids": corr, "region_events": total})
@@ -346,6 +341,8 @@ def other_findings(a: Analysis) -> list[Finding]:
                  "last": iso(g.last), "peak_minute": minute(g.peak_minute)}
         out.append(_finding(Code.LOGS_SERVER_ERRORS, host, ev, texts))
     for g in a.not_found:
+        if max((w.count for w in g.bursts), default=0) < min_count:
+            continue  # a stray 404 now and then (a probe, a typo fixed at once), not a pull that keeps failing
         host, reference = g.key[0], g.key[1] or "(no repository)"
         repo, _, tag = reference.partition(":")
         ev = _base_evidence(g)
@@ -413,7 +410,7 @@ def findings(a: Analysis, *, files: Sequence[tuple[str, int, int]] = (), rules: 
     fw = firewall_findings(a, rules, judge)
     out += fw
     out += auth_findings(a)
-    out += other_findings(a)
+    out += other_findings(a, min_count)
     explained = {ip for f in fw for ip in f.evidence.get("per_address", {})}
     explained |= {str(f.evidence.get("caller_ip")) for f in out if f.code == Code.LOGS_AUTH_FAILURES_IP}
     out += new_address_findings(a, explained, min_count)
