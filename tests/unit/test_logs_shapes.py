@@ -233,7 +233,7 @@ def test_acr_config_holds_callers_against_the_rules(exports: dict[str, tuple[Pat
         "networkRuleSet": {"defaultAction": "Deny",
                            "ipRules": [{"action": "Allow", "ipAddressOrRange": "20.61.3.64/28"}]},
     }))
-    report = run([str(exports["storage"][0])], Options(acr_config=parse_registry(json.loads(cfg.read_text()))))
+    report = run([str(exports["storage"][0])], Options(acr_config=_acr(cfg)))
     (fw,) = codes(report, "LOGS_FIREWALL_DENIALS")
     assert "not in ipRules (1 rule), public network access Enabled with default action Deny" in fw.cause
     assert "`az acr network-rule add --name contosoprod --ip-address 20.61.5.32/27`" in fw.fix
@@ -241,13 +241,13 @@ def test_acr_config_holds_callers_against_the_rules(exports: dict[str, tuple[Pat
     # the same logs against a registry whose public access is off: the fix changes with the rule
     cfg.write_text(json.dumps({"name": "contosoprod", "loginServer": "contosoprod.azurecr.io",
                                "publicNetworkAccess": "Disabled"}))
-    (fw2,) = codes(run([str(exports["storage"][0])], Options(acr_config=parse_registry(json.loads(cfg.read_text())))), "LOGS_FIREWALL_DENIALS")
+    (fw2,) = codes(run([str(exports["storage"][0])], Options(acr_config=_acr(cfg))), "LOGS_FIREWALL_DENIALS")
     assert "public network access is Disabled" in fw2.cause and "private endpoint" in fw2.fix
     # and against rules that now admit the range
     cfg.write_text(json.dumps({"name": "contosoprod", "loginServer": "contosoprod.azurecr.io",
                                "networkRuleSet": {"defaultAction": "Deny",
                                                   "ipRules": [{"ipAddressOrRange": "20.61.5.0/24"}]}}))
-    (fw3,) = codes(run([str(exports["storage"][0])], Options(acr_config=parse_registry(json.loads(cfg.read_text())))), "LOGS_FIREWALL_DENIALS")
+    (fw3,) = codes(run([str(exports["storage"][0])], Options(acr_config=_acr(cfg))), "LOGS_FIREWALL_DENIALS")
     assert "current rules admit them" in fw3.cause and "nothing needs adding" in fw3.fix
 
 
@@ -272,3 +272,7 @@ def test_server_errors_permission_and_not_found(tmp_path: Path) -> None:
     assert nf.evidence["repository"] == "app/api" and nf.evidence["count"] == 5
     # repository 403s are not firewall denials
     assert not codes(report, "LOGS_FIREWALL_DENIALS")
+
+
+def _acr(path: Path) -> Any:
+    return parse_registry(json.loads(path.read_text()))
