@@ -25,6 +25,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "explain": ("regdoctor.cli.explain", "explain", "Name the failing layer from a client's error text."),
     "acr": ("regdoctor.cli.acr", "acr", "The ACR network model, offline: access, lint, allowlist, dns."),
     "codes": ("regdoctor.cli.codes", "codes", "List the catalogue of finding codes."),
+    "logs": ("regdoctor.cli.logs", "logs", "Who the registry turned away, and why, from its exported login events."),
     "proxy": ("regdoctor.cli.proxy", "proxy", "Who uses which proxy, mirror and CA for a registry, and why."),
     "serve": ("regdoctor.cli.serve", "serve", "Check on a schedule; Prometheus /metrics, /report.json, history."),
     "k8s": ("regdoctor.cli.k8s", "k8s", "Kubernetes manifests (DaemonSet, Job) and the NPD plugin config."),

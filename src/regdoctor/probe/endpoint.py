@@ -44,6 +44,8 @@ def probe_endpoint(
     http_check: Callable[[nhttp.HttpResponse], classify.Verdict] | None = None,
     request_headers: list[tuple[str, str]] | None = None,
     shown_path: str | None = None,
+    method: str = "GET",
+    body: bytes = b"",
 ) -> tuple[EndpointResult, Route | None, nhttp.HttpResponse | None]:
     """Walk every layer for ``host:port``; return the steps, a route if all passed, and the
     HTTP response of ``GET path`` if one came back. ``shown_path`` replaces ``path`` in the
@@ -83,7 +85,8 @@ def probe_endpoint(
     base = {"address": conn.address or (proxy.address if proxy else None), "port": port, "path": shown,
             "timeout_s": opts.timeout, "tls_note": " and TLS handshake" if scheme == "https" else ""}
     check = http_check or (lambda r: classify.classify_v2(r.status, r.reason, r.headers, r.body, path=shown))
-    response = layers.http(log, conn, route.host_header, path, opts, check, request_headers or [], base)
+    response = layers.http(log, conn, route.host_header, path, opts, check, request_headers or [], base,
+                           method=method, body=body)
     return result(), (None if log.done else route), response
 
 
@@ -96,7 +99,7 @@ def _skip_rest(log: StepLog, scheme: str, shown: str, *, proxied: bool) -> None:
         log.skip("proxy", "CONNECT")
     if scheme == "https":
         log.skip("tls", "handshake")
-    log.skip("http", f"GET {shown}")
+    log.skip("http", f"GET {shown}")  # the skip names the default request
 
 
 __all__ = ["USER_AGENT", "ProbeOptions", "Route", "authority", "decide_proxy", "probe_endpoint"]

@@ -382,17 +382,17 @@ def _plain_http_probe(host: str, port: int, address: str | None, proxy: ProxyURL
 
 def http(log: StepLog, conn: Connected, host_header: str, path: str, opts: ProbeOptions,
          check: Callable[[nhttp.HttpResponse], classify.Verdict], headers: list[tuple[str, str]],
-         base: dict[str, Any]) -> nhttp.HttpResponse | None:
-    """Layer 6: one ``GET path`` on the stream; its answer judged by ``check``. ``base`` is the
-    step's context (address, port, the path as shown without secrets)."""
+         base: dict[str, Any], method: str = "GET", body: bytes = b"") -> nhttp.HttpResponse | None:
+    """Layer 6: one request (``GET path`` unless told) on the stream; its answer judged by
+    ``check``. ``base`` is the step's context (address, port, the path as shown without secrets)."""
     t0 = time.monotonic()
-    name = f"GET {base['path']}"
+    name = f"{method} {base['path']}"
     try:
         if conn.early:
             early = ntls.spoke_first(conn.early)
             raise HttpMalformed(early.message.replace("TLS handshake", "request"), **early.info)
-        response = nhttp.request(conn.sock, "GET", host_header, path, Deadline(opts.timeout), headers,
-                                 user_agent=opts.user_agent)
+        response = nhttp.request(conn.sock, method, host_header, path, Deadline(opts.timeout), headers,
+                                 user_agent=opts.user_agent, body=body)
     except HttpError as exc:
         log.add("http", name, "fail", t0, exc.message, code_for(exc),
                 {**base, **exc.info, "http_error": exc.message, "received_bytes": exc.info.get("received", 0),

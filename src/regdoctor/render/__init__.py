@@ -100,10 +100,10 @@ def report_junit(report: Report) -> str:
     return render_report(report)
 
 
-def findings_junit(findings: Sequence[Finding], *, suite: str) -> str:
+def findings_junit(findings: Sequence[Finding], *, suite: str, failing: Sequence[str] = ("error",)) -> str:
     from regdoctor.render.junit import render_findings
 
-    return render_findings(findings, suite=suite)
+    return render_findings(findings, suite=suite, failing=failing)
 
 
 def render_findings(fmt: str, findings: Sequence[Finding], *, header: str, status: str | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from xml.etree import ElementTree as ET
 
 from regdoctor.model import Finding, Report
@@ -28,20 +28,22 @@ def render_report(report: Report) -> str:
     return ET.tostring(suites, encoding="unicode") + "\n"
 
 
-def _diagnosis_suite(parent: ET.Element, findings: Sequence[Finding], name: str) -> None:
+def _diagnosis_suite(parent: ET.Element, findings: Sequence[Finding], name: str,
+                     failing: Collection[str] = ("error",)) -> None:
     suite = ET.SubElement(parent, "testsuite", name=name, tests=str(max(len(findings), 1)),
-                          failures=str(sum(f.severity == "error" for f in findings)))
+                          failures=str(sum(f.severity in failing for f in findings)))
     if not findings:
         ET.SubElement(suite, "testcase", classname=name, name="no problems found")
     for f in findings:
         case = ET.SubElement(suite, "testcase", classname=f"{name}.{f.layer}", name=f"{f.code} {f.host or ''}".strip())
-        if f.severity == "error":
+        if f.severity in failing:
             ET.SubElement(case, "failure", message=f.title, type=f.code).text = f"{f.cause}\nFix: {f.fix}"
         else:
             ET.SubElement(case, "system-out").text = f"{f.severity}: {f.cause}\nFix: {f.fix}"
 
 
-def render_findings(findings: Sequence[Finding], *, suite: str) -> str:
+def render_findings(findings: Sequence[Finding], *, suite: str, failing: Collection[str] = ("error",)) -> str:
+    """One test case per finding; those of a ``failing`` severity are failures (the ones that set exit 1)."""
     suites = ET.Element("testsuites", name=suite)
-    _diagnosis_suite(suites, findings, suite)
+    _diagnosis_suite(suites, findings, suite, failing)
     return ET.tostring(suites, encoding="unicode") + "\n"
