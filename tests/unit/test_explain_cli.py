@@ -71,18 +71,36 @@ def test_markdown_format() -> None:
     assert r.returncode == 1 and b"DNS_NXDOMAIN" in r.stdout
 
 
-@pytest.mark.parametrize("payload", [b"", b"   \n\n", b"all good, pulled in 1 s\n", b"\x00\x01\x02\xff" * 5000])
-def test_unknown_or_empty_input_exit_0(payload: bytes) -> None:
-    r = run("-", stdin=payload)
+def test_unknown_input_exit_0() -> None:
+    r = run("-", stdin=b"all good, pulled in 1 s\n")
     no_traceback(r)
     assert r.returncode == 0 and b"no known symptom" in r.stdout
-    doc = json.loads(run("-", "--json", stdin=payload).stdout)
+    doc = json.loads(run("-", "--json", stdin=b"all good, pulled in 1 s\n").stdout)
     assert doc["status"] == "ok" and doc["findings"] == [] and doc["message"] == "no known symptom"
 
 
-def test_empty_text_argument_exit_0() -> None:
+@pytest.mark.parametrize("payload", [b"", b"   \n\n", b"\x00\x01\x02\xff" * 5000])
+def test_empty_or_binary_input_exit_2(payload: bytes) -> None:
+    """Nothing to read is bad input (issue 9), not "no known symptom": exit 2, one line naming why."""
+    r = run("-", stdin=payload)
+    no_traceback(r)
+    err = r.stderr.decode()
+    assert r.returncode == 2 and len(err.strip().splitlines()) == 1
+    assert ("empty input" in err) if payload.strip() == b"" else ("binary data" in err)
+
+
+def test_empty_text_argument_exit_2() -> None:
     r = run("")
-    assert r.returncode == 0 and b"no known symptom" in r.stdout
+    assert r.returncode == 2 and b"empty input" in r.stderr
+
+
+def test_gzip_log_is_read_inflated(tmp_path: Path) -> None:
+    import gzip
+
+    log = tmp_path / "pull.log.gz"
+    log.write_bytes(gzip.compress(b"noise\n" + NX.encode() + b"\n"))
+    r = run("--file", str(log), "--json")
+    assert r.returncode == 1 and "DNS_NXDOMAIN" in {g["code"] for g in json.loads(r.stdout)["groups"]}
 
 
 @pytest.mark.parametrize("args", [(), ("x", "--file", "y")])
@@ -113,9 +131,7 @@ def test_binary_file_with_a_real_error_inside(tmp_path: Path) -> None:
     log.write_bytes(os.urandom(300_000) + b"\n" + NX.encode() + b"\n" + os.urandom(300_000))
     r = run("--file", str(log), "--json")
     no_traceback(r)
-    assert r.returncode in (0, 1)
-    if r.returncode == 1:
-        assert "DNS_NXDOMAIN" in {g["code"] for g in json.loads(r.stdout)["groups"]}
+    assert r.returncode == 2 and b"binary data" in r.stderr  # named as such (issue 9), never read as text
 
 
 def test_100_mb_single_line_bounded_memory(tmp_path: Path) -> None:

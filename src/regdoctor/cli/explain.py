@@ -8,7 +8,7 @@ no known symptom is found, 1 when one is, 2 when the input cannot be read (one l
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import click
@@ -29,6 +29,58 @@ def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
         if not data:
             return
         yield data
+
+
+#: what a gzip log may inflate to before the rest is dropped (a bomb costs bounded time)
+MAX_INFLATED = 512 * 1024 * 1024
+
+
+def _input(chunks: Iterable[bytes], name: str) -> Iterator[bytes]:
+    """The text of an input, checked at the edge: a ``.gz`` log (by its magic bytes) is inflated,
+    binary data (a NUL byte in the first chunk, git's rule) and an empty input are bad input."""
+    from regdoctor.errors import BadInput
+
+    it = iter(chunks)
+    first = next(it, b"")
+    if not first.strip():
+        rest = next(it, b"")
+        if not rest:
+            raise BadInput(f"{name}: empty input, nothing to explain")
+        first += rest
+    if first[:2] == b"\x1f\x8b":
+        yield from _inflate(first, it, name)
+        return
+    if b"\0" in first:
+        raise BadInput(f"{name}: binary data, not a client's text output or log")
+    yield first
+    yield from it
+
+
+def _inflate(first: bytes, rest: Iterator[bytes], name: str) -> Iterator[bytes]:
+    import zlib
+
+    from regdoctor.errors import BadInput
+
+    z = zlib.decompressobj(wbits=31)
+    left = MAX_INFLATED
+    for data in _prepend(first, rest):
+        pending = data
+        while pending and left > 0:
+            try:
+                out = z.decompress(pending, min(left, _CHUNK))
+            except zlib.error as exc:
+                raise BadInput(f"{name}: a broken gzip stream ({exc})") from None
+            left -= len(out)
+            pending = z.unconsumed_tail
+            if out:
+                yield out
+        if left <= 0 or z.eof:
+            return
+
+
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
 
 
 def _version_line(entities: dict[str, Any]) -> str:
@@ -113,17 +165,17 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
             source = "file"
             # a log holds anything: generic network errors count only next to a registry context
             if log_file == "-":
-                ex = explain_chunks(_chunks(sys.stdin.buffer), strict=True)
+                ex = explain_chunks(_input(_chunks(sys.stdin.buffer), "stdin"), strict=True)
             else:
                 try:
                     with open(log_file, "rb") as stream:
-                        ex = explain_chunks(_chunks(stream), strict=True)
+                        ex = explain_chunks(_input(_chunks(stream), log_file), strict=True)
                 except OSError as exc:
                     fail_usage(f"cannot read {log_file}: {exc.strerror or exc}")
         elif text == "-":
             source = "stdin"
             try:
-                ex = explain_chunks(_chunks(sys.stdin.buffer))
+                ex = explain_chunks(_input(_chunks(sys.stdin.buffer), "stdin"))
             except OSError as exc:
                 fail_usage(f"cannot read stdin: {exc.strerror or exc}")
         else:
@@ -133,7 +185,7 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
                 data = text.encode("utf-8", "surrogateescape")
             except UnicodeEncodeError:
                 data = text.encode("utf-8", "replace")
-            ex = explain_chunks([data])
+            ex = explain_chunks(_input([data], "TEXT"))
 
     extra = {"source": source, **ex.extra()}
     if not ex.recognised:
