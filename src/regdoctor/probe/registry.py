@@ -431,8 +431,7 @@ def shape_problem(doc: dict[str, Any], *, index: bool) -> str | None:
     >>> shape_problem({"manifests": [{"digest": "sha256:a", "size": 1}]}, index=True) is None
     True
     """
-    lists = ("manifests",) if index else ("layers",)
-    for key in lists:
+    for key in ("manifests", "layers"):  # the pull path reads either key whatever the media type says
         value = doc.get(key)
         if value is None:
             continue
@@ -708,7 +707,8 @@ def request_target(path: str, query: str) -> str:
         return quote(text, safe=safe, encoding=encoding)
 
     safe = "/%!$&'()*+,;=:@-._~"
-    return esc(path or "/", safe) + ("?" + esc(query, safe + "?") if query else "")
+    path = path if path.startswith("/") else "/" + path
+    return esc(path, safe) + ("?" + esc(query, safe + "?") if query else "")
 
 
 __all__ = [

@@ -334,6 +334,8 @@ stage("manifest-digest-not-string", "REGISTRY_BAD_MANIFEST", manifest=json_answe
     200, {**manifest_doc(), "layers": [{"digest": ["sha256:x"], "size": "big"}]}, OCI_MANIFEST))
 stage("manifest-config-not-object", "REGISTRY_BAD_MANIFEST", manifest=json_answer(
     200, {**manifest_doc(), "config": "sha256:x"}, OCI_MANIFEST))
+stage("manifest-with-manifests-number", "REGISTRY_BAD_MANIFEST", manifest=json_answer(
+    200, {**manifest_doc(), "manifests": 5}, OCI_MANIFEST))
 stage("index-manifests-not-list", "REGISTRY_BAD_MANIFEST", manifest=json_answer(
     200, {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": {"a": 1}}, OCI_INDEX))
 stage("index-100k-entries", "REGISTRY_PLATFORM_MISSING", manifest=_index([{}] * 100_000))
