@@ -10,6 +10,7 @@ flaky). ``REGDOCTOR_HYPOTHESIS_EXAMPLES`` sets the examples per test (CI budget;
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -274,10 +275,8 @@ def test_proc_environ_parser(data: bytes) -> None:
 def test_daemon_config_loaders_raise_only_config_syntax_error(text: str) -> None:
     with budget(text[:100]):
         for load in (syntax.load_json, syntax.load_toml):
-            try:
+            with contextlib.suppress(syntax.ConfigSyntaxError):
                 load(text)
-            except syntax.ConfigSyntaxError:
-                pass
 
 
 # ------------------------------------------------------------------------------ fleet, explain
