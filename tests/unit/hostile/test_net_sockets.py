@@ -135,6 +135,18 @@ def test_dns_silence_is_a_timeout(dns_servers: list[DnsServer]) -> None:
         ndns.query_chain("reg.example", Deadline(0.4), ["127.0.0.1"], port=s.port)
     assert time.monotonic() - t0 < 1.5
     assert info.value.info["attempts"] == [{"nameserver": "127.0.0.1", "result": "timeout"}]
+    assert info.value.message == "no answer from 127.0.0.1 for reg.example"
+    assert info.value.peer == f"127.0.0.1:{s.port}" and info.value.info["resolver"] == "127.0.0.1"
+
+
+def test_dns_deadline_is_shared_between_servers(dns_servers: list[DnsServer]) -> None:
+    """Two silent servers each get half the deadline, as glibc's rotation would: both are asked."""
+    s = dns_server(dns_servers, lambda q: [])
+    t0 = time.monotonic()
+    with pytest.raises(net.DnsTimeout) as info:
+        ndns.query_chain("reg.example", Deadline(0.8), ["127.0.0.1", "127.0.0.1"], port=s.port)
+    assert len(info.value.info["attempts"]) == 2 and len(s.queries) == 2
+    assert time.monotonic() - t0 < 1.3
 
 
 def test_dns_port_unreachable_is_resolver_unreachable_with_errno() -> None:
@@ -258,6 +270,19 @@ def test_tcp_error_for_names_ipv6_peers() -> None:
     e = ntcp.error_for(OSError(errno.EHOSTUNREACH, "x"), "fd00::1", 443)
     assert isinstance(e, net.TcpHostUnreachable) and e.peer == "[fd00::1]:443"
     assert e.message == "dial tcp [fd00::1]:443: no route to host"
+    assert e.errno == errno.EHOSTUNREACH
+    assert e.info == {"address": "fd00::1", "port": 443, "errno_text": "no route to host", "errno": errno.EHOSTUNREACH,
+                      "errno_name": "EHOSTUNREACH", "peer": "[fd00::1]:443"}
+    t = ntcp.error_for(TimeoutError(), "10.0.0.1", 5000, what="connect")
+    assert t.message == "connect 10.0.0.1:5000: i/o timeout" and t.errno is None and "errno" not in t.info
+
+
+def test_net_error_evidence() -> None:
+    e = net.TcpRefused("m", errno=errno.ECONNREFUSED, peer="p:1", errno_name="custom")
+    assert (e.message, e.errno, e.peer, str(e)) == ("m", errno.ECONNREFUSED, "p:1", "m")
+    assert e.info == {"errno_name": "custom", "errno": errno.ECONNREFUSED, "peer": "p:1"}  # given values win
+    assert net.TcpRefused("m").info == {} and (net.TcpRefused.layer, net.TcpRefused.kind) == ("tcp", "refused")
+    assert net.errno_text(None) == "unknown error" and net.errno_name(0) is None
 
 
 # ---------------------------------------------------------------------------------- h11 / HTTP
@@ -286,6 +311,10 @@ def test_http_response_head_and_bounded_body(servers: list[Server]) -> None:
         r = nhttp.request(sock, "GET", "r", "/v2/", Deadline(2.0), [("Authorization", "Bearer t\u00f6k")],
                           max_body=100)
     assert r.status == 200 and r.truncated and len(r.body) == 100
+    with _client(s) as sock:
+        whole = nhttp.request(sock, "GET", "r", "/v2/", Deadline(2.0))
+    assert whole.body == b"x" * 5000 and not whole.truncated and whole.reason == "OK"
+    assert whole.headers[0] == ("content-type", "application/json")
     assert r.header_all("x-a") == ["1", "2"] and r.header("missing") is None
     assert r.content_type == "application/json" and r.head_s is not None and r.head_s >= 0
     assert s.requests[0].header("Authorization") == "Bearer t\u00c3\u00b6k"  # UTF-8 bytes, read as Latin-1
@@ -402,6 +431,8 @@ def test_tls_verify_failures_name_their_kind(servers: list[Server], tmp_path: Pa
     with pytest.raises(net.TlsVerifyFailed) as info:
         _tls(s, certs.ca_file(tmp_path))
     assert info.value.info["verify_kind"] == verify_kind
+    assert isinstance(info.value.info["verify_code"], int) and info.value.info["verify_message"]
+    assert info.value.message == f"certificate verify failed: {info.value.info['verify_message']}"
 
 
 def test_tls_unverified_handshake_decodes_the_leaf_with_cryptography(servers: list[Server]) -> None:
