@@ -104,7 +104,7 @@ def test_groups_count_and_first_last_lines() -> None:
 
 
 def test_distinct_hosts_make_distinct_groups_but_stay_bounded() -> None:
-    from regdoctor import explain as mod
+    from regdoctor.explain import rank as mod
 
     lines = [f'Get "https://r{i}.io/v2/": dial tcp: lookup r{i}.io on 10.0.0.2:53: no such host'.encode()
              for i in range(mod.MAX_GROUPS + 50)]

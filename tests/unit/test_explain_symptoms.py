@@ -56,7 +56,9 @@ def test_alternatives_rank_below_their_primary() -> None:
                                         | {s.on_proxy for s in book().symptoms if s.on_proxy}))
 def test_findings_read_well_without_entities(code: str) -> None:
     """No code explain can emit leaves a `{placeholder}` when the text reveals nothing."""
-    from regdoctor.explain import LineMatch, _Acc, _build_finding
+    from regdoctor.explain.findings import Acc as _Acc
+    from regdoctor.explain.findings import build_finding as _build_finding
+    from regdoctor.explain.match import LineMatch
 
     lm = LineMatch(lineno=1, symptom="x.y", matched="m", ranked=((code, 0.5),), entities={"endpoint_role": "registry"},
                    notes=(), line="m")

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from regdoctor.redact import redact_url, userinfo
+
 
 @dataclass(frozen=True)
 class ProxyURL:
@@ -36,9 +38,7 @@ class ProxyURL:
     @property
     def redacted(self) -> str:
         """The URL with the password replaced, safe to print."""
-        user = f"{self.username}:***@" if self.password is not None else (f"{self.username}@" if self.username
-                                                                         else "")
-        return f"{self.scheme}://{user}{self.address}"
+        return f"{self.scheme}://{userinfo(self.username, self.password)}{self.address}"
 
 
 class ProxyURLError(ValueError):
@@ -75,19 +75,6 @@ def parse_proxy_url(value: str) -> ProxyURL:
         password=unquote(parts.password) if parts.password is not None else None,
         raw=raw,
     )
-
-
-def redact_url(value: str) -> str:
-    """Hide a password in any URL-ish string (``scheme://user:pass@host``)."""
-    if "@" not in value:
-        return value
-    head, _, tail = value.rpartition("@")
-    if "://" in head:
-        scheme, _, userinfo = head.partition("://")
-        user = userinfo.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{tail}" if ":" in userinfo else value
-    user = head.split(":", 1)[0]
-    return f"{user}:***@{tail}" if ":" in head else value
 
 
 @dataclass(frozen=True)
