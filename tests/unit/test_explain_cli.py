@@ -40,8 +40,8 @@ def test_json_contract() -> None:
                 "confidence", "matched", "confirm"):
         assert key in f
     assert f["code"] == "DNS_NXDOMAIN" and 0 < f["confidence"] <= 1
-    assert f["matched"] == "lookup nx.lab.test on 127.0.0.1:53: no such host"
-    assert doc["entities"]["hosts"] == ["nx.lab.test"] and doc["groups"][0]["symptom"] == "go.dns.nxdomain"
+    assert f["matched"] == "dial tcp: lookup nx.lab.test on 127.0.0.1:53: no such host"
+    assert doc["entities"]["hosts"] == ["nx.lab.test"] and doc["groups"][0]["symptom"] == "leaf.dns.nxdomain"
     confidences = [x["confidence"] for x in doc["findings"]]
     assert confidences == sorted(confidences, reverse=True)
 

@@ -15,11 +15,12 @@ from regdoctor.kb import CatalogueError
 from regdoctor.kb.symptoms import CONDITIONS, _data, book, build
 
 RAW: dict[str, Any] = tomllib.loads(_data())
+LEAVES = sorted(book().leaves.values(), key=lambda r: r.kind)
 
 
 def test_book_loads_once_and_is_large() -> None:
     assert book() is book()
-    assert len(book().symptoms) >= 100
+    assert len(book().leaves) >= 80 and len(book().symptoms) >= 30
     assert len(book().fingerprints) >= 40
 
 
@@ -45,6 +46,29 @@ def test_each_example_matches_its_symptom_through_the_prefilter(sym: Any) -> Non
         sym.id, ranked)
 
 
+def test_the_leaf_table_defines_exactly_the_kinds_the_grammar_reads() -> None:
+    from regdoctor.explain.grammar import LEAF_KINDS
+
+    assert set(book().leaves) == LEAF_KINDS
+
+
+@pytest.mark.parametrize("rule", LEAVES, ids=[r.kind for r in LEAVES])
+def test_each_leaf_example_reads_as_its_kind_through_the_prefilter(rule: Any) -> None:
+    from regdoctor.explain.grammar import read
+
+    cat = kb.catalogue()
+    assert all(c.code in cat for c in (*rule.candidates, *rule.via_proxy)) and (rule.on_proxy is None
+                                                                                or rule.on_proxy in cat)
+    r = read(rule.example)
+    assert r.leaf is not None and r.leaf.kind == rule.kind, (rule.kind, r.leaf)
+    assert list(Scanner().candidates([rule.example.encode()])), rule.kind
+    m = match_line(rule.example)
+    assert m is not None
+    ranked = [code for code, _ in m.ranked]
+    expected = {rule.code, rule.on_proxy, *(c.code for c in rule.via_proxy)}
+    assert expected & set(ranked) or m.entities.get("blocked_code") in expected, (rule.kind, ranked)
+
+
 def test_alternatives_rank_below_their_primary() -> None:
     for s in book().symptoms:
         for alt in s.candidates[1:]:
@@ -53,7 +77,9 @@ def test_alternatives_rank_below_their_primary() -> None:
 
 
 @pytest.mark.parametrize("code", sorted({c.code for s in book().symptoms for c in s.candidates}
-                                        | {s.on_proxy for s in book().symptoms if s.on_proxy}))
+                                        | {s.on_proxy for s in book().symptoms if s.on_proxy}
+                                        | {c.code for r in LEAVES for c in (*r.candidates, *r.via_proxy)}
+                                        | {r.on_proxy for r in LEAVES if r.on_proxy}))
 def test_findings_read_well_without_entities(code: str) -> None:
     """No code explain can emit leaves a `{placeholder}` when the text reveals nothing."""
     from regdoctor.explain.findings import Acc as _Acc

@@ -12,46 +12,28 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from regdoctor.errors import BadReference
+from regdoctor.explain.grammar import Reading
 from regdoctor.kb.symptoms import SymptomBook
 from regdoctor.target import acr_name, parse_target
 
-_METHOD_URL = re.compile(
-    r"""(?P<method>GET|HEAD|POST|PUT|PATCH|DELETE|Get|Head|Post|Put|Patch|Delete)\s+"?"""
-    r"""(?P<url>https?://[^\s"'<>]+?)"?(?=:\s|:$|"|\s|$)""")
-ANY_URL = re.compile(r"""https?://[^\s"'<>()\[\]]+""")
-_PY_POOL = re.compile(r"(?P<scheme>HTTPS?)ConnectionPool\(host='(?P<host>[^']+)', port=(?P<port>\d+)\)"
-                      r"(?:: Max retries exceeded with url: (?P<path>\S+))?")
-_PINGING = re.compile(r"pinging (?:container|docker) registry (?P<host>[A-Za-z0-9._-]+(?::\d+)?)")
-_QUOTED_REGISTRY = re.compile(r"(?:registry login server|registry|access to registry) '(?P<host>[^'\s]+)'")
-_CHECK_HEALTH = re.compile(r"check-health -n (?P<name>[A-Za-z0-9]+)")
+_PINGING = re.compile(r"pinging (?:container|docker) registry (?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)")
+_QUOTED_REGISTRY = re.compile(r"(?:registry login server|registry|access to registry) '(?P<host>[^'\s]{1,253}+)'")
+_CHECK_HEALTH = re.compile(r"check-health -n (?P<name>[A-Za-z0-9]{1,50}+)")
 _IMAGE_REFS = (
-    re.compile(r"docker://(?P<ref>[^\s\"']+?)(?=:\s|\"|'|\s|$)"),
+    re.compile(r"docker://(?P<ref>[^\s\"']{1,512}+)"),
     re.compile(r"(?:Failed to pull image|failed to resolve reference|failed to pull and unpack image|"
-               r"Error parsing image name) \"(?:docker://)?(?P<ref>[^\"\s]+)\""),
-    re.compile(r"manifest for (?P<ref>\S+) not found"),
-    re.compile(r"no such manifest: (?P<ref>\S+)"),
-    re.compile(r"pull access denied for (?P<ref>[^\s,]+)"),
+               r"Error parsing image name|Pulling image|pulling image) \"(?:docker://)?(?P<ref>[^\"\s]{1,512}+)\""),
+    re.compile(r"manifest for (?P<ref>[^\s]{1,512}+) not found"),
+    re.compile(r"no such manifest: (?P<ref>[^\s]{1,512}+)"),
+    re.compile(r"pull access denied for (?P<ref>[^\s,]{1,512}+)"),
 )
-_READING_MANIFEST = re.compile(r"reading manifest (?P<tag>\S+) in (?P<repo>\S+?):\s")
-_DIAL = re.compile(r"dial tcp (?P<address>\[[0-9A-Fa-f:.%]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[A-Za-z0-9._-]+)"
-                   r":(?P<port>[0-9]{1,5})")
-_PEER = re.compile(r"(?:read|write) tcp \S+->(?P<address>\[[0-9A-Fa-f:.%]+\]|[0-9.]+):(?P<port>[0-9]{1,5})")
-_RESOLVER = re.compile(r" on (?P<resolver>\[[0-9A-Fa-f:.%]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f:]+):53\b")
-_PROXY_DIAL = re.compile(r"proxyconnect tcp: dial tcp (?P<address>\[[0-9A-Fa-f:.%]+\]|[^\s:]+):(?P<port>[0-9]{1,5})")
-_PROXY_LOOKUP = re.compile(r"proxyconnect tcp: dial tcp: lookup (?P<host>[A-Za-z0-9._-]+)")
-_PROXY_ENV = re.compile(r"(?i)\b(?:https?|all)_proxy=[\"']?(?P<proxy>[^\s\"']+)")
-_PROXY_FLAG = re.compile(r"--proxy[= ](?P<proxy>\S+)")
-_STATUS = (
-    re.compile(r"\b(?P<status>[1-5][0-9]{2}) \((?P<text>[A-Za-z][A-Za-z ]{2,40})\)"),
-    re.compile(r"(?:status code|StatusCode:|status:|Response code:|status) (?P<status>[1-5][0-9]{2})\b"),
-    re.compile(r"\b(?P<status>[1-5][0-9]{2}) (?P<text>Forbidden|Unauthorized|Too Many Requests|Bad Gateway|"
-               r"Service Unavailable|Gateway Timeout|Internal Server Error|Not Found|Proxy Authentication Required)"),
-)
+_READING_MANIFEST = re.compile(r"reading manifest (?P<tag>[^\s]{1,128}+) in (?P<repo>[^\s:]{1,512}+)")
+_PROXY_ENV = re.compile(r"(?i)\b(?:https?|all)_proxy=[\"']?(?P<proxy>[^\s\"']{1,512}+)")
+_PROXY_FLAG = re.compile(r"--proxy[= ](?P<proxy>[^\s]{1,512}+)")
+#: reason phrases a client shows without the number (Go's CONNECT errors)
 BARE_STATUS = {"Forbidden": "403", "Bad Gateway": "502", "Service Unavailable": "503",
-                "Internal Server Error": "500", "Gateway Timeout": "504", "Proxy Authentication Required": "407"}
-ACR_HOST = re.compile(r"\b[A-Za-z0-9]{5,50}(?:\.[a-z0-9]+\.(?:data|geo))?\.azurecr\.io\b", re.IGNORECASE)
-ACR_DATA = re.compile(r"^(?P<reg>[a-z0-9]+)\.(?P<region>[a-z0-9]+)\.(?:data|geo)\.azurecr\.io$")
-_REASONS = re.compile(r"\[(?:Errno|WinError) (?P<num>-?\d+)\] (?P<text>[^'\")\]]+)")
+               "Internal Server Error": "500", "Gateway Timeout": "504", "Proxy Authentication Required": "407"}
+ACR_DATA = re.compile(r"^(?P<reg>[a-z0-9]{1,50})\.(?P<region>[a-z0-9]{1,40})\.(?:data|geo)\.azurecr\.io$")
 
 
 def strip_brackets(value: str) -> str:
@@ -85,84 +67,117 @@ def image_entities(ref: str) -> dict[str, Any]:
 
 @dataclass
 class LineState:
-    """Working state while one candidate line is read (mutable; never leaves this module)."""
+    """Working state while one candidate line is read (mutable; never leaves the package)."""
 
     text: str
     prev: str
+    reading: Reading
     entities: dict[str, Any] = field(default_factory=dict)
-    urls: list[tuple[int, int, str, str]] = field(default_factory=list)  # (start, end, method, url)
 
 
-def extract(text: str, prev: str) -> LineState:
-    """The generic entities of a line (symptom groups add and override later)."""
-    ln = LineState(text, prev)
+def _wrapper_entities(e: dict[str, Any], src: str) -> None:
+    """Hosts and images that wrappers name (`pinging container registry H`, `docker://…`)."""
+    if "registry_host" not in e:
+        m = _PINGING.search(src)
+        if m:
+            host, _, port = m.group("host").partition(":")
+            e["registry_host"] = host.lower()
+            if port:
+                e["registry_port"] = int(port)
+    for rx in _IMAGE_REFS:
+        if "repository" in e:
+            break
+        m = rx.search(src)
+        if m:
+            ref = m.group("ref")
+            if rx.pattern.startswith("docker://"):
+                ref = ref.split(": ", 1)[0].rstrip(":")
+            for k, v in image_entities(ref).items():
+                e.setdefault(k, v)
+    if "repository" not in e:
+        m = _READING_MANIFEST.search(src)
+        if m:
+            for k, v in image_entities(f"{m.group('repo')}:{m.group('tag')}").items():
+                e.setdefault(k, v)
+    if "registry_host" not in e and "login_server" not in e:
+        m = _QUOTED_REGISTRY.search(src)
+        if m:
+            e["login_server"] = m.group("host").lower()
+
+
+def _port(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and int(value) < 65536 else None
+
+
+def _network_entities(e: dict[str, Any], r: Reading) -> None:
+    """Addresses, resolver, proxy, status and server message, as the grammar read them."""
+    f = r.fields
+    kind = r.leaf.kind if r.leaf else ""
+    if "pool_host" in f:
+        e["python_host"] = f["pool_host"]
+        e["python_url"] = (f"{f.get('scheme', 'https')}://{f['pool_host']}:{f.get('pool_port', '443')}"
+                           f"{f.get('path', '/')}")
+    if kind.startswith("dns."):
+        host = f.get("lookup_host") or f.get("host")
+        if host:
+            e["proxy_host" if r.proxied else "host"] = host
+        if "resolver" in f:
+            e["resolver"] = f["resolver"]
+    elif "leaf_address" in f and kind.startswith(("tcp.", "conn.", "timeout.", "tls.", "http.")):
+        if r.proxied:
+            port = f.get("leaf_port")
+            e["proxy_address"] = f"{f['leaf_address']}:{port}" if port else f["leaf_address"]
+        else:
+            e["address"] = f["leaf_address"]
+            port_n = _port(f.get("leaf_port"))
+            if port_n is not None:
+                e["port"] = port_n
+        if f.get("during") in ("read", "write"):
+            e["during"] = f["during"]
+    elif "dial_address" in f and not r.proxied:
+        e["address"] = f["dial_address"]
+    if r.proxied and "lookup_host" in f and "proxy_host" not in e and not kind.startswith("dns."):
+        e["proxy_host"] = f["lookup_host"]
+    for key in ("status", "status_text", "errno_text", "errno_name", "client_ip", "page_title", "timeout_s",
+                "cert_names", "issuer", "http_error", "oauth_error"):
+        if key in f:
+            e[key] = f[key]
+    if "message" in f:
+        e["message"] = f["message"]
+    if "oci_code" in f:
+        e["errors"] = f["oci_code"] + (f": {f['message']}" if "message" in f else "")
+    if kind.startswith("tls."):
+        e["tls_error"] = f.get("tls_error") or (r.leaf.text if r.leaf else "")
+        if "now" in f:
+            e["now"] = f["now"]
+            e["not_after" if f.get("when") == "after" else "not_before"] = f.get("bound", "")
+        wanted = f.get("host") or f.get("host2")
+        if wanted and kind == "tls.name_mismatch":
+            e["host"] = wanted.lower()
+        if "address" in f and kind == "tls.name_mismatch" and "leaf_address" not in f:
+            e["address"] = f["address"]
+    if "detail_name" in f:
+        e.setdefault("repository", f["detail_name"])
+    if "detail_action" in f:
+        e["scope_action"] = f["detail_action"]
+    if kind == "tcp.timeout" and "host" in f and "address" not in e:
+        e["host"] = f["host"]
+
+
+def extract(text: str, prev: str, reading: Reading) -> LineState:
+    """The entities of a line: the grammar's, and those its wrappers name (here or on the line before)."""
+    ln = LineState(text, prev, reading)
     e = ln.entities
-    ln.urls = [(m.start(), m.end(), m.group("method").upper(), m.group("url")) for m in _METHOD_URL.finditer(text)]
     for src in (text, prev):
-        if "registry_host" not in e:
-            m = _PINGING.search(src)
-            if m:
-                hp = m.group("host")
-                host, _, port = hp.partition(":")
-                e["registry_host"] = host.lower()
-                if port:
-                    e["registry_port"] = int(port)
-        for rx in _IMAGE_REFS:
-            if "repository" in e:
-                break
-            m = rx.search(src)
-            if m:
-                for k, v in image_entities(m.group("ref")).items():
-                    e.setdefault(k, v)
-        if "repository" not in e:
-            m = _READING_MANIFEST.search(src)
-            if m:
-                for k, v in image_entities(f"{m.group('repo')}:{m.group('tag')}").items():
-                    e.setdefault(k, v)
-        if "registry_host" not in e:
-            m = _QUOTED_REGISTRY.search(src)
-            if m:
-                e["login_server"] = m.group("host").lower()
-    m = _PY_POOL.search(text)
-    if m:
-        e["python_host"] = m.group("host").lower()
-        e["python_url"] = (f"{m.group('scheme').lower()}://{m.group('host')}:{m.group('port')}"
-                           f"{m.group('path') or '/'}")
+        _wrapper_entities(e, src)
     m = _CHECK_HEALTH.search(text)
     if m:
         e["registry_name"] = m.group("name").lower()
-    m = _PROXY_DIAL.search(text)
-    if m:
-        e["proxy_address"] = f"{m.group('address')}:{m.group('port')}"
-    m = _PROXY_LOOKUP.search(text)
-    if m:
-        e["proxy_host"] = m.group("host").lower()
     m = _PROXY_ENV.search(text) or _PROXY_FLAG.search(text)
     if m:
         e["proxy"] = m.group("proxy")
-    for m in _DIAL.finditer(text):
-        if text[max(0, m.start() - 18): m.start()].endswith("proxyconnect tcp: "):
-            continue  # that address is the proxy's, not the registry's
-        e["address"], e["port"] = strip_brackets(m.group("address")), int(m.group("port"))
-    if "address" not in e:
-        m = _PEER.search(text)
-        if m:
-            e["address"], e["port"] = strip_brackets(m.group("address")), int(m.group("port"))
-    m = _RESOLVER.search(text)
-    if m:
-        e["resolver"] = strip_brackets(m.group("resolver"))
-    for rx in _STATUS:
-        m = rx.search(text)
-        if m:
-            e["status"] = m.group("status")
-            if "text" in rx.groupindex and m.group("text"):
-                e["status_text"] = m.group("text").strip()
-            break
-    m = _REASONS.search(text)
-    if m:
-        e["errno_text"] = m.group("text").strip()
+    _network_entities(e, reading)
     return ln
-
 
 
 def fingerprints(text: str, prev: str, bk: SymptomBook) -> dict[str, Any]:

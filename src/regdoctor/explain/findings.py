@@ -16,6 +16,7 @@ from typing import Any
 from regdoctor import kb
 from regdoctor.explain.entities import BARE_STATUS, host_port
 from regdoctor.explain.match import LineMatch
+from regdoctor.kb import roles
 from regdoctor.kb.codes import Code
 from regdoctor.kb.symptoms import SymptomBook
 from regdoctor.model import Finding
@@ -125,8 +126,12 @@ def _soften(template: str, known: set[str], host_known: bool, bk: SymptomBook) -
     return _CODE_SPAN.sub(code, template)
 
 
-def _confirm(code: Code, e: Mapping[str, Any]) -> str:
-    """The ``regdoctor check`` command that would show this finding live."""
+def _confirm(code: Code, e: Mapping[str, Any]) -> str | None:
+    """The ``regdoctor check`` command that would show this finding live (None: no host is known).
+
+    Without a host the command would check whatever the Docker config names, which is not
+    necessarily the registry of the text: no command is better than a misleading one.
+    """
     layer = kb.code(code).layer
     registry_host = e.get("registry_host") or e.get("login_server")
     host = registry_host
@@ -137,8 +142,14 @@ def _confirm(code: Code, e: Mapping[str, Any]) -> str:
     if not host and e.get("registry"):
         host = f"{e['registry']}.azurecr.io"
     if not host:
-        # without a registry name, `check` examines every registry of the Docker config
-        return "regdoctor check"
+        # a data or token host that one registry owns (Docker Hub's CDN, GHCR's blob host…)
+        for key in ("url_host", "host"):
+            owned = e.get(key)
+            if isinstance(owned, str) and roles.table().registry_of(owned):
+                host = roles.table().registry_of(owned)
+                break
+    if not host:
+        return None
     repo = e.get("repository")
     name = acr_name(str(host))
     # the short ACR name is a REF of its own only without a repository: `contoso/app` would
@@ -181,8 +192,9 @@ def _advice(code: Code, line: str, prev: str, bk: SymptomBook) -> list[str]:
             if layer in a.layers and any(w in line or w in prev for w in a.when)]
 
 
-def build_finding(code: Code, conf: float, acc: Acc, *, alternative: bool, multi: bool, bk: SymptomBook
-                   ) -> Finding:
+def build_finding(code: Code, conf: float, acc: Acc, *, alternative: bool, multi: bool, bk: SymptomBook,
+                  alternative_of: str | None = None) -> Finding:
+    """The finding for one code of a group; an alternative names the group's root cause it stands beside."""
     lm = acc.first
     e = dict(lm.entities)
     host = finding_host(code, e)
@@ -206,6 +218,7 @@ def build_finding(code: Code, conf: float, acc: Acc, *, alternative: bool, multi
     notes = [] if alternative else list(lm.notes)
     notes += _advice(code, lm.line, "", bk)
     fix = " ".join([f.fix, *notes]) if notes else f.fix
-    return dataclasses.replace(f, fix=fix, confidence=conf, matched=lm.matched, confirm=_confirm(code, e))
+    return dataclasses.replace(f, fix=fix, confidence=conf, matched=lm.matched, confirm=_confirm(code, e),
+                               root_cause=not alternative, alternative_of=alternative_of if alternative else None)
 
 

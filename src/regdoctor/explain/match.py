@@ -1,21 +1,25 @@
-"""Matching: one line -> its primary symptom and the ranked codes it can mean.
+"""Matching: one line -> what it can mean, ranked.
 
-The line is read outside-in (see the package docstring): the leaf found by the symptom patterns,
-the endpoint role from the URL before it (``kb.roles``), conditions from the entities.
+The grammar (``grammar.read``) gives the leaf and the structure around it; the leaf's kind is
+looked up in the leaf table (``kb/symptoms.toml [leaf.*]``). Then the reading decides where it
+happened (``kb.roles``, the table ``check`` uses): behind a proxy hop the leaf is the proxy's; on
+a blob storage / CDN host it is a ``data`` finding; on a separate token host the token
+service's; the original code stays as a lower alternative. Specific messages (``[[symptom]]``:
+ACR's firewall text, Docker Hub's quota, the az CLI's wording) refine the reading: each that
+matches adds its codes, and the surest code of all is the line's primary.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from regdoctor import kb
+from regdoctor.explain import grammar
 from regdoctor.explain.entities import (
     ACR_DATA,
-    ACR_HOST,
-    ANY_URL,
     LineState,
     acr_entities,
     extract,
@@ -26,7 +30,7 @@ from regdoctor.explain.entities import (
 )
 from regdoctor.kb import roles
 from regdoctor.kb.codes import Code
-from regdoctor.kb.symptoms import Symptom, SymptomBook, book
+from regdoctor.kb.symptoms import Candidate, LeafRule, Symptom, SymptomBook, book
 from regdoctor.target import acr_name
 
 
@@ -35,6 +39,7 @@ class LineMatch:
     """One line recognised: its primary symptom, the ranked codes, and what was extracted."""
 
     lineno: int
+    #: ``leaf.<kind>`` when the grammar's reading decided, else the refining symptom's id
     symptom: str
     matched: str
     #: (code, confidence), best first; the first is the primary
@@ -52,13 +57,18 @@ class LineMatch:
         return self.ranked[0][1]
 
 
-def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, bk: SymptomBook) -> frozenset[str]:
-    e, text = ln.entities, ln.text
+_LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving credentials", "Login did not succeed",
+                  "az acr login", "unable to login", "error logging in")
+
+
+def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: bool, bk: SymptomBook
+                ) -> frozenset[str]:
+    e, text, r = ln.entities, ln.text, ln.reading
     ctx = bk.context
     conds: set[str] = set()
     hosts = [h for h in (e.get("host"), e.get("registry_host"), e.get("login_server"), e.get("python_host"),
                          e.get("url_host")) if isinstance(h, str)]
-    if any(h.lower().endswith(".azurecr.io") for h in hosts) or ACR_HOST.search(text) or "aka.ms/acr" in text:
+    if any(h.lower().endswith(".azurecr.io") for h in hosts) or "azurecr.io" in text.lower() or "aka.ms/acr" in text:
         conds.add("acr")
     if proxied or any(m in text for m in ctx.proxy_markers) or "proxy" in e or "proxy_address" in e:
         conds.add("proxy")
@@ -74,6 +84,16 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, bk: SymptomB
     status = e.get("status")
     if status in ("401", "403", "404", "429"):
         conds.add(f"status_{status}")
+    if "html" in r.fields:
+        conds.add("html")
+    if "storage_xml" in r.fields:
+        conds.add("storage_xml")
+    if any(m in text or m in ln.prev for m in _LOGIN_MARKERS):
+        conds.add("login")
+    if blob_op:
+        conds.add("blob")
+    if "Error response from daemon" in text or "Error response from daemon" in ln.prev:
+        conds.add("daemon")
     return frozenset(conds)
 
 
@@ -82,29 +102,24 @@ def is_realm_path(url: str) -> bool:
     return roles.table().is_realm_path(path)
 
 
-def _role(ln: LineState, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | None]:
-    """Which endpoint failed: ``registry``, ``data`` or ``realm``, and the URL that says so.
+def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tuple[str, str | None, bool]:
+    """Which endpoint failed (``registry``, ``data`` or ``realm``), the URL that says so, and
+    whether a blob download was under way.
 
     The failing URL is the innermost one before the leaf (Go nests ``Get "a": Get "b": leaf``),
     or one inside the match itself (``unexpected status code URL: 403``), never one inside the
     server's own message (Docker Hub's text ends with a link to its docs).
     """
     ctx = bk.context
-    e = ln.entities
-    leaf_at = m.start()
-    inside_end = m.start("message") if "message" in m.re.groupindex and m.group("message") else m.end()
-    before = [u for u in ln.urls if u[0] <= leaf_at] or [u for u in ln.urls if u[0] < inside_end]
-    leaf_url = before[-1][3] if before else None
-    if leaf_url is None:
-        plain = [u.group(0) for u in ANY_URL.finditer(ln.text) if u.start() < inside_end]
-        leaf_url = plain[-1] if plain else e.get("python_url")
+    e, r = ln.entities, ln.reading
+    before = [u for u in r.urls if u.start <= leaf_at] or [u for u in r.urls if u.start < inside_end]
+    leaf_url = before[-1].url if before else e.get("python_url")
     registry_host = e.get("registry_host") or e.get("login_server")
     if registry_host is None:
         # only a registry API URL (/v2/…) names the registry; a blob URL may be a CDN's
-        for _, _, _, url in ln.urls:
-            h, _, _, p = host_port(url)
-            if h and p.startswith("/v2/") and roles.table().role_of_host(h) is None:
-                registry_host = h
+        for u in r.urls:
+            if u.host and u.path.startswith("/v2/") and roles.table().role_of_host(u.host) is None:
+                registry_host = u.host
                 break
     if registry_host is None and isinstance(e.get("python_host"), str):
         registry_host = e["python_host"]
@@ -116,36 +131,42 @@ def _role(ln: LineState, m: re.Match[str], bk: SymptomBook) -> tuple[str, str | 
     if leaf_url is not None:
         host, port, scheme, path = host_port(leaf_url)
         e["url"] = leaf_url
-        method = next((u[2] for u in reversed(before) if u[3] == leaf_url), None)
+        method = next((u.method for u in reversed(before) if u.url == leaf_url and u.method), None)
         if method:
             e["method"] = method
         if host:
             e["url_host"] = host
             e["url_port"] = port or (80 if scheme == "http" else 443)
             e["path"] = path or "/"
-    blob_op = any(m in ln.text[:max(leaf_at, 0)] or m in ln.prev for m in ctx.data_markers)
-    if host is not None:
-        host_role = roles.table().role_of_host(host)
-        if host_role == "data":
-            return "data", leaf_url
-        # a token or blob URL is a separate endpoint when its host *or port* differs from the
-        # registry's (a token service on another port of the same name is still another service)
-        reg_port = e.get("registry_port") or (e.get("url_port") if registry_host == host else None) or 443
-        separate = registry_host is not None and (host, port or 443) != (registry_host, reg_port)
-        if acr_name(host) and not ACR_DATA.match(host):
-            separate = False  # an ACR login server is its own token service
-        if host_role == "realm" or (separate and leaf_url is not None and is_realm_path(leaf_url)):
-            return "realm", leaf_url
-        # The registry API lives under /v2/; a blob URL elsewhere is a storage or CDN host the
-        # registry redirected to, even one the host list does not know
-        redirected_blob = "/blobs/" in path and not path.startswith("/v2/")
-        if (redirected_blob or (blob_op and (separate or not path.startswith("/v2/")))) and "/manifests/" not in path:
-            return "data", leaf_url
-        return "registry", leaf_url
-    return ("data" if blob_op else "registry"), leaf_url
+    prefix = ln.text[:max(leaf_at, 0)]
+    blob_op = any(m in prefix or m in ln.prev for m in ctx.data_markers)
+    if host is None:
+        # no URL: the host the leaf itself names (a lookup, urllib3's pool) still has a role
+        named = e.get("host") if isinstance(e.get("host"), str) else None
+        if named and roles.table().role_of_host(named) == "data":
+            return "data", None, blob_op
+        storage = "storage_xml" in r.fields
+        return ("data" if blob_op or storage else "registry"), None, blob_op
+    host_role = roles.table().role_of_host(host)
+    if host_role == "data" or "storage_xml" in r.fields:
+        return "data", leaf_url, blob_op
+    # a token or blob URL is a separate endpoint when its host *or port* differs from the
+    # registry's (a token service on another port of the same name is still another service)
+    reg_port = e.get("registry_port") or (e.get("url_port") if registry_host == host else None) or 443
+    separate = registry_host is not None and (host, port or 443) != (registry_host, reg_port)
+    if acr_name(host) and not ACR_DATA.match(host):
+        separate = False  # an ACR login server is its own token service
+    if host_role == "realm" or (separate and is_realm_path(str(leaf_url))):
+        return "realm", leaf_url, blob_op
+    # The registry API lives under /v2/; a blob URL elsewhere is a storage or CDN host the
+    # registry redirected to, even one the host list does not know
+    redirected_blob = "/blobs/" in path and not path.startswith("/v2/")
+    if (redirected_blob or (blob_op and (separate or not path.startswith("/v2/")))) and "/manifests/" not in path:
+        return "data", leaf_url, blob_op
+    return "registry", leaf_url, blob_op
 
 
-def _symptom_entities(sym: Symptom, m: re.Match[str], e: dict[str, Any]) -> None:
+def _symptom_entities(m: re.Match[str], e: dict[str, Any]) -> None:
     for name, raw in m.groupdict().items():
         if raw is None:
             continue
@@ -164,31 +185,28 @@ def _symptom_entities(sym: Symptom, m: re.Match[str], e: dict[str, Any]) -> None
                 e.setdefault(k, v)
         elif name == "arch":
             e["platform"] = value
-        elif name == "repository":
-            e["repository"] = value
         else:
             e[name] = value
 
 
-def _score(sym: Symptom, ln: LineState, m: re.Match[str], bk: SymptomBook
-           ) -> tuple[list[tuple[Code, float]], dict[str, Any]]:
-    """Ranked (code, confidence) for one symptom match, after the outside-in reading."""
+def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: LineState, leaf_at: int,
+          inside_end: int, bk: SymptomBook) -> tuple[list[tuple[Code, float]], dict[str, Any]]:
+    """Ranked (code, confidence) for one reading of the line, after the outside-in rules."""
     e = ln.entities
-    leaf_at = m.start()
-    role, leaf_url = _role(ln, m, bk)
-    proxied = any(mk in ln.text[:leaf_at] for mk in bk.context.proxy_markers)
-    conds = _conditions(ln, leaf_url, proxied, bk)
-    ranked = [(c.code, c.score(conds)) for c in sym.candidates]
+    role, leaf_url, blob_op = _role(ln, leaf_at, inside_end, bk)
+    conds = _conditions(ln, leaf_url, proxied, blob_op, bk)
+    ranked = [(c.code, c.score(conds)) for c in cands]
     facts: dict[str, Any] = {"role": role}
-    if proxied and sym.on_proxy:
+    if proxied and on_proxy:
         # behind `proxyconnect tcp:` the leaf is the hop to the proxy: the registry was never reached
-        ranked[0] = (sym.on_proxy, ranked[0][1])
+        ranked[0] = (on_proxy, ranked[0][1])
+    if proxied and kb.code(ranked[0][0]).layer == "proxy":
         facts["via_proxy"] = True
         if "address" in e:
-            # the address in the leaf is the proxy's, not the registry's
+            # an address in the leaf is the proxy's, not the registry's
             address, port = e.pop("address"), e.pop("port", None)
             e.setdefault("proxy_address", f"{address}:{port}" if port else address)
-        if "host" in e and sym.on_proxy == Code.PROXY_UNRESOLVABLE:
+        if "host" in e and ranked[0][0] == Code.PROXY_UNRESOLVABLE:
             e["proxy_host"] = e.pop("host")
     if role in ("data", "realm"):
         top, conf = ranked[0]
@@ -208,18 +226,28 @@ def _score(sym: Symptom, ln: LineState, m: re.Match[str], bk: SymptomBook
     return sorted(best.items(), key=lambda cs: -cs[1]), facts
 
 
-def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = False,
-               symptom_book: SymptomBook | None = None) -> LineMatch | None:
-    """Recognise one (already redacted) line, or ``None``.
+def _leaf_ranking(rule: LeafRule, ln: LineState, bk: SymptomBook) -> tuple[list[tuple[Code, float]], dict[str, Any]]:
+    r = ln.reading
+    assert r.leaf is not None
+    cands = rule.via_proxy if (r.proxied and rule.via_proxy) else rule.candidates
+    return _rank(cands, rule.on_proxy, r.proxied, ln, r.leaf.start, r.leaf.end, bk)
 
-    ``strict`` (a log, not a pasted message): a generic network text (one that is not
-    ``standalone``) counts only when the line or the one before shows a registry context.
 
-    >>> m = match_line('Get "https://r.lab.test/v2/": dial tcp: lookup r.lab.test on 10.0.0.2:53: no such host')
-    >>> (m.code, m.entities["host"], m.entities["resolver"])
-    ('DNS_NXDOMAIN', 'r.lab.test', '10.0.0.2')
-    """
-    bk = symptom_book or book()
+def _leaf_span(r: grammar.Reading, text: str) -> str:
+    """The text of the reading that decided: from the operation (or URL) the leaf ends, to the leaf."""
+    assert r.leaf is not None
+    start = r.leaf.start
+    for t in reversed(r.tokens):
+        if t.start >= r.leaf.start:
+            continue
+        if t.kind in ("op", "proxy") and r.leaf.start - t.end <= 200:
+            start = t.start
+            continue
+        break
+    return text[start:r.leaf.end].strip()
+
+
+def _refinements(text: str, bk: SymptomBook) -> list[tuple[Symptom, re.Match[str]]]:
     probe = ": " + text
     tried: set[int] = set()
     hits: list[tuple[Symptom, re.Match[str]]] = []
@@ -234,26 +262,53 @@ def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = Fal
             m = sym.regex.search(text)
             if m is not None:
                 hits.append((sym, m))
-    if not hits:
+    return hits
+
+
+def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = False,
+               symptom_book: SymptomBook | None = None) -> LineMatch | None:
+    """Recognise one (already redacted) line, or ``None``.
+
+    ``strict`` (a log, not a pasted message): a generic network text (one that is not
+    ``standalone``) counts only when the line or the one before shows a registry context.
+
+    >>> m = match_line('Get "https://r.lab.test/v2/": dial tcp: lookup r.lab.test on 10.0.0.2:53: no such host')
+    >>> (m.code, m.symptom, m.entities["host"], m.entities["resolver"])
+    ('DNS_NXDOMAIN', 'leaf.dns.nxdomain', 'r.lab.test', '10.0.0.2')
+    """
+    bk = symptom_book or book()
+    reading = grammar.read(text)
+    rule = bk.leaves.get(reading.leaf.kind) if reading.leaf is not None else None
+    hits = _refinements(text, bk)
+    if rule is None and not hits:
         return None
-    if (strict and not any(h[0].standalone for h in hits)
+    if (strict and not (rule is not None and rule.standalone) and not any(h[0].standalone for h in hits)
             and not any(hint in text for hint in bk.context.registry_hints)):
         return None
     specific = [h for h in hits if not h[0].fallback]
-    hits = specific or hits
-    ln = extract(text, prev)
-    results = []
+    # a generic phrase (`fallback`) counts only when nothing more specific read the line
+    hits = specific if (specific or rule is not None) else hits
+    ln = extract(text, prev, reading)
+    for _, m in hits:
+        _symptom_entities(m, ln.entities)
+    # (id, matched span, ranked, facts, note, refinement?)
+    results: list[tuple[str, str, list[tuple[Code, float]], dict[str, Any], str | None, bool]] = []
+    if rule is not None and reading.leaf is not None:
+        ranked, facts = _leaf_ranking(rule, ln, bk)
+        results.append((f"leaf.{rule.kind}", _leaf_span(reading, text), ranked, facts, rule.note, False))
     for sym, m in hits:
-        _symptom_entities(sym, m, ln.entities)
-    for sym, m in hits:
-        ranked, facts = _score(sym, ln, m, bk)
-        results.append((sym, m, ranked, facts))
-    # The line's primary symptom is the one most sure of its top code; the others add evidence:
-    # every code keeps the best confidence any matching symptom gives it.
-    results.sort(key=lambda r: -r[2][0][1])
-    sym, m, ranked, facts = results[0]
+        inside_end = m.start("message") if "message" in m.re.groupindex and m.group("message") else m.end()
+        ranked, facts = _rank(sym.candidates, sym.on_proxy, reading.proxied or
+                              any(mk in text[:m.start()] for mk in bk.context.proxy_markers),
+                              ln, m.start(), inside_end, bk)
+        results.append((sym.id, m.group(0).strip(), ranked, facts, sym.note, True))
+    # The line's primary reading is the one most sure of its top code (a refinement wins a tie:
+    # it was written for this message); the others add evidence: every code keeps the best
+    # confidence any reading gives it.
+    results.sort(key=lambda r: (-r[2][0][1], not r[5]))
+    sid, matched, ranked, facts, _, _ = results[0]
     merged: dict[Code, float] = {}
-    for _, _, rk, _ in results:
+    for _, _, rk, _, _, _ in results:
         for code, score in rk:
             merged[code] = max(merged.get(code, 0.0), score)
     order = sorted(merged.items(), key=lambda cs: -cs[1])
@@ -262,8 +317,9 @@ def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = Fal
     entities["endpoint_role"] = facts["role"]
     entities.update(fingerprints(text, prev, bk))
     acr_entities(entities)
-    notes = tuple(s.note for s, _, _, _ in results if s.note)
-    return LineMatch(lineno=lineno, symptom=sym.id, matched=m.group(0).strip(), ranked=tuple(order),
+    notes = tuple(dict.fromkeys(n for _, _, _, _, n, _ in results if n))
+    return LineMatch(lineno=lineno, symptom=sid, matched=matched, ranked=tuple(order),
                      entities=entities, notes=notes, line=text)
 
 
+__all__ = ["LineMatch", "is_realm_path", "match_line"]

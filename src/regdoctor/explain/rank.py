@@ -134,27 +134,43 @@ class Collector:
 
 
 def explanation(col: Collector, lines: int, cut: int, bk: SymptomBook) -> Explanation:
+    """Findings from the groups: per group one root cause, the other readings its alternatives.
+
+    Order: root causes, surest first; then findings that another root cause explains (catalogue
+    ``explains``: consequences); then the alternatives, surest first (errors before warnings in
+    each, as ``model.findings_sorted`` has it).
+    """
     accs = sorted(col.groups.values(), key=lambda a: a.first.lineno)
     multi = len(accs) > 1
     made: dict[tuple[str, str | None], tuple[Finding, bool, int]] = {}
     for acc in accs:
+        top = acc.first.code
+        top_host = finding_host(top, acc.first.entities)
+        ref = f"{top}@{top_host}" if top_host else str(top)
         for rank, (code, conf) in enumerate(acc.first.ranked[: MAX_ALTERNATIVES + 1]):
-            f = build_finding(code, conf, acc, alternative=rank > 0, multi=multi, bk=bk)
+            f = build_finding(code, conf, acc, alternative=rank > 0, multi=multi, bk=bk, alternative_of=ref)
             key = (f.code, f.host)
             old = made.get(key)
             # a primary beats an alternative of the same code and host; else the surer one wins
             if old is None or (old[1] and rank == 0) or (old[1] == (rank > 0) and conf > (old[0].confidence or 0)):
                 made[key] = (f, rank > 0, acc.first.lineno)
     primaries = {(f.code, f.host) for f, alt, _ in made.values() if not alt}
-    out: list[tuple[Finding, bool, int]] = []
+    out: list[tuple[Finding, int, int]] = []
     for f, alt, first in made.values():
-        # a code that another finding's code explains (catalogue `explains`) is its consequence
-        caused = any(f.code in kb.code(c).explains and h == f.host for c, h in primaries if c != f.code)
-        out.append((dataclasses.replace(f, root_cause=not caused), alt, first))
-    # render.findings_sorted orders by (root cause first, severity); this key refines it, so the
-    # renderers keep this order: within those, primaries before alternatives, surest first
-    out.sort(key=lambda t: (not t[0].root_cause, _SEVERITY_RANK[t[0].severity], t[1], -(t[0].confidence or 0),
-                            t[2]))
+        if alt:
+            out.append((f, 2, first))
+            continue
+        # a code that another root cause's code explains (catalogue `explains`) is its consequence
+        cause = next(((c, h) for c, h in primaries if c != f.code and h == f.host and f.code in kb.code(c).explains),
+                     None)
+        if cause is None:
+            out.append((f, 0, first))
+        else:
+            ref = f"{cause[0]}@{cause[1]}" if cause[1] else str(cause[0])
+            out.append((dataclasses.replace(f, root_cause=False, consequence_of=ref), 1, first))
+    # the buckets and severities are those of model.findings_sorted, so a renderer's sort keeps this order
+    out.sort(key=lambda t: (t[1] + (t[1] == 2 and t[0].severity == "info"), _SEVERITY_RANK[t[0].severity],
+                            -(t[0].confidence or 0), t[2]))
     groups = tuple(
         Group(symptom=a.first.symptom, code=a.first.code, layer=kb.code(a.first.code).layer,
               host=finding_host(a.first.code, a.first.entities), count=a.count, first_line=a.first.lineno,

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
-from regdoctor.kb.symptoms import SymptomBook, alternation, book
+from regdoctor.explain.grammar import GATE_ANCHORS, GATE_PATTERNS, STANDALONE_ANCHORS
+from regdoctor.kb.symptoms import SymptomBook, alternation, book, build_gate
 from regdoctor.redact import redact
 
 #: Lines are cut here (bytes): enough for any real error, bounded for hostile input.
@@ -46,9 +48,16 @@ def clean(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace").rstrip("\r")
     if "\\" in text:
         # skopeo/podman (logrus) and JSON logs escape the inner quotes of Go's `Get "…"`, and a
-        # quoted error inside a quoted error (kubelet's err="…") escapes them twice
-        text = _ESCAPED_QUOTE.sub('"', text)
+        # quoted error inside a quoted error (kubelet's err="…") escapes them twice; their
+        # newlines (containers/image's `errors:\ndenied: …`) are `\n`: each starts a new piece
+        text = _ESCAPED_QUOTE.sub('"', text).replace("\\n", "; ")
     return redact(_CONTROL.sub("?", text))
+
+
+@lru_cache(maxsize=4)
+def _gate(refinement_anchors: tuple[str, ...]) -> tuple[re.Pattern[bytes], ...]:
+    """One prefilter for the grammar's leaves and the refinements' anchors."""
+    return build_gate(sorted(set(refinement_anchors) | set(GATE_ANCHORS)), GATE_PATTERNS)
 
 
 class Scanner:
@@ -62,7 +71,7 @@ class Scanner:
     """
 
     def __init__(self, symptom_book: SymptomBook | None = None, *, max_line: int = MAX_LINE) -> None:
-        self._gate = (symptom_book or book()).gate
+        self._gate = _gate(tuple(sorted((symptom_book or book()).by_anchor)))
         self.max_line = max_line
         self.lines = 0
         self.cut_lines = 0
@@ -170,6 +179,7 @@ class Plausible:
     def __init__(self, bk: SymptomBook) -> None:
         self._hints = re.compile(alternation([h.encode() for h in bk.context.registry_hints]))
         anchors = {a.encode() for s in bk.symptoms if s.standalone for a in s.anchors}
+        anchors |= {a.encode() for a in STANDALONE_ANCHORS}
         self._standalone = re.compile(alternation(sorted(anchors)))
 
     def __call__(self, raw: bytes) -> bool:

@@ -51,7 +51,8 @@ def _finding_block(f: Finding, index: int) -> Panel:
     head = Text.assemble(
         (f"{index}. {f.code}", _SEVERITY_STYLE[f.severity]),
         f"  [{f.layer}]",
-        ("  root cause" if f.root_cause else "  consequence", "bold" if f.root_cause else "dim"),
+        (f"  {f.role}" + (f" (of {f.alternative_of})" if f.alternative_of else ""),
+         "bold" if f.root_cause else "dim"),
         f"  {f.host}" if f.host else "",
     )
     body = Table.grid(padding=(0, 1))
