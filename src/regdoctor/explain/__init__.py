@@ -50,7 +50,7 @@ from collections.abc import Iterable
 
 from regdoctor.explain.match import LineMatch, match_line
 from regdoctor.explain.rank import Collector, Explanation, Group, explanation
-from regdoctor.explain.scan import CHUNK, MAX_LINE, Plausible, Scanner, clean
+from regdoctor.explain.scan import CHUNK, MAX_LINE, Scanner, clean
 from regdoctor.kb.symptoms import SymptomBook, book
 from regdoctor.redact import redact
 
@@ -67,12 +67,9 @@ def explain_chunks(chunks: Iterable[bytes], *, strict: bool = False, max_line: i
     (2, 'TLS_UNKNOWN_CA', 2)
     """
     bk = symptom_book or book()
-    scanner = Scanner(bk, max_line=max_line)
+    scanner = Scanner(bk, max_line=max_line, strict=strict)
     col = Collector()  # keeps groups, not lines: memory stays bounded for any log
-    plausible = Plausible(bk) if strict else None
     for lineno, raw, prev in scanner.candidates(chunks):
-        if plausible is not None and not plausible(raw):
-            continue
         lm = match_line(clean(raw), lineno=lineno, prev=clean(prev) if prev else "", strict=strict,
                         symptom_book=bk)
         if lm is not None:

@@ -82,8 +82,9 @@ OCI_CODES = ("BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGE
              "UNSUPPORTED", "TOOMANYREQUESTS", "UNAVAILABLE", "PAGINATION_NUMBER_INVALID", "RANGE_INVALID")
 _OCI_UPPER = "|".join(sorted(OCI_CODES, key=len, reverse=True))
 # distribution's ErrorCode.Error(): lower case, `_` -> space (oras-go, containerd, docker, c/image)
-_OCI_LOWER = "|".join(sorted({c.lower().replace("_", " ") for c in OCI_CODES} | {"too many requests"},
-                             key=len, reverse=True))
+_OCI_LOWER_CODES = tuple(sorted({c.lower().replace("_", " ") for c in OCI_CODES} | {"too many requests"},
+                               key=len, reverse=True))
+_OCI_LOWER = "|".join(_OCI_LOWER_CODES)
 # RFC 6750 / docker token errors a token service answers with
 _OAUTH = ("insufficient_scope", "invalid_token", "invalid_grant", "invalid_client", "invalid_request",
           "unauthorized_client", "unsupported_grant_type")
@@ -138,10 +139,26 @@ _ERRNO_NAME: Mapping[str, str] = {
     "operation not permitted": "EPERM", "cannot assign requested address": "EADDRNOTAVAIL",
     "too many open files": "EMFILE",
 }
-_ERRNO_ALT = "|".join(f"[{t[0].upper()}{t[0]}]{re.escape(t[1:])}" for t in sorted(_ERRNO_TEXT, key=len, reverse=True))
+def _grouped(words: list[str]) -> str:
+    """An alternation grouped by first letter (either case): ``re`` tries one branch per position."""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        groups.setdefault(w[0].lower(), []).append(w[1:])
+    return "|".join(f"[{c.upper()}{c}](?:{'|'.join(re.escape(r) for r in sorted(rest, key=len, reverse=True))})"
+                    for c, rest in sorted(groups.items()))
+
+
+_ERRNO_ALT = _grouped(list(_ERRNO_TEXT))
+# the phrases without their first letter: present whatever its case
+_ERRNO_TRIGGERS = tuple(sorted({t[1:] for t in _ERRNO_TEXT}))
+# where a leaf text can start: after Go's ": ", Python's "] " / "'" / "(", or at the line start
+_AFTER_SEP = r"(?:(?<=: )|(?<=\] )|(?<=')|(?<=\()|^)"
 
 
 # ------------------------------------------------------------------------------ tokens
+
+#: Tokens of one kind read per line: a real error chain has a few; hostile input is cut here.
+MAX_TOKENS = 32
 
 
 @dataclass(frozen=True)
@@ -279,11 +296,12 @@ def _bare_reason(m: re.Match[str]) -> Token:
 
 
 def _oci(m: re.Match[str]) -> Token:
-    code = (m.group("upper") or m.group("lower") or m.group("json") or "").upper().replace(" ", "_")
+    g = m.groupdict()
+    code = (g.get("upper") or g.get("lower") or "").upper().replace(" ", "_")
     if code == "TOO_MANY_REQUESTS":
         code = "TOOMANYREQUESTS"
     f = {"oci_code": code}
-    if m.group("message"):
+    if g.get("message"):
         f["message"] = m.group("message").strip()[:300]
     return Token("oci", m.start(), m.end(), code, f)
 
@@ -337,65 +355,93 @@ def _py_verify(m: re.Match[str]) -> Token:
 
 
 def _oci_any(m: re.Match[str]) -> Token | None:
-    if m.group("json"):
-        code = m.group("json").upper()
+    json_code = m.groupdict().get("json")
+    if json_code:
+        code = json_code.upper()
         if code not in OCI_CODES:
             return None
         return Token("oci", m.start(), m.end(), code, {"oci_code": code})
     tok = _oci(m)
-    if m.group("message2"):
-        return Token("oci", tok.start, tok.end, tok.value, {**tok.fields, "message": m.group("message2").strip()[:300]})
+    message = m.groupdict().get("message2")
+    if message:
+        return Token("oci", tok.start, tok.end, tok.value, {**tok.fields, "message": message.strip()[:300]})
     return tok
 
 
-Spec = tuple[re.Pattern[str], Callable[[re.Match[str]], Token | None]]
+#: (literals of which one must be in the line, the token's regex, what it makes of a match)
+Spec = tuple[tuple[str, ...], re.Pattern[str], Callable[[re.Match[str]], Token | None]]
 
 _SPECS: tuple[Spec, ...] = (
     # ---- method + URL (Go url.Error quotes since 1.14; ggcr/oras/containerd use upper case)
-    (re.compile(r"""(?:(?P<method>\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|Get|Head|Post|Put|Patch|Delete)) {1,3}+"?)?"""
+    (("://",),
+     re.compile(r"""(?:(?P<method>\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|Get|Head|Post|Put|Patch|Delete)) {1,3}+"?)?"""
                 r"""(?P<url>https?://[^\s"'<>\\`]{1,4096}+)"""), _url),
     # ---- proxy hop
-    (re.compile(r"proxyconnect (?:tcp|udp)|http: error connecting to proxy|socks connect"),
+    (("proxyconnect", "error connecting to proxy", "socks connect"),
+     re.compile(r"proxyconnect (?:tcp|udp)|http: error connecting to proxy|socks connect"),
      _simple("proxy", "go")),
-    (re.compile(r"ProxyError\(|Unable to connect to proxy|Cannot connect to proxy|Your proxy appears to only use HTTP"),
+    (("ProxyError(", "to proxy", "Your proxy appears"),
+     re.compile(r"ProxyError\(|Unable to connect to proxy|Cannot connect to proxy|Your proxy appears to only use HTTP"),
      _simple("proxy", "python")),
-    (re.compile(rf"Tunnel connection failed: (?P<status>[1-5][0-9]{{2}})(?: (?P<text>{_REASON_ALT}))?"), _tunnel),
+    (("Tunnel connection failed",),
+     re.compile(rf"Tunnel connection failed: (?P<status>[1-5][0-9]{{2}})(?: (?P<text>{_REASON_ALT}))?"), _tunnel),
     # ---- operations and their addresses
-    (re.compile(rf"(?P<op>dial|read|write) (?:tcp|udp)[46]?(?: (?:(?P<local>{_ADDR})->(?P<remote>{_ADDR})|"
+    (("dial ", "read ", "write ", "lookup "),
+     re.compile(rf"(?P<op>dial|read|write) (?:tcp|udp)[46]?(?: (?:(?P<local>{_ADDR})->(?P<remote>{_ADDR})|"
                 rf"(?P<addr>{_ADDR})))?|(?P<op2>lookup) (?P<lhost>{_HOST})(?: on (?P<resolver>{_ADDR}))?"),
      lambda m: _op(m) if m.group("op") else _op_lookup(m)),
-    (re.compile(r"(?P<op>connectex|getaddrinfow|wsarecv|wsasend|getsockopt):"), _simple("op", "win")),
-    (re.compile(r"(?P<scheme>HTTPS?)ConnectionPool\(host='(?P<host>[^'\s]{1,253}+)', port=(?P<port>[0-9]{1,5}+)\)"
+    (("connectex:", "getaddrinfow:", "wsarecv:", "wsasend:", "getsockopt:"),
+     re.compile(r"(?P<op>connectex|getaddrinfow|wsarecv|wsasend|getsockopt):"), _simple("op", "win")),
+    (("ConnectionPool(",),
+     re.compile(r"(?P<scheme>HTTPS?)ConnectionPool\(host='(?P<host>[^'\s]{1,253}+)', port=(?P<port>[0-9]{1,5}+)\)"
                 r"(?:: Max retries exceeded with url: (?P<path>[^\s()]{1,2048}+))?"), _py_pool),
-    (re.compile(rf"Failed to resolve '(?P<host>{_HOST})'"), _py_resolve),
-    (re.compile(rf"Connection to (?P<host>{_HOST}) timed out\."
+    (("Failed to resolve '",),
+     re.compile(rf"Failed to resolve '(?P<host>{_HOST})'"), _py_resolve),
+    (("Connection to ",),
+     re.compile(rf"Connection to (?P<host>{_HOST}) timed out\."
                 r"(?: \(connect timeout=(?P<timeout_s>[0-9.]{1,10}+)\))?"),
      _py_connect_to),
     # ---- network leaves
-    (re.compile(rf"(?P<text>{_ERRNO_ALT})"), _errno),
-    (re.compile(r"(?<=: )Try again\b"),
+    (_ERRNO_TRIGGERS,
+     re.compile(rf"{_AFTER_SEP}(?P<text>{_ERRNO_ALT})"), _errno),
+    (("Try again",),
+     re.compile(r"(?<=: )Try again\b"),
      lambda m: Token("errno", m.start(), m.end(), "eai_again", {"errno_text": "Try again"}, needs_lookup=True)),
-    (re.compile(r"\[(?:Errno|WinError) (?P<num>-?[0-9]{1,6}+)\] (?P<text>[^'\")\]]{0,120}+)"), _py_errno),
-    (re.compile(r"(?<![\w-])(?P<unexpected>unexpected )?EOF(?![\w-])"), _eof),
-    (re.compile(r"UNEXPECTED_EOF_WHILE_READING|EOF occurred in violation of protocol|SSLEOFError"),
+    (("[Errno ", "[WinError "),
+     re.compile(r"\[(?:Errno|WinError) (?P<num>-?[0-9]{1,6}+)\] (?P<text>[^'\")\]]{0,120}+)"), _py_errno),
+    (("EOF",),
+     re.compile(r"(?<![\w-])(?P<unexpected>unexpected )?EOF(?![\w-])"), _eof),
+    (("UNEXPECTED_EOF_WHILE_READING", "EOF occurred", "SSLEOFError"),
+     re.compile(r"UNEXPECTED_EOF_WHILE_READING|EOF occurred in violation of protocol|SSLEOFError"),
      _simple("eof", "tls_eof")),
-    (re.compile(r"RemoteDisconnected\(|Remote end closed connection without response|"
+    (("RemoteDisconnected(", "Remote end closed", "server closed idle", "connection closed before"),
+     re.compile(r"RemoteDisconnected\(|Remote end closed connection without response|"
                 r"server closed idle connection|connection closed before (?:server preface|message completed)"),
      _simple("eof", "closed")),
-    (re.compile(r"ConnectionResetError|Connection aborted"), _simple("errno", "reset")),
-    (re.compile(r"ConnectionRefusedError"), _simple("errno", "refused")),
-    (re.compile(r"ConnectTimeoutError|ConnectTimeout\("), _simple("errno", "timeout")),
+    (("ConnectionResetError", "Connection aborted"),
+     re.compile(r"ConnectionResetError|Connection aborted"), _simple("errno", "reset")),
+    (("ConnectionRefusedError",),
+     re.compile(r"ConnectionRefusedError"), _simple("errno", "refused")),
+    (("ConnectTimeout",),
+     re.compile(r"ConnectTimeoutError|ConnectTimeout\("), _simple("errno", "timeout")),
     # ---- timeouts above the socket
-    (re.compile(r"Client\.Timeout exceeded while awaiting headers|timeout awaiting response headers"),
+    (("Client.Timeout exceeded", "timeout awaiting"),
+     re.compile(r"Client\.Timeout exceeded while awaiting headers|timeout awaiting response headers"),
      _simple("timeout", "headers")),
-    (re.compile(r"Client\.Timeout or context cancellation while reading body"), _simple("timeout", "body")),
-    (re.compile(r"net/http: TLS handshake timeout|_ssl\.c:[0-9]{1,6}+: The handshake operation timed out"),
+    (("Client.Timeout or",),
+     re.compile(r"Client\.Timeout or context cancellation while reading body"), _simple("timeout", "body")),
+    (("TLS handshake timeout", "handshake operation timed out"),
+     re.compile(r"net/http: TLS handshake timeout|_ssl\.c:[0-9]{1,6}+: The handshake operation timed out"),
      _simple("timeout", "tls_handshake")),
-    (re.compile(r"(?:ReadTimeoutError|Read timed out)"), _simple("timeout", "read")),
-    (re.compile(r"net/http: request canceled(?: while waiting for connection)?"), _simple("timeout", "canceled")),
-    (re.compile(r"context deadline exceeded|DeadlineExceeded|deadline exceeded"), _simple("timeout", "context")),
+    (("ReadTimeoutError", "Read timed out"),
+     re.compile(r"(?:ReadTimeoutError|Read timed out)"), _simple("timeout", "read")),
+    (("request canceled",),
+     re.compile(r"net/http: request canceled(?: while waiting for connection)?"), _simple("timeout", "canceled")),
+    (("deadline exceeded", "DeadlineExceeded"),
+     re.compile(r"context deadline exceeded|DeadlineExceeded|deadline exceeded"), _simple("timeout", "context")),
     # ---- TLS
-    (re.compile(r"x509: (?P<what>certificate signed by unknown authority"
+    (("x509: ",),
+     re.compile(r"x509: (?P<what>certificate signed by unknown authority"
                 r"(?: \(possibly because of \"(?P<reason>[^\"]{0,200}+)\""
                 r"(?: while trying to verify candidate authority certificate \"(?P<issuer>[^\"]{0,200}+)\")?)?|"
                 r"certificate has expired or is not yet valid(?:: current time (?P<now>[0-9TZ:.+-]{4,40}+) is "
@@ -405,46 +451,70 @@ _SPECS: tuple[Spec, ...] = (
                 r"cannot validate certificate for (?P<address>[^\s]{1,64}+) because it doesn't contain any IP SANs|"
                 r"certificate relies on legacy Common Name field|certificate is not trusted|"
                 r"negative serial number|[a-z][a-z ,]{2,80}+)"), _x509),
-    (re.compile(r"tls: first record does not look like a TLS handshake|tls: oversized record received"
+    (("tls: first record", "tls: oversized", "server gave HTTP response", "WRONG_VERSION_NUMBER",
+      "wrong version number", "HTTP_REQUEST", "http request"),
+     re.compile(r"tls: first record does not look like a TLS handshake|tls: oversized record received"
                 r"(?: with length (?P<length>[0-9]{1,6}+))?|http: server gave HTTP response to HTTPS client|"
                 r"\[SSL: WRONG_VERSION_NUMBER\]|wrong version number|SSL: HTTP_REQUEST|http request"),
      _simple("tls", "not_tls")),
-    (re.compile(r"(?P<tls_error>remote error: tls: [a-z ]{1,40}+|tls: handshake failure|"
+    (("remote error: tls", "tls: ", "local error: tls", "SSLV3_ALERT", "TLSV1_ALERT"),
+     re.compile(r"(?P<tls_error>remote error: tls: [a-z ]{1,40}+|tls: handshake failure|"
                 r"tls: protocol version not supported|tls: server selected unsupported protocol version[^\n]{0,20}|"
                 r"local error: tls: [a-z ]{1,40}+|SSLV3_ALERT_[A-Z_]{1,40}+|TLSV1_ALERT_[A-Z_]{1,40}+|"
                 r"tls: failed to parse certificate[^\n]{0,80}|tls: unsupported certificate)"),
      _simple("tls", "handshake_failed")),
-    (re.compile(r"CERTIFICATE_VERIFY_FAILED\] certificate verify failed: (?P<reason>[A-Za-z][A-Za-z ,'-]{0,80}+)|"
+    (("CERTIFICATE_VERIFY_FAILED",),
+     re.compile(r"CERTIFICATE_VERIFY_FAILED\] certificate verify failed: (?P<reason>[A-Za-z][A-Za-z ,'-]{0,80}+)|"
                 r"CERTIFICATE_VERIFY_FAILED"), _py_verify),
-    (re.compile(r"Hostname mismatch, certificate is not valid for '(?P<host>[^'\s]{1,253}+)'"),
+    (("Hostname mismatch",),
+     re.compile(r"Hostname mismatch, certificate is not valid for '(?P<host>[^'\s]{1,253}+)'"),
      _simple("tls", "name_mismatch")),
     # ---- HTTP statuses in any wording
-    (re.compile(rf"\b(?P<status>[45][0-9]{{2}}) \(?(?P<text>{_REASON_ALT})\b"), _status),
-    (re.compile(r"(?i:status(?:[ _-]?code)?|http code|response code|error code)(?: from registry| from [A-Z]{3,7}+ "
+    (tuple(REASONS),
+     re.compile(rf"\b(?P<status>[45][0-9]{{2}}) \(?(?P<text>{_REASON_ALT})\b"), _status),
+    (("tatus", "STATUS", "ttp code", "TTP code", "esponse code", "rror code"),
+     re.compile(r"(?:[Ss]tatus(?:[ _-]?[Cc]ode)?|STATUS(?:_CODE)?|[Hh]ttp code|HTTP code|[Rr]esponse code|"
+                r"[Ee]rror code)"
+                r"(?: from registry| from [A-Z]{3,7}+ "
                 r"request to [^\s:]{1,2048}+)?[\s:=]{0,3}+\(?(?P<status>[45][0-9]{2})\b"
                 r"(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"),
      _status),
-    (re.compile(r"HTTP/[0-9.]{1,3}+ (?P<status>[45][0-9]{2})(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"), _status),
-    (re.compile(r"(?:returned|answered|responded with|failed with|with status|got|error) (?P<status>[45][0-9]{2})\b"
+    (("HTTP/",),
+     re.compile(r"HTTP/[0-9.]{1,3}+ (?P<status>[45][0-9]{2})(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"), _status),
+    (("returned ", "answered ", "responded with ", "failed with ", "with status ", "got ", "error "),
+     re.compile(r"(?:returned|answered|responded with|failed with|with status|got|error) (?P<status>[45][0-9]{2})\b"
                 r"(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"), _status),
-    (re.compile(r"(?:unexpected status code|response status code|unexpected status:|status code|statuscode:) "
+    (("status code ", "status: ", "statuscode: "),
+     re.compile(r"(?:unexpected status code|response status code|unexpected status:|status code|statuscode:) "
                 r"(?P<status>[45][0-9]{2})"), _status),
     # a bare reason phrase right after `URL: ` (Go: a proxy's non-200 answer to CONNECT)
-    (re.compile(rf"(?<=: )(?P<text>{'|'.join(re.escape(r) for r in _CONNECT_REASONS)})(?=$|[\s.;,\"'])"), _bare_reason),
+    (_CONNECT_REASONS,
+     re.compile(rf"(?<=: )(?P<text>{'|'.join(re.escape(r) for r in _CONNECT_REASONS)})(?=$|[\s.;,\"'])"), _bare_reason),
     # ---- registry (OCI distribution) error codes
-    (re.compile(rf"\b(?P<upper>{_OCI_UPPER})\b(?::\s?(?P<message>[^;\n]{{0,300}}+))?|"
-                rf"(?<![\w-])(?P<lower>{_OCI_LOWER})(?=:|$)(?::\s?(?P<message2>[^;\n]{{0,300}}+))?|"
-                rf"\"code\"\s{{0,3}}+:\s{{0,3}}+\"(?P<json>[A-Za-z_]{{3,40}}+)\""), _oci_any),
-    (re.compile(rf"(?P<code>{'|'.join(_OAUTH)})\b"), _oauth),
-    (re.compile(r"map\[(?P<body>[^\[\]\n]{0,512}+)\]"), _detail),
-    (re.compile(r"\"message\"\s{0,3}+:\s{0,3}+\"(?P<message>[^\"]{0,300}+)\""), _json_message),
+    (OCI_CODES,
+     re.compile(rf"\b(?P<upper>{_OCI_UPPER})\b(?::\s?(?P<message>[^;\n]{{0,300}}+))?"), _oci_any),
+    (_OCI_LOWER_CODES,
+     re.compile(rf"(?<![\w-])(?P<lower>{_OCI_LOWER})(?=:|$)(?::\s?(?P<message2>[^;\n]{{0,300}}+))?"), _oci_any),
+    (('"code"',), re.compile(r"\"code\"\s{0,3}+:\s{0,3}+\"(?P<json>[A-Za-z_]{3,40}+)\""), _oci_any),
+    (_OAUTH,
+     re.compile(rf"(?P<code>{'|'.join(_OAUTH)})\b"), _oauth),
+    (("map[",),
+     re.compile(r"map\[(?P<body>[^\[\]\n]{0,512}+)\]"), _detail),
+    (('"message"',),
+     re.compile(r"\"message\"\s{0,3}+:\s{0,3}+\"(?P<message>[^\"]{0,300}+)\""), _json_message),
     # ---- bodies
-    (re.compile(r"(?i:<!doctype html|<html)"), _body("html")),
-    (re.compile(r"<title>(?P<page_title>[^<]{1,120}+)</title>"), _body("title")),
-    (re.compile(r"<Error>\s{0,3}+<Code>(?P<storage_code>[A-Za-z]{2,64}+)</Code>|<\?xml[^>]{0,80}+>\s{0,3}+<Error>"),
+    (("<!", "<h", "<H"),
+     re.compile(r"(?i:<!doctype html|<html)"), _body("html")),
+    (("<title>",),
+     re.compile(r"<title>(?P<page_title>[^<]{1,120}+)</title>"), _body("title")),
+    (("<Error>", "<?xml"),
+     re.compile(r"<Error>\s{0,3}+<Code>(?P<storage_code>[A-Za-z]{2,64}+)</Code>|<\?xml[^>]{0,80}+>\s{0,3}+<Error>"),
      _body("storage_xml")),
-    (re.compile(r"(?P<http_error>malformed HTTP (?:response|status code|version)|server response was not HTTP|"
-                r"net/http: HTTP/1\.x transport connection broken[^\n]{0,60}|http2: [a-z ]{3,40}+|"
+    (("malformed HTTP", "server response was not HTTP", "transport connection broken", "BadStatusLine",
+      "bad status line", "invalid header"),
+     re.compile(r"(?:(?<=: )|(?<=\()|(?<=, )|^)"
+                r"(?P<http_error>malformed HTTP (?:response|status code|version)|server response was not HTTP|"
+                r"net/http: HTTP/1\.x transport connection broken[^\n]{0,60}|"
                 r"BadStatusLine|bad status line|invalid header)"), _body("malformed")),
 )
 
@@ -456,11 +526,17 @@ def tokens(text: str) -> list[Token]:
     ['url', 'op', 'errno']
     """
     out: list[Token] = []
-    for rx, make in _SPECS:
+    for triggers, rx, make in _SPECS:
+        if not any(t in text for t in triggers):
+            continue
+        n = 0
         for m in rx.finditer(text):
             t = make(m)
             if t is not None:
                 out.append(t)
+                n += 1
+                if n >= MAX_TOKENS:  # a real error has a handful; a hostile line stops here
+                    break
     out.sort(key=lambda t: (t.start, -t.end))
     # drop a token inside an earlier one of the same kind (an OCI code inside a JSON message…)
     kept: list[Token] = []
@@ -716,9 +792,10 @@ GATE_ANCHORS: tuple[str, ...] = (
     # EOF, timeouts, TLS, HTTP transport
     ": EOF", ": unexpected EOF", "Client.Timeout", ": net/http: ", ": context deadline exceeded", "DeadlineExceeded",
     ": x509: ", ": tls: ", ": remote error: tls", ": local error: tls", ": http: server gave HTTP response",
-    ": malformed HTTP", "server response was not HTTP", "BadStatusLine", ": http2: ", "HTTP/1.", "HTTP/2",
+    ": malformed HTTP", "server response was not HTTP", "BadStatusLine",
     # server answers: reason phrases, registry error codes, bodies
     *REASONS, *OCI_CODES, *(f": {c.lower().replace('_', ' ')}" for c in OCI_CODES), ": too many requests",
+    "toomanyrequests",  # Docker Hub's quota text often starts a log line after a timestamp
     "<html", "<HTML", "<!DOCTYPE", "<!doctype", "<Error>", "<?xml",
 )
 #: anchors of leaves that are about a registry by themselves (registry and token error codes)
@@ -730,6 +807,7 @@ GATE_PATTERNS: tuple[bytes, ...] = (
     # status code / StatusCode / status: 403 / status=503
     rb"tatus(?:[ _-]?[Cc]ode|: ?[45][0-9][0-9]|=[45][0-9][0-9]| [45][0-9][0-9])",
     rb"esponse code",
+    rb"HTTP/[12](?:\.[01])? [45][0-9][0-9]",
     rb"_(?:scope|token|grant|client|request|grant_type)\b",  # OAuth error codes
 )
 
