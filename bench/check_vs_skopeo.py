@@ -98,7 +98,7 @@ def main() -> int:
                   "AZURE_CORE_COLLECT_TELEMETRY": "false", "AZURE_CORE_NO_COLOR": "true"}
 
         def rd(name: str, *extra: str) -> Callable[[], subprocess.CompletedProcess[str]]:
-            return lambda: lab.regdoctor("check", name, "--ca", ca, *extra, timeout=KILL_AFTER)
+            return lambda: lab.regdoctor("check", "-n", name, "--ca", ca, *extra, timeout=KILL_AFTER)
 
         def sk(name: str, *extra: str) -> Callable[[], subprocess.CompletedProcess[str]]:
             ref = f"docker://{name}.azurecr.io/lab/hello:latest"

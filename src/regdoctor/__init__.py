@@ -3,7 +3,10 @@
 The public API is small and typed; the CLI is built on it::
 
     >>> from regdoctor import parse_target
-    >>> parse_target("myregistry").host
+    >>> t = parse_target("nginx:1.25")  # read as docker reads it
+    >>> t.normalized, t.host
+    ('docker.io/library/nginx:1.25', 'registry-1.docker.io')
+    >>> parse_target("myregistry.azurecr.io").host  # a registry alone (SPEC's one extension)
     'myregistry.azurecr.io'
 """
 

@@ -13,12 +13,12 @@ well), a one-line summary and the evidence to keep.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from regdoctor import safejson
 from regdoctor.kb.codes import Code
 from regdoctor.model import StepStatus
 
@@ -87,7 +87,7 @@ def registry_errors(body: bytes, content_type: str) -> list[dict[str, str]]:
     if not body or ("json" not in content_type and not body.lstrip().startswith(b"{")):
         return []
     try:
-        doc = json.loads(body.decode("utf-8", "replace"))
+        doc = safejson.loads(body.decode("utf-8", "replace"))
     except ValueError:
         return []
     errs = doc.get("errors") if isinstance(doc, dict) else None

@@ -125,6 +125,18 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class NodeInfo:
+    """Which machine a report is from (``check --node NAME --label KEY=VALUE``), so that
+    ``regdoctor fleet`` can group many machines' reports by node pool or zone."""
+
+    name: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "labels": dict(self.labels)}
+
+
+@dataclass(frozen=True)
 class Report:
     """What one ``check`` run produced."""
 
@@ -132,6 +144,7 @@ class Report:
     endpoints: tuple[EndpointResult, ...]
     findings: tuple[Finding, ...]
     elapsed_ms: float = 0.0
+    node: NodeInfo | None = None
 
     @property
     def problems(self) -> bool:

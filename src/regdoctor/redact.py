@@ -8,7 +8,8 @@ redirect locations (signed storage URLs: SAS ``sig``, S3 credentials) and pasted
 values, ``docker login -p``). Each rule is written once, here:
 
 - :func:`userinfo` is how a URL's credentials are shown (``user:***@``);
-- :func:`redact_url` masks the password of one URL-ish value (a proxy setting);
+- :func:`redact_url` masks the password of one URL-ish value (a proxy setting), whose host is
+  after its last ``@``;
 - :func:`redact_location` keeps only scheme, host and path of a redirect target, every query
   value masked (a signed URL is a bearer credential);
 - :func:`redact` masks every secret in free text.
@@ -35,6 +36,8 @@ MASK = "***"
 # character.
 _RUN_CHARS = r"""[^\s"'<>`]"""
 _AT_TOKEN = re.compile(rf"""(?<!{_RUN_CHARS})[^\s"'<>`@]*+@{_RUN_CHARS}*+""")
+
+_SCHEME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*+://")
 
 # Authorization headers (also Proxy-Authorization), with or without a scheme word.
 _AUTHORIZATION = re.compile(
@@ -114,14 +117,26 @@ def _mask_authority(token: str) -> str:
 
 
 def redact_url(value: str) -> str:
-    """Mask the password in one URL-ish value (a proxy setting, with or without a scheme).
+    """Mask the password in one URL-ish setting (a proxy value, with or without a scheme).
+
+    One value names one host, the one after its *last* ``@``: everything between the first ``:``
+    of the userinfo and that ``@`` becomes ``***``, however a client would split it (an unescaped
+    ``@`` or ``/`` in a password, a scheme written twice).
 
     >>> redact_url("http://bob:s3cret@proxy:3128"), redact_url("bob:p@ss@proxy:3128")
     ('http://bob:***@proxy:3128', 'bob:***@proxy:3128')
-    >>> redact_url("http://proxy:3128")
-    'http://proxy:3128'
+    >>> redact_url("user:pw@https://u:p@q"), redact_url("http://proxy:3128")
+    ('user:***@q', 'http://proxy:3128')
     """
-    return _AT_TOKEN.sub(lambda m: _mask_authority(m.group(0)), value) if "@" in value else value
+    if "@" not in value:
+        return value
+    head, _, tail = value.rpartition("@")
+    scheme = _SCHEME_PREFIX.match(head)
+    prefix = scheme.group(0) if scheme else ""
+    info = head[len(prefix):]
+    if ":" not in info:
+        return value
+    return f"{prefix}{info.split(':', 1)[0]}:{MASK}@{tail}"
 
 
 def redact_location(url: str) -> str:
@@ -151,7 +166,9 @@ def redact(text: str) -> str:
     'docker pull alpine:3.19@sha256:0123 && docker login -p *** r.io'
     """
     if "@" in text:
-        text = redact_url(text)
+        # in free text a token may hold an image digest (`alpine:3.19@sha256:…`) or several URLs:
+        # each authority is read on its own (``_mask_authority``)
+        text = _AT_TOKEN.sub(lambda m: _mask_authority(m.group(0)), text)
     low = text.lower()
     for triggers, rx, repl in _RULES:
         if any(t in low for t in triggers):

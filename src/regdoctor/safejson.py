@@ -1,78 +1,99 @@
 """JSON from untrusted sources (registries, token services, user files), bounded in size and depth.
 
+This is the ONE loader for untrusted JSON in regdoctor.
+
 Strategy
 --------
-A registry, a token service or a hand-edited config file can send JSON nested thousands of
-levels deep or megabytes long. ``json.loads`` is C code that guards its own recursion, but on a
-deep document it raises ``RecursionError`` (not ``ValueError``), and the code that walks the
-result could recurse too. So every untrusted document goes through ``loads``: the size is
-checked before parsing, a ``RecursionError`` becomes a ``JSONLimitError``, and the depth of
-the parsed value is measured *iteratively* (an explicit stack, never recursion) against a
-limit far above what any real manifest, token or config needs. Both errors are ``ValueError``
-subclasses, so callers that already treat unparsable JSON as the sender's fault keep working.
+CPython's ``json`` decoder recurses once per nesting level, so a document of a few thousand
+``[`` raises ``RecursionError`` (or worse, with a raised recursion limit, exhausts the C stack).
+Config files, token responses and JWT payloads come from users' disks and from servers, so
+their depth is measured *before* decoding, by one linear scan that skips string literals and
+counts brackets, and the decoder only ever sees documents it can handle. The scan's regex has
+two disjoint alternatives and no nested quantifier, so it is linear in the input length.
+
+Every failure is one exception type, :class:`JSONLimitError` (a ``ValueError``), whose
+message names what is wrong (size, depth, encoding, syntax with line and column) and never
+quotes the document: these documents hold passwords and tokens.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
 from typing import Any
 
-#: Real manifests, indexes, tokens and configs nest fewer than 10 levels.
-MAX_DEPTH = 64
-#: The largest document regdoctor reads by default (an image index with many platforms fits).
-MAX_BYTES = 4 * 1024 * 1024
+#: A JSON string (escapes included; an unterminated one runs to the end, so a failed match never
+#: backtracks and restarts at the next quote) or one bracket; ``finditer`` skips everything else.
+_STRING_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+_OPEN = frozenset(b"[{")
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_DEPTH = 64
 
 
 class JSONLimitError(ValueError):
-    """The document is larger or deeper than regdoctor accepts."""
+    """The bytes are not a JSON document within the limits.
 
-
-def depth(value: Any, limit: int = MAX_DEPTH) -> int:
-    """Nesting depth of a parsed JSON value, measured without recursion; stops past ``limit``.
-
-    >>> depth(1), depth([]), depth({"a": [1, {"b": 2}]})
-    (0, 1, 3)
+    ``kind`` is one of ``too_big``, ``too_deep``, ``not_utf8``, ``not_json``.
     """
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        children: Iterable[Any]
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def nesting_depth(data: bytes, stop_above: int | None = None) -> int:
+    """The deepest bracket nesting outside string literals (0 for a scalar); the scan stops as
+    soon as the depth passes ``stop_above``.
+
+    >>> nesting_depth(b'{"a": [1, {"b": "[[["}]}')
+    3
+    """
+    depth = deepest = 0
+    for m in _STRING_OR_BRACKET.finditer(data):
+        tok = m.group()
+        if len(tok) != 1:
+            continue  # a string literal
+        if tok[0] in _OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+            if stop_above is not None and depth > stop_above:
+                break
         else:
-            continue
-        level += 1
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        stack.extend((c, level) for c in children if isinstance(c, dict | list))
+            depth -= 1
     return deepest
 
 
-def loads(data: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse ``data`` as JSON within the limits; ``ValueError`` (or ``JSONLimitError``) if it cannot be.
+def loads(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                  max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Decode one JSON document, or raise :class:`JSONLimitError`.
 
-    >>> loads(b'{"token": "t"}')
-    {'token': 't'}
-    >>> loads("[" * 10000 + "]" * 10000)
+    >>> loads(b'{"auths": {}}')
+    {'auths': {}}
+    >>> loads(b"[" * 100)
     Traceback (most recent call last):
     ...
-    regdoctor.safejson.JSONLimitError: JSON nested more than 64 levels deep
+    regdoctor.safejson.JSONLimitError: nested deeper than 64 levels
     """
-    if len(data) > max_bytes:
-        raise JSONLimitError(f"JSON document larger than {max_bytes} bytes")
-    text = data.decode("utf-8", "strict") if isinstance(data, bytes) else data
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if len(raw) > max_bytes:
+        raise JSONLimitError("too_big", f"larger than {max_bytes} bytes ({len(raw)} bytes)")
+    if nesting_depth(raw, stop_above=max_depth) > max_depth:
+        raise JSONLimitError("too_deep", f"nested deeper than {max_depth} levels")
     try:
-        value = json.loads(text)
-    except RecursionError:
-        raise JSONLimitError(f"JSON nested more than {max_depth} levels deep") from None
-    if depth(value, max_depth) > max_depth:
-        raise JSONLimitError(f"JSON nested more than {max_depth} levels deep")
-    return value
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise JSONLimitError("not_utf8", f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JSONLimitError("not_json", f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:  # unreachable after the depth scan; kept so a bug stays a typed error
+        raise JSONLimitError("too_deep", f"nested deeper than {max_depth} levels") from None
 
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "JSONLimitError", "depth", "loads"]
+#: the names earlier callers used
+loads_limited = loads
+MAX_BYTES, MAX_DEPTH = DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "MAX_BYTES", "MAX_DEPTH", "JSONLimitError", "loads",
+           "loads_limited", "nesting_depth"]

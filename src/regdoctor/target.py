@@ -1,12 +1,29 @@
-"""REF parsing and ACR naming rules: which registry host a reference names.
+"""REF parsing: which registry endpoint (and image) a user's reference names.
 
 Strategy
 --------
-Docker's reference grammar decides the registry: the first path component is a registry host
-when it contains a ``.`` or ``:`` or is ``localhost``; otherwise the image is on Docker Hub.
-regdoctor adds one rule of its own (SPEC): a bare word that is a valid ACR registry name
-(5–50 letters and digits) means ``<name>.azurecr.io``. Docker Hub's API host is
-``registry-1.docker.io``, whatever the user wrote (``docker.io``, ``index.docker.io``).
+An image REF is read exactly as ``docker pull`` reads it: distribution/reference's
+``ParseNormalizedNamed`` (:mod:`regdoctor.reference`), then ``ParseDockerRef``'s rule that a
+digest wins over a tag. ``nginx:latest`` is ``docker.io/library/nginx:latest``; a first component
+with a ``.`` or ``:``, ``localhost``, or an upper-case letter is the registry's domain.
+
+SPEC adds one rule, because a diagnosis can be about a registry without an image: a single
+component (no ``/``) whose host part — before an optional ``:port`` — contains a dot, is
+``localhost``, or is a bracketed IPv6 literal names a registry (``myreg.azurecr.io``,
+``localhost:5000``, ``10.0.0.5:5000``, ``[::1]:5000``). Such a REF must then be ``host[:port]``:
+``myreg.azurecr.io:latest`` is refused (``latest`` is no port) rather than read, as docker would,
+as the Docker Hub image ``library/myreg.azurecr.io:latest``. A bare word without a dot
+(``nginx``, ``ubuntu:22.04``) is always a Docker Hub image; ACR short names come through
+:func:`acr_target` (``check -n NAME``). ``https://host[:port][/v2/]`` URLs (and ``http://``,
+which means plain HTTP) also name a registry.
+
+The connection goes where docker's would: Docker Hub (``docker.io``, ``index.docker.io``) is
+served by ``registry-1.docker.io``; any other domain is dialled as written (lower-cased), its
+port checked as Go's dialler checks it (ASCII digits, at most 65535; regdoctor also refuses 0,
+which no registry listens on), IPv6 literals as Go's ``net.ParseIP`` reads them (no zone), and
+host names as Go's resolver accepts them (labels of at most 63, names of at most 253 octets).
+Every refusal is an :class:`~regdoctor.reference.InvalidReference` (a ``BadReference``) with
+one line naming the part that is wrong, in docker's words where docker has them.
 """
 
 from __future__ import annotations
@@ -15,17 +32,33 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from regdoctor.errors import BadReference
+from regdoctor.reference import (
+    ANCHORED_DIGEST_RE,
+    ANCHORED_TAG_RE,
+    DEFAULT_DOMAIN,
+    DIGEST_HEX_LENGTH,
+    HOST_PATTERN,
+    LEGACY_DEFAULT_DOMAIN,
+    PATH_COMPONENT_PATTERN,
+    InvalidReference,
+    RefError,
+    parse_normalized_named,
+    split_docker_domain,
+)
 
 ACR_SUFFIX = ".azurecr.io"
 DOCKER_HUB = "registry-1.docker.io"
-_DOCKER_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
-_ACR_NAME = re.compile(r"^[a-zA-Z0-9]{5,50}$")
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_PATH_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
-_TAG = re.compile(r"^\w[\w.-]{0,127}$")
-_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$")
-_ACR_DATA = re.compile(r"^(?P<reg>[a-z0-9]+)\.(?P<region>[a-z0-9]+)\.data\.azurecr\.io$")
+#: domains docker serves from registry-1.docker.io (moby registry: IndexName and IndexHostname)
+_DOCKER_HUB_DOMAINS = {DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN, DOCKER_HUB}
+_ACR_NAME = re.compile(r"\A[a-zA-Z0-9]{5,50}\Z", re.ASCII)
+_ACR_DATA = re.compile(r"\A(?P<reg>[a-z0-9]+)\.(?P<region>[a-z0-9]+)\.data\.azurecr\.io\Z", re.ASCII)
+_HOST_PORT = re.compile(r"\A(?P<host>" + HOST_PATTERN + r")(?::(?P<port>[0-9]+))?\Z", re.ASCII)
+_URL = re.compile(r"\A(?P<scheme>https?)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)\Z", re.ASCII | re.IGNORECASE)
+_URL_PATHS = ("", "/", "/v2", "/v2/")
+_HOST_RE = re.compile(r"\A" + HOST_PATTERN + r"\Z", re.ASCII)
+_PATH_COMPONENT_RE = re.compile(r"\A" + PATH_COMPONENT_PATTERN + r"\Z", re.ASCII)
+_ECHO_MAX = 100
+_MAX_PORT = 65535
 
 
 @dataclass(frozen=True)
@@ -33,13 +66,15 @@ class Target:
     """What a REF names: the registry endpoint and, optionally, one image."""
 
     raw: str
-    host: str  # the API host to connect to
+    host: str  # the API host to connect to (lower case; IPv6 without brackets)
     port: int
     repository: str | None = None
     tag: str | None = None
     digest: str | None = None
-    #: ``http`` only when asked for (``--plain-http``); registries speak https.
+    #: ``http`` only when asked for (``--plain-http``, an ``http://`` URL); registries speak https.
     scheme: str = "https"
+    #: the registry as docker names it: ``docker.io``, ``localhost:5000``, ``[::1]:5000``
+    domain: str = ""
 
     @property
     def reference(self) -> str | None:
@@ -47,6 +82,19 @@ class Target:
         if self.repository is None:
             return None
         return self.digest or self.tag or "latest"
+
+    @property
+    def name(self) -> str:
+        """Docker's normalised name: ``docker.io/library/nginx`` (the domain alone for a registry)."""
+        domain = self.domain or self.host_port
+        return f"{domain}/{self.repository}" if self.repository else domain
+
+    @property
+    def normalized(self) -> str:
+        """What docker pulls (``ParseDockerRef``): ``docker.io/library/nginx:latest``, or ``name@digest``."""
+        if self.repository is None:
+            return self.name
+        return f"{self.name}@{self.digest}" if self.digest else f"{self.name}:{self.tag or 'latest'}"
 
     @property
     def host_port(self) -> str:
@@ -86,116 +134,215 @@ def acr_data_endpoint(registry: str, region: str) -> str:
     return f"{registry.lower()}.{region.lower()}.data.azurecr.io"
 
 
-def _valid_host(host: str) -> bool:
-    if host.startswith("[") and host.endswith("]"):
+def _echo(text: str) -> str:
+    """The input, quoted and cut to about 100 characters, for an error line."""
+    if len(text) > _ECHO_MAX:
+        return repr(text[:_ECHO_MAX]) + f"… ({len(text)} characters)"
+    return repr(text)
+
+
+def _bad(raw: str, what: str, kind: RefError = RefError.INVALID_FORMAT) -> InvalidReference:
+    return InvalidReference(kind, f"{_echo(raw)}: {what}")
+
+
+# --------------------------------------------------------------------------- host and port
+
+def _endpoint(domain: str, raw: str, default_port: int) -> tuple[str, int]:
+    """The host and port to dial for a docker domain (``host[:port]``, grammar already checked)."""
+    m = _HOST_PORT.match(domain)
+    if m is None:  # pragma: no cover - callers pass domains the grammar accepted
+        raise _bad(raw, f"{_echo(domain)} is not a registry host[:port]")
+    host, port_s = m.group("host"), m.group("port")
+    if host.startswith("["):
         try:
-            ipaddress.IPv6Address(host[1:-1])
+            ip = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
-            return False
-        return True
-    try:
-        ipaddress.IPv4Address(host)
-    except ValueError:
-        pass
+            raise _bad(raw, f"{_echo(host)} is not an IPv6 address") from None
+        host = str(ip)
     else:
+        host = host.lower()
+        if len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+            raise _bad(raw, f"{_echo(host)} is not a resolvable host name (a label is longer than 63 "
+                            "characters or the name longer than 253)")
+    if port_s is None:
+        return host, default_port
+    port = int(port_s)  # ASCII digits only: the grammar says [0-9]+ (compiled with re.ASCII)
+    if not 0 < port <= _MAX_PORT:
+        raise _bad(raw, f"invalid port {port_s[:20]!r} (a TCP port is 1-{_MAX_PORT})")
+    return host, port
+
+
+def _registry(raw: str, domain: str, scheme: str) -> Target:
+    default_port = 80 if scheme == "http" else 443
+    if domain.lower() in _DOCKER_HUB_DOMAINS:
+        return Target(raw=raw, host=DOCKER_HUB, port=default_port, scheme=scheme, domain=DEFAULT_DOMAIN)
+    host, port = _endpoint(domain, raw, default_port)
+    return Target(raw=raw, host=host, port=port, scheme=scheme, domain=domain.lower())
+
+
+def _names_registry(component: str) -> bool:
+    """SPEC's extension: a single component whose host part has a dot, is localhost or is ``[v6]``."""
+    if component.startswith("["):
         return True
-    labels = host.rstrip(".").split(".")
-    return len(host) <= 253 and all(_LABEL.match(lbl) for lbl in labels)
+    host = component.partition(":")[0]
+    return "." in host or host.lower() == "localhost"
 
 
-def _split_host_port(hostport: str, raw: str) -> tuple[str, int | None]:
-    if hostport.startswith("["):
-        end = hostport.find("]")
-        if end < 0:
-            raise BadReference(f"{raw!r}: unbalanced '[' in the registry host")
-        host, rest = hostport[: end + 1], hostport[end + 1:]
-        port_s = rest[1:] if rest.startswith(":") else ("" if not rest else None)
-        if port_s is None:
-            raise BadReference(f"{raw!r}: unexpected text after the IPv6 address")
-    elif ":" in hostport:
-        host, _, port_s = hostport.partition(":")
+def _registry_only(raw: str, component: str, scheme: str) -> Target:
+    m = _HOST_PORT.match(component)
+    if m is None:
+        raise _bad(raw, _why_not_host_port(component))
+    return _registry(raw, component, scheme)
+
+
+def _why_not_host_port(text: str) -> str:
+    """Which part of a would-be ``host[:port]`` is wrong."""
+    if text.startswith("["):
+        close = text.find("]")
+        if close < 0:
+            return "unbalanced '[' in the registry host"
+        host, rest = text[: close + 1], text[close + 1:]
     else:
-        host, port_s = hostport, ""
-    if not _valid_host(host):
-        raise BadReference(f"{raw!r}: {host!r} is not a valid registry host name")
-    if port_s == "":
-        return host.lower(), None
-    if not port_s.isdigit() or not 0 < int(port_s) < 65536:
-        raise BadReference(f"{raw!r}: {port_s!r} is not a valid port")
-    return host.lower(), int(port_s)
+        host, colon, port = text.partition(":")
+        rest = colon + port
+    if not _HOST_RE.match(host):
+        if "%" in host:
+            return f"{_echo(host)}: IPv6 zone identifiers are not allowed in a registry host"
+        return (f"{_echo(host)} is not a valid registry host (letters, digits and inner '-' per "
+                "dot-separated label, or [IPv6])")
+    port = rest[1:] if rest.startswith(":") else rest
+    hint = "" if "@" in rest or "/" in rest else "; an image needs a repository: host/repo:tag"
+    return f"{_echo(port)} is not a port (a registry is host[:port]{hint})"
 
+
+# --------------------------------------------------------------------------- public API
 
 def parse_target(ref: str, *, plain_http: bool = False) -> Target:
-    """Parse a REF as SPEC lists its forms.
+    """Parse a REF as docker reads it, plus SPEC's registry-only extension.
 
+    >>> t = parse_target("nginx:1.25")
+    >>> (t.host, t.port, t.repository, t.tag, t.normalized)
+    ('registry-1.docker.io', 443, 'library/nginx', '1.25', 'docker.io/library/nginx:1.25')
     >>> t = parse_target("myreg.azurecr.io/team/app:1.2")
     >>> (t.host, t.port, t.repository, t.tag)
     ('myreg.azurecr.io', 443, 'team/app', '1.2')
-    >>> parse_target("docker.io/library/alpine").host
-    'registry-1.docker.io'
+    >>> t = parse_target("[::1]:5000")
+    >>> (t.host, t.port, t.repository, t.domain)
+    ('::1', 5000, None, '[::1]:5000')
     """
-    raw = ref
-    ref = ref.strip()
-    if ref.startswith(("https://", "http://")):
-        if ref.startswith("http://"):
-            plain_http = True
-        ref = ref.split("://", 1)[1].rstrip("/")
-        ref = ref.removesuffix("/v2")
-    if not ref or any(c.isspace() for c in ref) or len(ref) > 4096:
-        raise BadReference(f"{raw!r} is not a registry reference (expected e.g. myregistry, "
-                           "host:port, host/repo:tag or host/repo@sha256:…)")
     scheme = "http" if plain_http else "https"
-    default_port = 80 if plain_http else 443
-
-    digest: str | None = None
-    if "@" in ref:
-        ref, _, digest = ref.partition("@")
-        if not _DIGEST.match(digest):
-            raise BadReference(f"{raw!r}: {digest!r} is not a valid digest (expected sha256:<64 hex>)")
-
-    first, sep, rest = ref.partition("/")
-    if not sep:
-        # a single word: host[:port], localhost, or an ACR short name
-        if "." in first or ":" in first or first.startswith("[") or first == "localhost":
-            if digest:
-                raise BadReference(f"{raw!r}: a digest needs a repository (host/repo@sha256:…)")
-            host, port = _split_host_port(first, raw)
-            return _finish(raw, host, port or default_port, None, None, None, scheme)
-        if _ACR_NAME.match(first):
-            if digest:
-                raise BadReference(f"{raw!r}: a digest needs a repository (host/repo@sha256:…)")
-            return Target(raw=raw, host=f"{first.lower()}{ACR_SUFFIX}", port=default_port, scheme=scheme)
-        raise BadReference(f"{raw!r} is not a registry reference: a bare name must be an ACR registry name "
-                           "(5-50 letters and digits) or a host name with a dot")
-
-    if "." in first or ":" in first or first.startswith("[") or first == "localhost":
-        host, port = _split_host_port(first, raw)
-        path = rest
+    url = _URL.match(ref) if "://" in ref else None
+    if url is not None:
+        return _parse_url(ref, url, plain_http)
+    if "://" in ref:
+        raise _bad(ref, "not a reference or a registry URL (expected https://host[:port][/v2/])")
+    if "/" not in ref and _names_registry(ref):
+        return _registry_only(ref, ref, scheme)
+    try:
+        named = parse_normalized_named(ref)
+    except InvalidReference as exc:
+        raise _bad(ref, _describe(ref, exc), exc.kind) from None
+    if named.domain in _DOCKER_HUB_DOMAINS:
+        default_port = 80 if plain_http else 443
+        host, port = DOCKER_HUB, default_port
     else:
-        host, port, path = "docker.io", None, ref
-    tag: str | None = None
-    last = path.rsplit("/", 1)[-1]
-    if ":" in last:
-        path, _, tag = path.rpartition(":")
-        if not _TAG.match(tag):
-            raise BadReference(f"{raw!r}: {tag!r} is not a valid tag")
-    if not path:
-        raise BadReference(f"{raw!r}: no repository after the registry host")
-    for comp in path.split("/"):
-        if not _PATH_COMPONENT.match(comp):
-            raise BadReference(f"{raw!r}: {comp!r} is not a valid repository path component "
-                               "(lower-case letters, digits and . _ - separators)")
-    if host in _DOCKER_HUB_ALIASES and "/" not in path:
-        path = f"library/{path}"
-    return _finish(raw, host, port or default_port, path, tag, digest, scheme)
+        host, port = _endpoint(named.domain, ref, 80 if plain_http else 443)
+    return Target(raw=ref, host=host, port=port, repository=named.path, tag=named.tag or None,
+                  digest=named.digest or None, scheme=scheme, domain=named.domain)
 
 
-def _finish(raw: str, host: str, port: int, repo: str | None, tag: str | None, digest: str | None,
-            scheme: str) -> Target:
-    if host in _DOCKER_HUB_ALIASES:
-        host = DOCKER_HUB
-    return Target(raw=raw, host=host.strip("[]"), port=port, repository=repo, tag=tag, digest=digest,
-                  scheme=scheme)
+def parse_registry(text: str, *, plain_http: bool = False) -> Target:
+    """A registry alone, from a place that can only hold one (a Docker config key): ``host[:port]``
+    with any domain docker's grammar accepts (with or without a dot), or a registry URL.
+
+    >>> parse_registry("myregistry:5000").host_port, parse_registry("index.docker.io").host
+    ('myregistry:5000', 'registry-1.docker.io')
+    """
+    url = _URL.match(text) if "://" in text else None
+    if url is not None:
+        return _parse_url(text, url, plain_http)
+    return _registry_only(text, text, "http" if plain_http else "https")
 
 
-__all__ = ["ACR_SUFFIX", "DOCKER_HUB", "Target", "acr_data_endpoint", "acr_name", "parse_target"]
+def acr_target(name: str, *, plain_http: bool = False) -> Target:
+    """``-n NAME`` as ``az acr -n`` reads it: ``myregistry`` → ``myregistry.azurecr.io``.
+
+    A login server (``myregistry.azurecr.io``) is accepted too, as az accepts it.
+
+    >>> t = acr_target("MyRegistry")
+    >>> t.host, t.raw
+    ('myregistry.azurecr.io', '-n MyRegistry')
+    """
+    short = name[: -len(ACR_SUFFIX)] if name.lower().endswith(ACR_SUFFIX) else name
+    if not _ACR_NAME.match(short):
+        raise InvalidReference(RefError.INVALID_FORMAT,
+                               f"-n {_echo(name)}: an ACR registry name is 5-50 letters and digits")
+    host = f"{short.lower()}{ACR_SUFFIX}"
+    # raw is what the user typed: a report's `regdoctor check -n NAME` line must not turn into a bare word
+    return Target(raw=f"-n {name}", host=host, port=80 if plain_http else 443,
+                  scheme="http" if plain_http else "https", domain=host)
+
+
+def _parse_url(raw: str, url: re.Match[str], plain_http: bool) -> Target:
+    authority, path = url.group("authority"), url.group("path")
+    if "@" in authority:
+        # never echo: the userinfo is a secret
+        raise InvalidReference(RefError.INVALID_FORMAT,
+                               "a registry URL must not carry credentials (user:password@); use "
+                               "-u USER --password-stdin or the Docker config")
+    if path not in _URL_PATHS:
+        raise _bad(raw, "a registry URL is https://host[:port][/v2/]; write an image as host/repo:tag")
+    scheme = "http" if plain_http or url.group("scheme").lower() == "http" else "https"
+    if not authority:
+        raise _bad(raw, "no host in the URL")
+    return _registry_only(raw, authority, scheme)
+
+
+def _describe(ref: str, exc: InvalidReference) -> str:
+    """Docker's error, and which part of the REF it is about when that can be told."""
+    if exc.kind is RefError.INVALID_FORMAT:
+        return f"{exc}: {_which_part(ref)}"
+    if exc.kind is RefError.NAME_CONTAINS_UPPERCASE:
+        remote = split_docker_domain(ref)[1].partition(":")[0]
+        return f"invalid reference format: repository name {_echo(remote)} must be lowercase"
+    if exc.kind is RefError.NAME_IS_IDENTIFIER:
+        return "invalid repository name: cannot specify 64-byte hexadecimal strings (an image ID is not a REF)"
+    if exc.kind in (RefError.DIGEST_INVALID_FORMAT, RefError.DIGEST_INVALID_LENGTH, RefError.DIGEST_UNSUPPORTED):
+        algorithm = ref.rpartition("@")[2].partition(":")[0]
+        if algorithm in DIGEST_HEX_LENGTH:
+            return f"{exc}: a {algorithm} digest is {DIGEST_HEX_LENGTH[algorithm]} lower-case hex digits"
+        return f"{exc} {_echo(algorithm)} (docker knows {', '.join(sorted(DIGEST_HEX_LENGTH))})"
+    return str(exc)
+
+
+def _which_part(ref: str) -> str:
+    """The first part of a REF the grammar refuses, in words (for the message only: the grammar
+    has decided already)."""
+    if not ref:
+        return "the reference is empty"
+    if any(c.isspace() for c in ref):
+        return "it contains white space"
+    name, at, digest = ref.partition("@")
+    if at and not ANCHORED_DIGEST_RE.match(digest):
+        return f"digest {_echo(digest)} is not algorithm:hex, e.g. sha256:<64 hex digits>"
+    first, slash, rest = name.partition("/")
+    has_domain = bool(slash) and ("." in first or ":" in first or first == "localhost" or first.lower() != first)
+    head, _, tail = (rest if has_domain else name).rpartition("/")
+    last, colon, tag = tail.partition(":")
+    if colon and not ANCHORED_TAG_RE.match(tag):
+        return f"tag {_echo(tag)} is not 1-128 letters, digits, '_', '.', '-' (and not first '.' or '-')"
+    if has_domain and not _HOST_PORT.match(first):
+        if not first.startswith("[") and first.count(":") > 1:
+            return f"registry {_echo(first)}: an IPv6 address goes in brackets, e.g. [fd00::1]:5000"
+        return f"registry {_echo(first)} is not host[:port]"
+    for comp in [*(head.split("/") if head else []), last]:
+        if not _PATH_COMPONENT_RE.match(comp):
+            if not comp:
+                return "an empty path component (a '/' too many or too few)"
+            return (f"path component {_echo(comp)} is not lower-case letters and digits joined by "
+                    "'.', '_', '__' or '-'")
+    return "expected [host[:port]/]path[:tag][@digest]"
+
+
+__all__ = ["ACR_SUFFIX", "DOCKER_HUB", "Target", "acr_data_endpoint", "acr_name", "acr_target", "parse_registry",
+           "parse_target"]

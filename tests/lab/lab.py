@@ -60,9 +60,17 @@ SERVER_VETH = "veth-s"
 LAB_USER, LAB_PASS = "labuser", "labpass"  # registry htpasswd (:5443)
 PROXY_USER, PROXY_PASS = "labproxy", "proxypass"  # squid basic auth (:3132)
 
+# ---- Docker Hub's role. A REF such as `nginx:latest` is docker.io/library/nginx:latest, which regdoctor (like
+# docker) dials at registry-1.docker.io. In the lab that name is the token registry on 443 (as goodreg.azurecr.io
+# is), holding DOCKER_HUB_REPO:latest (the lab image, pushed with the others) that anonymous tokens may pull
+# (pullpath.py ANONYMOUS), so a Docker Hub REF is followed end to end without leaving the lab
+# (tests/scenarios/test_check_docker_hub.py). Used by GOOD_SANS, DNSMASQ_RECORDS and _push_images.
+DOCKER_HUB_HOST = "registry-1.docker.io"
+DOCKER_HUB_REPO = "library/nginx"
+
 GOOD_SANS = (
     f"DNS:registry.lab.test,DNS:localhost,DNS:labreg.azurecr.io,DNS:brokenreg.azurecr.io,DNS:pullreg.azurecr.io,"
-    "DNS:goodreg.azurecr.io,DNS:dropreg.azurecr.io,DNS:egress.lab.test,"
+    f"DNS:goodreg.azurecr.io,DNS:dropreg.azurecr.io,DNS:egress.lab.test,DNS:{DOCKER_HUB_HOST},"
     f"IP:{SERVER_IP},IP:127.0.0.1"
 )
 
@@ -221,6 +229,7 @@ DNSMASQ_RECORDS = (
     f"--host-record=goodreg.azurecr.io,{SERVER_IP}",  # the token registry on :443 (an ACR-style login server)
     f"--host-record=dropreg.azurecr.io,{DATA_HOSTS['data-drop']}",  # an ACR-style name whose SYNs are dropped
     f"--address=/egress.lab.test/{EGRESS_IP}",  # reachable only through squid (EGRESS_NFT)
+    f"--host-record={DOCKER_HUB_HOST},{SERVER_IP}",  # Docker Hub's role: the token registry on 443
 )
 
 LEAF_EXT = (
@@ -841,13 +850,14 @@ class Lab:
 
     def _push_images(self) -> None:
         # From the client netns to the plain-HTTP registry; the shared storage makes them visible on every
-        # port. The three pushes are independent, so they run side by side.
+        # port. The pushes are independent, so they run side by side.
         image, multi, tag = self.dir / "image" / "oci", self.dir / "image" / "multi", self.image_tag
         pushes = {
             self.image_repo: (f"oci:{image}:{tag}", self.manifest_digest),
             self.private_repo: (f"oci:{image}:{tag}", self.manifest_digest),
             # --all: the index and every platform image, not just the one matching this host.
             self.multi_repo: (f"oci:{multi}:{tag}", self.multi_digest),
+            DOCKER_HUB_REPO: (f"oci:{image}:{tag}", self.manifest_digest),  # Docker Hub's role
         }
 
         def push(repo: str) -> str | None:

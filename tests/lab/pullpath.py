@@ -75,7 +75,8 @@ USERS: dict[str, tuple[str, Rule]] = {
     "labuser": ("labpass", _lab_repo_all),
     "limited": ("limitedpass", _pull_on("lab/hello")),
 }
-ANONYMOUS: Rule = _pull_on("lab/hello", "lab/multi")
+# library/nginx: lab.DOCKER_HUB_REPO, an official image, which Docker Hub lets anyone pull
+ANONYMOUS: Rule = _pull_on("lab/hello", "lab/multi", "library/nginx")
 
 
 def _now() -> str:

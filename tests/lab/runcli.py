@@ -14,9 +14,12 @@ def check(lab: Lab, ref: str, *args: str, password: str | None = None, env: dict
           fmt: str = "--json") -> tuple[int, Any, str]:
     """`regdoctor check REF --ca <lab CA> ARGS FMT` in the client netns: (exit, parsed JSON or text, stderr).
 
+    `ref` may be an option taking one value (`-n`, `--name`): then the first of `args` is its value.
+
     `password` is fed on stdin with `--password-stdin`, the only way regdoctor takes one.
     """
-    argv = ["check", ref, "--ca", str(lab.ca_file), *args]
+    head = [ref, args[0]] if ref in ("-n", "--name") else [ref]
+    argv = ["check", *head, "--ca", str(lab.ca_file), *args[len(head) - 1:]]
     if password is not None:
         argv += ["--password-stdin"]
     r = lab.regdoctor(*argv, fmt, input=password, env=env, timeout=90)

@@ -156,7 +156,9 @@ def test_docker_config_credentials_are_used(lab: Lab) -> None:
     rc, doc, _ = check(lab, f"{R}:5601/lab/private:latest", env={"HOME": str(home)})
     assert rc == 0, json.dumps(doc["findings"], indent=1)
     cred = next(s for s in steps(doc, R) if s["name"] == "credentials")
-    assert cred["evidence"]["credential_source"].endswith("config.json")
+    # the source names the file and the auths key docker used, never the secret
+    assert cred["evidence"]["credential_source"] == f"{home / '.docker' / 'config.json'} (auths['{R}:5601'])"
+    assert "labpass" not in json.dumps(doc)
 
 
 def test_broken_credential_helper(lab: Lab) -> None:
@@ -197,15 +199,18 @@ def test_every_acr_finding_names_an_az_code(lab: Lab) -> None:
 
 
 def test_acr_short_name_on_443(lab: Lab) -> None:
-    """`regdoctor check goodreg` means goodreg.azurecr.io on 443: the lab's token registry there."""
-    rc, doc, _ = check(lab, "goodreg")
+    """`regdoctor check -n goodreg` means goodreg.azurecr.io on 443 (az's convention): the lab's token
+    registry there. A bare `goodreg` is what docker reads it as, an image on Docker Hub
+    (tests/scenarios/test_check_docker_hub.py)."""
+    rc, doc, _ = check(lab, "-n", "goodreg")
     assert rc == 0, json.dumps(doc["findings"], indent=1)
+    assert doc["targets"] == ["-n goodreg"]
     # no image: `docker login` semantics, so the realm the challenge names is probed too
     assert [(e["host"], e["port"], e["role"], e["parent"]) for e in doc["endpoints"]] == [
         ("goodreg.azurecr.io", 443, "registry", None), ("auth.lab.test", 5600, "realm", "goodreg.azurecr.io")]
     rc, doc, _ = check(lab, "goodreg.azurecr.io/lab/hello:latest")
     assert rc == 0, json.dumps(doc["findings"], indent=1)
-    rc, doc, _ = check(lab, "dropreg", "--timeout", "2")
+    rc, doc, _ = check(lab, "--name", "dropreg", "--timeout", "2")
     assert (rc, root(doc)["code"]) == (1, "TCP_TIMEOUT")
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from regdoctor import auth
-from regdoctor.credentials import CredentialError, find_credential
+from regdoctor.credentials import Credential, CredentialError, load_client_config
+from regdoctor.credentials import find_credential as _find
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.registry import data_verdict, manifest_failure, pick_platform, redact_location, token_verdict
 
@@ -35,7 +36,8 @@ def _resp(status: int, body: bytes = b"", headers: list[tuple[str, str]] | None 
         ('Basic realm="Registry Realm"', ["basic"], "Registry Realm"),
         ('Bearer realm="https://r.io/oauth2/token",service="r.io",scope="repository:a/b:pull,push"', ["bearer"],
          "https://r.io/oauth2/token"),
-        ('Basic realm="x", Bearer realm="https://t/token"', ["basic", "bearer"], "x"),
+        # one challenge per header line, as containerd and distribution read it
+        ('Basic realm="x", Bearer realm="https://t/token"', ["basic"], "x"),
         ('bearer realm=unquoted', ["bearer"], "unquoted"),
         ('Bearer realm="with \\"quote\\""', ["bearer"], 'with "quote"'),
         ("Negotiate", ["negotiate"], None),
@@ -160,6 +162,11 @@ def test_data_verdict(status: int, code: str | None) -> None:
     assert data_verdict(_resp(status, b"x")).code == code
 
 
+def find_credential(host: str, env: dict[str, str], username: str | None = None,
+                    password: str | None = None) -> Credential | None:
+    return _find(host, load_client_config(env, which=lambda name: None), env, username=username, password=password)
+
+
 def _write_helper(tmp: Path, name: str, script: str) -> None:
     p = tmp / f"docker-credential-{name}"
     p.write_text("#!/bin/sh\n" + script)
@@ -180,7 +187,8 @@ def test_credentials_precedence(tmp_path: Path) -> None:
     assert "filepass" not in repr(c)
     c = find_credential("h.io", env)
     assert c is not None
-    assert (c.username, c.secret, c.source) == ("hu", "hs", "credential helper docker-credential-fake")
+    assert (c.username, c.secret) == ("hu", "hs")
+    assert c.source == f"credential helper docker-credential-fake (credHelpers in {cfg / 'config.json'})"
     assert find_credential("other.io", env) is None
     c = find_credential("r.io", env, username="u", password="p")
     assert c is not None and c.source == "--username/--password-stdin"
@@ -206,8 +214,10 @@ def test_podman_auth_json(tmp_path: Path) -> None:
     assert c is not None and c.username == "pu"
 
 
-def test_unreadable_config_is_ignored(tmp_path: Path) -> None:
+def test_unreadable_config_is_a_problem_not_a_credential(tmp_path: Path) -> None:
     cfg = tmp_path / ".docker"
     cfg.mkdir()
     (cfg / "config.json").write_bytes(b"\x00\xffnot json")
     assert find_credential("r.io", {"HOME": str(tmp_path)}) is None
+    kinds = {(p.kind, p.readers) for p in load_client_config({"HOME": str(tmp_path)}).problems}
+    assert kinds == {("not_json", ("docker", "containers"))}

@@ -117,11 +117,11 @@ def test_confirm_commands() -> None:
         return explain(text).findings[0].confirm or ""
 
     assert confirm('Get "https://contoso.azurecr.io/v2/": dial tcp 1.2.3.4:443: i/o timeout') == \
-        "regdoctor check contoso"
+        "regdoctor check -n contoso"
     assert confirm('Get "https://r.lab.test:5446/v2/": x509: certificate signed by unknown authority') == \
         "regdoctor check r.lab.test:5446"
     assert confirm("Could not connect to the registry login server 'contoso.azurecr.io'.") == \
-        "regdoctor check contoso"
+        "regdoctor check -n contoso"
     assert confirm('Get "http://r.lab.test:5000/v2/": EOF') == "regdoctor check r.lab.test:5000 --plain-http"
     # no host in the text: no command (a bare `regdoctor check` would probe some other registry)
     assert confirm("x509: certificate signed by unknown authority") == ""

@@ -6,13 +6,12 @@ import json
 import time
 from pathlib import Path
 
-import pytest
-
-from regdoctor.cli.check import _docker_config_registries
+from regdoctor.cli.check import _config_registries
+from regdoctor.credentials import load_client_config
 from regdoctor.model import EndpointResult, Step
 from regdoctor.probe.endpoint import ProbeOptions
 from regdoctor.probe.run import Job, PullOptions, jobs_for, run_jobs
-from regdoctor.target import parse_target
+from regdoctor.target import acr_target, parse_target
 
 
 def _ok(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointResult]:
@@ -38,19 +37,25 @@ def test_a_crashing_probe_becomes_a_client_finding() -> None:
 
 
 def test_region_jobs_only_for_acr_targets() -> None:
-    targets = [parse_target("myreg"), parse_target("ghcr.io/org/app")]
+    targets = [acr_target("myreg"), parse_target("ghcr.io/org/app")]
     jobs = jobs_for(targets, ["westeurope", "eastus"])
     assert [(j.host, j.role) for j in jobs] == [
         ("myreg.azurecr.io", "registry"), ("ghcr.io", "registry"),
         ("myreg.westeurope.data.azurecr.io", "data"), ("myreg.eastus.data.azurecr.io", "data")]
 
 
-def test_registries_from_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registries_from_docker_config(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({
-        "auths": {"https://index.docker.io/v1/": {}, "myreg.azurecr.io": {}},
+        "auths": {"https://index.docker.io/v1/": {}, "myreg.azurecr.io": {}, "unix:///var/run/docker.sock": {}},
         "credHelpers": {"123.dkr.ecr.eu-west-1.amazonaws.com": "ecr-login", "myreg.azurecr.io": "acr"}}))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    assert _docker_config_registries() == ["index.docker.io", "myreg.azurecr.io",
-                                           "123.dkr.ecr.eu-west-1.amazonaws.com"]
+    env = {"DOCKER_CONFIG": str(tmp_path), "HOME": str(tmp_path), "PATH": ""}
+    enc = "dTpw"  # u:p
+    env["DOCKER_AUTH_CONFIG"] = json.dumps({"auths": {"env.example:5000": {"auth": enc}}})
+    # Docker Hub's key is docker.io; a key naming no registry ("unix:") is skipped, not a usage error
+    assert _config_registries(load_client_config(env)) == [
+        "docker.io", "myreg.azurecr.io", "123.dkr.ecr.eu-west-1.amazonaws.com", "env.example:5000"]
     (tmp_path / "config.json").write_text("{broken")
-    assert _docker_config_registries() == []
+    cfg = load_client_config(env)
+    assert _config_registries(cfg) == ["env.example:5000"]
+    [problem] = cfg.problems
+    assert problem.path == str(tmp_path / "config.json") and problem.kind == "not_json"

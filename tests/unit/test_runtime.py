@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -188,12 +189,18 @@ def test_symlinks_stay_inside_the_root(tmp_path: Path) -> None:
     assert src.read("/etc/escape") is None  # /etc/passwd of the root, which does not exist
 
 
-def test_live_process_environ_restart_pending() -> None:
-    """A real child process stands in for the daemon: its /proc/<pid>/environ is the live view."""
+def test_live_process_environ_restart_pending(tmp_path: Path) -> None:
+    """A real child process stands in for the daemon: its /proc/<pid>/environ is the live view.
+    The proc dir holds that process only, so a real dockerd on the machine cannot be picked."""
     root = DATA / "docker-docs"
     proc = subprocess.Popen(["/bin/bash", "-c", "exec -a dockerd sleep 30"], env={"HTTPS_PROXY": "http://old:3128"})
+    (tmp_path / str(proc.pid)).symlink_to(f"/proc/{proc.pid}")
+    (tmp_path / "stat").symlink_to("/proc/stat")  # btime: when the process started
+    deadline = time.monotonic() + 10
+    while not Path(f"/proc/{proc.pid}/cmdline").read_bytes().startswith(b"dockerd") and time.monotonic() < deadline:
+        time.sleep(0.01)  # bash has not exec'd `sleep` as "dockerd" yet (a race under load)
     try:
-        actors = audit(Source(str(root), proc="/proc"), {})
+        actors = audit(Source(str(root), proc=str(tmp_path)), {})
         d = next(a for a in actors if a.name == "dockerd")
         assert d.pid == proc.pid and d.live is not None
         assert d.restart_pending

@@ -26,6 +26,9 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "acr": ("regdoctor.cli.acr", "acr", "The ACR network model, offline: access, lint, allowlist, dns."),
     "codes": ("regdoctor.cli.codes", "codes", "List the catalogue of finding codes."),
     "proxy": ("regdoctor.cli.proxy", "proxy", "Who uses which proxy, mirror and CA for a registry, and why."),
+    "serve": ("regdoctor.cli.serve", "serve", "Check on a schedule; Prometheus /metrics, /report.json, history."),
+    "k8s": ("regdoctor.cli.k8s", "k8s", "Kubernetes manifests (DaemonSet, Job) and the NPD plugin config."),
+    "fleet": ("regdoctor.cli.fleet", "fleet", "Merge per-node check reports into one verdict by cause and pool."),
 }
 
 

@@ -38,12 +38,14 @@ def read_aks(paths: tuple[str, ...]) -> list[tuple[str, str]]:
 
 @click.command()
 @click.argument("hosts", nargs=-1, metavar="[HOST|REF]...")
+@click.option("--name", "-n", "acr_names", multiple=True, metavar="NAME",
+              help="An ACR registry by name, as az acr -n: NAME means NAME.azurecr.io (repeatable).")
 @root_options
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="ACR: also evaluate the data endpoint <reg>.<region>.data.azurecr.io (repeatable).")
 @format_option
-def proxy(hosts: tuple[str, ...], root_dir: str, proc_dir: str | None, aks_configs: tuple[str, ...],
-          regions: tuple[str, ...], fmt: str, as_json: bool) -> None:
+def proxy(hosts: tuple[str, ...], acr_names: tuple[str, ...], root_dir: str, proc_dir: str | None,
+          aks_configs: tuple[str, ...], regions: tuple[str, ...], fmt: str, as_json: bool) -> None:
     """Who would use which proxy to reach each registry host, and where each setting comes from.
 
     \b
@@ -55,7 +57,7 @@ def proxy(hosts: tuple[str, ...], root_dir: str, proc_dir: str | None, aks_confi
     Exit codes: 0 nothing found, 1 problems found, 2 bad usage.
     """
     from regdoctor.errors import BadInput
-    from regdoctor.target import parse_target
+    from regdoctor.target import acr_target, parse_registry, parse_target
 
     with handle_errors():
         if not os.path.isdir(root_dir):
@@ -63,10 +65,13 @@ def proxy(hosts: tuple[str, ...], root_dir: str, proc_dir: str | None, aks_confi
         for region in regions:
             if not _REGION.match(region):
                 raise BadInput(f"--region {region!r}: expected an Azure region name such as westeurope")
-        from regdoctor.cli.check import _docker_config_registries
+        from regdoctor.cli.check import _config_registries
+        from regdoctor.credentials import load_client_config
 
-        names = list(hosts) or _docker_config_registries() or ["docker.io"]
-        targets = [parse_target(h) for h in names]
+        # REFs as docker reads them, -n NAME as az does, Docker config keys as the registries they are
+        targets = [parse_target(h) for h in hosts] + [acr_target(n) for n in acr_names]
+        if not targets:
+            targets = [parse_registry(h) for h in _config_registries(load_client_config(os.environ)) or ["docker.io"]]
         aks = read_aks(aks_configs)
 
         from regdoctor.model import finding_to_dict, findings_sorted
@@ -79,7 +84,7 @@ def proxy(hosts: tuple[str, ...], root_dir: str, proc_dir: str | None, aks_confi
         actors = audit(Source(root_dir, proc_dir), dict(os.environ), aks)
         hs: list[Host] = []
         for t in targets:
-            for h in hosts_for(t.host, t.port, [r.lower() for r in regions]):
+            for h in hosts_for(t.host, t.port, [r.lower() for r in regions], scheme=t.scheme):
                 if (h.host, h.port) not in {(x.host, x.port) for x in hs}:
                     hs.append(h)
         found = findings_sorted(findings(actors, hs))

@@ -83,7 +83,7 @@ def explain(text: str, *, symptom_book: SymptomBook | None = None) -> Explanatio
     >>> ex = explain("Get https://myreg.azurecr.io/v2/: denied: client with IP '203.0.113.7' is not allowed access")
     >>> f = ex.findings[0]
     >>> (f.code, f.layer, f.evidence["client_ip"], f.confirm)
-    ('HTTP_FIREWALL_DENIED', 'http', '203.0.113.7', 'regdoctor check myreg')
+    ('HTTP_FIREWALL_DENIED', 'http', '203.0.113.7', 'regdoctor check -n myreg')
     """
     try:
         data = text.encode("utf-8", "surrogateescape")

@@ -152,11 +152,10 @@ def _confirm(code: Code, e: Mapping[str, Any]) -> str | None:
         return None
     repo = e.get("repository")
     name = acr_name(str(host))
-    # the short ACR name is a REF of its own only without a repository: `contoso/app` would
-    # name Docker Hub's contoso/app
+    # the short ACR name goes through -n (a bare word is a Docker Hub image), only without a repository
     short = name if name and str(host).endswith(".azurecr.io") and not repo and layer not in ("data", "registry") \
         else None
-    target = short or str(host)
+    target = f"-n {short}" if short else str(host)  # az's convention: a bare word is a Docker Hub image
     port = e.get("registry_port")
     if port is None and e.get("url_host") == host:
         port = e.get("url_port")

@@ -12,12 +12,14 @@ by either bound is returned with ``truncated=True``: the head is already the ans
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import h11
 
-from regdoctor.net import Deadline, HttpClosed, HttpMalformed, HttpReset, HttpTimeout, HttpTooLarge
+from regdoctor.net import Deadline, HttpClosed, HttpError, HttpMalformed, HttpReset, HttpTimeout, HttpTooLarge, h11io
 
 MAX_HEAD = 64 * 1024
 
@@ -29,6 +31,8 @@ class HttpResponse:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     truncated: bool = False
+    #: Seconds from sending the request to the response head (blackbox's "processing" phase).
+    head_s: float | None = None
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -46,6 +50,13 @@ class HttpResponse:
         return (self.header("content-type") or "").split(";")[0].strip().lower()
 
 
+#: what a failed exchange is called at the HTTP layer
+_FAILURES: dict[h11io.FailureKind, type[HttpError]] = {
+    "timeout": HttpTimeout, "reset": HttpReset, "closed": HttpClosed, "eof": HttpClosed,
+    "not_http": HttpMalformed, "protocol": HttpMalformed, "too_large": HttpTooLarge,
+}
+
+
 def request(
     sock: socket.socket,
     method: str,
@@ -55,98 +66,26 @@ def request(
     headers: Sequence[tuple[str, str]] = (),
     max_body: int = 64 * 1024,
     user_agent: str = "regdoctor",
+    body: bytes = b"",
 ) -> HttpResponse:
-    """Send one request and read its response within the deadline."""
+    """Send one request and read its response within the deadline; a body cut by ``max_body``
+    or the deadline comes back with ``truncated=True`` (the head is the answer)."""
     conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
     all_headers = [("Host", host_header), ("User-Agent", user_agent), ("Accept-Encoding", "identity"),
                    ("Connection", "close"), *headers]
+    if body or method in ("POST", "PUT", "PATCH"):
+        all_headers.append(("Content-Length", str(len(body))))
+    sent_at = time.monotonic()
     try:
-        sock.settimeout(max(deadline.remaining(), 0.001))
-        sock.sendall(conn.send(h11.Request(method=method, target=target, headers=all_headers)) or b"")
-        sock.sendall(conn.send(h11.EndOfMessage()) or b"")
-    except TimeoutError:
-        raise HttpTimeout("sending the request timed out", got_response=False) from None
-    except ConnectionResetError as exc:
-        raise HttpReset("connection reset by peer while sending the request", errno=exc.errno) from None
-    except OSError as exc:
-        raise HttpClosed(f"the connection closed while sending the request: {exc}", errno=exc.errno) from None
-
-    response: h11.Response | None = None
-    body = bytearray()
-    truncated = False
-    received = 0
-    head = bytearray()
-    while True:
-        try:
-            event = conn.next_event()
-        except h11.RemoteProtocolError as exc:
-            if response is not None:
-                truncated = True
-                break
-            # h11 marks an over-long head with the status a server would answer (431), not in words
-            cls = HttpTooLarge if exc.error_status_hint == 431 else HttpMalformed
-            raise cls(f"invalid HTTP response: {exc}", received=received) from None
-        if event is h11.NEED_DATA:
-            if deadline.expired():
-                if response is not None:
-                    truncated = True
-                    break
-                raise HttpTimeout("no response headers before the deadline", received=received)
-            try:
-                sock.settimeout(max(deadline.remaining(), 0.001))
-                chunk = sock.recv(65536)
-            except TimeoutError:
-                if response is not None:
-                    truncated = True
-                    break
-                raise HttpTimeout("no response headers before the deadline", received=received) from None
-            except ConnectionResetError as exc:
-                if response is not None:
-                    truncated = True
-                    break
-                raise HttpReset("connection reset by peer before a response", errno=exc.errno,
-                                received=received) from None
-            except OSError as exc:
-                if response is not None:
-                    truncated = True
-                    break
-                raise HttpClosed(f"reading the response failed: {exc}", errno=exc.errno, received=received) from None
-            if received < 80:
-                head += chunk[: 80 - received]
-            received += len(chunk)
-            if not chunk and response is None:
-                if received:
-                    # bytes came back, but not an HTTP response: say what they were
-                    shown = head.decode("latin-1").encode("unicode_escape").decode("ascii")
-                    raise HttpMalformed(f"the server answered {shown!r} (not HTTP) and closed",
-                                        received=received, first_bytes=shown)
-                raise HttpClosed("the server closed the connection without a response", received=received)
-            conn.receive_data(chunk)
-            continue
-        if isinstance(event, h11.InformationalResponse):
-            continue
-        if isinstance(event, h11.Response):
-            response = event
-            continue
-        if isinstance(event, h11.Data):
-            room = max_body - len(body)
-            if room > 0:
-                body += event.data[:room]
-            if len(event.data) > room:
-                truncated = True
-                break
-            continue
-        if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-            break
-    if response is None:  # pragma: no cover - the loop only leaves with a response
-        raise HttpClosed("no response")
-    return HttpResponse(
-        status=response.status_code,
-        reason=response.reason.decode("latin-1"),
-        headers=tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers),
-        body=bytes(body),
-        truncated=truncated,
-    )
+        h11io.send(sock, conn, h11.Request(method=method, target=target, headers=all_headers), deadline, body)
+        msg = h11io.read(conn, sock, deadline, max_body=max_body)
+    except h11io.ReadFailure as exc:
+        info: dict[str, Any] = {"received": exc.received}
+        if exc.first_bytes is not None:
+            info["first_bytes"] = exc.first_bytes
+        raise _FAILURES[exc.kind](exc.message, errno=exc.errno, **info) from None
+    return HttpResponse(status=msg.status, reason=msg.reason, headers=msg.headers, body=msg.body,
+                        truncated=msg.truncated, head_s=msg.head_at - sent_at)
 
 
 __all__ = ["HttpResponse", "request"]

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import h11
 
-from regdoctor.net import Deadline, ProxyClosed, ProxyNoResponse, ProxyNotHttp
+from regdoctor.net import Deadline, ProxyClosed, ProxyError, ProxyNoResponse, ProxyNotHttp, h11io
 
 MAX_HEAD = 64 * 1024
 
@@ -43,6 +43,13 @@ def basic_auth(username: str, password: str) -> str:
     return f"Basic {token}"
 
 
+#: what a failed exchange is called on the proxy hop
+_FAILURES: dict[h11io.FailureKind, type[ProxyError]] = {
+    "timeout": ProxyNoResponse, "reset": ProxyClosed, "closed": ProxyClosed, "eof": ProxyClosed,
+    "not_http": ProxyNotHttp, "protocol": ProxyNotHttp, "too_large": ProxyNotHttp,
+}
+
+
 def connect_tunnel(
     sock: socket.socket,
     host: str,
@@ -63,63 +70,14 @@ def connect_tunnel(
     headers = [("Host", authority), ("User-Agent", user_agent)]
     if proxy_authorization:
         headers.append(("Proxy-Authorization", proxy_authorization))
-    data = conn.send(h11.Request(method="CONNECT", target=authority, headers=headers))
     try:
-        sock.settimeout(max(deadline.remaining(), 0.001))
-        sock.sendall(data or b"")
-        conn.send(h11.EndOfMessage())
-    except TimeoutError:
-        raise ProxyNoResponse("sending CONNECT timed out", peer=peer) from None
-    except OSError as exc:
-        raise ProxyClosed(f"proxy closed the connection while sending CONNECT: {exc}", errno=exc.errno,
-                          peer=peer) from None
-    response: h11.Response | None = None
-    body = bytearray()
-    while True:
-        try:
-            event = conn.next_event()
-        except h11.RemoteProtocolError as exc:
-            raise ProxyNotHttp(f"the proxy's answer is not HTTP: {exc}", peer=peer) from None
-        if event is h11.NEED_DATA:
-            if deadline.expired():
-                if response is not None:
-                    return _reply(response, bytes(body), b"")
-                raise ProxyNoResponse("no answer to CONNECT before the deadline", peer=peer)
-            sock.settimeout(max(deadline.remaining(), 0.001))
-            try:
-                chunk = sock.recv(65536)
-            except TimeoutError:
-                if response is not None:  # head received, body never ended: the head is the answer
-                    return _reply(response, bytes(body), b"")
-                raise ProxyNoResponse("no answer to CONNECT before the deadline", peer=peer) from None
-            except ConnectionResetError as exc:
-                raise ProxyClosed("the proxy reset the connection without answering CONNECT", errno=exc.errno,
-                                  peer=peer, reset=True) from None
-            except OSError as exc:
-                raise ProxyClosed(f"reading the CONNECT answer failed: {exc}", errno=exc.errno, peer=peer) from None
-            if not chunk and response is None:
-                raise ProxyClosed("the proxy closed the connection without answering CONNECT", peer=peer)
-            conn.receive_data(chunk)
-            continue
-        if isinstance(event, h11.InformationalResponse):
-            continue
-        if isinstance(event, h11.Response):
-            response = event
-            if 200 <= event.status_code < 300:
-                leftover, _closed = conn.trailing_data
-                return _reply(event, b"", leftover)
-            continue
-        if isinstance(event, h11.Data):
-            if len(body) < MAX_HEAD:
-                body += event.data[: MAX_HEAD - len(body)]
-            continue
-        if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed) and response is not None:
-            return _reply(response, bytes(body), b"")
-        if isinstance(event, h11.ConnectionClosed):
-            raise ProxyClosed("the proxy closed the connection without answering CONNECT", peer=peer)
-        if event is h11.PAUSED:  # pragma: no cover - h11 pauses only after a full message
-            break
-    raise ProxyClosed("the proxy's answer ended unexpectedly", peer=peer)
+        h11io.send(sock, conn, h11.Request(method="CONNECT", target=authority, headers=headers), deadline)
+        msg = h11io.read(conn, sock, deadline, max_body=MAX_HEAD, done_at_head=lambda r: 200 <= r.status_code < 300)
+    except h11io.ReadFailure as exc:
+        raise _FAILURES[exc.kind](f"CONNECT {authority}: {exc.message}", errno=exc.errno, peer=peer,
+                                  reset=exc.kind == "reset") from None
+    return ConnectReply(status=msg.status, reason=msg.reason, headers=msg.headers, body=msg.body,
+                        leftover=msg.leftover)
 
 
 def _peer(sock: socket.socket) -> str | None:
@@ -128,16 +86,6 @@ def _peer(sock: socket.socket) -> str | None:
     except (OSError, ValueError):
         return None
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
-
-
-def _reply(resp: h11.Response, body: bytes, leftover: bytes) -> ConnectReply:
-    return ConnectReply(
-        status=resp.status_code,
-        reason=resp.reason.decode("latin-1"),
-        headers=tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in resp.headers),
-        body=body,
-        leftover=leftover,
-    )
 
 
 __all__ = ["ConnectReply", "basic_auth", "connect_tunnel"]

@@ -144,12 +144,16 @@ def _redact(url: str | None) -> str | None:
 
 def decide_proxy(host: str, port: int, opts: ProbeOptions, scheme: str = "https") -> ProxyPlan:
     """Layer 2: the proxy this endpoint's traffic takes (Go's rules, or ``--proxy``), as a step."""
-    go = go_proxy_for(opts.env, host, port)
-    py = python_proxy_for(opts.env, host, port)
+    go = go_proxy_for(opts.env, host, port, scheme=scheme)  # http URLs use HTTP_PROXY, https URLs HTTPS_PROXY
+    py = python_proxy_for(opts.env, host, port, scheme=scheme)
     ev: dict[str, Any] = {
-        "go": {"proxy": _redact(go.proxy), "reason": go.reason},
-        "python": {"proxy": _redact(py.proxy), "reason": py.reason},
+        "go": {"proxy": _redact(go.proxy), "reason": go.reason, "variable": go.source, "no_proxy_entry": go.entry},
+        "python": {"proxy": _redact(py.proxy), "reason": py.reason, "variable": py.source,
+                   "no_proxy_entry": py.entry},
     }
+    if opts.proxy is None and go.kind in ("invalid_proxy", "cgi_refused"):
+        ev.update(proxy=_redact(opts.env.get(go.source or "", "")), reason=go.reason)
+        return ProxyPlan(None, classify.Verdict("fail", Code.PROXY_BAD_URL, f"Go clients: {go.reason}", ev))
     if opts.proxy is not None:
         chosen = None if opts.proxy.lower() in ("none", "direct", "") else opts.proxy
         why = "--proxy none: direct" if chosen is None else "--proxy given"
@@ -164,6 +168,9 @@ def decide_proxy(host: str, port: int, opts: ProbeOptions, scheme: str = "https"
         except ProxyURLError as exc:
             ev.update(proxy=_redact(chosen), reason=str(exc))
             return ProxyPlan(None, classify.Verdict("fail", Code.PROXY_BAD_URL, f"unusable proxy: {exc}", ev))
+        if proxy.note is not None:
+            ev.update(proxy=proxy.redacted, reason=proxy.note)
+            return ProxyPlan(None, classify.Verdict("fail", Code.PROXY_BAD_URL, f"unusable proxy: {proxy.note}", ev))
         if proxy.scheme.startswith("socks"):
             ev.update(proxy=proxy.redacted, reason="SOCKS proxies are not probed by regdoctor yet")
             return ProxyPlan(None, classify.Verdict("fail", Code.PROXY_BAD_URL, "SOCKS proxy: not supported", ev))
@@ -176,8 +183,7 @@ def decide_proxy(host: str, port: int, opts: ProbeOptions, scheme: str = "https"
         return ProxyPlan(proxy, classify.Verdict("warn", Code.PROXY_RULES_DIFFER, summary +
                                                  f"; Python clients would go {_redact(py.proxy) or 'direct'}", ev))
     http_only = opts.env.get("HTTP_PROXY") or opts.env.get("http_proxy")
-    if opts.proxy is None and proxy is None and http_only and go.source is None and "loopback" not in go.reason \
-            and "NO_PROXY" not in go.reason and "no_proxy" not in go.reason:
+    if opts.proxy is None and proxy is None and http_only and scheme == "https" and go.kind == "unset":
         ev["http_proxy"] = _redact(http_only)
         return ProxyPlan(None, classify.Verdict("warn", Code.PROXY_HTTP_ONLY, summary + "; HTTP_PROXY is ignored "
                                                 "for https", ev))
@@ -386,7 +392,9 @@ def http(log: StepLog, conn: Connected, host_header: str, path: str, opts: Probe
         return None
     finally:
         conn.sock.close()
-    log.verdict("http", name, t0, check(response), **base)
+    # time to the response head: blackbox_exporter's "processing" phase (serve's metrics)
+    timing = {"first_byte_ms": round(response.head_s * 1000, 1)} if response.head_s is not None else {}
+    log.verdict("http", name, t0, check(response), **base, **timing)
     return response
 
 

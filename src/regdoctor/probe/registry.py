@@ -96,9 +96,10 @@ def run_pull_path(
     t0 = time.monotonic()
     challenge: auth.Challenge | None = None
     if v2.status == 401:
-        header = v2.header("www-authenticate") or ""
+        lines = v2.header_all("www-authenticate")
+        header = "\n".join(lines)
         try:
-            challenges = auth.parse_challenges(header)
+            challenges = auth.parse_challenges(lines)
         except auth.ChallengeError as exc:
             flow.add("auth", "challenge", "fail", t0, f"unparsable challenge: {exc}", Code.AUTH_MALFORMED_CHALLENGE,
                      {"challenge": header[:300], "reason": str(exc)})
@@ -117,7 +118,9 @@ def run_pull_path(
                 return
         flow.add("auth", "challenge", "pass", t0,
                  f"{challenge.scheme.capitalize()} " + ", ".join(f"{k}={v}" for k, v in challenge.params.items()),
-                 evidence={"scheme": challenge.scheme, "params": dict(challenge.params)})
+                 evidence={"scheme": challenge.scheme, "params": dict(challenge.params),
+                           # RFC 7235 allows several challenges per line; docker and containerd read one
+                           "schemes_clients_ignore": auth.challenges_missed(lines)})
     else:
         flow.skip("auth", "challenge", f"/v2/ answered {v2.status}: no authentication asked for")
 
@@ -359,13 +362,13 @@ def read_manifest(resp: HttpResponse) -> tuple[dict[str, Any], str, str | None]:
     >>> from regdoctor.net.http import HttpResponse
     >>> r = HttpResponse(200, "OK", (("content-type", "text/html"),), b"<html>")
     >>> read_manifest(r)[2]
-    'not JSON (Expecting value: line 1 column 1 (char 0))'
+    'not JSON: Expecting value (line 1, column 1)'
     """
     media = resp.content_type
     try:
         doc = safejson.loads(resp.body, max_bytes=MAX_MANIFEST)
-    except ValueError as exc:
-        return {}, media, f"not JSON ({exc})"
+    except ValueError as exc:  # JSONLimitError names size, depth, encoding or syntax itself
+        return {}, media, str(exc)
     if not isinstance(doc, dict):
         return {}, media, "not a JSON object"
     declared = doc.get("mediaType")

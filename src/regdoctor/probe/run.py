@@ -24,14 +24,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from regdoctor.classify import Verdict, classify_v2
-from regdoctor.credentials import Credential, find_credential
+from regdoctor.credentials import ClientConfig, Credential, config_findings, find_credential, load_client_config
 from regdoctor.diagnose import diagnose
 from regdoctor.kb.codes import Code
-from regdoctor.model import EndpointResult, Report, Role, Step
+from regdoctor.model import EndpointResult, Finding, Report, Role, Step, findings_sorted
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
 from regdoctor.probe.registry import Flow, run_pull_path
-from regdoctor.target import Target, acr_data_endpoint, acr_name
+from regdoctor.target import DOCKER_HUB, Target, acr_data_endpoint, acr_name
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class PullOptions:
     password: str | None = field(default=None, repr=False)
     platform: str = "linux/amd64"
     regions: tuple[str, ...] = ()
+    #: the credential files, read once by the CLI; None: read them from ``ProbeOptions.env``
+    config: ClientConfig | None = None
 
 
 def jobs_for(targets: Sequence[Target], regions: Sequence[str] = ()) -> list[Job]:
@@ -66,7 +68,8 @@ def jobs_for(targets: Sequence[Target], regions: Sequence[str] = ()) -> list[Job
         key = (t.host, t.port, t.repository, t.reference)
         if key[:2] not in seen or t.repository:
             seen.add((t.host, t.port))
-            out.append(Job(t.host, t.port, "registry", origin=f"REF {t.raw}", target=t))
+            shown = t.raw if t.normalized == t.raw else f"{t.raw} = {t.normalized}"  # as docker reads it
+            out.append(Job(t.host, t.port, "registry", origin=f"REF {shown}", target=t))
     for t in targets:
         name = acr_name(t.host)
         for region in regions:
@@ -103,8 +106,11 @@ def probe_job(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointR
     flow = Flow(host=t.host, port=t.port, steps=list(result.steps), display=t.host_port)
 
     def lookup() -> Credential | None:
-        # Docker keys credentials by host[:port] exactly as the user wrote the registry
-        return find_credential(t.host_port, opts.env, username=pull.username, password=pull.password)
+        # docker keys credentials by the reference's domain: host[:port], Docker Hub as docker.io
+        domain = "docker.io" if t.host == DOCKER_HUB else t.host_port
+        config = pull.config or load_client_config(opts.env)
+        return find_credential(domain, config, opts.env, repository=t.repository, username=pull.username,
+                               password=pull.password, helper_timeout=max(2.0, 2 * opts.timeout))
 
     run_pull_path(flow, route, v2, opts, repository=t.repository, reference=t.reference, platform=pull.platform,
                   credential_lookup=lookup, registry_name=t.acr_name)
@@ -195,8 +201,15 @@ def _collect(jobs: Sequence[Job], got: dict[int, list[EndpointResult] | BaseExce
     return results
 
 
-def check(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions | None = None) -> Report:
+def check(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions | None = None, *,
+          extra_jobs: Sequence[Job] = (), probe: Probe | None = None,
+          annotate: Callable[[list[EndpointResult]], list[EndpointResult]] | None = None,
+          conclude: Callable[[list[EndpointResult], list[Finding]], list[Finding]] | None = None) -> Report:
     """Probe every endpoint the targets involve and diagnose the result.
+
+    A vantage other than the shell's (``check --as``: ``regdoctor.runtime.vantage``) adds its
+    own endpoints (``extra_jobs``: mirrors), its own per-job options (``probe``), marks the
+    results (``annotate``) and names itself in the verdict (``conclude``).
 
     >>> check([], ProbeOptions()).status
     'ok'
@@ -204,11 +217,17 @@ def check(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions | Non
     t0 = time.monotonic()
     pull = pull or PullOptions()
     try:
-        endpoints = run_jobs(jobs_for(targets, pull.regions), opts, pull, started=t0)
+        endpoints = run_jobs([*extra_jobs, *jobs_for(targets, pull.regions)], opts, pull, probe=probe, started=t0)
     except Interrupted as stop:
         raise Interrupted(replace(stop.report, targets=tuple(t.raw for t in targets))) from None
+    if annotate is not None:
+        endpoints = annotate(endpoints)
+    # broken credential files are findings of this machine, reported whatever the network did
+    findings = [*(config_findings(pull.config.problems) if pull.config else []), *diagnose(endpoints)]
+    if conclude is not None:
+        findings = conclude(endpoints, findings)
     return Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
-                  findings=tuple(diagnose(endpoints)), elapsed_ms=(time.monotonic() - t0) * 1000)
+                  findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
 
 
 __all__ = ["Interrupted", "Job", "PullOptions", "check", "jobs_for", "probe_job", "run_jobs"]

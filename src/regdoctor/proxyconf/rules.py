@@ -1,35 +1,46 @@
-"""Go's and Python's rules for choosing a proxy from the environment, side by side.
+"""Which proxy each client uses for a registry endpoint: Go's rules and Python's, side by side.
 
-Strategy
---------
 Pull clients are Go programs (dockerd, containerd, podman, skopeo) and follow
-``golang.org/x/net/http/httpproxy``; the az CLI and other Python tools follow urllib and
-requests. The two disagree on case precedence, ``*``, leading dots, ``*.`` wildcards, ports and
-loopback (see reference/client-errors.md §4). Both are implemented here as pure functions of an
-environment mapping so a difference can be reported as a finding. The Python rules are tested
-against the standard library's own ``urllib.request`` functions as an oracle.
+``golang.org/x/net/http/httpproxy`` (``goproxy``); the az CLI and other Python tools follow
+requests and urllib (``pyproxy``). They disagree on case precedence, ``*``, leading dots,
+``*.`` wildcards, ports, IP ranges and loopback (docs/reference/client-errors.md §4), so
+regdoctor evaluates both and reports a difference as a finding. This module turns the
+ports' answers into ``ProxyChoice`` records: the proxy, the variable it came from, the
+NO_PROXY entry that matched, and a one-line reason.
 
-Only https requests matter to registries, so only the https side is modelled.
+The scheme matters: an ``https://`` registry uses HTTPS_PROXY, a ``--plain-http`` one
+HTTP_PROXY (and, under CGI, Go refuses it).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from typing import Literal
 
+from regdoctor.proxyconf import goproxy, pyproxy
+from regdoctor.proxyconf.gourl import GoURL, go_join_host_port
 from regdoctor.redact import redact_url, userinfo
+
+_DEFAULT_PORT = {"http": 80, "https": 443}
+_GO_DIAL_PORT = {**goproxy.PORT_MAP, "socks5h": "1080"}  # net/http's canonicalAddr for the proxy itself
+KNOWN_SCHEMES = ("http", "https", "socks5", "socks5h")
 
 
 @dataclass(frozen=True)
 class ProxyURL:
+    """A proxy setting as a Go client reads it (``parseProxy``), ready to dial."""
+
     scheme: str
     host: str
     port: int
     username: str | None
     password: str | None
     raw: str
+    # Set when Go reads the value in a way its author cannot have meant (why, in one line)
+    note: str | None = None
 
     @property
     def address(self) -> str:
@@ -40,205 +51,196 @@ class ProxyURL:
         """The URL with the password replaced, safe to print."""
         return f"{self.scheme}://{userinfo(self.username, self.password)}{self.address}"
 
+    @property
+    def known_scheme(self) -> bool:
+        """Go's transport speaks http, https, socks5 and socks5h; any other scheme it keeps but
+        dials as a plain HTTP proxy on port 0 unless a port is given."""
+        return self.scheme in KNOWN_SCHEMES
+
 
 class ProxyURLError(ValueError):
     pass
 
 
 def parse_proxy_url(value: str) -> ProxyURL:
-    """Parse a proxy setting the way Go does: no scheme means ``http://``.
+    """Parse a proxy setting exactly as Go does (``httpproxy.parseProxy``): a value that does
+    not parse as a URL with scheme and host is retried with ``http://`` in front.
 
     >>> parse_proxy_url("proxy.corp:3128").address
     'proxy.corp:3128'
     >>> parse_proxy_url("https://u:p%40ss@p:8443").redacted
     'https://u:***@p:8443'
+    >>> parse_proxy_url("http://p:notaport").host  # Go's retry reads "http://http://p:notaport"
+    'http'
     """
-    raw = value.strip()
-    text = raw if "://" in raw else f"http://{raw}"
     try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise ProxyURLError(f"cannot parse {redact_url(raw)!r}: {exc}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https", "socks5", "socks5h"):
-        raise ProxyURLError(f"unsupported proxy scheme {scheme!r}")
-    if not parts.hostname:
-        raise ProxyURLError("no host in the proxy URL")
-    if port is None:
-        port = 443 if scheme == "https" else (1080 if scheme.startswith("socks") else 80)
-    return ProxyURL(
-        scheme=scheme,
-        host=parts.hostname,
-        port=port,
-        username=unquote(parts.username) if parts.username is not None else None,
-        password=unquote(parts.password) if parts.password is not None else None,
-        raw=raw,
-    )
+        url, retried_because = goproxy.go_parse_proxy_traced(value)
+    except goproxy.GoProxyParseError as exc:
+        raise ProxyURLError(_scrub(str(exc), value)) from None
+    if url is None:
+        raise ProxyURLError("empty proxy setting")
+    host = url.hostname()
+    port_text = url.port() or _GO_DIAL_PORT.get(url.scheme, "")
+    if not host:
+        raise ProxyURLError(f"no host in the proxy URL {redact_url(value)!r} (Go would dial this machine)")
+    port = int(port_text) if port_text else 0
+    if port > 65535:
+        raise ProxyURLError(f"port {port} out of range in {redact_url(value)!r} (Go's dial fails: invalid port)")
+    note = None
+    if retried_because is not None and "://" in value:
+        # the author wrote a URL; Go rejected it and read "http://" + value instead
+        note = (f"Go cannot parse {redact_url(value)!r} ({_scrub(retried_because, value)}) and retries it as "
+                f"{redact_url('http://' + value)!r}: host {host!r}")
+    elif not url.port() and url.scheme not in _GO_DIAL_PORT:
+        note = f"Go keeps the unknown scheme {url.scheme!r} and, with no port given, dials port 0"
+    user = url.user
+    return ProxyURL(scheme=url.scheme, host=host, port=port,
+                    username=user.username if user is not None else None,
+                    password=user.password if user is not None else None, raw=value.strip(), note=note)
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _scrub(text: str, raw: str) -> str:
+    """Hide credentials in a message that quotes parts of ``raw`` back (Go's errors do): a quoted
+    piece holding ``@`` is redacted as a URL, a piece of the userinfo becomes ``***``."""
+    if "@" not in raw:
+        return text
+    creds = raw.rpartition("@")[0]
+
+    def hide(match: re.Match[str]) -> str:
+        quoted = match.group(0)
+        try:
+            content = json.loads(quoted)
+        except ValueError:
+            content = quoted[1:-1]
+        if not isinstance(content, str) or not content:
+            return quoted
+        if "@" in content:
+            return json.dumps(redact_url(content), ensure_ascii=False)
+        return '"***"' if content in creds else quoted
+
+    return _QUOTED.sub(hide, text)
+
+
+ChoiceKind = Literal["proxy", "no_proxy", "loopback", "unset", "cgi_refused", "invalid_proxy", "scheme",
+                     "bad_address", "no_host"]
 
 
 @dataclass(frozen=True)
 class ProxyChoice:
-    """The proxy a runtime would use for one https host, and why."""
+    """The proxy one client would use for one registry URL, and why."""
 
     proxy: str | None  # the raw setting, e.g. "http://proxy:3128"; None = direct
-    source: str | None  # the variable it came from, or why none applies
-    reason: str  # one line: "HTTPS_PROXY is set", "NO_PROXY entry '.corp' matches", …
+    source: str | None  # the variable it came from ("loopback" when Go never proxies the host)
+    reason: str  # one line: "HTTPS_PROXY is set", "NO_PROXY entry '.corp' matches r.corp", …
+    kind: ChoiceKind = "proxy"
+    entry: str | None = None  # the NO_PROXY entry that matched
+    error: str | None = None  # the client's own error (Go's CGI refusal)
+    client: str = "go"  # "go", "requests" or "urllib"
 
     @property
     def direct(self) -> bool:
         return self.proxy is None
 
 
-def _first(env: Mapping[str, str], *names: str) -> tuple[str | None, str | None]:
-    for n in names:
-        v = env.get(n)
-        if v:
-            return v, n
-    return None, None
+def _bare(host: str) -> str:
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
 
-def _is_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-
-
-def _go_no_proxy_match(no_proxy: str, host: str, port: int) -> str | None:
-    """Return the NO_PROXY entry that makes Go bypass the proxy, or None."""
-    host = host.lower()
-    ip = _is_ip(host)
-    for raw in no_proxy.split(","):
-        p = raw.strip().lower()
-        if not p:
-            continue
-        if p == "*":
-            return "*"
-        try:
-            net = ipaddress.ip_network(p, strict=False) if "/" in p else None
-        except ValueError:
-            net = None
-        if net is not None:
-            if ip is not None and ip in net:
-                return raw.strip()
-            continue
-        phost, pport = p, ""
-        if p.count(":") == 1 or (p.startswith("[") and "]:" in p):
-            phost, _, pport = p.rpartition(":")
-            phost = phost.strip("[]")
-        pip = _is_ip(phost)
-        if pip is not None:
-            if ip is not None and ip == pip and (not pport or pport == str(port)):
-                return raw.strip()
-            continue
-        if ip is not None:
-            continue  # Go compares names only with names
-        match_host = False
-        if phost.startswith("*."):
-            phost = phost[1:]
-        if not phost.startswith("."):
-            match_host = True
-            phost = "." + phost
-        if (host.endswith(phost) or (match_host and host == phost[1:])) and (not pport or pport == str(port)):
-            return raw.strip()
-    return None
-
-
-def go_proxy_for(env: Mapping[str, str], host: str, port: int = 443) -> ProxyChoice:
-    """golang.org/x/net/http/httpproxy for an https URL to ``host:port``.
+def go_proxy_for(env: Mapping[str, str], host: str, port: int = 443, *, scheme: str = "https") -> ProxyChoice:
+    """What ``net/http.ProxyFromEnvironment`` answers for ``scheme://host:port``.
 
     >>> go_proxy_for({"HTTPS_PROXY": "http://p:3128", "NO_PROXY": ".corp"}, "r.corp").reason
     "NO_PROXY entry '.corp' matches r.corp"
+    >>> go_proxy_for({"HTTP_PROXY": "http://p:3128"}, "r.lan", 5000, scheme="http").source
+    'HTTP_PROXY'
     """
-    proxy, source = _first(env, "HTTPS_PROXY", "https_proxy")
-    if proxy is None:
-        http_only, http_src = _first(env, "HTTP_PROXY", "http_proxy")
-        why = (f"{http_src} is set but Go uses only HTTPS_PROXY/https_proxy for https URLs"
-               if http_only else "no HTTPS_PROXY/https_proxy set")
-        return ProxyChoice(None, None, why)
-    h = host.lower().strip("[]")
-    ip = _is_ip(h)
-    if h == "localhost" or (ip is not None and ip.is_loopback):
-        return ProxyChoice(None, "loopback", f"Go never proxies {host} (loopback)")
-    no_proxy, np_src = _first(env, "NO_PROXY", "no_proxy")
-    if no_proxy:
-        entry = _go_no_proxy_match(no_proxy, h, port)
-        if entry is not None:
-            return ProxyChoice(None, np_src, f"{np_src} entry '{entry}' matches {host}")
-    return ProxyChoice(proxy, source, f"{source} is set")
+    cfg = goproxy.go_config_from_env(env)
+    d = goproxy.go_proxy_for_url(cfg, GoURL(scheme=scheme, host=go_join_host_port(_bare(host), str(port))))
+    upper = scheme.upper()
+    if d.kind == "proxy":
+        return ProxyChoice(d.value, d.variable, f"{d.variable} is set")
+    if d.kind == "no_proxy":
+        return ProxyChoice(None, d.variable, f"{d.variable} entry '{d.entry}' matches {host}", "no_proxy", d.entry)
+    if d.kind == "loopback":
+        return ProxyChoice(None, "loopback", f"Go never proxies {host} (loopback)", "loopback")
+    if d.kind == "cgi_refused":
+        return ProxyChoice(None, d.variable, "REQUEST_METHOD is set (CGI): Go refuses HTTP_PROXY for http URLs",
+                           "cgi_refused", error=d.error)
+    if d.kind == "invalid_proxy":
+        why = _scrub(d.parse_error or "", d.value or "")
+        return ProxyChoice(None, d.variable, f"{d.variable} does not parse ({why}); Go ignores it and connects "
+                           "directly", "invalid_proxy", error=why)
+    if d.kind == "scheme":
+        return ProxyChoice(None, None, f"Go uses no proxy for {scheme} URLs", "scheme")
+    if d.kind == "bad_address":
+        return ProxyChoice(None, None, f"Go cannot split {host}:{port} into host and port", "bad_address")
+    if scheme == "https" and cfg.http_proxy_var:
+        why = f"{cfg.http_proxy_var} is set but Go uses only HTTPS_PROXY/https_proxy for https URLs"
+    else:
+        why = f"no {upper}_PROXY/{scheme}_proxy set"
+    return ProxyChoice(None, None, why, "unset")
 
 
-def _python_env_proxies(env: Mapping[str, str]) -> dict[str, str]:
-    """urllib.request.getproxies_environment: lower case wins, empty lower case cancels."""
-    proxies: dict[str, str] = {}
-    for name, value in env.items():
-        lname = name.lower()
-        if value and lname.endswith("_proxy"):
-            proxies[lname[:-6]] = value
-    if "REQUEST_METHOD" in env:
-        proxies.pop("http", None)
-    for name, value in env.items():
-        if name.endswith("_proxy"):
-            lname = name.lower()
-            if value:
-                proxies[lname[:-6]] = value
-            else:
-                proxies.pop(lname[:-6], None)
-    return proxies
+def python_proxy_for(env: Mapping[str, str], host: str, port: int = 443, *, scheme: str = "https",
+                     explicit_port: bool | None = None, client: Literal["requests", "urllib"] = "requests",
+                     no_proxy: str | None = None) -> ProxyChoice:
+    """What requests (default) or urllib picks for ``scheme://host[:port]/``.
 
-
-def _python_no_proxy_match(no_proxy: str, host: str, port: int | None) -> str | None:
-    """requests' should_bypass_proxies (≥ 2.34, dot boundary) then urllib's proxy_bypass_environment."""
-    host = host.lower()
-    if no_proxy.strip() == "*":
-        return "*"
-    entries = [e for e in no_proxy.replace(" ", "").split(",") if e]
-    ip = _is_ip(host)
-    if ip is not None and ip.version == 4:
-        for e in entries:
-            if "/" in e:
-                try:
-                    if ip in ipaddress.ip_network(e, strict=False):
-                        return e
-                except ValueError:
-                    continue
-            elif host == e:
-                return e
-    host_port = f"{host}:{port}" if port is not None else host
-    for e in entries:
-        name = e.lstrip(".").lower()
-        if not name:
-            continue
-        if name in (host, host_port) or host.endswith("." + name) or host_port.endswith("." + name):
-            return e
-    return None
-
-
-def python_proxy_for(env: Mapping[str, str], host: str, port: int = 443) -> ProxyChoice:
-    """urllib/requests for an https URL to ``host:port`` (port explicit only when not 443).
+    ``explicit_port``: whether the URL the Python client builds names the port (default:
+    only when it differs from the scheme's default, as ``https://name/`` does not).
 
     >>> python_proxy_for({"HTTPS_PROXY": "http://a:1", "https_proxy": ""}, "r.io").reason
     'no https_proxy/HTTPS_PROXY/all_proxy in effect'
     """
-    proxies = _python_env_proxies(env)
-    proxy = proxies.get("https")
-    src = "https_proxy" if proxy else None
-    if proxy:
-        src = "https_proxy" if env.get("https_proxy") else "HTTPS_PROXY"
-    elif proxies.get("all"):
-        proxy = proxies["all"]
-        src = "all_proxy" if env.get("all_proxy") else "ALL_PROXY"
-    if not proxy:
-        return ProxyChoice(None, None, "no https_proxy/HTTPS_PROXY/all_proxy in effect")
-    no_proxy = env.get("no_proxy") or env.get("NO_PROXY") or ""
-    np_src = "no_proxy" if env.get("no_proxy") else "NO_PROXY"
-    explicit_port = None if port == 443 else port
-    entry = _python_no_proxy_match(no_proxy, host.strip("[]"), explicit_port) if no_proxy else None
-    if entry is not None:
-        return ProxyChoice(None, np_src, f"{np_src} entry '{entry}' matches {host}")
-    return ProxyChoice(proxy, src, f"{src} is set")
+    if explicit_port is None:
+        explicit_port = port != _DEFAULT_PORT.get(scheme)
+    bare = _bare(host)
+    netloc = f"[{bare}]" if ":" in bare else bare
+    url = f"{scheme}://{netloc}:{port}/" if explicit_port else f"{scheme}://{netloc}/"
+    if client == "urllib":
+        d = pyproxy.urllib_proxy_for(env, url)
+        fallback = f"{scheme}_proxy/{scheme.upper()}_PROXY"
+    else:
+        d = pyproxy.requests_proxy_for(env, url, no_proxy)
+        fallback = f"{scheme}_proxy/{scheme.upper()}_PROXY/all_proxy"
+    if d.kind == "proxy":
+        via = f" ({d.key} fallback)" if d.key and d.key.startswith("all") else ""
+        return ProxyChoice(d.proxy, d.variable, f"{d.variable} is set{via}", client=client)
+    if d.kind == "no_proxy":
+        where = d.variable or "no_proxy argument"
+        return ProxyChoice(None, d.variable, f"{where} entry '{d.entry}' matches {host}", "no_proxy", d.entry,
+                           client=client)
+    if d.kind == "no_host":
+        return ProxyChoice(None, None, f"no host in {url}", "no_host", client=client)
+    return ProxyChoice(None, None, f"no {fallback} in effect", "unset", client=client)
 
 
-__all__ = ["ProxyChoice", "ProxyURL", "ProxyURLError", "go_proxy_for", "parse_proxy_url", "python_proxy_for",
-           "redact_url"]
+def parse_proxy_option(value: str) -> ProxyURL:
+    """regdoctor's own ``--proxy``: stricter than the environment rules, so a typo is a usage
+    error: ``http[s]://host[:port]``, ``socks5[h]://…`` or ``host:port``.
+
+    >>> parse_proxy_option("squid.corp:3128").address
+    'squid.corp:3128'
+    >>> parse_proxy_option("notaurl")
+    Traceback (most recent call last):
+    ...
+    regdoctor.proxyconf.rules.ProxyURLError: 'notaurl' is not a proxy URL: expected http://HOST:PORT, HOST:PORT or none
+    """
+    text = value.strip()
+    expected = f"{redact_url(text)!r} is not a proxy URL: expected http://HOST:PORT, HOST:PORT or none"
+    has_scheme = "://" in text
+    if not has_scheme and ":" not in text.rpartition("@")[2]:
+        raise ProxyURLError(expected)
+    proxy = parse_proxy_url(text)
+    if proxy.note is not None or not proxy.known_scheme:
+        raise ProxyURLError(proxy.note or expected)
+    if not has_scheme and (proxy.scheme != "http" or not proxy.port):
+        raise ProxyURLError(expected)
+    return proxy
+
+
+__all__ = ["KNOWN_SCHEMES", "ProxyChoice", "ProxyURL", "ProxyURLError", "go_proxy_for", "parse_proxy_option",
+           "parse_proxy_url", "python_proxy_for", "redact_url"]

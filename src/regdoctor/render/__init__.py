@@ -27,14 +27,27 @@ def document(**body: Any) -> str:
 _doc = document
 
 
-def report_json(report: Report) -> str:
-    return _doc(
-        status=report.status,
-        targets=list(report.targets),
-        elapsed_ms=round(report.elapsed_ms, 1),
-        endpoints=[endpoint_to_dict(e) for e in report.endpoints],
-        findings=[finding_to_dict(f) for f in findings_sorted(report.findings)],
-    )
+def report_dict(report: Report) -> dict[str, Any]:
+    """The ``check --json`` document as a dict (``serve`` keeps it and ``fleet`` reads it)."""
+    node = {"node": report.node.as_dict()} if report.node is not None else {}
+    return {
+        "schema": SCHEMA,
+        "tool": "regdoctor",
+        "status": report.status,
+        "targets": list(report.targets),
+        **node,
+        "elapsed_ms": round(report.elapsed_ms, 1),
+        "endpoints": [endpoint_to_dict(e) for e in report.endpoints],
+        "findings": [finding_to_dict(f) for f in findings_sorted(report.findings)],
+    }
+
+
+def report_json(report: Report, *, compact: bool = False) -> str:
+    """The ``check --json`` document; ``compact``: on one line (JSON Lines, as ``serve`` logs each round)."""
+    doc = report_dict(report)
+    if compact:
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def findings_json(findings: Sequence[Finding], status: str, **extra: Any) -> str:
@@ -123,5 +136,5 @@ def render_report(fmt: str, report: Report) -> str:
 
 __all__ = [
     "SCHEMA", "catalogue_json", "catalogue_text", "document", "findings_json", "findings_markdown", "findings_text",
-    "render_findings", "render_report", "report_json", "report_markdown", "report_text",
+    "render_findings", "render_report", "report_dict", "report_json", "report_markdown", "report_text",
 ]

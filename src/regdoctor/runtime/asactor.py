@@ -90,7 +90,7 @@ def _first_fail(e: EndpointResult) -> Step | None:
 
 def _actor_step(p: Plan, e: EndpointResult) -> Step:
     a = p.actor
-    choice = go_proxy_for(p.env, e.host, e.port)
+    choice = go_proxy_for(p.env, e.host, e.port, scheme=e.scheme)
     v = a.value(choice.source) if choice.source and choice.source != "loopback" else None
     src = "its running process" if a.live is not None else "its configuration files"
     summary = f"as {a.name}: {'via ' + redact_url(choice.proxy) if choice.proxy else 'direct'} ({choice.reason}"
@@ -126,8 +126,8 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
         fail = _first_fail(e)
         if fail is None:
             continue
-        own = go_proxy_for(p.env, e.host, e.port)
-        shell = go_proxy_for(p.shell_env, e.host, e.port)
+        own = go_proxy_for(p.env, e.host, e.port, scheme=e.scheme)
+        shell = go_proxy_for(p.shell_env, e.host, e.port, scheme=e.scheme)
         blocked = {"blocked_layer": fail.layer, "blocked_code": fail.code, "blocked_summary": fail.summary}
         if e.role == "mirror":
             job = next((j for j in p.mirrors if j.mirror.host == e.host and j.mirror.port == e.port), None)
@@ -151,7 +151,7 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
             continue
         if a.restart_pending and a.live is not None:
             conf = {v.name: v.value for v in a.configured}
-            would = go_proxy_for(conf, e.host, e.port)
+            would = go_proxy_for(conf, e.host, e.port, scheme=e.scheme)
             if (would.proxy or None) != (own.proxy or None):
                 out = _demote(out, e.host)
                 added.append(kb.code(Code.RUNTIME_RESTART_PENDING).finding(host=e.host, evidence=_ev(a) | blocked | {
@@ -169,7 +169,7 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
                 "set_how": set_how(a), "port": e.port, "role": e.role}, root_cause=True))
             continue
         if e.role in ("data", "realm") and registry is not None and not own.direct:
-            reg = go_proxy_for(p.env, registry.host, registry.port)
+            reg = go_proxy_for(p.env, registry.host, registry.port, scheme=registry.scheme)
             if reg.direct and reg.source not in (None, "loopback"):
                 np = a.value("NO_PROXY") or a.value("no_proxy")
                 suggestion = ".data.azurecr.io" if e.host.endswith(".data.azurecr.io") else e.host
@@ -195,8 +195,8 @@ def path_notes(actors: Sequence[Actor], shell_env: Mapping[str, str], endpoints:
             continue
         env = a.env()
         for e in endpoints:
-            mine = go_proxy_for(env, e.host, e.port)
-            shell = go_proxy_for(shell_env, e.host, e.port)
+            mine = go_proxy_for(env, e.host, e.port, scheme=e.scheme)
+            shell = go_proxy_for(shell_env, e.host, e.port, scheme=e.scheme)
             if (mine.proxy or None) == (shell.proxy or None):
                 continue
             out.append(kb.code(Code.RUNTIME_PATH_DIFFERS).finding(host=e.host, evidence={

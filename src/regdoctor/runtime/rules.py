@@ -39,15 +39,16 @@ class Host:
     role: str  # registry | realm | data | mirror
     registry: str  # the registry it belongs to
     why: str = ""
+    scheme: str = "https"  # http for a plain-HTTP registry: Go then uses HTTP_PROXY, not HTTPS_PROXY
 
 
-def hosts_for(registry: str, port: int = 443, regions: Sequence[str] = ()) -> list[Host]:
+def hosts_for(registry: str, port: int = 443, regions: Sequence[str] = (), scheme: str = "https") -> list[Host]:
     """The hosts a pull from ``registry`` touches, as far as they are known without asking it.
 
     >>> [h.host for h in hosts_for("myreg.azurecr.io", regions=["westeurope"])]
     ['myreg.azurecr.io', 'myreg.westeurope.data.azurecr.io']
     """
-    out = [Host(registry, port, "registry", registry)]
+    out = [Host(registry, port, "registry", registry, scheme=scheme)]
     if registry == DOCKER_HUB:
         out += [Host(_DOCKER_HUB_REALM, 443, "realm", registry, "Docker Hub's token service"),
                 Host(_DOCKER_HUB_DATA, 443, "data", registry, "Docker Hub's blob CDN")]
@@ -72,7 +73,7 @@ def _source(actor: Actor, choice: ProxyChoice) -> Origin | None:
 def route(actor: Actor, h: Host, *, python: bool = False) -> Route:
     """How ``actor`` reaches ``h`` (Go's rules, or Python's with ``python``)."""
     env = actor.env()
-    choice = (python_proxy_for if python else go_proxy_for)(env, h.host, h.port)
+    choice = (python_proxy_for if python else go_proxy_for)(env, h.host, h.port, scheme=h.scheme)
     return Route(actor=actor.name + (" (Python rules)" if python else ""), host=h.host, port=h.port, role=h.role,
                  proxy=_redact(choice.proxy), reason=choice.reason, source=_source(actor, choice),
                  live=actor.live is not None)
@@ -163,9 +164,9 @@ def host_findings(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Findin
     out: list[Finding] = []
     shell = next((a for a in actors if a.name == "shell"), None)
     for h in hosts:
-        shell_go = go_proxy_for(shell.env(), h.host, h.port) if shell else None
+        shell_go = go_proxy_for(shell.env(), h.host, h.port, scheme=h.scheme) if shell else None
         if shell is not None and shell_go is not None:
-            py = python_proxy_for(shell.env(), h.host, h.port)
+            py = python_proxy_for(shell.env(), h.host, h.port, scheme=h.scheme)
             if (shell_go.proxy or None) != (py.proxy or None):
                 out.append(_f(Code.PROXY_RULES_DIFFER, h.host, {
                     "go_proxy": _redact(shell_go.proxy) or "direct", "python_proxy": _redact(py.proxy) or "direct",
@@ -173,7 +174,7 @@ def host_findings(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Findin
         for a in actors:
             if a.name == "shell" or not a.pulls:
                 continue
-            choice = go_proxy_for(a.env(), h.host, h.port)
+            choice = go_proxy_for(a.env(), h.host, h.port, scheme=h.scheme)
             ev = _actor_ev(a) | {"role": h.role, "port": h.port, "reason": choice.reason,
                                  "live": "running process" if a.live is not None else "configuration files"}
             if choice.direct and choice.source is None and shell_go is not None and not shell_go.direct \
@@ -193,13 +194,13 @@ def host_findings(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Findin
             continue
         env = a.env()
         for reg in (h for h in hosts if h.role == "registry"):
-            rc = go_proxy_for(env, reg.host, reg.port)
+            rc = go_proxy_for(env, reg.host, reg.port, scheme=reg.scheme)
             if not rc.direct or rc.source in (None, "loopback"):
                 continue
             for h in hosts:
                 if h.registry != reg.host or h.role not in ("data", "realm"):
                     continue
-                c = go_proxy_for(env, h.host, h.port)
+                c = go_proxy_for(env, h.host, h.port, scheme=h.scheme)
                 if c.direct:
                     continue
                 np_name, np_origin, _ = _no_proxy_entries(a)

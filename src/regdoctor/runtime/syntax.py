@@ -24,12 +24,13 @@ All functions here take text and return values; reading files is ``source.py``'s
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from regdoctor import safejson
 
 MAX_FILE = 1024 * 1024  # no configuration file of interest is larger; bigger ones are refused
 MAX_JSON_DEPTH = 64
@@ -442,29 +443,8 @@ def load_json(text: str) -> Any:
     >>> load_json('{"proxies": {"default": {}}}')
     {'proxies': {'default': {}}}
     """
-    if len(text) > MAX_FILE:
-        raise ConfigSyntaxError(f"larger than {MAX_FILE} bytes")
-    depth = max_depth = 0
-    in_str = esc = False
-    for ch in text:  # one linear pass: nesting depth outside strings
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            max_depth = max(max_depth, depth)
-        elif ch in "]}":
-            depth -= 1
-    if max_depth > MAX_JSON_DEPTH:
-        raise ConfigSyntaxError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(text)
+        return safejson.loads(text, max_bytes=MAX_FILE, max_depth=MAX_JSON_DEPTH)
     except ValueError as exc:
         raise ConfigSyntaxError(str(exc)) from None
 

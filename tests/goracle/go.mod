@@ -1,0 +1,3 @@
+module regdoctor/goracle
+
+go 1.19
