@@ -12,8 +12,19 @@ NX = b'Get "https://r.io/v2/": dial tcp: lookup r.io on 10.0.0.2:53: no such hos
 
 
 def cands(chunks: list[bytes], **kw: int) -> tuple[list[tuple[int, bytes]], Scanner]:
-    s = Scanner(**kw)
+    """The gate's candidates, as in a log (``strict``: a pasted message's first lines are all read)."""
+    s = Scanner(strict=True, **kw)
     return [(n, line) for n, line, _ in s.candidates(chunks)], s
+
+
+def test_a_pasted_message_is_read_whole_then_gated() -> None:
+    from regdoctor.explain.scan import READ_ALL
+
+    data = b"2024-01-01T00:00:00Z denied: requested access\n" + b"noise\n" * (READ_ALL + 5) + NX + b"\n"
+    found = [n for n, _, _ in Scanner().candidates([data])]
+    assert found == [*range(1, READ_ALL + 1), READ_ALL + 7]
+    # the fragment users paste (no ": " before the leaf) is explained
+    assert {g.code for g in explain_chunks([data]).groups} == {"AUTH_PERMISSION_DENIED", "DNS_NXDOMAIN"}
 
 
 def test_line_numbers_and_count() -> None:

@@ -24,6 +24,8 @@ _IMAGE_REFS = (
     re.compile(r"(?:Failed to pull image|failed to resolve reference|failed to pull and unpack image|"
                r"Error parsing image name|Pulling image|pulling image) \"(?:docker://)?(?P<ref>[^\"\s]{1,512}+)\""),
     re.compile(r"manifest for (?P<ref>[^\s]{1,512}+) not found"),
+    # BuildKit: `failed to resolve source metadata for docker.io/library/x:1`, `load metadata for …`
+    re.compile(r"(?:resolve source metadata|load metadata) for (?P<ref>[^\s:]{1,256}+(?::[^\s:]{1,128}+)?)"),
     re.compile(r"no such manifest: (?P<ref>[^\s]{1,512}+)"),
     re.compile(r"pull access denied for (?P<ref>[^\s,]{1,512}+)"),
 )

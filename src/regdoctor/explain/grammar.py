@@ -152,7 +152,7 @@ _ERRNO_ALT = _grouped(list(_ERRNO_TEXT))
 # the phrases without their first letter: present whatever its case
 _ERRNO_TRIGGERS = tuple(sorted({t[1:] for t in _ERRNO_TEXT}))
 # where a leaf text can start: after Go's ": ", Python's "] " / "'" / "(", or at the line start
-_AFTER_SEP = r"(?:(?<=: )|(?<=\] )|(?<=')|(?<=\()|^)"
+_AFTER_SEP = r"(?:(?<=: )|(?<=\] )|(?<=')|(?<=\()|(?<=tcp )|(?<=udp )|^)"
 
 
 # ------------------------------------------------------------------------------ tokens
@@ -251,8 +251,8 @@ def _eof(m: re.Match[str]) -> Token:
 
 
 def _x509(m: re.Match[str]) -> Token:
-    what = m.group("what").lower()
-    fields = {k: v for k, v in m.groupdict().items() if v and k != "what"}
+    what = (m.group("what") or m.group("what2") or "").lower()
+    fields = {k: v for k, v in m.groupdict().items() if v and k not in ("what", "what2")}
     fields["tls_error"] = m.group(0)[:300]
     if what.startswith("certificate signed by unknown authority"):
         kind = "unknown_ca"
@@ -297,7 +297,7 @@ def _bare_reason(m: re.Match[str]) -> Token:
 
 def _oci(m: re.Match[str]) -> Token:
     g = m.groupdict()
-    code = (g.get("upper") or g.get("lower") or "").upper().replace(" ", "_")
+    code = (g.get("upper") or g.get("lower") or g.get("lower2") or "").upper().replace(" ", "_")
     if code == "TOO_MANY_REQUESTS":
         code = "TOOMANYREQUESTS"
     f = {"oci_code": code}
@@ -362,7 +362,7 @@ def _oci_any(m: re.Match[str]) -> Token | None:
             return None
         return Token("oci", m.start(), m.end(), code, {"oci_code": code})
     tok = _oci(m)
-    message = m.groupdict().get("message2")
+    message = m.groupdict().get("message2") or m.groupdict().get("message3")
     if message:
         return Token("oci", tok.start, tok.end, tok.value, {**tok.fields, "message": message.strip()[:300]})
     return tok
@@ -437,11 +437,13 @@ _SPECS: tuple[Spec, ...] = (
      re.compile(r"(?:ReadTimeoutError|Read timed out)"), _simple("timeout", "read")),
     (("request canceled",),
      re.compile(r"net/http: request canceled(?: while waiting for connection)?"), _simple("timeout", "canceled")),
+    (("Network timed out",), re.compile(r"Network timed out while trying to connect"), _simple("timeout", "context")),
     (("deadline exceeded", "DeadlineExceeded"),
      re.compile(r"context deadline exceeded|DeadlineExceeded|deadline exceeded"), _simple("timeout", "context")),
     # ---- TLS
-    (("x509: ",),
-     re.compile(r"x509: (?P<what>certificate signed by unknown authority"
+    (("x509: ", "certificate signed by unknown authority", "certificate has expired", "certificate is valid for",
+      "certificate is not valid for", "cannot validate certificate", "legacy Common Name"),
+     re.compile(r"(?:x509: )?(?P<what>certificate signed by unknown authority"
                 r"(?: \(possibly because of \"(?P<reason>[^\"]{0,200}+)\""
                 r"(?: while trying to verify candidate authority certificate \"(?P<issuer>[^\"]{0,200}+)\")?)?|"
                 r"certificate has expired or is not yet valid(?:: current time (?P<now>[0-9TZ:.+-]{4,40}+) is "
@@ -449,13 +451,17 @@ _SPECS: tuple[Spec, ...] = (
                 r"certificate is valid for (?P<cert_names>[^\n]{0,300}?), not (?P<host>[A-Za-z0-9_.*-]{1,253}+)|"
                 r"certificate is not valid for any names[^\n]{0,60}?match (?P<host2>[A-Za-z0-9_.-]{1,253}+)|"
                 r"cannot validate certificate for (?P<address>[^\s]{1,64}+) because it doesn't contain any IP SANs|"
-                r"certificate relies on legacy Common Name field|certificate is not trusted|"
-                r"negative serial number|[a-z][a-z ,]{2,80}+)"), _x509),
+                r"certificate relies on legacy Common Name field)|"
+                r"x509: (?P<what2>certificate is not trusted|negative serial number|[a-z][a-z ,]{2,80}+)"), _x509),
     (("tls: first record", "tls: oversized", "server gave HTTP response", "WRONG_VERSION_NUMBER",
-      "wrong version number", "HTTP_REQUEST", "http request"),
+      "wrong version number", "HTTP_REQUEST", "http request", "InvalidContentType", "packet length too long",
+      "unknown protocol"),
      re.compile(r"tls: first record does not look like a TLS handshake|tls: oversized record received"
                 r"(?: with length (?P<length>[0-9]{1,6}+))?|http: server gave HTTP response to HTTPS client|"
-                r"\[SSL: WRONG_VERSION_NUMBER\]|wrong version number|SSL: HTTP_REQUEST|http request"),
+                r"\[SSL: WRONG_VERSION_NUMBER\]|wrong version number|SSL: HTTP_REQUEST|http request|"
+                # rustls; OpenSSL's other wordings of a plain-HTTP peer
+                r"received corrupt message of type InvalidContentType|packet length too long|ssl3_get_record:wrong|"
+                r"SSL routines:[A-Za-z0-9_]{0,40}:unknown protocol"),
      _simple("tls", "not_tls")),
     (("remote error: tls", "tls: ", "local error: tls", "SSLV3_ALERT", "TLSV1_ALERT"),
      re.compile(r"(?P<tls_error>remote error: tls: [a-z ]{1,40}+|tls: handshake failure|"
@@ -479,8 +485,8 @@ _SPECS: tuple[Spec, ...] = (
                 r"request to [^\s:]{1,2048}+)?[\s:=]{0,3}+\(?(?P<status>[45][0-9]{2})\b"
                 r"(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"),
      _status),
-    (("HTTP/",),
-     re.compile(r"HTTP/[0-9.]{1,3}+ (?P<status>[45][0-9]{2})(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"), _status),
+    (("HTTP/", "HTTP "),
+     re.compile(r"HTTP(?:/[0-9.]{1,3}+)? (?P<status>[45][0-9]{2})\b(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"), _status),
     (("returned ", "answered ", "responded with ", "failed with ", "with status ", "got ", "error "),
      re.compile(r"(?:returned|answered|responded with|failed with|with status|got|error) (?P<status>[45][0-9]{2})\b"
                 r"(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"), _status),
@@ -494,7 +500,9 @@ _SPECS: tuple[Spec, ...] = (
     (OCI_CODES,
      re.compile(rf"\b(?P<upper>{_OCI_UPPER})\b(?::\s?(?P<message>[^;\n]{{0,300}}+))?"), _oci_any),
     (_OCI_LOWER_CODES,
-     re.compile(rf"(?<![\w-])(?P<lower>{_OCI_LOWER})(?=:|$)(?::\s?(?P<message2>[^;\n]{{0,300}}+))?"), _oci_any),
+     re.compile(rf"(?:(?<=: )|(?<=^)|(?<=Error )|(?<=\] )|(?<=\"))(?P<lower>{_OCI_LOWER})(?=:|\s*$)"
+                rf"(?::\s?(?P<message2>[^;\n]{{0,300}}+))?|(?<=\s)(?P<lower2>{_OCI_LOWER})(?=:)"
+                rf"(?::\s?(?P<message3>[^;\n]{{0,300}}+))?"), _oci_any),
     (('"code"',), re.compile(r"\"code\"\s{0,3}+:\s{0,3}+\"(?P<json>[A-Za-z_]{3,40}+)\""), _oci_any),
     (_OAUTH,
      re.compile(rf"(?P<code>{'|'.join(_OAUTH)})\b"), _oauth),
@@ -517,6 +525,23 @@ _SPECS: tuple[Spec, ...] = (
                 r"net/http: HTTP/1\.x transport connection broken[^\n]{0,60}|"
                 r"BadStatusLine|bad status line|invalid header)"), _body("malformed")),
 )
+
+
+def urls(text: str) -> list[Url]:
+    """The URLs of ``text`` with their methods (the first spec of the grammar alone).
+
+    >>> [u.host for u in urls('Head "https://r.io/v2/a/manifests/1": EOF')]
+    ['r.io']
+    """
+    _, rx, make = _SPECS[0]
+    out = []
+    for m in rx.finditer(text):
+        t = make(m)
+        if t is not None:
+            out.append(_parse_url(t.start, t.value, t.fields.get("method")))
+        if len(out) >= MAX_TOKENS:
+            break
+    return out
 
 
 def tokens(text: str) -> list[Token]:
@@ -614,7 +639,8 @@ def _rank(t: Token) -> int:
     if t.kind == "timeout":
         return _TIMEOUT_RANK.get(t.value, 40)
     if t.kind == "body":
-        return 60 if t.value == "malformed" else -1
+        # a page where an error was expected says little alone, but it is an answer
+        return {"malformed": 60, "html": 35}.get(t.value, -1)
     if t.kind == "errno" and t.value == "other":
         return 20
     return _RANK.get(t.kind, -1)
@@ -683,6 +709,12 @@ def read(text: str) -> Reading:
             fields.setdefault(k, v)
         if t.kind == "op" and t.fields.get("op") in ("dial", "connectex") and "address" in t.fields:
             fields["dial_address"] = t.fields["address"]
+    if leaf is None and urls:
+        reason = _custom_reason(text, urls[-1])
+        if reason is not None:
+            url, proxied = urls[-1], True
+            leaf = Leaf(f"connect.{_status_family(reason.value)}", reason.start, reason.end,
+                        text[reason.start:reason.end], dict(reason.fields))
     if leaf is None:
         # a lookup with nothing after it (a message cut short, as guides quote it) still names DNS
         lookup = next((t for t in reversed(toks) if t.kind == "op" and t.fields.get("op") == "lookup"), None)
@@ -699,6 +731,28 @@ def read(text: str) -> Reading:
     if any(t.kind == "body" and t.value == "storage_xml" for t in toks):
         fields["storage_xml"] = "1"
     return Reading(tokens=tuple(toks), urls=urls, leaf=leaf, url=url, proxied=proxied, fields=fields)
+
+
+_PHRASE = re.compile(r'"?: (?P<text>[A-Za-z]{6,40}+)(?=["\').]*\s*$)')
+# words of a proxy's own reason phrase (McAfee/Skyhigh, Bluecoat, Squid variants): which refusal it is
+_PHRASE_WORDS = (("auth", "407"), ("denied", "403"), ("forbidden", "403"), ("block", "403"), ("authorizedonly", "403"),
+                 ("notallowed", "403"), ("not allowed", "403"), ("policy", "403"), ("gateway", "502"),
+                 ("unavailable", "503"), ("timeout", "504"))
+
+
+def _custom_reason(text: str, url: Url) -> Token | None:
+    """One word right after the last URL (``Get URL: authenticationrequired``), and nothing else read.
+
+    Go shows a proxy's answer to CONNECT as its bare reason phrase; proxies use their own
+    (``AuthorizedOnly``, ``authenticationrequired``). Read only when no other leaf exists.
+    """
+    end = url.start + text[url.start:].find(url.url) + len(url.url)
+    m = _PHRASE.match(text, end)
+    if m is None:
+        return None
+    words = m.group("text").lower()
+    status = next((code for word, code in _PHRASE_WORDS if word in words), "400")
+    return Token("reason", m.start("text"), m.end(), status, {"status": status, "status_text": m.group("text")})
 
 
 def _bare_after_url(text: str, tok: Token, url: Url | None) -> bool:
@@ -741,8 +795,8 @@ def _kind(t: Token, before: list[Token], connect: bool) -> str:
         return f"oci.{t.value.lower()}"
     if t.kind == "oauth":
         return f"oauth.{t.value}"
-    if t.kind == "body" and t.value == "malformed":
-        return "http.malformed"
+    if t.kind == "body":
+        return "http.malformed" if t.value == "malformed" else "http.html"
     return f"{t.kind}.{t.value}"
 
 
@@ -812,5 +866,18 @@ GATE_PATTERNS: tuple[bytes, ...] = (
 )
 
 
-__all__ = ["GATE_ANCHORS", "GATE_PATTERNS", "LEAF_KINDS", "OCI_CODES", "REASONS", "STANDALONE_ANCHORS", "Leaf",
-           "Reading", "Token", "Url", "read", "tokens"]
+__all__ = [
+    "GATE_ANCHORS",
+    "GATE_PATTERNS",
+    "LEAF_KINDS",
+    "OCI_CODES",
+    "REASONS",
+    "STANDALONE_ANCHORS",
+    "Leaf",
+    "Reading",
+    "Token",
+    "Url",
+    "read",
+    "tokens",
+    "urls",
+]

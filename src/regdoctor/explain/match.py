@@ -11,6 +11,7 @@ matches adds its codes, and the surest code of all is the line's primary.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ class LineMatch:
         return self.ranked[0][1]
 
 
+# the pull is made by a daemon with an environment of its own: dockerd, or containerd for the kubelet
+_DAEMON_MARKERS = ("Error response from daemon", "rpc error: code = ", "failed to pull and unpack image",
+                   "Failed to pull image", "ErrImagePull")
 _LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving credentials", "Login did not succeed",
                   "az acr login", "unable to login", "error logging in")
 
@@ -92,8 +96,19 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: boo
         conds.add("login")
     if blob_op:
         conds.add("blob")
-    if "Error response from daemon" in text or "Error response from daemon" in ln.prev:
+    if any(m in text or m in ln.prev for m in _DAEMON_MARKERS):
         conds.add("daemon")
+    dial = e.get("address")
+    host = e.get("url_host") or e.get("registry_host")
+    if (isinstance(dial, str) and (dial.startswith("127.") or dial == "::1") and isinstance(host, str)
+            and host != "localhost" and not host.startswith("127.")):
+        conds.add("loopback_dial")  # the name resolved to a loopback address (/etc/hosts, a stub)
+        if dial == "127.0.53.53":
+            conds.add("name_collision")  # ICANN's name-collision answer: DNS, never a listener
+    repo = e.get("repository")
+    if (isinstance(repo, str) and repo.startswith("library/")
+            and e.get("registry_host") in ("docker.io", "registry-1.docker.io", "index.docker.io")):
+        conds.add("official_image")  # Docker Hub's official images are public: a refusal means no such name
     return frozenset(conds)
 
 
@@ -114,12 +129,19 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     e, r = ln.entities, ln.reading
     before = [u for u in r.urls if u.start <= leaf_at] or [u for u in r.urls if u.start < inside_end]
     leaf_url = before[-1].url if before else e.get("python_url")
+    if leaf_url is None and ln.prev and "://" in ln.prev:
+        # a message wrapped over lines: the URL the leaf is about ended the line before
+        prev_urls = grammar.urls(ln.prev)
+        if prev_urls:
+            before = [prev_urls[-1]]
+            leaf_url = prev_urls[-1].url
     registry_host = e.get("registry_host") or e.get("login_server")
     if registry_host is None:
         # only a registry API URL (/v2/…) names the registry; a blob URL may be a CDN's
         for u in r.urls:
             if u.host and u.path.startswith("/v2/") and roles.table().role_of_host(u.host) is None:
                 registry_host = u.host
+                e.setdefault("registry_port", u.port or (80 if u.scheme == "http" else 443))
                 break
     if registry_host is None and isinstance(e.get("python_host"), str):
         registry_host = e["python_host"]
@@ -140,6 +162,9 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
             e["path"] = path or "/"
     prefix = ln.text[:max(leaf_at, 0)]
     blob_op = any(m in prefix or m in ln.prev for m in ctx.data_markers)
+    token_op = any(m in prefix for m in ctx.realm_markers)
+    if host is None and token_op:
+        return "realm", None, blob_op  # `failed to fetch oauth token: unexpected status: 403`
     if host is None:
         # no URL: the host the leaf itself names (a lookup, urllib3's pool) still has a role
         named = e.get("host") if isinstance(e.get("host"), str) else None
@@ -265,6 +290,51 @@ def _refinements(text: str, bk: SymptomBook) -> list[tuple[Symptom, re.Match[str
     return hits
 
 
+# Where an aggregated message starts another attempt's error chain (kubelet joins the errors of
+# each pull attempt: `[rpc error: … , rpc error: …]`).
+_CHAIN = re.compile(r"rpc error: code = ")
+MAX_CHAINS = 8
+
+
+def _chains(text: str) -> list[tuple[int, int]]:
+    starts = [m.start() for m in _CHAIN.finditer(text)][:MAX_CHAINS]
+    if len(starts) < 2:
+        return [(0, len(text))]
+    bounds = [0, *starts[1:], len(text)]
+    return list(itertools.pairwise(bounds))
+
+
+def _match_chains(text: str, chains: list[tuple[int, int]], lineno: int, prev: str, strict: bool,
+                  bk: SymptomBook) -> LineMatch | None:
+    """The first attempt's chain decides; the later attempts' readings join as alternatives.
+
+    Later attempts often fail *because of* the first (a retry meets an expired token after a cut
+    download), so they never outrank it.
+    """
+    first: LineMatch | None = None
+    extra: dict[Code, float] = {}
+    for start, end in chains:
+        lm = match_line(text[start:end], lineno=lineno, prev=prev if start == 0 else "", strict=strict,
+                        symptom_book=bk)
+        if lm is None:
+            continue
+        if first is None:
+            first = lm
+            continue
+        for code, score in lm.ranked:
+            extra[code] = max(extra.get(code, 0.0), score)
+    if first is None:
+        return None
+    top = first.confidence
+    merged = dict(first.ranked)
+    for code, score in extra.items():
+        # below the first chain's primary, whatever the later attempt's own certainty
+        merged[code] = max(merged.get(code, 0.0), min(score, round(top * 0.9, 3)))
+    ranked = tuple(sorted(merged.items(), key=lambda cs: -cs[1]))
+    return LineMatch(lineno=lineno, symptom=first.symptom, matched=first.matched, ranked=ranked,
+                     entities=first.entities, notes=first.notes, line=text)
+
+
 def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = False,
                symptom_book: SymptomBook | None = None) -> LineMatch | None:
     """Recognise one (already redacted) line, or ``None``.
@@ -277,6 +347,9 @@ def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = Fal
     ('DNS_NXDOMAIN', 'leaf.dns.nxdomain', 'r.lab.test', '10.0.0.2')
     """
     bk = symptom_book or book()
+    chains = _chains(text)
+    if len(chains) > 1:
+        return _match_chains(text, chains, lineno, prev, strict, bk)
     reading = grammar.read(text)
     rule = bk.leaves.get(reading.leaf.kind) if reading.leaf is not None else None
     hits = _refinements(text, bk)

@@ -34,6 +34,10 @@ from regdoctor.redact import redact
 MAX_LINE = 16 * 1024
 #: Read size of the chunked scanner.
 CHUNK = 1 << 20
+#: A pasted message (not ``strict``) is read whole up to this many lines, gate or not: a fragment
+#: users quote (``Error manifest unknown``, a timestamp before ``denied: …``) has no ``": "`` before
+#: its leaf; the gate only keeps the cost of long inputs down.
+READ_ALL = 200
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # one or more backslashes before a quote; pinned to the start of the backslash run (linear)
@@ -64,11 +68,12 @@ def _gate(refinement_anchors: tuple[str, ...]) -> tuple[re.Pattern[bytes], ...]:
 class Scanner:
     """Finds candidate lines in a byte stream; counts every line; keeps memory bounded.
 
-    >>> s = Scanner()
-    >>> [(n, line) for n, line, _ in s.candidates([b"ok\\nlookup x on 1.1.1.1:53: no such host\\n"])]
-    [(2, b'lookup x on 1.1.1.1:53: no such host')]
+    >>> s = Scanner(strict=True)  # a log: only gated lines with a registry context
+    >>> log = [b"ok\\nGet https://r.io/v2/: dial tcp: lookup r.io on 1.1.1.1:53: no such host\\nrefused\\n"]
+    >>> [(n, line[-20:]) for n, line, _ in s.candidates(log)]
+    [(2, b'1.1:53: no such host')]
     >>> s.lines
-    2
+    3
     """
 
     def __init__(self, symptom_book: SymptomBook | None = None, *, max_line: int = MAX_LINE,
@@ -78,6 +83,7 @@ class Scanner:
         # strict (a log of anything): a generic leaf counts only on a line that shows a registry
         # context, tested in place; a registry-specific anchor (`standalone`) counts by itself
         self._context = context_gate(bk) if strict else None
+        self._read_all = 0 if strict else READ_ALL
         self._strong = _strong(tuple(sorted(a for s in bk.symptoms if s.standalone for a in s.anchors)))
         self.max_line = max_line
         self.lines = 0
@@ -148,6 +154,15 @@ class Scanner:
         limit = self.max_line
         context, strong = self._context, self._strong
         starts: set[int] = set()
+        if base <= self._read_all:
+            # the first lines of a pasted message: every line, whatever the gate says
+            pos, n = 0, base
+            while n <= self._read_all:
+                starts.add(pos)
+                nl = aug.find(b"\n", pos)
+                if nl < 0:
+                    break
+                pos, n = nl + 1, n + 1
         no_context: set[int] = set()  # lines whose context test failed: only a strong anchor admits them
         for rx in self._gate:
             pos = 0

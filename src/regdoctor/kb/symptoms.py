@@ -41,7 +41,7 @@ from regdoctor.kb.codes import Code
 CONDITIONS = frozenset({
     "acr", "proxy", "manifest", "token", "http_url", "interception",
     "status_401", "status_403", "status_404", "status_429",
-    "html", "storage_xml", "login", "blob", "daemon",
+    "html", "storage_xml", "login", "blob", "daemon", "loopback_dial", "name_collision", "official_image",
 })
 
 #: Named groups a pattern may capture; each becomes an entity of the match.
