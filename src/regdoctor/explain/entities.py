@@ -182,9 +182,19 @@ def extract(text: str, prev: str, reading: Reading) -> LineState:
     return ln
 
 
+Bounds = dict[str, tuple[tuple[int, ...] | None, tuple[int, ...] | None]]
+
+
 def fingerprints(text: str, prev: str, bk: SymptomBook) -> dict[str, Any]:
+    """The client that printed the line and what its wording says about versions (never a contradiction).
+
+    >>> from regdoctor.kb.symptoms import book
+    >>> fingerprints('Get "https://r.io/v2/": context deadline exceeded (Client.Timeout exceeded '
+    ...              'while awaiting headers)', "", book())["client_version"]
+    ['Go ≥ 1.14']
+    """
     client: str | None = None
-    bounds: dict[str, list[tuple[int, ...] | None]] = {}
+    bounds: Bounds = {}
     facts: list[str] = []
     for fp in bk.fingerprints:
         src = text if fp.anchor in text else (prev if fp.anchor in prev else None)
@@ -193,17 +203,16 @@ def fingerprints(text: str, prev: str, bk: SymptomBook) -> dict[str, Any]:
         if fp.client and client is None:
             client = fp.client
         if fp.library:
-            lo_hi = bounds.setdefault(fp.library, [None, None])
-            if fp.min is not None and (lo_hi[0] is None or fp.min > lo_hi[0]):
-                lo_hi[0] = fp.min
-            if fp.max is not None and (lo_hi[1] is None or fp.max < lo_hi[1]):
-                lo_hi[1] = fp.max
+            merge_bounds(bounds, {fp.library: (fp.min, fp.max)})
         if fp.fact and fp.fact not in facts:
             facts.append(fp.fact)
     out: dict[str, Any] = {}
     if client:
         out["client"] = client
-    versions = [_version_text(lib, lo, hi) for lib, (lo, hi) in bounds.items()]
+    if bounds:
+        out["client_bounds"] = {lib: [list(lo) if lo else None, list(hi) if hi else None]
+                                for lib, (lo, hi) in bounds.items()}
+    versions = version_texts(bounds)
     if versions:
         out["client_version"] = versions
     if facts:
@@ -211,18 +220,38 @@ def fingerprints(text: str, prev: str, bk: SymptomBook) -> dict[str, Any]:
     return out
 
 
-def _version_text(lib: str, lo: tuple[int, ...] | None, hi: tuple[int, ...] | None) -> str:
+def merge_bounds(into: Bounds, more: Bounds) -> None:
+    """Narrow each library's (min, max) by another observation's."""
+    for lib, (lo, hi) in more.items():
+        old_lo, old_hi = into.get(lib, (None, None))
+        if lo is not None and (old_lo is None or lo > old_lo):
+            old_lo = lo
+        if hi is not None and (old_hi is None or hi < old_hi):
+            old_hi = hi
+        into[lib] = (old_lo, old_hi)
+
+
+def version_texts(bounds: Bounds) -> list[str]:
+    """One text per library whose hints agree; a library whose hints contradict each other (two
+    clients' lines in one log, a paste of two machines) says nothing rather than something false.
+
+    >>> version_texts({"Go": ((1, 14), None), "containerd": ((2, 1), (2, 0))})
+    ['Go ≥ 1.14']
+    """
+    return [t for lib, (lo, hi) in bounds.items() if (t := _version_text(lib, lo, hi)) is not None]
+
+
+def _version_text(lib: str, lo: tuple[int, ...] | None, hi: tuple[int, ...] | None) -> str | None:
     def v(t: tuple[int, ...]) -> str:
         return ".".join(str(p) for p in t)
 
     if lo is not None and hi is not None:
         if lo > hi:
-            return f"{lib} (conflicting hints: ≥ {v(lo)} and ≤ {v(hi)})"
+            return None
         return f"{lib} {v(lo)}" if lo == hi else f"{lib} {v(lo)}–{v(hi)}"
     if lo is not None:
         return f"{lib} ≥ {v(lo)}"
     return f"{lib} ≤ {v(hi)}" if hi is not None else lib
-
 
 
 def acr_entities(e: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regdoctor import kb
+from regdoctor.explain.entities import Bounds, merge_bounds, version_texts
 from regdoctor.explain.findings import Acc, build_finding, finding_host
 from regdoctor.explain.match import LineMatch
 from regdoctor.kb.codes import Code
@@ -75,6 +76,7 @@ class Explanation:
 
 def _summary(matches: Sequence[LineMatch]) -> dict[str, Any]:
     lists: dict[str, list[Any]] = {}
+    bounds: Bounds = {}
 
     def add(key: str, value: Any) -> None:
         if value in (None, ""):
@@ -97,11 +99,15 @@ def _summary(matches: Sequence[LineMatch]) -> dict[str, Any]:
         add("acr_registries", e.get("registry"))
         add("regions", e.get("region"))
         add("clients", e.get("client"))
-        for v in e.get("client_version", []):
-            add("client_versions", v)
+        for lib, (lo, hi) in e.get("client_bounds", {}).items():
+            merge_bounds(bounds, {lib: (tuple(lo) if lo else None, tuple(hi) if hi else None)})
         for v in e.get("client_facts", []):
             add("client_facts", v)
         add("repositories", e.get("repository"))
+    # version hints of every line together: a library whose hints disagree is left out
+    versions = version_texts(bounds)
+    if versions:
+        lists["client_versions"] = versions[:MAX_LIST]
     return lists
 
 

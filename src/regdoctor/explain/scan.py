@@ -11,12 +11,12 @@ The result must not depend on where the reader's chunks happen to end, so:
 
 - a line is judged by its first ``max_line`` bytes only, wherever its newline falls (a gate hit
   beyond the cut does not count); a longer line is counted once in ``cut_lines``;
-- the line before a candidate is carried over from the previous block, so a wrapper on one
-  line and the leaf on the next read the same in any chunking;
+- the lines before a candidate (its context: a wrapper or URL a paste wrapped onto them) are
+  carried over from the previous block, so they read the same in any chunking;
 - bytes are joined before decoding, so a UTF-8 sequence or a CRLF split by a chunk is intact.
 
 Memory stays bounded whatever the input: one chunk, the partial line (at most ``max_line``
-bytes) and one previous line.
+bytes) and ``CONTEXT_LINES`` previous lines.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from regdoctor.redact import redact
 MAX_LINE = 16 * 1024
 #: Read size of the chunked scanner.
 CHUNK = 1 << 20
+#: Lines before a candidate kept as its context (a wrapper or URL that a paste wrapped onto earlier lines).
+CONTEXT_LINES = 3
 #: A pasted message (not ``strict``) is read whole up to this many lines, gate or not: a fragment
 #: users quote (``Error manifest unknown``, a timestamp before ``denied: …``) has no ``": "`` before
 #: its leaf; the gate only keeps the cost of long inputs down.
@@ -90,13 +92,14 @@ class Scanner:
         self.cut_lines = 0
 
     def candidates(self, chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
-        """Yield ``(line number, line, previous line)`` for each line the gate admits.
+        """Yield ``(line number, line, context)`` for each line the gate admits.
 
-        Lines come without their newline and cut at ``max_line`` bytes.
+        Lines come without their newline and cut at ``max_line`` bytes; the context is the
+        ``CONTEXT_LINES`` lines before (fewer at the start), joined by newlines.
         """
         buf = b""
         base = 1  # the line number of buf[0]
-        prev = b""  # the line before buf[0], cut
+        prev: tuple[bytes, ...] = ()  # the lines before buf[0] (at most CONTEXT_LINES, each cut)
         skipping = False  # inside an over-long line whose head was already looked at
         for raw in chunks:
             chunk = raw
@@ -115,13 +118,13 @@ class Scanner:
                 complete, buf = buf[:end], buf[end + 1:]
                 yield from self._scan(complete, base, prev)
                 base += complete.count(b"\n") + 1
-                prev = complete[complete.rfind(b"\n") + 1:][: self.max_line]
+                prev = (*prev, *_last_lines(complete, CONTEXT_LINES, self.max_line))[-CONTEXT_LINES:]
             if len(buf) > self.max_line:
                 # no newline for max_line bytes: judge the head once, then drop the rest
                 self.cut_lines += 1
                 head = buf[: self.max_line]
                 yield from self._scan(head, base, prev, counted=True)
-                prev, buf, skipping = head, b"", True
+                prev, buf, skipping = (*prev, head)[-CONTEXT_LINES:], b"", True
         if buf:
             yield from self._scan(buf, base, prev)
             base += 1
@@ -143,7 +146,7 @@ class Scanner:
                 return
             pos = nl + 1
 
-    def _scan(self, block: bytes, base: int, before: bytes, *, counted: bool = False
+    def _scan(self, block: bytes, base: int, before: tuple[bytes, ...], *, counted: bool = False
               ) -> Iterator[tuple[int, bytes, bytes]]:
         """Candidates of ``block`` (lines without the final newline); ``before`` precedes it."""
         if not counted:
@@ -194,12 +197,29 @@ class Scanner:
             counted_to = start
             end = aug.find(b"\n", start)
             line = aug[start + 2: end if end >= 0 else len(aug)][:limit]
-            if start > 0:
-                prev_start = aug.rfind(b"\n", 0, start - 1) + 1
-                prev = aug[prev_start + 2: start - 1][:limit]
-            else:
-                prev = before
-            yield lineno, line, prev
+            lines: list[bytes] = []
+            at = start
+            while at > 0 and len(lines) < CONTEXT_LINES:
+                prev_start = aug.rfind(b"\n", 0, at - 1) + 1
+                lines.append(aug[prev_start + 2: at - 1][:limit])
+                at = prev_start
+            lines.reverse()
+            if len(lines) < CONTEXT_LINES and before:
+                lines = [*before[max(0, len(before) - (CONTEXT_LINES - len(lines))):], *lines]
+            yield lineno, line, b"\n".join(lines)
+
+
+def _last_lines(block: bytes, n: int, limit: int) -> list[bytes]:
+    """The last ``n`` lines of ``block`` (oldest first), each cut at ``limit`` bytes."""
+    out: list[bytes] = []
+    end = len(block)
+    while len(out) < n:
+        nl = block.rfind(b"\n", 0, end)
+        out.append(block[nl + 1: end][:limit])
+        if nl < 0:
+            break
+        end = nl
+    return out[::-1]
 
 
 def context_gate(bk: SymptomBook) -> re.Pattern[bytes]:
