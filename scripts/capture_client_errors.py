@@ -116,9 +116,11 @@ CASES: tuple[Case, ...] = (
     Case("reset-5458", "the server resets the connection", R, 5458, "TCP_RESET"),
     # ---- TLS
     Case("http-registry-https-client-5000", "a plain-HTTP registry on the port", R, 5000, "TLS_NOT_TLS",
-         per_client={"docker": ("REGISTRY_MANIFEST_UNKNOWN", (),
-                                "docker manifest inspect falls back to plain HTTP here and then reports the "
-                                "manifest as missing: the TLS fault never shows in its text")}),
+         per_client={
+             'docker': ('REGISTRY_MANIFEST_UNKNOWN', (),
+                 'docker manifest inspect falls back to plain HTTP here and then reports the '
+                 'manifest as missing: the TLS fault never shows in its text'),
+         }),
     Case("expired-5444", "expired certificate", R, 5444, "TLS_EXPIRED"),
     Case("notyet-5445", "certificate not yet valid", R, 5445, "TLS_NOT_YET_VALID"),
     Case("rogue-ca-5446", "certificate from an untrusted CA", R, 5446, "TLS_UNKNOWN_CA"),
@@ -137,7 +139,12 @@ CASES: tuple[Case, ...] = (
     # ---- HTTP answers
     Case("acr403-5450", "ACR firewall 403 DENIED on /v2/", R, 5450, "HTTP_FIREWALL_DENIED",
          also=("HTTP_MIDDLEBOX_BLOCKED",), note="skopeo drops the 403 body on /v2/: a web filter would read the same",
-         per_client={"docker": ("HTTP_FIREWALL_DENIED", (), "docker shows ACR's DENIED body")}),
+         per_client={
+             'dockerd': ('HTTP_FIREWALL_DENIED', (),
+                 "docker shows ACR's DENIED body"),
+             'docker': ('HTTP_FIREWALL_DENIED', (),
+                 "docker shows ACR's DENIED body"),
+         }),
     Case("privatelink-broken-443", "private link DNS falls through to the public endpoint, which says 403",
          "brokenreg.azurecr.io", None, "HTTP_FIREWALL_DENIED", also=("DNS_PRIVATELINK_PUBLIC",),
          note=f"the client only sees the public endpoint's 403: {_NOT_TEXT}"),
@@ -146,7 +153,12 @@ CASES: tuple[Case, ...] = (
     Case("403-html-5453", "an HTML 403 from a web filter", R, 5453, "HTTP_FIREWALL_DENIED",
          also=("HTTP_MIDDLEBOX_BLOCKED",),
          note=f"skopeo drops the body of a 403 on /v2/, so the HTML is lost: {_NOT_TEXT}",
-         per_client={"docker": ("HTTP_MIDDLEBOX_BLOCKED", (), "docker shows the filter's HTML page")}),
+         per_client={
+             'dockerd': ('HTTP_MIDDLEBOX_BLOCKED', (),
+                 "docker shows the filter's HTML page"),
+             'docker': ('HTTP_MIDDLEBOX_BLOCKED', (),
+                 "docker shows the filter's HTML page"),
+         }),
     Case("503-json-5442", "the registry answers 503", R, 5442, "HTTP_SERVER_ERROR"),
     Case("garbage-8450", "an SSH banner where HTTP is expected", R, 8450, "HTTP_MALFORMED_RESPONSE"),
     Case("endless-headers-8451", "response headers that never end", R, 8451, "HTTP_MALFORMED_RESPONSE",
@@ -154,11 +166,24 @@ CASES: tuple[Case, ...] = (
     # ---- auth and registry
     Case("auth-missing-5443", "basic-auth registry, no credentials", R, 5443, "AUTH_CREDENTIALS_REQUIRED"),
     Case("token-private-anonymous-5601", "anonymous pull of a private repository", R, 5601,
-         "AUTH_CREDENTIALS_REQUIRED", repo="lab/private", also=("AUTH_INSUFFICIENT_SCOPE",)),
+         "AUTH_CREDENTIALS_REQUIRED", repo="lab/private", also=("AUTH_INSUFFICIENT_SCOPE",),
+         per_client={
+             'dockerd': ('REGISTRY_NAME_UNKNOWN', ('AUTH_CREDENTIALS_REQUIRED',),
+                 'docker says the repository does not exist or needs a login: its text cannot '
+                 'tell which'),
+             'ctr': ('AUTH_INSUFFICIENT_SCOPE', ('AUTH_CREDENTIALS_REQUIRED',),
+                 "containerd shows the token service's insufficient_scope: a missing login and "
+                 'missing rights read the same'),
+         }),
     Case("token-private-limited-5601", "a user without pull rights on the repository", R, 5601,
          "AUTH_CREDENTIALS_REQUIRED", repo="lab/private", creds="limited:limitedpass", clients=CREDS,
          also=("AUTH_INSUFFICIENT_SCOPE",),
-         note=f"containers/image prints the same errors block for anonymous and under-privileged pulls: {_NOT_TEXT}"),
+         note=f"containers/image prints the same errors block for anonymous and under-privileged pulls: {_NOT_TEXT}",
+         per_client={
+             'ctr': ('AUTH_INSUFFICIENT_SCOPE', ('AUTH_CREDENTIALS_REQUIRED',),
+                 "containerd shows the token service's insufficient_scope: a missing login and "
+                 'missing rights read the same'),
+         }),
     Case("token-wrong-password-5601", "wrong password at the token service", R, 5601, "AUTH_BAD_CREDENTIALS",
          creds="labuser:nope", clients=CREDS),
     Case("token-realm-down-5602", "the token service host is blackholed", R, 5602, "AUTH_REALM_UNREACHABLE",
@@ -166,10 +191,20 @@ CASES: tuple[Case, ...] = (
     Case("token-throttled-5603", "the token service answers 429", R, 5603, "HTTP_RATE_LIMITED",
          also=("AUTH_TOKEN_THROTTLED",), timeout="30s",
          note=f"containers/image prints the same text for a throttled registry and token service: {_NOT_TEXT}",
-         per_client={"docker": ("HTTP_RATE_LIMITED", (),
-                                "docker attributes the 429 to the manifest URL it was fetching")}),
+         per_client={
+             'ctr': ('AUTH_TOKEN_THROTTLED', (),
+                 'containerd names the token request that was throttled'),
+             'dockerd': ('HTTP_RATE_LIMITED', (),
+                 'docker attributes the 429 to the manifest URL it was fetching'),
+             'docker': ('HTTP_RATE_LIMITED', (),
+                 'docker attributes the 429 to the manifest URL it was fetching'),
+         }),
     Case("acr403-manifest-5610", "ACR firewall 403 DENIED on the manifest only", R, 5610, "HTTP_FIREWALL_DENIED",
-         also=("REGISTRY_FIREWALL_DENIED",)),
+         also=("REGISTRY_FIREWALL_DENIED",),
+         per_client={
+             'dockerd': ('HTTP_FIREWALL_DENIED', (),
+                 "docker shows ACR's DENIED body, not which request it refused"),
+         }),
     Case("manifest-unknown-5441", "a tag that does not exist", R, 5441, "REGISTRY_MANIFEST_UNKNOWN", tag="nope"),
     # ---- data endpoints (the config blob is 307-redirected to a data host); `docker manifest inspect`
     # fetches no blob, so these faults never reach it
@@ -200,7 +235,15 @@ CASES: tuple[Case, ...] = (
          env={"HTTPS_PROXY": "http://127.0.0.1:3130"}),
     Case("proxy-silent-3131", "the proxy never answers CONNECT", R, 5441, "TCP_TIMEOUT", timeout="3s",
          env={"HTTPS_PROXY": "http://127.0.0.1:3131"}, also=("PROXY_NO_RESPONSE",),
-         note=f"a silent proxy and a dropped SYN both end in `context deadline exceeded`: {_NOT_TEXT}"),
+         note=f"a silent proxy and a dropped SYN both end in `context deadline exceeded`: {_NOT_TEXT}",
+         per_client={
+             'ctr': ('PROXY_CLOSED', (),
+                 'ctr reports a proxy that never answers CONNECT as `unexpected EOF` when its '
+                 'own deadline closes the connection'),
+             'dockerd': ('PROXY_NOT_CONFIGURED', ('PROXY_NO_RESPONSE',),
+                 "a daemon's HTTP timeout: the text cannot show that the daemon had a proxy "
+                 '(here one that never answers) or none at all'),
+         }),
     Case("proxy-https-scheme", "https:// proxy URL for a plain-HTTP proxy", R, 5441,
          "PROXY_HTTPS_SCHEME_ON_HTTP_PROXY", env={"HTTPS_PROXY": "https://127.0.0.1:3128"}),
     Case("proxy-nxdomain", "the proxy's name does not resolve", R, 5441, "PROXY_UNRESOLVABLE",

@@ -16,6 +16,8 @@ from regdoctor.explain.grammar import Reading
 from regdoctor.kb.symptoms import SymptomBook
 from regdoctor.target import acr_name, parse_target
 
+# containerd/nerdctl logrus fields: `… msg="trying next host" error="…" host="r.io:5000"`
+_LOGRUS_HOST = re.compile(r'\bhost="?(?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)"?')
 _PINGING = re.compile(r"pinging (?:container|docker) registry (?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)")
 _QUOTED_REGISTRY = re.compile(r"(?:registry login server|registry|access to registry) '(?P<host>[^'\s]{1,253}+)'")
 _CHECK_HEALTH = re.compile(r"check-health -n (?P<name>[A-Za-z0-9]{1,50}+)")
@@ -80,7 +82,7 @@ class LineState:
 def _wrapper_entities(e: dict[str, Any], src: str) -> None:
     """Hosts and images that wrappers name (`pinging container registry H`, `docker://…`)."""
     if "registry_host" not in e:
-        m = _PINGING.search(src)
+        m = _PINGING.search(src) or _LOGRUS_HOST.search(src)
         if m:
             host, _, port = m.group("host").partition(":")
             e["registry_host"] = host.lower()

@@ -289,6 +289,17 @@ def _tunnel(m: re.Match[str]) -> Token:
     return Token("reason", m.start(), m.end(), m.group("status"), f)
 
 
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _go_status(m: re.Match[str]) -> Token | None:
+    text = _CAMEL.sub(" ", m.group("name"))  # NotFound -> "Not Found"
+    status = REASONS.get(text)
+    if status is None or status < 400:
+        return None
+    return Token("status", m.start(), m.end(), str(status), {"status": str(status), "status_text": text})
+
+
 def _bare_reason(m: re.Match[str]) -> Token:
     text = m.group("text")
     return Token("reason", m.start("text"), m.end(), str(REASONS[text]),
@@ -493,6 +504,10 @@ _SPECS: tuple[Spec, ...] = (
     (("status code ", "status: ", "statuscode: "),
      re.compile(r"(?:unexpected status code|response status code|unexpected status:|status code|statuscode:) "
                 r"(?P<status>[45][0-9]{2})"), _status),
+    # Go's constant names in logs (`response was http.StatusNotFound`)
+    (("http.Status",), re.compile(r"http\.Status(?P<name>[A-Z][A-Za-z]{2,40}+)"), _go_status),
+    # containerd's errdefs.ErrNotFound at the end of a chain (`…/hello:nope: not found`)
+    (("not found",), re.compile(r"(?<=: )not found(?=\s*$|[\"'\]])"), _simple("oci", "NOT_FOUND")),
     # a bare reason phrase right after `URL: ` (Go: a proxy's non-200 answer to CONNECT)
     (_CONNECT_REASONS,
      re.compile(rf"(?<=: )(?P<text>{'|'.join(re.escape(r) for r in _CONNECT_REASONS)})(?=$|[\s.;,\"'])"), _bare_reason),
@@ -820,6 +835,7 @@ LEAF_KINDS = frozenset(
                             "cn_only", "handshake_failed", "not_tls", "self_signed", "verify_failed")]
     + [f"{p}.{s}" for p in ("status", "connect") for s in (*sorted(_EXACT_STATUSES), "4xx", "5xx")]
     + [f"oci.{c.lower()}" for c in OCI_CODES] + [f"oauth.{c}" for c in _OAUTH] + ["http.malformed", "http.html"]
+    + ["oci.not_found"]
 )
 
 
@@ -849,6 +865,7 @@ GATE_ANCHORS: tuple[str, ...] = (
     ": malformed HTTP", "server response was not HTTP", "BadStatusLine",
     # server answers: reason phrases, registry error codes, bodies
     *REASONS, *OCI_CODES, *(f": {c.lower().replace('_', ' ')}" for c in OCI_CODES), ": too many requests",
+    ": not found", "http.Status",
     "toomanyrequests",  # Docker Hub's quota text often starts a log line after a timestamp
     "<html", "<HTML", "<!DOCTYPE", "<!doctype", "<Error>", "<?xml",
 )

@@ -181,7 +181,9 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     separate = registry_host is not None and (host, port or 443) != (registry_host, reg_port)
     if acr_name(host) and not ACR_DATA.match(host):
         separate = False  # an ACR login server is its own token service
-    if host_role == "realm" or (separate and is_realm_path(str(leaf_url))):
+    token_op = token_op or any(m in ln.text[:max(leaf_at, 0)] for m in ctx.realm_markers)
+    if host_role == "realm" or ((separate or (token_op and registry_host is None and not acr_name(host)))
+                                and is_realm_path(str(leaf_url))):
         return "realm", leaf_url, blob_op
     # The registry API lives under /v2/; a blob URL elsewhere is a storage or CDN host the
     # registry redirected to, even one the host list does not know
@@ -251,11 +253,28 @@ def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: 
     return sorted(best.items(), key=lambda cs: -cs[1]), facts
 
 
+# A refusal of a blob download: the registry answered the manifest, and it redirects blobs to its
+# storage, so a 401/403 there comes from the storage even when the client names the registry's own
+# blob URL (containerd reports the request it made, not the redirect it followed).
+_STORAGE_REFUSALS = frozenset({"status.401", "status.403", "oci.denied", "oci.unauthorized", "http.html"})
+
+
 def _leaf_ranking(rule: LeafRule, ln: LineState, bk: SymptomBook) -> tuple[list[tuple[Code, float]], dict[str, Any]]:
     r = ln.reading
     assert r.leaf is not None
     cands = rule.via_proxy if (r.proxied and rule.via_proxy) else rule.candidates
-    return _rank(cands, rule.on_proxy, r.proxied, ln, r.leaf.start, r.leaf.end, bk)
+    ranked, facts = _rank(cands, rule.on_proxy, r.proxied, ln, r.leaf.start, r.leaf.end, bk)
+    path = str(ln.entities.get("path", ""))
+    if (facts["role"] == "registry" and rule.kind in _STORAGE_REFUSALS and "/blobs/" in path
+            and any(m in ln.text[:r.leaf.start] or m in ln.prev for m in bk.context.data_markers)):
+        top, conf = ranked[0]
+        new = roles.table().wrap("data", top)
+        if new is not None:
+            info = kb.code(top)
+            facts.update(role="data", blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
+            ranked = [(new, conf), *[(c, s) for c, s in ranked if c != new]]
+            ranked = [(c, s if i == 0 else min(s, conf)) for i, (c, s) in enumerate(ranked)]
+    return ranked, facts
 
 
 def _leaf_span(r: grammar.Reading, text: str) -> str:
