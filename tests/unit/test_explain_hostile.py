@@ -19,7 +19,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from regdoctor.explain import MAX_LINE, explain_chunks, grammar
+from regdoctor.explain import MAX_LINE, explain_chunks
+from regdoctor.explain import tokens as grammar
 from regdoctor.model import finding_to_dict
 
 LIMIT_S = 0.050

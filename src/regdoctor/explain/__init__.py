@@ -8,33 +8,42 @@ around one leaf (reference client-errors.md §1)::
     Error response from daemon: Get "https://r.io/v2/": proxyconnect tcp: dial tcp 10.1.2.3:3128: connect: …
     └──── client wrapper ─────┘ └── method + URL ───┘ └── proxy hop ──┘ └────────── leaf ───────────────┘
 
-so a line is read outside-in:
+so a line is read outside-in, as a grammar, not a list of messages:
 
-1. the *leaf* is found by the symptom patterns (``kb/symptoms.toml``), each naming catalogue
-   codes with a base confidence — the same codes ``check`` uses;
-2. the text *before* the leaf decides where it happened: behind a proxy hop the leaf is the
-   proxy's (``on_proxy``); on a blob storage / CDN host it is a ``data`` finding; on a separate
-   token host it is the token service's; the original code stays as a lower alternative;
-3. entities (hosts, addresses, resolver, proxy, status, ACR registry and region, the client and
-   its likely version) are pulled from the line, and conditions derived from them (an ACR host,
-   a proxy in play, a manifest request, an inspection-looking certificate issuer…) move the
-   confidences, so one text ranks its causes differently in different contexts;
-4. every matching line joins a group (symptom, code, host) with a count and first/last line;
-   each group yields its primary finding and its alternatives, best first, each with the fix
-   from the catalogue, client-specific advice, and the ``regdoctor check`` command that would
-   confirm it.
+1. ``tokens`` finds the pieces every client is built from (URLs with their method, proxy hops,
+   operations with their address, the socket / resolver / TLS / timeout leaves of Go, glibc,
+   Windows and Python, HTTP statuses in any wording, OCI registry error codes in every rendering,
+   HTML and storage-XML bodies); ``grammar`` picks the leaf that decides and its *kind* from the
+   leaf and the operation it ends (``i/o timeout`` after ``lookup`` is DNS, after ``dial`` TCP);
+2. the kind's meaning is data (``kb/symptoms.toml [leaf.*]``): catalogue codes with confidences,
+   the same codes ``check`` uses; specific messages (``[[symptom]]``: ACR's firewall text, Docker
+   Hub's quota, the az CLI) refine it;
+3. the structure decides where it happened: behind a proxy hop the leaf is the proxy's; on a blob
+   storage / CDN host a ``data`` finding; on a separate token host the token service's — the
+   role comes from ``kb/roles.toml``, the one table ``check`` uses — and the original code stays
+   as a lower alternative;
+4. entities (hosts, addresses, resolver, proxy, status, ACR registry and region, the client and
+   its likely version) and conditions derived from them (an ACR host, a proxy in play, a daemon
+   making the pull, a manifest request…) move the confidences;
+5. every matching line joins a group (symptom, code, host) with a count and first/last line;
+   each group yields one root cause and its alternatives, surest first, each with the fix from
+   the catalogue, client-specific advice, and the ``regdoctor check`` command that would confirm
+   it when the text names a host.
 
 The package, one room per step::
 
-    scan      chunked bytes -> candidate lines (gate), each with the line before it
+    scan      chunked bytes -> candidate lines (gate), each with the lines before it
+    vocab     the words: reason phrases, registry error codes, socket and resolver texts
+    tokens    a line -> its pieces (URL, proxy hop, operation, leaf, server answer), linear time
+    grammar   the pieces -> the leaf and its kind, the URL it is about, proxied or not
     entities  hosts, addresses, resolver, proxy, status, image, client and version
-    match     a line -> its symptom and ranked codes (outside-in reading, host roles)
+    match     a line -> ranked codes (the leaf table, host roles, refining symptoms)
     findings  a code -> a catalogue finding with texts filled from the line
-    rank      groups of lines -> findings, best first
+    rank      groups of lines -> root causes and their alternatives, best first
 
 Scanning is built for whole logs (``explain --file``). The cost per unrelated line must stay
-near zero, so lines are never iterated in Python: the text is read in chunks, and the symptom
-book's prefilter regexes (literal-prefixed, see ``kb.symptoms``) find the few candidate lines;
+near zero, so lines are never iterated in Python: the text is read in chunks, and the gate's
+regexes (literal-prefixed, see ``kb.symptoms.build_gate``) find the few candidate lines;
 only those are decoded, unescaped, redacted and matched. Lines are cut at ``MAX_LINE`` bytes and
 an over-long line is skipped to its end without being kept, so memory stays bounded whatever
 the input (a 100 MB single line costs one chunk plus ``MAX_LINE``).

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regdoctor import kb
-from regdoctor.explain import grammar
+from regdoctor.explain import grammar, tokens
 from regdoctor.explain.entities import (
     ACR_DATA,
     LineState,
@@ -131,7 +131,7 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     leaf_url = before[-1].url if before else e.get("python_url")
     if leaf_url is None and ln.prev and "://" in ln.prev:
         # a message wrapped over lines: the URL the leaf is about ended the line before
-        prev_urls = grammar.urls(ln.prev)
+        prev_urls = tokens.urls(ln.prev)
         if prev_urls:
             before = [prev_urls[-1]]
             leaf_url = prev_urls[-1].url

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from regdoctor.explain.grammar import GATE_ANCHORS, GATE_PATTERNS, STANDALONE_ANCHORS
+from regdoctor.explain.tokens import GATE_ANCHORS, GATE_PATTERNS, STANDALONE_ANCHORS
 from regdoctor.kb.symptoms import SymptomBook, alternation, book, build_gate
 from regdoctor.redact import redact
 
