@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
 from regdoctor.errors import BadInput
 
 if TYPE_CHECKING:
@@ -254,7 +254,8 @@ def lint(config: str | None, fmt: str, as_json: bool, **opts: Any) -> None:
         cfg = _load(config, opts)
         findings = run_lint(cfg)
         write(render_findings(chosen_format(fmt, as_json), findings, header=f"regdoctor acr lint: {cfg.login_server}",
-                              extra={"registry": cfg.login_server, "notes": list(cfg.notes)}))
+                              extra={"registry": cfg.login_server, "notes": list(cfg.notes)},
+                              suite=f"regdoctor acr lint {cfg.login_server}", term=terminal()))
     sys.exit(1 if any(f.severity in ("error", "warning") for f in findings) else 0)
 
 
@@ -349,7 +350,8 @@ def dns(config: str | None, resolver: str | None, timeout: float, fmt: str, as_j
         extra = {"registry": cfg.login_server, "checks": [c.to_dict() for c in checks], "notes": list(cfg.notes)}
         if fmt == "text":
             write(_dns_text(cfg, checks))
-        write(render_findings(fmt, findings, header=header, extra=extra))
+        write(render_findings(fmt, findings, header=header, extra=extra, suite=f"regdoctor acr dns {cfg.login_server}",
+                              term=terminal()))
     sys.exit(1 if any(f.severity in ("error", "warning") for f in findings) else 0)
 
 

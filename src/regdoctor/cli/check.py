@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from regdoctor.cli._common import Seconds, chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import Seconds, chosen_format, fail_usage, format_option, handle_errors, terminal, write
 from regdoctor.cli.proxy import read_aks, root_options
 from regdoctor.kb.codes import Code
 
@@ -66,12 +66,13 @@ def _config_registries(config: ClientConfig) -> list[str]:
               help="node-problem-detector plugin: one line on stdout; exit 0 OK, 1 problem, 2 unknown.")
 @click.option("--max-output-length", "npd_max", type=click.IntRange(20, 4096), default=80, show_default=True,
               help="With --npd: the longest line to print (NPD's max_output_length).")
+@click.option("--verbose", "-v", is_flag=True, help="Text: every endpoint's steps and every finding as its own panel.")
 @format_option
 def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, proxy: str | None,
           ca_file: str | None, plain_http: bool, username: str | None, password_stdin: bool, platform: str,
           regions: tuple[str, ...], as_actor: str | None, root_dir: str, proc_dir: str | None,
           aks_configs: tuple[str, ...], node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int,
-          fmt: str, as_json: bool) -> None:
+          verbose: bool, fmt: str, as_json: bool) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
     \b
@@ -132,7 +133,8 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, pro
         except Interrupted as stop:
             # Ctrl-C: what finished is still worth having (SPEC), then the shell's code for SIGINT
             write(render_report(chosen_format(fmt, as_json),
-                                replace(stop.report, targets=tuple(t.raw for t in targets))))
+                                replace(stop.report, targets=tuple(t.raw for t in targets)),
+                                term=terminal(), verbose=verbose))
             sys.exit(130)
         if node is not None:
             report = replace(report, node=node)
@@ -142,7 +144,7 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, pro
             verdict = npd_verdict(report, max_length=npd_max)
             write(verdict.line)
             sys.exit(verdict.status)
-        write(render_report(chosen_format(fmt, as_json), report))
+        write(render_report(chosen_format(fmt, as_json), report, term=terminal(), verbose=verbose))
     if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):
         sys.exit(3)
     sys.exit(1 if any(f.severity in ("error", "warning") for f in report.findings) else 0)
