@@ -77,7 +77,7 @@ def format_option(f: Callable[..., object]) -> Callable[..., object]:
     return f
 
 
-def _isatty(stream: Any) -> bool:
+def isatty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):  # closed, replaced or detached streams
@@ -102,7 +102,7 @@ def terminal(stream: Any = None, env: Mapping[str, str] | None = None, choice: s
     stream = sys.stdout if stream is None else stream
     env = os.environ if env is None else env
     choice = choice or RUN.color
-    tty = _isatty(stream)
+    tty = isatty(stream)
     if choice == "never":
         on = False
     elif choice == "always":

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from regdoctor.cli._common import Seconds, chosen_format, fail_usage, format_option, handle_errors, terminal, write
+from regdoctor.cli._common import (
+    RUN,
+    Seconds,
+    chosen_format,
+    fail_usage,
+    format_option,
+    handle_errors,
+    isatty,
+    terminal,
+    write,
+)
 from regdoctor.cli.proxy import read_aks, root_options
 from regdoctor.kb.codes import Code
 
@@ -19,8 +31,10 @@ if TYPE_CHECKING:
     from regdoctor.model import EndpointResult, NodeInfo, Report
     from regdoctor.probe.endpoint import ProbeOptions
     from regdoctor.probe.run import PullOptions
+    from regdoctor.render.progress import Progress
     from regdoctor.target import Target
 
+T = TypeVar("T")
 _AS = ("docker", "containerd", "podman", "crio", "k3s", "kubelet", "shell")
 
 
@@ -66,13 +80,15 @@ def _config_registries(config: ClientConfig) -> list[str]:
               help="node-problem-detector plugin: one line on stdout; exit 0 OK, 1 problem, 2 unknown.")
 @click.option("--max-output-length", "npd_max", type=click.IntRange(20, 4096), default=80, show_default=True,
               help="With --npd: the longest line to print (NPD's max_output_length).")
+@click.option("--progress/--no-progress", default=None,
+              help="Live progress on stderr (default: when stderr is a terminal and the output is not --json).")
 @click.option("--verbose", "-v", is_flag=True, help="Text: every endpoint's steps and every finding as its own panel.")
 @format_option
 def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, proxy: str | None,
           ca_file: str | None, plain_http: bool, username: str | None, password_stdin: bool, platform: str,
           regions: tuple[str, ...], as_actor: str | None, root_dir: str, proc_dir: str | None,
           aks_configs: tuple[str, ...], node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int,
-          verbose: bool, fmt: str, as_json: bool) -> None:
+          progress: bool | None, verbose: bool, fmt: str, as_json: bool) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
     \b
@@ -119,8 +135,9 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, pro
         from regdoctor.probe.run import PullOptions
         from regdoctor.render import render_report
 
+        live = _progress(progress, chosen_format(fmt, as_json) == "json" or npd)
         opts = ProbeOptions(timeout=timeout, proxy=proxy, env=dict(os.environ), ca_file=ca_file,
-                            plain_http=plain_http)
+                            plain_http=plain_http, observer=live)
         pull = PullOptions(username=username, password=password, platform=platform,
                            regions=tuple(r.lower() for r in regions), config=config)
         if as_actor is not None and proxy is not None:
@@ -129,7 +146,8 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, pro
         from regdoctor.probe.run import Interrupted
 
         try:
-            report = _run(targets, opts, pull, as_actor, root_dir, proc_dir, read_aks(aks_configs))
+            with live or contextlib.nullcontext():  # the live area is gone before the report is printed
+                report = _run(targets, opts, pull, as_actor, root_dir, proc_dir, read_aks(aks_configs))
         except Interrupted as stop:
             # Ctrl-C: what finished is still worth having (SPEC), then the shell's code for SIGINT
             write(render_report(chosen_format(fmt, as_json),
@@ -148,6 +166,19 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], timeout: float, pro
     if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):
         sys.exit(3)
     sys.exit(1 if any(f.severity in ("error", "warning") for f in report.findings) else 0)
+
+
+def _progress(wanted: bool | None, machine_output: bool) -> Progress | None:
+    """The live progress view on stderr, when asked for or (by default) when stderr is a terminal."""
+    if wanted is False or (wanted is None and (machine_output or not isatty(sys.stderr))):
+        return None
+    from rich.console import Console
+
+    from regdoctor.render.progress import Progress
+
+    env = os.environ
+    no_color = RUN.color == "never" or (RUN.color == "auto" and bool(env.get("NO_COLOR")))
+    return Progress(Console(stderr=True, no_color=no_color, highlight=False))
 
 
 def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor: str | None, root_dir: str,
@@ -170,11 +201,13 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
     # broken credential files are findings of this machine, whatever the network does
     machine = config_findings(pull.config.problems) if pull.config else []
     if as_actor is None or as_actor == "shell":
+        # the runtimes' settings (files, /proc) are read while the probes wait on the network
+        actors = _in_background(lambda: audit(src, opts.env, aks)) if opts.proxy is None and as_actor is None else None
         endpoints = run_jobs(jobs, opts, pull)
         findings = machine + diagnose(endpoints)
-        if opts.proxy is None and as_actor is None:
+        if actors is not None:
             # a running daemon that would go another way than this shell: worth one line
-            findings += path_notes(audit(src, opts.env, aks), opts.env, endpoints, targets[0].raw if targets else "")
+            findings += path_notes(actors(), opts.env, endpoints, targets[0].raw if targets else "")
         return _Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
                       findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
     actor = actor_for(as_actor, audit(src, opts.env, aks))
@@ -194,6 +227,31 @@ def _run(targets: list[Target], opts: ProbeOptions, pull: PullOptions, as_actor:
     findings = machine + verdict(p, endpoints, diagnose(endpoints))
     return _Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
                   findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
+
+
+def _in_background(work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` in a daemon thread; the returned function waits for its result (or re-raises)."""
+    import threading
+
+    box: list[Any] = []
+
+    def run() -> None:
+        try:
+            box.append((True, work()))
+        except BaseException as exc:  # handed to the caller, who re-raises it in its own thread
+            box.append((False, exc))
+
+    thread = threading.Thread(target=run, name="audit", daemon=True)
+    thread.start()
+
+    def result() -> T:
+        thread.join()
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    return result
 
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")

@@ -147,6 +147,8 @@ def finding_lines(findings: Sequence[Finding], width: int, *, keep_order: bool =
              if f.severity == "info" and not f.root_cause]
     for n in notes:
         out += _note(n, width)
+    if notes:
+        out.append([])
     return out
 
 
@@ -242,7 +244,8 @@ def _healthy_line(e: EndpointResult, width: int) -> list[Line]:
 
 
 def _problem(e: EndpointResult) -> bool:
-    return any(s.status in ("fail", "warn") for s in e.steps)
+    """Worth its tree: a step failed or warned, or nothing passed (e.g. interrupted)."""
+    return any(s.status in ("fail", "warn") for s in e.steps) or not any(s.status == "pass" for s in e.steps)
 
 
 def report_lines(report: Report, width: int, *, verbose: bool = False) -> list[Line]:
@@ -279,7 +282,7 @@ def render_catalogue(entries: Sequence[CodeInfo], *, term: Terminal | None = Non
             lines += [[("  ", ""), (p, "")] for p in wrap(c.title + (f" (az: {c.az_code})" if c.az_code else ""),
                                                          width - 2)]
         return emit(lines, term)
-    lines.append([(head + "title (az acr check-health code)", "bold")])
+    lines.append([((head + "title (az code)")[:width], "bold")])
     for c in entries:
         text = c.title + (f" (az: {c.az_code})" if c.az_code else "")
         for i, p in enumerate(wrap(text, rest)):
