@@ -90,7 +90,10 @@ class Progress:
                 if s.status == "fail" and ep.failed is None:
                     ep.failed = f"{s.layer} {s.name}: {s.summary}"
                 ep.warned += s.status == "warn"
-                return
+                if event.role not in ("registry", "mirror") and s.layer == "http":
+                    pass  # a realm's or data host's walk ends with its HTTP step: it is done
+                else:
+                    return
             del self._active[key]
             self._finished.add(key)
         self._print_done(key, ep)
@@ -105,9 +108,7 @@ class Progress:
             warn = f", {ep.warned} warning(s)" if ep.warned else ""
             line = Text.assemble(("✓ ", "green"), (name, "bold"), f" ({ep.role}) ",
                                  (f"{ep.steps} steps{warn}, {ep.ms:.0f} ms", "dim"))
-        line.no_wrap = True
-        line.overflow = "ellipsis"
-        self.console.print(line)
+        self.console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.spinner import Spinner

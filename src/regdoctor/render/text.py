@@ -224,13 +224,36 @@ def _endpoint_name(e: EndpointResult) -> str:
     return f"{e.host}:{e.port}"
 
 
-def endpoint_lines(e: EndpointResult, width: int) -> list[Line]:
-    """The tree of one endpoint's steps."""
+def _folded(steps: Sequence[Step]) -> list[Step]:
+    """Runs of passed steps, and of steps skipped for one reason, as one line each (compact view)."""
+    out: list[Step] = []
+    i = 0
+    while i < len(steps):
+        s, j = steps[i], i + 1
+        if s.status in ("pass", "skip"):
+            while j < len(steps) and steps[j].status == s.status and (s.status == "pass"
+                                                                       or steps[j].summary == s.summary):
+                j += 1
+        run = steps[i:j]
+        if len(run) == 1:
+            out.append(s)
+        else:
+            layers = ", ".join(dict.fromkeys(x.layer for x in run))
+            summary = f"{len(run)} steps passed" if s.status == "pass" else s.summary
+            out.append(Step(layer=s.layer, name=f"+{len(run) - 1} more", status=s.status,
+                            elapsed_ms=sum(x.elapsed_ms for x in run), summary=f"{summary} ({layers})"))
+        i = j
+    return out
+
+
+def endpoint_lines(e: EndpointResult, width: int, *, verbose: bool = True) -> list[Line]:
+    """The tree of one endpoint's steps; not ``verbose``: passed and same-reason skipped runs folded."""
     label = f"({e.role}, {e.origin})" if e.origin else f"({e.role})"
     out: list[Line] = [[(_endpoint_name(e), "bold"), ("  ", ""), (p, "")] if i == 0 else [("    ", ""), (p, "")]
                        for i, p in enumerate(wrap(label, max(width - len(_endpoint_name(e)) - 2, 20)))]
-    for i, s in enumerate(e.steps):
-        out += _step_lines(s, i == len(e.steps) - 1, width)
+    steps = list(e.steps) if verbose else _folded(e.steps)
+    for i, s in enumerate(steps):
+        out += _step_lines(s, i == len(steps) - 1, width)
     return out
 
 
@@ -254,7 +277,7 @@ def report_lines(report: Report, width: int, *, verbose: bool = False) -> list[L
     if report.findings:
         out += finding_lines(report.findings, width, verbose=verbose)
     for e in report.endpoints:
-        out += endpoint_lines(e, width) if verbose or _problem(e) else _healthy_line(e, width)
+        out += endpoint_lines(e, width, verbose=verbose) if verbose or _problem(e) else _healthy_line(e, width)
     return out
 
 
