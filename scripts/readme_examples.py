@@ -29,7 +29,8 @@ def main() -> int:
         README.write_text(new)
         print(f"README.md: {len(examples(new))} example(s) regenerated")
         return 0
-    stale = [a.args for a, b in zip(examples(text), examples(new), strict=True) if normalise(a.body) != normalise(b.body)]
+    pairs = zip(examples(text), examples(new), strict=True)
+    stale = [a.args for a, b in pairs if normalise(a.body) != normalise(b.body)]
     for s in stale:
         print(f"stale: {s}")
     return 1 if stale else 0

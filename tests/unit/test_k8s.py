@@ -144,20 +144,20 @@ def _expand(args: list[str]) -> list[str]:
     return [a.replace("$(NODE_NAME)", "aks-np1-0").replace("$(NODE_ZONE)", "") for a in args]
 
 
-@pytest.mark.parametrize("case", ["daemonset", "job-node", "daemonset-k3s-no-node-ca"])
+@pytest.mark.parametrize("case", ["daemonset", "job-node", "daemonset-k3s-no-node-ca",
+                                  "daemonset-pools-as-containerd", "job-pool-as-crio"])
 def test_args_parse_with_regdoctor_own_commands(case: str) -> None:
-    """The container's args are real options of `serve` / `check` (the --as ones are the runtime work's)."""
+    """The container's args are real options of `serve` / `check`, --as and --root included."""
     from regdoctor.cli.check import check
     from regdoctor.cli.serve import serve
 
     for spec in pod_specs(manifests(CASES[case])):
         args = _expand(spec["containers"][0]["args"])
-        if "--as" in args:
-            i = args.index("--as")
-            del args[i:i + 4]  # --as RUNTIME --root /host: check --as lands with the runtime audit
         cmd: click.Command = serve if args[0] == "serve" else check
         ctx = cmd.make_context(args[0], args[1:])
         assert REF in ctx.params["refs"]
+        if "--as" in args:
+            assert ctx.params["as_actor"] == args[args.index("--as") + 1] and ctx.params["root_dir"] == "/host"
 
 
 def test_job_needs_exactly_one_of_node_or_pool() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sys
@@ -11,6 +10,7 @@ from typing import Any
 import click
 
 from regdoctor.cli._common import handle_errors
+from regdoctor.cli._probeargs import probe_options, probe_setup
 
 # clear of node-exporter 9100, blackbox 9115, kubelet 10250, NPD 20257: with hostNetwork the port is the node's
 DEFAULT_PORT = 9737
@@ -59,18 +59,9 @@ def _default_node() -> str:
 @click.option("--history", "window", type=click.IntRange(1, 10_000), default=60, show_default=True,
               help="Rounds of root-cause history to keep per target.")
 @click.option("--quiet", is_flag=True, help="Do not print each round's report as a JSON line on stdout.")
-@click.option("--timeout", type=click.FloatRange(0.1, 120.0), default=5.0, show_default=True,
-              help="Deadline of each network step, in seconds.")
-@click.option("--proxy", metavar="URL|none", help="Use this proxy (or none) instead of the environment's.")
-@click.option("--ca", "ca_file", type=click.Path(dir_okay=False), help="Trust only this CA bundle (PEM) for TLS.")
-@click.option("--plain-http", is_flag=True, help="Talk plain HTTP to the registry (an insecure registry).")
-@click.option("--platform", default="linux/amd64", show_default=True, metavar="OS/ARCH[/VARIANT]",
-              help="Platform to pick from a multi-platform image.")
-@click.option("--region", "regions", multiple=True, metavar="REGION",
-              help="ACR: also probe this replica's data endpoint (repeatable).")
+@probe_options
 def serve(refs: tuple[str, ...], acr_names: tuple[str, ...], interval: float, jitter: float, listen: str,
-          node_name: str | None, labels: tuple[str, ...], window: int, quiet: bool, timeout: float, proxy: str | None,
-          ca_file: str | None, plain_http: bool, platform: str, regions: tuple[str, ...]) -> None:
+          node_name: str | None, labels: tuple[str, ...], window: int, quiet: bool, **probe: Any) -> None:
     """Check REF… on a schedule and export the results: Prometheus /metrics (blackbox_exporter's
     probe_* names plus regdoctor_finding), the latest report at /report.json, a root-cause
     history at /history.json, and /healthz. Each round's report is also one JSON line on stdout,
@@ -79,7 +70,6 @@ def serve(refs: tuple[str, ...], acr_names: tuple[str, ...], interval: float, ji
     \b
     Stops cleanly on SIGTERM or SIGINT (exit 0). Exit 2 on bad usage or when ADDR cannot be bound.
     """
-    from regdoctor.cli.check import _PLATFORM, _REGION, _validate_ca
     from regdoctor.errors import BadInput
     from regdoctor.fleet.node import node_info
     from regdoctor.target import acr_target, parse_target
@@ -87,37 +77,23 @@ def serve(refs: tuple[str, ...], acr_names: tuple[str, ...], interval: float, ji
     with handle_errors():
         address = parse_listen(listen)
         node = node_info(node_name if node_name is not None else _default_node(), labels)
-        if ca_file is not None:
-            _validate_ca(ca_file)
+        plain_http = bool(probe["plain_http"])
         targets = [parse_target(r, plain_http=plain_http) for r in refs]
         targets += [acr_target(n, plain_http=plain_http) for n in acr_names]
         if not targets:
             raise BadInput("serve needs a REF or -n NAME to check")
         if len({t.raw for t in targets}) != len(targets):
             raise BadInput("a REF is given twice")
-        if proxy is not None and proxy.lower() not in ("none", "direct"):
-            from regdoctor.proxyconf.rules import ProxyURLError, parse_proxy_url
+        opts, pull, vantage = probe_setup(**probe)
+        timeout = opts.timeout
 
-            try:
-                parse_proxy_url(proxy)
-            except ProxyURLError as exc:
-                raise BadInput(f"--proxy: {exc}") from None
-        if not _PLATFORM.match(platform):
-            raise BadInput(f"--platform {platform!r}: expected OS/ARCH[/VARIANT]")
-        for region in regions:
-            if not _REGION.match(region):
-                raise BadInput(f"--region {region!r}: expected an Azure region name such as westeurope")
-
-        from regdoctor.probe.endpoint import ProbeOptions
-        from regdoctor.probe.run import PullOptions
-        from regdoctor.probe.run import check as run_check
         from regdoctor.render import report_json
+        from regdoctor.runtime import Source
+        from regdoctor.runtime.vantage import check_from
         from regdoctor.serve.app import Exporter, ServeConfig
         from regdoctor.serve.state import with_node
 
-        opts = ProbeOptions(timeout=timeout, proxy=proxy, env=dict(os.environ), ca_file=ca_file,
-                            plain_http=plain_http)
-        pull = PullOptions(platform=platform, regions=tuple(r.lower() for r in regions))
+        source = Source(vantage.root_dir, vantage.proc_dir)
         config = ServeConfig(targets=tuple((t.raw, t.host_port) for t in targets), interval=interval,
                              listen=address, node=node, jitter=jitter, window=window,
                              stuck_after=max(3 * interval, timeout * 40 + 30))
@@ -133,7 +109,8 @@ def serve(refs: tuple[str, ...], acr_names: tuple[str, ...], interval: float, ji
                 logging[0] = False
 
         try:
-            exporter = Exporter(config, lambda i: with_node(run_check([targets[i]], opts, pull), node),
+            exporter = Exporter(config, lambda i: with_node(check_from([targets[i]], opts, pull, actor=vantage.actor,
+                                                                       source=source, aks=vantage.aks), node),
                                 on_round=log_round)
         except OSError as exc:
             raise BadInput(f"--listen {listen}: cannot listen ({exc.strerror or exc})") from None

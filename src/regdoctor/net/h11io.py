@@ -55,11 +55,15 @@ class Message:
     head_at: float = 0.0
 
 
-def send(sock: socket.socket, conn: h11.Connection, request: h11.Request, deadline: Deadline) -> None:
-    """Send a request and its end; ``ReadFailure`` (timeout, reset, closed) if the peer will not take it."""
+def send(sock: socket.socket, conn: h11.Connection, request: h11.Request, deadline: Deadline,
+         body: bytes = b"") -> None:
+    """Send a request (with ``body``, whose Content-Length the request carries) and its end;
+    ``ReadFailure`` (timeout, reset, closed) if the peer will not take it."""
     try:
         sock.settimeout(max(deadline.remaining(), 0.001))
         sock.sendall(conn.send(request) or b"")
+        if body:
+            sock.sendall(conn.send(h11.Data(data=body)) or b"")
         sock.sendall(conn.send(h11.EndOfMessage()) or b"")
     except TimeoutError:
         raise ReadFailure("timeout", "sending the request timed out") from None

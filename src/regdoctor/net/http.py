@@ -66,15 +66,18 @@ def request(
     headers: Sequence[tuple[str, str]] = (),
     max_body: int = 64 * 1024,
     user_agent: str = "regdoctor",
+    body: bytes = b"",
 ) -> HttpResponse:
     """Send one request and read its response within the deadline; a body cut by ``max_body``
     or the deadline comes back with ``truncated=True`` (the head is the answer)."""
     conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
     all_headers = [("Host", host_header), ("User-Agent", user_agent), ("Accept-Encoding", "identity"),
                    ("Connection", "close"), *headers]
+    if body or method in ("POST", "PUT", "PATCH"):
+        all_headers.append(("Content-Length", str(len(body))))
     sent_at = time.monotonic()
     try:
-        h11io.send(sock, conn, h11.Request(method=method, target=target, headers=all_headers), deadline)
+        h11io.send(sock, conn, h11.Request(method=method, target=target, headers=all_headers), deadline, body)
         msg = h11io.read(conn, sock, deadline, max_body=max_body)
     except h11io.ReadFailure as exc:
         info: dict[str, Any] = {"received": exc.received}

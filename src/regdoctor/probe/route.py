@@ -86,12 +86,12 @@ class Route:
         return sock
 
     def request(self, method: str, target: str, deadline: Deadline, headers: list[tuple[str, str]] | None = None,
-                max_body: int = 64 * 1024) -> nhttp.HttpResponse:
+                max_body: int = 64 * 1024, body: bytes = b"") -> nhttp.HttpResponse:
         """One request on a fresh connection (``Connection: close``)."""
         sock = self.open(deadline)
         try:
             return nhttp.request(sock, method, self.host_header, target, deadline, headers or [],
-                                 max_body=max_body, user_agent=self.opts.user_agent)
+                                 max_body=max_body, user_agent=self.opts.user_agent, body=body)
         finally:
             sock.close()
 

@@ -27,7 +27,7 @@ from regdoctor.classify import Verdict, classify_v2
 from regdoctor.credentials import ClientConfig, Credential, config_findings, find_credential, load_client_config
 from regdoctor.diagnose import diagnose
 from regdoctor.kb.codes import Code
-from regdoctor.model import EndpointResult, Report, Role, Step, findings_sorted
+from regdoctor.model import EndpointResult, Finding, Report, Role, Step, findings_sorted
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
 from regdoctor.probe.registry import Flow, run_pull_path
@@ -213,8 +213,15 @@ def _collect(jobs: Sequence[Job], got: dict[int, list[EndpointResult] | BaseExce
     return results
 
 
-def check(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions | None = None) -> Report:
+def check(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions | None = None, *,
+          extra_jobs: Sequence[Job] = (), probe: Probe | None = None,
+          annotate: Callable[[list[EndpointResult]], list[EndpointResult]] | None = None,
+          conclude: Callable[[list[EndpointResult], list[Finding]], list[Finding]] | None = None) -> Report:
     """Probe every endpoint the targets involve and diagnose the result.
+
+    A vantage other than the shell's (``check --as``: ``regdoctor.runtime.vantage``) adds its
+    own endpoints (``extra_jobs``: mirrors), its own per-job options (``probe``), marks the
+    results (``annotate``) and names itself in the verdict (``conclude``).
 
     >>> check([], ProbeOptions()).status
     'ok'
@@ -222,14 +229,17 @@ def check(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions | Non
     t0 = time.monotonic()
     pull = pull or PullOptions()
     try:
-        endpoints = run_jobs(jobs_for(targets, pull.regions), opts, pull, started=t0)
+        endpoints = run_jobs([*extra_jobs, *jobs_for(targets, pull.regions)], opts, pull, probe=probe, started=t0)
     except Interrupted as stop:
         raise Interrupted(replace(stop.report, targets=tuple(t.raw for t in targets))) from None
+    if annotate is not None:
+        endpoints = annotate(endpoints)
     # broken credential files are findings of this machine, reported whatever the network did
-    machine = config_findings(pull.config.problems) if pull.config else []
+    findings = [*(config_findings(pull.config.problems) if pull.config else []), *diagnose(endpoints)]
+    if conclude is not None:
+        findings = conclude(endpoints, findings)
     return Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),
-                  findings=tuple(findings_sorted([*machine, *diagnose(endpoints)])),
-                  elapsed_ms=(time.monotonic() - t0) * 1000)
+                  findings=tuple(findings_sorted(findings)), elapsed_ms=(time.monotonic() - t0) * 1000)
 
 
 __all__ = ["Interrupted", "Job", "PullOptions", "check", "jobs_for", "probe_job", "run_jobs"]

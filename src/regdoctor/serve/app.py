@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from regdoctor import kb
 from regdoctor.kb.codes import Code
-from regdoctor.model import Finding, NodeInfo, Report
-from regdoctor.serve.httpd import Answer, BoundedServer, json_answer
+from regdoctor.model import NodeInfo, Report
+from regdoctor.net.httpd import Answer, BoundedServer, json_answer
 from regdoctor.serve.scheduler import Schedule, Scheduler
 from regdoctor.serve.state import TargetState, TargetView, merged_report
 
@@ -36,10 +37,10 @@ class ServeConfig:
 
 
 def _crash_report(target: str, exc: BaseException) -> Report:
-    f = Finding(code=Code.CLIENT_INTERNAL_ERROR, layer="client", host=None, root_cause=True, severity="error",
-                title="regdoctor failed during a round", cause=f"{type(exc).__name__}: {exc}",
-                fix="Report this as a regdoctor bug, with the round's log line.", evidence={"target": target},
-                docs=None, az_code=None)
+    """A round that crashed is a CLIENT_INTERNAL_ERROR finding, with the catalogue's texts."""
+    f = kb.code(Code.CLIENT_INTERNAL_ERROR).finding(host=None, evidence={
+        "check": f"serve round of {target}", "error_type": type(exc).__name__, "error": str(exc)[:300],
+        "target": target})
     return Report(targets=(target,), endpoints=(), findings=(f,))
 
 

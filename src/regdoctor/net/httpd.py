@@ -1,4 +1,6 @@
-"""The exporter's HTTP endpoint: stdlib ``http.server``, threaded but bounded.
+"""The exporter's HTTP endpoint (``regdoctor serve``): stdlib ``http.server``, threaded but bounded.
+
+It lives in ``net/`` because it is the one listening socket regdoctor opens: every socket is here.
 
 ``ThreadingHTTPServer`` starts a thread per connection without limit; a scrape storm or a client
 that opens connections and never speaks would grow that without bound. Here at most
