@@ -9,9 +9,8 @@ module only supplies the vantage's jobs, options and verdict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
 
 from regdoctor.errors import BadInput
 from regdoctor.model import EndpointResult, Finding, Report
@@ -21,22 +20,17 @@ from regdoctor.runtime import Source, actor_for, audit
 from regdoctor.runtime.asactor import annotate, path_notes, plan, verdict
 from regdoctor.target import Target
 
-T = TypeVar("T")
-
 
 def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions, *, actor: str | None,
                source: Source, aks: Sequence[tuple[str, str]] = ()) -> Report:
     """The layered check as ``actor`` would make it (None: the shell, noting a daemon that differs)."""
     if actor is None or actor == "shell":
-        # the runtimes' settings (files, /proc) are read while the probes wait on the network
-        actors = _in_background(lambda: audit(source, opts.env, list(aks))) \
-            if opts.proxy is None and actor is None else None
-
         def notes(endpoints: list[EndpointResult], findings: list[Finding]) -> list[Finding]:
-            if actors is None:
+            if opts.proxy is not None or actor is not None:
                 return findings
             # a running daemon that would go another way than this shell: worth one line
-            return findings + path_notes(actors(), opts.env, endpoints, targets[0].raw if targets else "")
+            return findings + path_notes(audit(source, opts.env, list(aks)), opts.env, endpoints,
+                                         targets[0].raw if targets else "")
         return check(targets, opts, pull, conclude=notes)
     found = actor_for(actor, audit(source, opts.env, list(aks)))
     if found is None:
@@ -56,29 +50,3 @@ def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions,
 
 
 __all__ = ["check_from"]
-
-
-def _in_background(work: Callable[[], T]) -> Callable[[], T]:
-    """Start ``work`` in a daemon thread; the function returned waits for its result (or re-raises
-    its exception in the caller's thread, where the crash boundary sees it)."""
-    import threading
-
-    box: list[tuple[bool, Any]] = []
-
-    def run() -> None:
-        try:
-            box.append((True, work()))
-        except BaseException as exc:  # handed over, never swallowed: result() raises it
-            box.append((False, exc))
-
-    thread = threading.Thread(target=run, name="audit", daemon=True)
-    thread.start()
-
-    def result() -> T:
-        thread.join()
-        ok, value = box[0]
-        if not ok:
-            raise value
-        return value  # type: ignore[no-any-return]
-
-    return result
