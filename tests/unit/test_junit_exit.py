@@ -56,6 +56,8 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], dict[str, str], Callable[[di
     "explain nothing": (lambda _: ["explain", "all is well"], {}, _problems),
     "acr lint problems": (lambda _: ["acr", "lint", str(ACR / "combined.json")], {}, _problems),
     "acr lint clean": (lambda _: ["acr", "lint", str(ACR / "spec_registry_get.json")], {}, _problems),
+    "acr access": (lambda _: ["acr", "access", str(ACR / "combined.json"), "--from", "203.0.113.9"], {},
+                   lambda doc: sum(not d["allowed"] for d in doc["decisions"])),
     "acr dns": (lambda _: ["acr", "dns", str(ACR / "combined.json"), "--resolver", "127.0.0.1", "--timeout", "0.2"],
                 {}, _problems),
     "proxy": (lambda _: ["proxy", "myreg.azurecr.io", "--root", "/nonexistent-root-dir"], PROXY_ENV, _problems),

@@ -51,13 +51,15 @@ def _config_registries(config: ClientConfig) -> list[str]:
               help="node-problem-detector plugin: one line on stdout; exit 0 OK, 1 problem, 2 unknown.")
 @click.option("--max-output-length", "npd_max", type=click.IntRange(20, 4096), default=80, show_default=True,
               help="With --npd: the longest line to print (NPD's max_output_length).")
+@click.option("--acr-config", type=click.Path(dir_okay=False), metavar="FILE",
+              help="ACR: the registry's `az acr show` JSON; a firewall 403 is explained by its rules.")
 @click.option("--progress/--no-progress", default=None,
               help="Live progress on stderr (default: when stderr is a terminal and the output is not --json).")
 @click.option("--verbose", "-v", is_flag=True, help="Text: every endpoint's steps and every finding as its own panel.")
 @format_option
 def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | None, password_stdin: bool,
-          node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int, progress: bool | None,
-          verbose: bool, fmt: str, as_json: bool, **probe: Any) -> None:
+          node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int, acr_config: str | None,
+          progress: bool | None, verbose: bool, fmt: str, as_json: bool, **probe: Any) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
     \b
@@ -83,6 +85,16 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
         targets += [acr_target(n, plain_http=plain_http) for n in acr_names]
         if not targets:  # Docker config keys are registries: read as such, whatever their shape
             targets = [parse_registry(r, plain_http=plain_http) for r in _config_registries(config) or ["docker.io"]]
+        acr = None
+        if acr_config is not None:
+            from regdoctor.cli import _acr_io
+            from regdoctor.errors import BadInput
+
+            if acr_config == "-" and password_stdin:
+                raise BadInput("--acr-config - and --password-stdin cannot both read standard input")
+            acr = _acr_io.check_config(acr_config, [t.host for t in targets])
+            if acr.data_endpoints_on:  # probe every replica's data endpoint the configuration names
+                probe["regions"] = tuple(dict.fromkeys((*(r.lower() for r in probe["regions"]), *acr.regions)))
         password = _read_password(username, password_stdin)
         opts, pull, vantage = probe_setup(**probe, username=username, password=password, config=config)
         live = _progress(progress, chosen_format(fmt, as_json) == "json" or npd)
@@ -97,6 +109,8 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
             with live or contextlib.nullcontext():  # the live area is gone before the report is printed
                 report = check_from(targets, opts, pull, actor=vantage.actor,
                                     source=Source(vantage.root_dir, vantage.proc_dir), aks=vantage.aks)
+            if acr is not None:
+                report = _acr_io.explain_report(report, acr, acr_config or "")
         except Interrupted as stop:
             # Ctrl-C: what finished is still worth having (SPEC), then the shell's code for SIGINT
             write(render_report(chosen_format(fmt, as_json), stop.report, term=terminal(), verbose=verbose))
