@@ -80,8 +80,8 @@ def _access_markdown(registry: str, who: str, decisions: Sequence[Decision], cre
 
 def _access_junit(registry: str, who: str, decisions: Sequence[Decision]) -> str:
     suites = ET.Element("testsuites", name=f"regdoctor acr access {registry}")
-    suite = ET.SubElement(suites, "testsuite", name=f"regdoctor acr access {registry} ({who})", tests=str(len(decisions)),
-                          failures=str(sum(not d.allowed for d in decisions)))
+    suite = ET.SubElement(suites, "testsuite", name=f"regdoctor acr access {registry} ({who})",
+                          tests=str(len(decisions)), failures=str(sum(not d.allowed for d in decisions)))
     for d in decisions:
         case = ET.SubElement(suite, "testcase", classname=f"{registry}.{d.endpoint}", name=d.host)
         if not d.allowed:
