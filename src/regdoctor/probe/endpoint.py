@@ -51,7 +51,7 @@ def probe_endpoint(
     HTTP response of ``GET path`` if one came back. ``shown_path`` replaces ``path`` in the
     recorded steps when the real one carries secrets (a signed redirect URL); ``parent`` is the
     endpoint whose answer sent the check here (a realm's or data host's registry)."""
-    log = StepLog()
+    log = StepLog(observer=opts.observer, where=(host, port, role))
     shown = shown_path or path
     scheme = "http" if opts.plain_http else "https"
 

@@ -103,6 +103,7 @@ def observe_dns(host: str, port: int, deadline: Deadline) -> classify.DnsObserva
 
 def resolve(log: StepLog, host: str, port: int, opts: ProbeOptions, *, proxied: bool) -> list[str]:
     """Layer 1: the addresses a client would connect to (none for a proxied or failed lookup)."""
+    log.begin("dns", "resolve", opts.timeout)
     t0 = time.monotonic()
     if is_ip(host) or host == "localhost" or host.endswith(".localhost"):
         # IP literals need no lookup; localhost names never go to DNS (RFC 6761)
@@ -203,6 +204,7 @@ class Connected:
 
 def connect_proxy(log: StepLog, proxy: ProxyURL, opts: ProbeOptions) -> Connected | None:
     """Layer 3 behind a proxy: resolve and connect to the proxy itself."""
+    log.begin("tcp", "connect proxy", opts.timeout)
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
     ev: dict[str, Any] = {"proxy_address": proxy.address, "proxy": proxy.redacted, "proxy_host": proxy.host,
@@ -226,6 +228,7 @@ def connect_proxy(log: StepLog, proxy: ProxyURL, opts: ProbeOptions) -> Connecte
 
 def connect_direct(log: StepLog, addresses: list[str], port: int, opts: ProbeOptions) -> Connected | None:
     """Layer 3 without a proxy: try each address in order, sharing the deadline as Go's dialer does."""
+    log.begin("tcp", "connect", opts.timeout)
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
     attempts: list[dict[str, Any]] = []
@@ -255,6 +258,7 @@ def connect_direct(log: StepLog, addresses: list[str], port: int, opts: ProbeOpt
 
 def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int, opts: ProbeOptions) -> bool:
     """Layer 4: TLS to an https:// proxy if asked, then CONNECT; True when the tunnel is open."""
+    log.begin("proxy", "CONNECT", opts.timeout)
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
     base: dict[str, Any] = {"proxy_address": proxy.address, "proxy": proxy.redacted, "timeout_s": opts.timeout,
@@ -286,6 +290,7 @@ def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int,
 def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | None,
         opts: ProbeOptions) -> ssl.SSLContext | None:
     """Layer 5: the verified handshake; on failure, the chain the server showed as evidence."""
+    log.begin("tls", "handshake", opts.timeout)
     t0 = time.monotonic()
     extra = opts.extra_trust(host, port)
     ctx = ntls.make_context(opts.ca_file, extra=extra)
@@ -380,6 +385,7 @@ def http(log: StepLog, conn: Connected, host_header: str, path: str, opts: Probe
          base: dict[str, Any], method: str = "GET", body: bytes = b"") -> nhttp.HttpResponse | None:
     """Layer 6: one request (``GET path`` unless told) on the stream; its answer judged by
     ``check``. ``base`` is the step's context (address, port, the path as shown without secrets)."""
+    log.begin("http", f"{method} {base['path']}", opts.timeout)
     t0 = time.monotonic()
     name = f"{method} {base['path']}"
     try:

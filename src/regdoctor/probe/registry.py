@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from regdoctor import auth, classify, safejson
@@ -32,6 +32,9 @@ from regdoctor.probe.endpoint import ProbeOptions, Route, probe_endpoint
 from regdoctor.probe.errors import code_for
 from regdoctor.probe.route import authority
 from regdoctor.probe.steps import StepLog
+
+if TYPE_CHECKING:
+    from regdoctor.probe.events import Observer
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -56,8 +59,9 @@ class Flow(StepLog):
     credential key, the certs.d name); the endpoints found on the way name it as their parent.
     """
 
-    def __init__(self, host: str, port: int, steps: list[Step], display: str = "") -> None:
-        super().__init__(steps)
+    def __init__(self, host: str, port: int, steps: list[Step], display: str = "", *,
+                 observer: Observer | None = None) -> None:
+        super().__init__(steps, observer=observer, where=(host, port, "registry"))
         self.host = host
         self.port = port
         self.display = display or authority(host, port, "https")
@@ -206,6 +210,7 @@ def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOpti
              extra: list[tuple[str, str]] | None = None, name: str | None = None,
              layer: Layer = "registry", max_body: int = 64 * 1024) -> HttpResponse | None:
     """One request on the registry route; a network failure here is recorded and returns None."""
+    flow.begin(layer, name or f"{method} {target}", opts.timeout)
     t0 = time.monotonic()
     headers = list(extra or [])
     if authz:
