@@ -379,6 +379,26 @@ def token_scopes(requested: Sequence[str], challenge_scope: str | None) -> list[
     return sorted(set([*requested, *common]))
 
 
+#: docker's OAuth client id (distribution's token handler sends one; registries log it)
+OAUTH_CLIENT_ID = "regdoctor"
+
+
+def oauth_refresh_form(service: str | None, scopes: list[str], refresh_token: str) -> bytes:
+    """The form docker POSTs to the realm for an identity (refresh) token, as distribution's
+    ``fetchTokenWithOAuth`` builds it (``internal/client/auth/session.go``): ``scope`` (the
+    scopes joined by spaces, empty for a login), ``service``, ``client_id``,
+    ``grant_type=refresh_token``, ``refresh_token``; encoded as Go's ``url.Values`` does, keys
+    sorted. ACR's ``az acr login`` stores such a token (user ``<token>``); there is no
+    fallback to Basic on failure.
+
+    >>> oauth_refresh_form("r.azurecr.io", ["repository:a:pull"], "RT")
+    b'client_id=regdoctor&grant_type=refresh_token&refresh_token=RT&scope=repository%3Aa%3Apull&service=r.azurecr.io'
+    """
+    form = {"scope": " ".join(scopes), "service": service or "", "client_id": OAUTH_CLIENT_ID,
+            "grant_type": "refresh_token", "refresh_token": refresh_token}
+    return urlencode(sorted(form.items())).encode("ascii")
+
+
 def token_url(realm: str, service: str | None, scopes: list[str]) -> str:
     """The token request URL: realm + service + one ``scope`` per requested scope.
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -189,6 +190,20 @@ class Node:
         for log in self._logs:
             log.close()
         self._logs.clear()
+
+    def proc_view(self) -> Path:
+        """A /proc of this node's running daemons only (symlinks to their /proc/<pid>, plus the
+        boot-time ``stat``), for ``regdoctor --proc``: on a machine where other labs run dockerd
+        too, the global /proc would offer several daemons of the same name."""
+        view = self.state / "proc-view"
+        if view.exists():
+            shutil.rmtree(view)
+        view.mkdir(parents=True)
+        (view / "stat").symlink_to("/proc/stat")
+        for d in self.daemons:
+            if d.proc.poll() is None:
+                (view / str(d.pid)).symlink_to(f"/proc/{d.pid}")
+        return view
 
     def alive(self) -> list[int]:
         """PIDs this node started that still exist (zombies count as gone)."""

@@ -10,7 +10,8 @@ token: the Docker registry token protocol, as the real distribution registry's `
            carries the signing certificate in x5c. Access not granted is left out of `access`, as real
            token servers do; unknown user or wrong password -> 401 UNAUTHORIZED with a Basic challenge.
     GET /throttled?...  -> 429, Retry-After: 1, a TOOMANYREQUESTS JSON body.
-    POST (the OAuth2 form flow) -> 404, which Docker clients take as "use GET".
+    POST /token (the OAuth2 form docker sends for an identity token: grant_type=refresh_token)
+        -> {"access_token": …} for a refresh token in REFRESH_TOKENS, else 401.
     Log: one JSON line per request: time, peer, method, path (with query), authorization (whether the
     header was present; never its value), status, and for a 200 token the granted `access`.
 
@@ -76,6 +77,8 @@ USERS: dict[str, tuple[str, Rule]] = {
     "limited": ("limitedpass", _pull_on("lab/hello")),
 }
 # library/nginx: lab.DOCKER_HUB_REPO, an official image, which Docker Hub lets anyone pull
+#: identity (refresh) tokens, as `az acr login` stores them (user "<token>"): token -> user
+REFRESH_TOKENS = {"lab-identity-token": "labuser"}
 ANONYMOUS: Rule = _pull_on("lab/hello", "lab/multi", "library/nginx")
 
 
@@ -228,10 +231,14 @@ def token_handler(signer: Signer, issuer: str, default_service: str, log: JsonLo
             }
             url = urlsplit(self.path)
             if self.command == "POST":
-                # The OAuth2 form POST is not implemented. 404 is what a GET-only token server answers, and
-                # what Docker clients take as "fall back to GET with Basic auth".
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))  # keep the connection in sync
-                resp = Response(404, _error("NOT_FOUND", "POST is not supported here, use GET"), JSON)
+                # the OAuth2 form of distribution's fetchTokenWithOAuth (an identity token, as ACR issues)
+                length = min(int(self.headers.get("Content-Length") or 0), 65536)
+                form = parse_qs(self.rfile.read(length).decode("ascii", "replace"))
+                record["grant_type"] = form.get("grant_type", [""])[0]
+                resp, access = self._oauth(form) if url.path == "/token" else (
+                    Response(404, _error("NOT_FOUND", "no such endpoint"), JSON), None)
+                if access is not None:
+                    record["access"] = access
             elif url.path == "/token":
                 resp, access = self._token(parse_qs(url.query))
                 if access is not None:
@@ -264,11 +271,24 @@ def token_handler(signer: Signer, issuer: str, default_service: str, log: JsonLo
                 return False, user, ANONYMOUS
             return True, user, known[1]
 
+        def _oauth(self, form: dict[str, list[str]]) -> tuple[Response, list[dict[str, Any]] | None]:
+            user = REFRESH_TOKENS.get(form.get("refresh_token", [""])[0]) \
+                if form.get("grant_type", [""])[0] == "refresh_token" else None
+            if user is None:
+                return Response(401, _error("UNAUTHORIZED", ACR_UNAUTHORIZED), JSON), None
+            scopes = [s for s in form.get("scope", [""])[0].split(" ") if s]
+            return self._issue(user, USERS[user][1], {"scope": scopes, "service": form.get("service", [])},
+                               refresh=form["refresh_token"][0])
+
         def _token(self, query: dict[str, list[str]]) -> tuple[Response, list[dict[str, Any]] | None]:
             ok, user, rule = self._user()
             if not ok:
                 challenge = [("WWW-Authenticate", 'Basic realm="lab"')]
                 return Response(401, _error("UNAUTHORIZED", ACR_UNAUTHORIZED), JSON, challenge), None
+            return self._issue(user, rule, query)
+
+        def _issue(self, user: str, rule: Rule, query: dict[str, list[str]],
+                   refresh: str | None = None) -> tuple[Response, list[dict[str, Any]] | None]:
             access = grant(rule, parse_scopes(query.get("scope", [])))
             now = int(time.time())
             claims = {
@@ -283,7 +303,11 @@ def token_handler(signer: Signer, issuer: str, default_service: str, log: JsonLo
             }
             token = signer.sign(claims)
             issued = dt.datetime.fromtimestamp(now, dt.UTC).isoformat().replace("+00:00", "Z")
-            body = {"token": token, "access_token": token, "expires_in": TOKEN_TTL, "issued_at": issued}
+            body: dict[str, Any] = {"token": token, "access_token": token, "expires_in": TOKEN_TTL,
+                                    "issued_at": issued}
+            if refresh is not None:  # the OAuth answer: access_token (+ the refresh token), no "token"
+                body = {"access_token": token, "refresh_token": refresh, "expires_in": TOKEN_TTL,
+                        "issued_at": issued}
             return Response(200, json.dumps(body).encode(), JSON), access
 
     return TokenHandler

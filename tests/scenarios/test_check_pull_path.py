@@ -161,6 +161,29 @@ def test_docker_config_credentials_are_used(lab: Lab) -> None:
     assert "labpass" not in json.dumps(doc)
 
 
+def test_identity_token_is_exchanged_the_oauth_way(lab: Lab) -> None:
+    """`az acr login` stores an identity token (user <token>): docker POSTs it to the realm as an OAuth
+    refresh token (grant_type=refresh_token), never as Basic credentials. The check does the same."""
+    home = lab.dir / "home-identity-token"
+    (home / ".docker").mkdir(parents=True, exist_ok=True)
+    token_user = base64.b64encode(b"<token>:").decode()
+    (home / ".docker" / "config.json").write_text(json.dumps(
+        {"auths": {f"{R}:5601": {"auth": token_user, "identitytoken": "lab-identity-token"}}}))
+    before = len(lab.records(lab.token_log))
+    rc, doc, _ = check(lab, f"{R}:5601/lab/private:latest", env={"HOME": str(home)})
+    assert rc == 0, json.dumps(doc["findings"], indent=1)
+    new = lab.records(lab.token_log)[before:]
+    assert any(r["method"] == "POST" and r.get("grant_type") == "refresh_token" and r["status"] == 200
+               for r in new)
+    assert not any(r["authorization"] for r in new)  # the identity token never went as Basic
+    assert "lab-identity-token" not in json.dumps(doc)
+    # a token the service does not know: the login fails at the token service, named as such
+    (home / ".docker" / "config.json").write_text(json.dumps(
+        {"auths": {f"{R}:5601": {"auth": token_user, "identitytoken": "stale"}}}))
+    rc, doc, _ = check(lab, f"{R}:5601/lab/private:latest", env={"HOME": str(home)})
+    assert rc == 1 and root(doc)["code"] == "AUTH_BAD_CREDENTIALS"
+
+
 def test_broken_credential_helper(lab: Lab) -> None:
     home = lab.dir / "home-cred-helper"
     (home / ".docker").mkdir(parents=True, exist_ok=True)

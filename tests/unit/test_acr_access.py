@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from acr_support import Inputs, RegistryConfig, build, parse_registry
 
-from regdoctor.acr.access import Client, decide, judge, service
-from regdoctor.acr.config import Inputs, RegistryConfig, build, parse_registry
+from regdoctor.acr.access import Client, decide, judge
+from regdoctor.acr.services import service
 
 SUBNET = "/subscriptions/0000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/agents"
 OTHER_SUBNET = SUBNET.replace("agents", "web")
@@ -51,40 +52,42 @@ CASES: list[tuple[str, RegistryConfig, Client, bool, str, str, str]] = [
     # ---- publicNetworkAccess=Disabled overrides everything on the public path
     ("public-disabled-ip-with-pe", cfg(public="Disabled", ip_rules=("203.0.113.0/24",), connections=(_approved(),)),
      IP("203.0.113.9"), False, "publicNetworkAccess=Disabled",
-     "public network access is disabled; private endpoint connections do not apply to this client", "documented"),
+     "overrides all firewall configurations; this client must come through a private endpoint", "documented"),
     ("public-disabled-ip-no-pe", cfg(public="Disabled"), IP("198.51.100.7"), False, "publicNetworkAccess=Disabled",
-     "the registry has no private endpoint", "documented"),
+     "must come through a private endpoint", "documented"),
     ("public-disabled-overrides-service-endpoint", cfg(public="Disabled", vnet=(SUBNET,)), SUB, False,
-     "publicNetworkAccess=Disabled", "service endpoint rules included", "documented"),
+     "publicNetworkAccess=Disabled", "also disables access within the virtual network", "documented"),
     ("public-disabled-default-allow", cfg(public="Disabled", default="Allow"), IP("198.51.100.7"), False,
      "publicNetworkAccess=Disabled", "disabled", "documented"),
-    # ---- defaultAction=Allow admits everyone (inferred)
-    ("default-allow-ip", cfg(default="Allow"), IP("198.51.100.7"), True, "defaultAction=Allow",
-     "likely have no effect", "inferred"),
-    ("default-allow-subnet", cfg(default="Allow"), SUB, True, "defaultAction=Allow", "admits all networks",
-     "inferred"),
+    # ---- defaultAction=Allow admits everyone ([troubleshoot]: "allows access ... from all networks")
+    ("default-allow-ip", cfg(default="Allow", ip_rules=("203.0.113.0/24",)), IP("198.51.100.7"), True,
+     "defaultAction=Allow", "they change nothing", "documented"),
+    ("default-allow-subnet", cfg(default="Allow"), SUB, True, "defaultAction=Allow", "accept all networks",
+     "documented"),
     # ---- ipRules
     ("ip-rule-cidr-matches", cfg(ip_rules=("203.0.113.0/24",)), IP("203.0.113.9"), True, "ipRules[203.0.113.0/24]",
-     "IP rule 203.0.113.0/24 matches", "documented"),
+     "IP rule 203.0.113.0/24 holds 203.0.113.9", "documented"),
     ("ip-rule-single-address", cfg(ip_rules=("198.51.100.17",)), IP("198.51.100.17"), True, "ipRules[198.51.100.17]",
-     "IP rule 198.51.100.17 matches", "documented"),
+     "IP rule 198.51.100.17 holds", "documented"),
     ("ip-rule-second-of-many", cfg(ip_rules=("192.0.2.0/28", "198.51.100.0/24")), IP("198.51.100.200"), True,
-     "ipRules[198.51.100.0/24]", "matches", "documented"),
+     "ipRules[198.51.100.0/24]", "holds", "documented"),
     ("ip-rule-no-match", cfg(ip_rules=("203.0.113.0/24",)), IP("198.51.100.7"), False, "defaultAction=Deny",
-     "no IP rule matches 198.51.100.7", "documented"),
+     "198.51.100.7 is not in ipRules", "documented"),
     ("ip-rule-edge-outside", cfg(ip_rules=("203.0.113.0/25",)), IP("203.0.113.128"), False, "defaultAction=Deny",
-     "no IP rule matches", "documented"),
-    ("ip-ipv6-client-cannot-match", cfg(ip_rules=("203.0.113.0/24",)), IP("2001:db8::5"), False,
-     "defaultAction=Deny", "IPv6", "inferred"),
+     "not in ipRules", "documented"),
+    ("ip-ipv6-client-ipv4-registry", cfg(ip_rules=("203.0.113.0/24",)), IP("2001:db8::5"), False,
+     "endpointProtocol=IPv4", "reachable over IPv4 only", "documented"),
+    ("ip-ipv6-client-cannot-match", cfg(ip_rules=("203.0.113.0/24",), protocol="IPv4AndIPv6"), IP("2001:db8::5"),
+     False, "defaultAction=Deny", "IPv6", "inferred"),
     ("ip-private-client-address", cfg(ip_rules=("203.0.113.0/24",)), IP("10.1.2.3"), False, "defaultAction=Deny",
      "public egress address", "inferred"),
     ("ip-invalid-rule-ignored", cfg(ip_rules=("not-an-ip", "203.0.113.0/24")), IP("203.0.113.1"), True,
-     "ipRules[203.0.113.0/24]", "matches", "documented"),
+     "ipRules[203.0.113.0/24]", "holds", "documented"),
     # ---- virtualNetworkRules (service endpoints)
     ("subnet-listed", cfg(vnet=(SUBNET,)), SUB, True, "virtualNetworkRules[agents]", "service endpoint",
      "documented"),
-    ("subnet-listed-other-case", cfg(vnet=(SUBNET.upper(),)), SUB, True, "virtualNetworkRules", "listed",
-     "documented"),
+    ("subnet-listed-other-case", cfg(vnet=(SUBNET.upper(),)), SUB, True, "virtualNetworkRules",
+     "is in virtualNetworkRules", "documented"),
     ("subnet-not-listed", cfg(vnet=(OTHER_SUBNET,)), SUB, False, "defaultAction=Deny", "not in virtualNetworkRules",
      "documented"),
     ("subnet-rules-absent-from-json", cfg(vnet=None), SUB, False, "virtualNetworkRules=(absent)",
@@ -97,16 +100,16 @@ CASES: list[tuple[str, RegistryConfig, Client, bool, str, str, str]] = [
     ("defender-bypass-off", cfg(bypass="None"), svc("defender"), False, "networkRuleBypassOptions=None",
      "bypass is off", "documented"),
     ("defender-with-service-endpoint", cfg(vnet=(SUBNET,)), svc("defender"), False, "virtualNetworkRules",
-     "does not work for a registry configured with a service endpoint", "documented"),
+     "doesn't apply to a registry configured with a service endpoint", "documented"),
     ("aml-public-disabled-bypass-on", cfg(public="Disabled"), svc("aml"), True,
      "networkRuleBypassOptions=AzureServices", "even with public network access disabled", "documented"),
     ("acr-import-public-disabled-bypass-off", cfg(public="Disabled", bypass="None"), svc("acr-import"), False,
      "publicNetworkAccess=Disabled", "bypass is off", "documented"),
     ("app-service-not-trusted", cfg(), svc("webapp"), False, "defaultAction=Deny",
-     "explicitly not a trusted service", "documented"),
+     "doesn't apply to App Service", "documented"),
     ("aks-not-trusted", cfg(), svc("aks"), False, "defaultAction=Deny", "--from or --subnet", "documented"),
     ("devops-default-allow", cfg(default="Allow"), svc("devops"), True, "defaultAction=Allow", "all networks",
-     "inferred"),
+     "documented"),
     # ---- Tasks bypass
     ("tasks-bypass-on", cfg(tasks=True), svc("tasks"), True, "networkRuleBypassAllowedForTasks=true",
      "system-assigned identity", "documented"),
@@ -117,14 +120,14 @@ CASES: list[tuple[str, RegistryConfig, Client, bool, str, str, str]] = [
     ("tasks-public-disabled-bypass-off", cfg(public="Disabled", tasks=False), svc("tasks"), False,
      "publicNetworkAccess=Disabled", "dedicated agent pool", "documented"),
     ("tasks-dual-stack", cfg(tasks=True, protocol="IPv4AndIPv6"), svc("tasks"), False,
-     "endpointProtocol=IPv4AndIPv6", "dual stack", "documented"),
-    ("tasks-default-allow", cfg(default="Allow"), svc("tasks"), True, "defaultAction=Allow", "likely",
-     "inferred"),
+     "endpointProtocol=IPv4AndIPv6", "don't work", "documented"),
+    ("tasks-default-allow", cfg(default="Allow"), svc("tasks"), True, "defaultAction=Allow", "all networks",
+     "documented"),
     # ---- private endpoint path
     ("pe-approved-public-disabled", cfg(public="Disabled", connections=(_approved(),)), PE, True,
-     "privateEndpointConnection[pe1]", "do not apply to private endpoint traffic", "documented"),
+     "privateEndpointConnection[pe1]", "don't apply to private endpoints", "documented"),
     ("pe-approved-ip-rules-irrelevant", cfg(ip_rules=("203.0.113.0/24",), connections=(_approved(),)), PE, True,
-     "privateEndpointConnection[pe1]", "ipRules", "documented"),
+     "privateEndpointConnection[pe1]", "IP network rules", "documented"),
     ("pe-pending-only", cfg(public="Disabled", connections=(_approved("pe2", "Pending"),)), PE, False,
      "privateEndpointConnection.status", "pe2 is Pending", "inferred"),
     ("pe-rejected-and-approved", cfg(connections=(_approved("a", "Rejected"), _approved("b"))), PE, True,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import acr_support as c
 import pytest
 
 from regdoctor.acr import allowlist as al
-from regdoctor.acr import config as c
+from regdoctor.acr.regions import tag_region
+from regdoctor.render import acr as render
 
 DATA = Path(__file__).resolve().parent / "data" / "acr"
 
@@ -70,7 +72,7 @@ def test_bases_are_marked() -> None:
     ("southafricanorth", "SouthAfricaNorth"),
 ])
 def test_service_tag_region_casing(region: str, tag: str) -> None:
-    assert al.tag_region(region) == tag
+    assert tag_region(region) == tag
 
 
 def _rules() -> list[al.Rule]:
@@ -79,13 +81,13 @@ def _rules() -> list[al.Rule]:
 
 
 def test_squid_acl() -> None:
-    out = al.render_squid(_rules(), registry="myreg")
+    out = render.allowlist_squid(_rules(), registry="myreg")
     assert "acl acr_myreg dstdomain myreg.azurecr.io azurecr.io .blob.core.windows.net\n" in out
     assert "http_access allow CONNECT acr_myreg acr_https" in out
 
 
 def test_azure_firewall_commands_quote_wildcards() -> None:
-    out = al.render_az_firewall(_rules(), registry="myreg")
+    out = render.allowlist_az_firewall(_rules(), registry="myreg")
     assert "az network firewall application-rule create" in out
     assert "--protocols Https=443" in out
     assert "--target-fqdns myreg.azurecr.io azurecr.io '*.blob.core.windows.net'" in out
@@ -93,9 +95,10 @@ def test_azure_firewall_commands_quote_wildcards() -> None:
 
 
 def test_text_and_json_forms() -> None:
-    text = al.render_text(_rules(), registry="myreg.azurecr.io")
+    text = render.allowlist_text(_rules(), registry="myreg.azurecr.io")
     assert "myreg.azurecr.io:443" in text and "Storage.WestEurope" in text
     doc = json.loads(json.dumps([r.to_dict() for r in _rules()]))
     assert doc[0] == {"fqdn": "myreg.azurecr.io", "port": 443, "protocol": "https", "role": "login", "region": None,
                       "purpose": doc[0]["purpose"], "service_tag": "AzureContainerRegistry",
-                      "service_tag_basis": "documented", "basis": "documented", "condition": None}
+                      "service_tag_basis": "documented", "basis": "documented", "condition": None,
+                      "source": "https://learn.microsoft.com/azure/container-registry/container-registry-firewall-rules"}

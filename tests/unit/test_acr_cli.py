@@ -71,7 +71,7 @@ def test_fifty_megabytes_is_refused(tmp_path: Path) -> None:
         (["lint", "/nonexistent/registry.json"], "no such file"),
         (["dns", str(DATA / "cli_selected_networks.json"), "--resolver", "dns.example"], "not an IP address"),
         (["lint", str(DATA / "cli_selected_networks.json"), "--replications", str(DATA / "pe_connections_cli.json")],
-         "without location"),
+         "pe_connections_cli.json: [0]: not one of the replications"),
         (["allowlist", "not a name!"], "no such file"),
     ],
     ids=["no-client", "two-clients", "bad-ip", "bad-service", "bad-subnet", "no-config", "config-and-name",
@@ -89,8 +89,11 @@ def test_access_json_contract_and_exit_codes() -> None:
     doc = json.loads(ok.stdout)
     assert (doc["schema"], doc["tool"]) == (1, "regdoctor")
     assert doc["decisions"][0] == {"endpoint": "login", "host": "fabrikamci.azurecr.io", "allowed": True,
-                                   "rule": "ipRules[203.0.113.0/24]", "reason": "IP rule 203.0.113.0/24 matches",
-                                   "basis": "documented", "region": None}
+                                   "rule": "ipRules[203.0.113.0/24]",
+                                   "reason": "IP rule 203.0.113.0/24 holds 203.0.113.9",
+                                   "basis": "documented", "region": None,
+                                   "source": "https://learn.microsoft.com/azure/container-registry/"
+                                             "container-registry-access-selected-networks"}
     denied = run("access", str(DATA / "rest_premium_private.json"), "--from", "203.0.113.9")
     assert denied.returncode == 1
     assert "DENY" in denied.stdout and "public network access is disabled" in denied.stdout

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import acr_support as c
 import pytest
 
-from regdoctor.acr import config as c
 from regdoctor.errors import BadInput
 
 DATA = Path(__file__).resolve().parent / "data" / "acr"
@@ -187,7 +187,8 @@ def test_file_over_the_cap_is_refused_without_reading_it_all(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("kind", "doc", "message"),
     [
-        ("replications", {"value": [{"name": "x"}]}, "without location"),
+        ("replications", {"value": [{"name": "x"}]}, r"value\[0\]: not one of the replications"),
+        ("replications", [{"location": "west europe!"}], r"\[0\]\.location: 'west europe!' is not an Azure region"),
         ("replications", "eastus", "expected a JSON array"),
         ("connections", [1, 2], "expected a JSON object"),
         ("zone_records", [{"aRecords": "10.0.0.1"}], "aRecords: expected a list"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import acr_support as c
 import pytest
 
-from regdoctor.acr import config as c
 from regdoctor.acr.dns import Resolution, check, expectations, judge
 
 DATA = Path(__file__).resolve().parent / "data" / "acr"
@@ -33,7 +33,8 @@ def test_zone_records_are_the_expectation_when_no_endpoint_data() -> None:
 
 def test_regional_endpoints_need_their_own_records() -> None:
     cfg = c.parse_registry({"loginServer": "geo12.azurecr.io", "location": "eastus", "regionalEndpoints": "Enabled",
-                            "privateEndpointConnections": [{"name": "p"}]})
+                            "privateEndpointConnections": [
+                                {"name": "p", "privateLinkServiceConnectionState": {"status": "Approved"}}]})
     assert [(e.record, e.member) for e in expectations(cfg)] == [
         ("geo12.privatelink.azurecr.io", "registry"),
         ("geo12.eastus.data.privatelink.azurecr.io", "registry_data_eastus"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import acr_support as c
 import pytest
 
 from regdoctor import kb
-from regdoctor.acr import config as c
 from regdoctor.acr.lint import lint
 
 DATA = Path(__file__).resolve().parent / "data" / "acr"
@@ -72,7 +72,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], set[str], set[str]]] = [
      {"ACR_NETWORK_RULES_NOT_PREMIUM"}),
     ("service-endpoint-public-disabled", reg(publicNetworkAccess="Disabled", networkRuleSet=rules(vnet=(SUBNET,)),
                                              privateEndpointConnections=PE_OK), {},
-     {"ACR_SERVICE_ENDPOINT_PUBLIC_DISABLED"}, {"ACR_TRUSTED_SERVICES_INEFFECTIVE"}),
+     {"ACR_SERVICE_ENDPOINT_PUBLIC_DISABLED", "ACR_TRUSTED_SERVICES_INEFFECTIVE"}, {"ACR_TRUSTED_SERVICES_OFF"}),
     ("trusted-services-off-restricted", reg(networkRuleSet=rules(), networkRuleBypassOptions="None"), {},
      {"ACR_TRUSTED_SERVICES_OFF"}, set()),
     ("trusted-services-off-open", reg(networkRuleBypassOptions="None"), {}, set(), {"ACR_TRUSTED_SERVICES_OFF"}),

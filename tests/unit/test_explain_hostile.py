@@ -72,12 +72,16 @@ ADVERSARIAL = {
 
 
 def _cost(line: str, *, strict: bool = False) -> float:
+    """CPU seconds of the whole pipeline on one line, the best of three (a loaded machine's
+    hiccup is not the code's cost; tests/unit/timing.py explains why CPU time)."""
     data = line.encode("utf-8", "surrogatepass")
     best = float("inf")
-    for _ in range(2):  # the better of two runs: a shared machine's hiccup is not the code's cost
-        t0 = time.perf_counter()
+    for _ in range(3):
+        t0 = time.thread_time()
         explain_chunks([data], strict=strict)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.thread_time() - t0)
+        if best <= LIMIT_S / 4:
+            break
     return best
 
 

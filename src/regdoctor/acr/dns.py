@@ -9,9 +9,9 @@ Two halves, kept apart so the deciding half stays pure:
   record of the ``privatelink`` zone that must answer for it and, when the input says, the
   address: the private endpoint's own ``customDnsConfigs`` (its NIC) win over the zone's A
   records, which are only what someone wrote (reference §3).
-* ``resolve(...)`` asks the system resolver (what clients really use) and the nameservers
-  directly for the CNAME chain, through ``regdoctor.net.dns`` — the only code that opens
-  sockets; ``judge(...)`` (pure) compares the two and names the finding.
+* the CLI resolves each name as a client would (system resolver, and the CNAME chain from the
+  nameservers) through ``regdoctor.net.dns`` — the only code that opens sockets — and hands the
+  answers over as ``Resolution``s; ``judge(...)`` (pure) compares the two and names the finding.
 
 The broken chain of reference §3 (``privatelink`` in the chain, public address at the end) is
 the catalogue's existing ``DNS_PRIVATELINK_PUBLIC``; that the signature holds for data
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from regdoctor import kb
-from regdoctor.acr.config import DnsRecord, RegistryConfig
+from regdoctor.acr.addresses import is_public
+from regdoctor.acr.model import DnsRecord, RegistryConfig
 from regdoctor.kb.codes import Code
 from regdoctor.model import Finding
-from regdoctor.net.dns import classify_address
 
 Role = Literal["login", "data", "regional"]
 
@@ -75,7 +75,7 @@ class Expectation:
 def expectations(cfg: RegistryConfig) -> list[Expectation]:
     """Every name a client of ``cfg`` resolves, with what it must resolve to (reference §3).
 
-    >>> from regdoctor.acr.config import parse_registry
+    >>> from regdoctor.acr.parse import parse_registry
     >>> cfg = parse_registry({"loginServer": "myreg.azurecr.io", "location": "westeurope",
     ...     "privateEndpointConnections": [{"name": "pe1", "privateLinkServiceConnectionState":
     ...                                     {"status": "Approved"}}]})
@@ -83,7 +83,7 @@ def expectations(cfg: RegistryConfig) -> list[Expectation]:
     [('myreg.azurecr.io', 'myreg.privatelink.azurecr.io', 'registry'),
      ('myreg.westeurope.data.azurecr.io', 'myreg.westeurope.data.privatelink.azurecr.io', 'registry_data_westeurope')]
     """
-    private = bool(cfg.connections) or bool(cfg.zone_records) or bool(cfg.endpoint_records)
+    private = cfg.private_link or bool(cfg.zone_records) or bool(cfg.endpoint_records)
     names: list[tuple[str, Role, str | None, str]] = [(cfg.login_server, "login", None, "registry")]
     if cfg.data_endpoints_on or private:
         names += [(cfg.data_endpoint(r), "data", r, f"registry_data_{r}") for r in cfg.regions]
@@ -114,23 +114,12 @@ def _addresses_for(records: Sequence[DnsRecord], host: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def is_public(address: str) -> bool:
-    """``classify_address`` says public; text that is no address (from user JSON) is not.
-
-    >>> is_public("20.50.60.70"), is_public("10.200.0.1"), is_public("not-an-ip")
-    (True, False, False)
-    """
-    try:
-        return classify_address(address) == "public"
-    except ValueError:
-        return False
-
-
 # --------------------------------------------------------------------------- observing
 
 @dataclass(frozen=True)
 class Resolution:
-    """What one name resolved to from here. ``error`` is set when it did not resolve."""
+    """What one name resolved to from here (the CLI asks ``regdoctor.net.dns``). ``error`` is set when
+    it did not resolve."""
 
     host: str
     resolver: str
@@ -142,58 +131,6 @@ class Resolution:
     def to_dict(self) -> dict[str, Any]:
         return {"resolver": self.resolver, "addresses": list(self.addresses),
                 "chain": [list(c) for c in self.chain], "error": self.error, "error_kind": self.error_kind}
-
-
-def resolve(host: str, *, resolver: str | None = None, timeout: float = 3.0) -> Resolution:
-    """Resolve ``host`` as a client here would (system resolver), and fetch its CNAME chain.
-
-    With ``resolver`` only that server is asked, directly. Never raises for a DNS failure: the
-    failure is the ``error`` of the result.
-    """
-    from regdoctor.net import Deadline, DnsError
-    from regdoctor.net import dns as netdns
-
-    chain: tuple[tuple[str, str], ...] = ()
-    direct: tuple[str, ...] = ()
-    direct_err: DnsError | None = None
-    used = resolver or ""
-    try:
-        ans = netdns.query_chain(host, Deadline(timeout), [resolver] if resolver else None)
-        chain, direct, used = ans.chain, ans.addresses, ans.nameserver
-    except DnsError as exc:
-        direct_err = exc
-        used = str(exc.info.get("resolver") or used)
-        chain = tuple((str(a), str(b)) for a, b in exc.info.get("chain") or ())
-    label = used if resolver else f"the system resolver ({used or 'resolv.conf'})"
-    if resolver is None:
-        try:
-            system = tuple(netdns.system_resolve(host, 443, Deadline(timeout)))
-        except DnsError as exc:
-            if direct_err is None and not direct:
-                return Resolution(host, label, (), chain, exc.message, exc.kind)
-            system = ()
-        if system:
-            return Resolution(host, label, system, chain)
-    if direct:
-        return Resolution(host, label, direct, chain)
-    if direct_err is not None:
-        return Resolution(host, label, (), chain, _error_text(direct_err), direct_err.kind)
-    return Resolution(host, label, (), chain, "no A or AAAA record", "nodata")
-
-
-def _error_text(exc: Any) -> str:
-    """The rcode when the server answered one (its message only repeats it), else the message."""
-    return str(exc.info.get("rcode") or exc.message)
-
-
-def resolve_all(hosts: Sequence[str], *, resolver: str | None = None, timeout: float = 3.0) -> list[Resolution]:
-    """``resolve`` for every host, in parallel so a dead resolver costs one timeout, not one per name."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    if not hosts:
-        return []
-    with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
-        return list(pool.map(lambda h: resolve(h, resolver=resolver, timeout=timeout), hosts))
 
 
 # --------------------------------------------------------------------------- judging
@@ -213,8 +150,9 @@ class DnsCheck:
 def judge(cfg: RegistryConfig, exp: Expectation, res: Resolution) -> DnsCheck:
     """Compare what ``exp.host`` must resolve to with what it did (pure).
 
-    >>> from regdoctor.acr.config import parse_registry
-    >>> cfg = parse_registry({"loginServer": "myreg.azurecr.io", "privateEndpointConnections": [{}]})
+    >>> from regdoctor.acr.parse import parse_registry
+    >>> cfg = parse_registry({"loginServer": "myreg.azurecr.io", "privateEndpointConnections": [
+    ...     {"name": "pe1", "privateLinkServiceConnectionState": {"status": "Approved"}}]})
     >>> exp = expectations(cfg)[0]
     >>> res = Resolution("myreg.azurecr.io", "10.0.0.10", ("20.1.2.3",),
     ...                  (("myreg.azurecr.io", "myreg.privatelink.azurecr.io"),))
@@ -242,7 +180,7 @@ def judge(cfg: RegistryConfig, exp: Expectation, res: Resolution) -> DnsCheck:
     if exp.private and public:
         f = kb.code(Code.ACR_DNS_NOT_PRIVATE).finding(
             host=exp.host, evidence={**ev, "basis": "documented"},
-            extra={"public_access": "enabled" if cfg.public_enabled else "disabled"})
+            extra={"public_access": "disabled" if cfg.blocks_public else "enabled"})
         return DnsCheck(exp, res, "problem", (f,))
     if exp.private and exp.addresses and not set(res.addresses) & set(exp.addresses):
         f = kb.code(Code.ACR_DNS_WRONG_ADDRESS).finding(host=exp.host, evidence={**ev, "basis": "documented"})
@@ -256,5 +194,4 @@ def check(cfg: RegistryConfig, resolutions: Sequence[Resolution]) -> list[DnsChe
     return [judge(cfg, e, by_host[e.host]) for e in expectations(cfg) if e.host in by_host]
 
 
-__all__ = ["DnsCheck", "Expectation", "Resolution", "check", "expectations", "is_public", "judge", "resolve",
-           "resolve_all"]
+__all__ = ["DnsCheck", "Expectation", "Resolution", "check", "expectations", "is_public", "judge"]

@@ -25,6 +25,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "explain": ("regdoctor.cli.explain", "explain", "Name the failing layer from a client's error text."),
     "acr": ("regdoctor.cli.acr", "acr", "The ACR network model, offline: access, lint, allowlist, dns."),
     "codes": ("regdoctor.cli.codes", "codes", "List the catalogue of finding codes."),
+    "logs": ("regdoctor.cli.logs", "logs", "Who the registry turned away, and why, from its exported login events."),
     "proxy": ("regdoctor.cli.proxy", "proxy", "Who uses which proxy, mirror and CA for a registry, and why."),
     "serve": ("regdoctor.cli.serve", "serve", "Check on a schedule; Prometheus /metrics, /report.json, history."),
     "k8s": ("regdoctor.cli.k8s", "k8s", "Kubernetes manifests (DaemonSet, Job) and the NPD plugin config."),
@@ -135,8 +136,10 @@ def _report_crash(exc: BaseException) -> None:
         finding = kb.code(Code.CLIENT_INTERNAL_ERROR).finding(
             host=None, evidence={"check": RUN.command, "error_type": type(exc).__name__,
                                  "error": one_line(str(exc)), "where": where})
-        click.echo(render_findings(RUN.format, [*RUN.partial, finding], header=RUN.command, status="problems"),
-                   nl=False)
+        from regdoctor.cli._common import terminal
+
+        click.echo(render_findings(RUN.format, [*RUN.partial, finding], header=RUN.command, status="problems",
+                                   term=terminal()), nl=False)
     except Exception as inner:  # the boundary's own fallback must not raise either
         click.echo(f"regdoctor: the crash report itself failed ({type(inner).__name__})", err=True)
     click.echo(f"regdoctor: internal error ({type(exc).__name__} at {where}): {one_line(str(exc), 200)}; "

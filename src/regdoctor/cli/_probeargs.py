@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 
 AS_ACTORS = ("docker", "containerd", "podman", "crio", "k3s", "kubelet", "shell")
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
-#: Azure region names are lower-case letters and digits (westeurope, eastus2, usgovvirginia)
-_REGION = re.compile(r"^[A-Za-z0-9]{2,40}$")
 
 
 def probe_options(f: Any) -> Any:
@@ -76,9 +74,12 @@ def probe_setup(*, timeout: float, proxy: str | None, ca_file: str | None, plain
         fail_usage("--as and --proxy exclude each other: --as uses the actor's own proxy settings")
     if not _PLATFORM.match(platform):
         fail_usage(f"--platform {shown(platform)}: expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8")
-    for region in regions:
-        if not _REGION.match(region):
-            fail_usage(f"--region {shown(region)}: expected an Azure region name such as westeurope")
+    from regdoctor.acr.regions import parse_region  # the one rule for Azure region names
+
+    try:
+        regions = tuple(parse_region(r) for r in regions)
+    except ValueError as exc:
+        fail_usage(f"--region: {exc}")
 
     from regdoctor.probe.options import ProbeOptions
     from regdoctor.probe.run import PullOptions

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
 
 _CHUNK = 1 << 20
 _MAX_HEADER_GROUPS = 30
@@ -223,14 +223,15 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     extra = {"source": source, **ex.extra()}
     if data.gzip:
         extra["input"] = {**extra["input"], "gzip": True}
+    suite = f"regdoctor explain {log_file if source == 'file' else source}"  # JUnit: the command and its subject
     if not ex.recognised:
         if fmt == "text":
             write(f"regdoctor explain: no known symptom in the {source} ({ex.lines:,} line(s) read).\n"
                   "If a client fails anyway, `regdoctor check <registry>` probes every layer live.\n")
         else:
             write(render_findings(fmt, [], header="regdoctor explain: no known symptom", status="ok",
-                                  extra={**extra, "message": "no known symptom"}))
+                                  extra={**extra, "message": "no known symptom"}, suite=suite))
         sys.exit(0)
     write(render_findings(fmt, ex.findings, header=_header(ex, source), status="problems", extra=extra,
-                          keep_order=True))
+                          keep_order=True, suite=suite, term=terminal()))
     sys.exit(1)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
-
-_REGION = re.compile(r"^[A-Za-z0-9]{2,40}$")
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
 
 
 def root_options(f: click.decorators.FC) -> click.decorators.FC:
@@ -62,9 +59,12 @@ def proxy(hosts: tuple[str, ...], acr_names: tuple[str, ...], root_dir: str, pro
     with handle_errors():
         if not os.path.isdir(root_dir):
             raise BadInput(f"--root {root_dir}: not a directory")
-        for region in regions:
-            if not _REGION.match(region):
-                raise BadInput(f"--region {region!r}: expected an Azure region name such as westeurope")
+        from regdoctor.acr.regions import parse_region  # the one rule for Azure region names
+
+        try:
+            regions = tuple(parse_region(r) for r in regions)
+        except ValueError as exc:
+            raise BadInput(f"--region: {exc}") from None
         from regdoctor.cli.check import _config_registries
         from regdoctor.credentials import load_client_config
 
@@ -97,7 +97,7 @@ def proxy(hosts: tuple[str, ...], acr_names: tuple[str, ...], root_dir: str, pro
         elif out_fmt == "markdown":
             write(render_markdown(doc) + "\n" + findings_markdown(found, header="Proxy findings"))
         elif out_fmt == "junit":
-            write(findings_junit(found, suite="regdoctor proxy"))
+            write(findings_junit(found, suite=f"regdoctor proxy {' '.join(h.host for h in hs)}".strip()))
         else:
-            write(render_text(doc) + "\n" + findings_text(found, header="Proxy findings"))
+            write(render_text(doc) + "\n" + findings_text(found, header="Proxy findings", term=terminal()))
     sys.exit(1 if status == "problems" else 0)

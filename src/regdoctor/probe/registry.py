@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from regdoctor import auth, classify, safejson
@@ -33,6 +33,9 @@ from regdoctor.probe.errors import code_for
 from regdoctor.probe.route import authority
 from regdoctor.probe.steps import StepLog
 from regdoctor.redact import redact_location
+
+if TYPE_CHECKING:
+    from regdoctor.probe.events import Observer
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -57,8 +60,9 @@ class Flow(StepLog):
     credential key, the certs.d name); the endpoints found on the way name it as their parent.
     """
 
-    def __init__(self, host: str, port: int, steps: list[Step], display: str = "") -> None:
-        super().__init__(steps)
+    def __init__(self, host: str, port: int, steps: list[Step], display: str = "", *,
+                 observer: Observer | None = None) -> None:
+        super().__init__(steps, observer=observer, where=(host, port, "registry"))
         self.host = host
         self.port = port
         self.display = display or authority(host, port, "https")
@@ -191,6 +195,7 @@ def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOpti
              extra: list[tuple[str, str]] | None = None, name: str | None = None,
              layer: Layer = "registry", max_body: int = 64 * 1024) -> HttpResponse | None:
     """One request on the registry route; a network failure here is recorded and returns None."""
+    flow.begin(layer, name or f"{method} {target}", opts.timeout)
     t0 = time.monotonic()
     headers = list(extra or [])
     if authz:
@@ -208,7 +213,13 @@ def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOpti
 def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential | None, scope: str | None,
                   repository: str | None, opts: ProbeOptions, ev_ctx: dict[str, Any]) -> str | None:
     realm = ch.realm or ""
-    url = auth.token_url(realm, ch.params.get("service"), [scope] if scope else [])
+    # an identity token is exchanged the OAuth way (POST, grant_type=refresh_token), as docker
+    # does; a user and password go as Basic on a GET with the scope in the query
+    oauth = cred is not None and cred.is_identity_token
+    scopes = [scope] if scope else []
+    url = realm if oauth else auth.token_url(realm, ch.params.get("service"), scopes)
+    method, body = ("POST", auth.oauth_refresh_form(ch.params.get("service"), scopes, cred.secret)) \
+        if oauth and cred is not None else ("GET", b"")
     try:  # bearer_problem vetted the realm; a URL that still cannot be split is the server's fault too
         parts = urlsplit(url)
         rhost = parts.hostname or ""
@@ -219,10 +230,14 @@ def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential
         return None
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     headers: list[tuple[str, str]] = []
-    if cred is not None:
+    if oauth:
+        headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+    elif cred is not None:
         # the realm is the token service the registry itself names: Docker sends the login there
         headers.append(("Authorization", auth.basic_header(cred.username, cred.secret)))
-    ev = {**ev_ctx, "realm": realm, "realm_host": rhost, "realm_port": rport}
+    ev = {**ev_ctx, "realm": realm, "realm_host": rhost, "realm_port": rport,
+          "token_request": "POST grant_type=refresh_token (identity token)" if oauth else
+          ("GET with Basic credentials" if cred is not None else "GET, anonymous")}
     t0 = time.monotonic()
 
     def verdict(resp: HttpResponse) -> classify.Verdict:
@@ -231,7 +246,7 @@ def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential
     resp: HttpResponse | None
     if (rhost, rport) == (route.host, route.port):
         try:
-            resp = route.request("GET", target, Deadline(opts.timeout), headers)
+            resp = route.request(method, target, Deadline(opts.timeout), headers, body=body)
         except NetError as exc:
             flow.add("auth", "token", "fail", t0, f"token request failed: {exc.message}", code_for(exc),
                      {**exc.info, **ev, "address": route.address, "port": route.port, "path": target,
@@ -244,7 +259,7 @@ def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential
         sub_opts = replace(opts, plain_http=parts.scheme == "http")
         result, _, resp = probe_endpoint(rhost, rport, "realm", sub_opts, origin=f"token realm of {flow.display}",
                                          parent=flow.display, path=target, http_check=verdict,
-                                         request_headers=headers)
+                                         request_headers=headers, method=method, body=body)
         flow.extra.append(result)
         if resp is None or result.failed:
             flow.add("auth", "token", "fail", t0, f"token service {rhost}:{rport} failed: see that endpoint",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 from regdoctor.runtime.syntax import MAX_FILE, parse_environ
 
@@ -98,9 +97,10 @@ class Source:
         try:
             with open(real, "rb") as fh:
                 st = os.fstat(fh.fileno())
-                if not stat.S_ISREG(st.st_mode):
+                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE:
                     return None
-                data = fh.read(MAX_FILE + 1)
+                # sized by the file, not by the limit: read(MAX_FILE) would allocate 1 MiB a file
+                data = fh.read(st.st_size + 1)
         except OSError:
             return None
         if len(data) > MAX_FILE:
@@ -169,11 +169,13 @@ class Source:
         return out
 
     def process(self, pid: int) -> Process | None:
-        base = Path(self.proc, str(pid))
+        # plain string paths: pathlib interns every path part (sys.intern), and /proc brings new
+        # pids for ever — a long-running `serve` would keep each one (found by the soak test)
+        base = os.path.join(self.proc, str(pid))
         try:
-            argv = tuple(a.decode("utf-8", "replace") for a in (base / "cmdline").read_bytes()[:65536].split(b"\0")
-                         if a)
-            statline = (base / "stat").read_text(errors="replace")
+            argv = tuple(a.decode("utf-8", "replace") for a in _read(os.path.join(base, "cmdline"), 65536)
+                         .split(b"\0") if a)
+            statline = _read(os.path.join(base, "stat"), 4096).decode("utf-8", "replace")
         except OSError:
             return None
         # comm may contain spaces and parentheses: the fields after it start after the last ')'
@@ -184,7 +186,7 @@ class Source:
         environ: dict[str, str] | None
         err = ""
         try:
-            environ = parse_environ((base / "environ").read_bytes()[:1024 * 1024])
+            environ = parse_environ(_read(os.path.join(base, "environ"), 1024 * 1024))
         except OSError as exc:
             environ, err = None, exc.strerror or type(exc).__name__
         name = os.path.basename(argv[0]).split()[0] if argv and argv[0] else comm
@@ -193,12 +195,27 @@ class Source:
     def _start_time(self, fields: list[str]) -> float | None:
         try:
             ticks = int(fields[19])
-            for line in Path(self.proc, "stat").read_text().splitlines():
+            for line in _read(os.path.join(self.proc, "stat"), 1 << 20).decode("ascii", "replace").splitlines():
                 if line.startswith("btime "):
                     return int(line.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError):
             return None
         return None
+
+
+def _read(path: str, limit: int) -> bytes:
+    """At most ``limit`` bytes, read in small pieces: /proc files report size 0, so one
+    ``read(limit)`` would allocate the whole limit each time (RSS creep in a long ``serve``)."""
+    parts: list[bytes] = []
+    size = 0
+    with open(path, "rb", buffering=0) as fh:
+        while size < limit:
+            chunk = fh.read(min(65536, limit - size))
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+    return b"".join(parts)
 
 
 __all__ = ["FileText", "Process", "Source"]
