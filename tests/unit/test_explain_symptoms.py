@@ -124,12 +124,28 @@ def test_loader_rejects_malformed_books(path: list[Any], value: Any, message: st
         build(_mutate(path, value), kb.catalogue())
 
 
+def _gated(text: str) -> bool:
+    """Does the log scanner's prefilter (the grammar's anchors and the symptoms' gates) admit it?"""
+    return any(g.search(b": " + text.encode()) for g in Scanner()._gate)
+
+
 def test_gate_uses_literal_prefixed_regexes() -> None:
-    gate = book().gate
+    gate = Scanner()._gate
     assert gate[0].pattern.startswith(b": (?:")  # the fast path for ": leaf" anchors
+    assert len(gate) <= 12, "each gate regex is one more pass over every log"
     for s in book().symptoms:
-        for a in s.anchors:
-            assert any(g.search(b": " + a.encode()) for g in gate), (s.id, a)
+        for a in s.gate:
+            assert _gated(a), (s.id, a)
+
+
+@pytest.mark.parametrize("sym", book().symptoms, ids=[s.id for s in book().symptoms])
+def test_each_symptom_example_passes_the_log_gate(sym: Any) -> None:
+    assert _gated(sym.example.replace('\\"', '"')), sym.id
+
+
+@pytest.mark.parametrize("rule", LEAVES, ids=[r.kind for r in LEAVES])
+def test_each_leaf_example_passes_the_log_gate(rule: Any) -> None:
+    assert _gated(rule.example), rule.kind
 
 def test_unknown_text_is_not_a_symptom() -> None:
     assert not explain("everything is fine, pulled alpine:latest in 1.2 s").findings

@@ -81,12 +81,12 @@ class Scanner:
     def __init__(self, symptom_book: SymptomBook | None = None, *, max_line: int = MAX_LINE,
                  strict: bool = False) -> None:
         bk = symptom_book or book()
-        self._gate = _gate(tuple(sorted(bk.by_anchor)))
+        self._gate = _gate(tuple(sorted({a for sym in bk.symptoms for a in sym.gate})))
         # strict (a log of anything): a generic leaf counts only on a line that shows a registry
         # context, tested in place; a registry-specific anchor (`standalone`) counts by itself
         self._context = context_gate(bk) if strict else None
         self._read_all = 0 if strict else READ_ALL
-        self._strong = _strong(tuple(sorted(a for s in bk.symptoms if s.standalone for a in s.anchors)))
+        self._strong = _strong(tuple(sorted(a for s in bk.symptoms if s.standalone for a in s.gate)))
         self.max_line = max_line
         self.lines = 0
         self.cut_lines = 0

@@ -517,7 +517,9 @@ GATE_ANCHORS: tuple[str, ...] = (
     ": x509: ", ": tls: ", ": remote error: tls", ": local error: tls", ": http: server gave HTTP response",
     ": malformed HTTP", "server response was not HTTP", "BadStatusLine",
     # server answers: reason phrases, registry error codes, bodies
-    *REASONS, *OCI_CODES, *(f": {c.lower().replace('_', ' ')}" for c in OCI_CODES), ": too many requests",
+    # (a reason phrase after a number is found by the status wordings below; alone, it follows ": ")
+    *(f": {r}" for r in REASONS), *(f": {c}" for c in OCI_CODES),
+    *(f": {c.lower().replace('_', ' ')}" for c in OCI_CODES), ": too many requests",
     ": not found", "http.Status",
     "toomanyrequests",  # Docker Hub's quota text often starts a log line after a timestamp
     "<html", "<HTML", "<!DOCTYPE", "<!doctype", "<Error>", "<?xml",
@@ -533,6 +535,7 @@ GATE_PATTERNS: tuple[bytes, ...] = (
     rb"esponse code",
     rb"HTTP/[12](?:\.[01])? [45][0-9][0-9]",
     rb"_(?:scope|token|grant|client|request|grant_type)\b",  # OAuth error codes
+    rb'"code" ?: ?"[A-Z]',  # a registry error body: {"errors":[{"code":"DENIED",…
 )
 
 

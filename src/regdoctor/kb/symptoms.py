@@ -52,7 +52,7 @@ ENTITY_GROUPS = frozenset({
     "not_before", "message", "page_title", "http_error",
 })
 
-_KEYS = frozenset({"id", "code", "confidence", "anchors", "pattern", "alternatives", "boost", "on_proxy",
+_KEYS = frozenset({"id", "code", "confidence", "anchors", "gate", "pattern", "alternatives", "boost", "on_proxy",
                    "fallback", "standalone", "note", "example"})
 _FRAGMENT_RE = re.compile(r"\{\{([a-z_]+)\}\}")
 _ID_RE = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
@@ -83,6 +83,8 @@ class Symptom:
     id: str
     candidates: tuple[Candidate, ...]  # the primary first
     anchors: tuple[str, ...]
+    #: what the log scanner's prefilter looks for (default: the anchors)
+    gate: tuple[str, ...]
     regex: re.Pattern[str]
     on_proxy: Code | None
     fallback: bool
@@ -318,7 +320,8 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[Code, Any]) 
 
     cands = _candidates(raw, sid, codes)
     anchors = _str_list(raw.get("anchors"), f"{sid}: anchors")
-    if not all(a.isascii() for a in anchors):
+    gate = anchors if "gate" not in raw else _str_list(raw.get("gate"), f"{sid}: gate", allow_empty=True)
+    if not all(a.isascii() for a in (*anchors, *gate)):
         raise CatalogueError(f"symptoms: {sid}: anchors must be ASCII")
     on_proxy = raw.get("on_proxy")
     if on_proxy is not None:
@@ -332,6 +335,7 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[Code, Any]) 
         id=sid,
         candidates=tuple(cands),
         anchors=anchors,
+        gate=gate,
         regex=_compile(_expand(raw["pattern"], fragments, sid), sid),
         on_proxy=on_proxy,
         fallback=fallback,
@@ -484,7 +488,7 @@ def build(raw: Mapping[str, Any], codes: Mapping[Code, Any]) -> SymptomBook:
         symptoms=symptoms,
         leaves={kind: _leaf(kind, entry, codes) for kind, entry in leaves.items()},
         by_anchor={a: tuple(ix) for a, ix in by_anchor.items()},
-        gate=build_gate(list(by_anchor)),
+        gate=build_gate(sorted({a for sym in symptoms for a in sym.gate})),
         context=_context(raw.get("context")),
         fingerprints=tuple(_fingerprint(f) for f in prints),
         advice=tuple(_advice(a) for a in advice),
