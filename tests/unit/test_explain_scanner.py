@@ -122,3 +122,18 @@ def test_distinct_hosts_make_distinct_groups_but_stay_bounded() -> None:
     ex = explain_chunks([b"\n".join(lines)])
     assert len(ex.groups) == mod.MAX_GROUPS
     assert sum(g.count for g in ex.groups) == len(lines)
+
+
+def test_in_a_log_the_lines_before_do_not_lend_their_hosts() -> None:
+    log = (b'app: GET https://api.example.com/v1/orders status: 200\n'
+           b"postgres[1]: LOG: connection received: host=10.0.118.135 port=1\n"
+           b"error pulling image configuration: download failed after attempts=6: dial tcp 20.60.1.2:443: i/o timeout\n"
+           b"systemd[1]: Started Session 7 of user alice.\n"
+           b"toomanyrequests: You have reached your pull rate limit. https://www.docker.com/increase-rate-limit\n")
+    ex = explain_chunks([log], strict=True)
+    hosts = {g.code: g.host for g in ex.groups}
+    assert hosts == {"DATA_ENDPOINT_BLOCKED": None, "HTTP_RATE_LIMITED": None}, hosts
+    # a pasted message is one message: a URL wrapped onto the line before does count
+    pasted = (b"error pulling image configuration: Get https://cdn.example.net/registry-v2/docker/registry/v2/blobs/\n"
+              b"sha256/93/data?Expires=1: dial tcp 52.85.221.56:443: i/o timeout\n")
+    assert explain_chunks([pasted]).findings[0].host == "cdn.example.net"

@@ -77,12 +77,14 @@ class LineState:
     prev: str
     reading: Reading
     entities: dict[str, Any] = field(default_factory=dict)
+    #: a pasted message, whose lines may be one message wrapped (a log's records are not)
+    wrapped: bool = False
 
 
-def _wrapper_entities(e: dict[str, Any], src: str) -> None:
+def _wrapper_entities(e: dict[str, Any], src: str, own: bool) -> None:
     """Hosts and images that wrappers name (`pinging container registry H`, `docker://…`)."""
     if "registry_host" not in e:
-        m = _PINGING.search(src) or _LOGRUS_HOST.search(src)
+        m = _PINGING.search(src) or (_LOGRUS_HOST.search(src) if own and "trying next host" in src else None)
         if m:
             host, _, port = m.group("host").partition(":")
             e["registry_host"] = host.lower()
@@ -172,8 +174,8 @@ def extract(text: str, prev: str, reading: Reading) -> LineState:
     """The entities of a line: the grammar's, and those its wrappers name (here or on the line before)."""
     ln = LineState(text, prev, reading)
     e = ln.entities
-    for src in (text, prev):
-        _wrapper_entities(e, src)
+    for src, own in ((text, True), (prev, False)):
+        _wrapper_entities(e, src, own)
     m = _CHECK_HEALTH.search(text)
     if m:
         e["registry_name"] = m.group("name").lower()

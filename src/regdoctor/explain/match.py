@@ -129,7 +129,7 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     e, r = ln.entities, ln.reading
     before = [u for u in r.urls if u.start <= leaf_at] or [u for u in r.urls if u.start < inside_end]
     leaf_url = before[-1].url if before else e.get("python_url")
-    if leaf_url is None and ln.prev and "://" in ln.prev:
+    if leaf_url is None and ln.wrapped and "://" in ln.prev:
         # a message wrapped over lines: the URL the leaf is about ended the line before
         prev_urls = tokens.urls(ln.prev)
         if prev_urls:
@@ -263,7 +263,11 @@ def _leaf_ranking(rule: LeafRule, ln: LineState, bk: SymptomBook) -> tuple[list[
     r = ln.reading
     assert r.leaf is not None
     cands = rule.via_proxy if (r.proxied and rule.via_proxy) else rule.candidates
-    ranked, facts = _rank(cands, rule.on_proxy, r.proxied, ln, r.leaf.start, r.leaf.end, bk)
+    # a registry code's message is the server's text: a URL in it (Docker Hub links its docs) is not
+    # the request that failed
+    inside_end = r.leaf.start + (r.leaf.text.find(":") + 1 or len(r.leaf.text)) if rule.kind.startswith("oci.") \
+        else r.leaf.end
+    ranked, facts = _rank(cands, rule.on_proxy, r.proxied, ln, r.leaf.start, inside_end, bk)
     path = str(ln.entities.get("path", ""))
     if (facts["role"] == "registry" and rule.kind in _STORAGE_REFUSALS and "/blobs/" in path
             and any(m in ln.text[:r.leaf.start] or m in ln.prev for m in bk.context.data_markers)):
@@ -366,6 +370,9 @@ def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = Fal
     ('DNS_NXDOMAIN', 'leaf.dns.nxdomain', 'r.lab.test', '10.0.0.2')
     """
     bk = symptom_book or book()
+    if strict:
+        # a log's records are independent: only the line just before can be the same message's wrapper
+        prev = prev.rsplit("\n", 1)[-1]
     chains = _chains(text)
     if len(chains) > 1:
         return _match_chains(text, chains, lineno, prev, strict, bk)
@@ -381,6 +388,7 @@ def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = Fal
     # a generic phrase (`fallback`) counts only when nothing more specific read the line
     hits = specific if (specific or rule is not None) else hits
     ln = extract(text, prev, reading)
+    ln.wrapped = not strict
     for _, m in hits:
         _symptom_entities(m, ln.entities)
     # (id, matched span, ranked, facts, note, refinement?)
