@@ -167,8 +167,8 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
         return "realm", None, blob_op  # `failed to fetch oauth token: unexpected status: 403`
     if host is None:
         # no URL: the host the leaf itself names (a lookup, urllib3's pool) still has a role
-        named = e.get("host") if isinstance(e.get("host"), str) else None
-        if named and roles.table().role_of_host(named) == "data":
+        named = [h for h in (e.get("host"), e.get("address")) if isinstance(h, str)]
+        if any(roles.table().role_of_host(h) == "data" for h in named):
             return "data", None, blob_op
         storage = "storage_xml" in r.fields
         return ("data" if blob_op or storage else "registry"), None, blob_op

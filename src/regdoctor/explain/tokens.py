@@ -278,6 +278,9 @@ _SPECS: tuple[Spec, ...] = (
      re.compile(rf"(?P<op>dial|read|write) (?:tcp|udp)[46]?(?: (?:(?P<local>{ADDR})->(?P<remote>{ADDR})|"
                 rf"(?P<addr>{ADDR})))?|(?P<op2>lookup) (?P<lhost>{HOST})(?: on (?P<resolver>{ADDR}))?"),
      lambda m: _op(m) if m.group("op") else _op_lookup(m)),
+    # Docker Desktop's forwarder: `dialing HOST:443 container via direct connection because …`
+    (("dialing ",), re.compile(rf"dialing (?P<addr>{ADDR})"),
+     lambda m: Token("op", m.start(), m.end(), "dial", {"op": "dial", **_addr_fields(m.group("addr"))})),
     (("connectex:", "getaddrinfow:", "wsarecv:", "wsasend:", "getsockopt:"),
      re.compile(r"(?P<op>connectex|getaddrinfow|wsarecv|wsasend|getsockopt):"), _simple("op", "win")),
     (("ConnectionPool(",),
