@@ -147,7 +147,7 @@ def read(text: str) -> Reading:
         # (Docker Hub's link to its docs) comes after the code, so it never counts
         url = next((u for u in reversed(urls) if u.start < best.start), None)
         connect = best.kind == "reason" and (best.fields.get("via") == "tunnel" or _bare_after_url(text, best, url))
-        proxied = connect or any(t.kind == "proxy" for t in before)
+        proxied = connect or any(t.kind == "proxy" for t in before) or "proxy_host" in best.fields
         kind = _kind(best, before, connect)
         if best.kind in ("oci", "status") and any(t.kind == "body" and t.value == "html" for t in toks):
             kind = "http.html"  # an HTML page where the registry answers JSON: a middlebox's page

@@ -24,6 +24,7 @@ from regdoctor.explain.vocab import (
     ERRNO_TEXT,
     ERRNO_TRIGGERS,
     HOST,
+    NODE_ERRNO,
     OAUTH,
     OCI_CODES,
     OCI_LOWER,
@@ -32,6 +33,7 @@ from regdoctor.explain.vocab import (
     PY_ERRNO,
     REASON_ALT,
     REASONS,
+    TLS_PHRASES,
 )
 
 #: Tokens of one kind read per line: a real error chain has a few; hostile input is cut here.
@@ -115,6 +117,18 @@ def _py_errno(m: re.Match[str]) -> Token | None:
     if kind is None:
         return Token("errno", m.start(), m.end(), "other", {"errno": m.group("num"), "errno_text": m.group("text")})
     return Token("errno", m.start(), m.end(), kind, {"errno": m.group("num"), "errno_text": m.group("text")})
+
+
+def _node_errno(m: re.Match[str]) -> Token:
+    f = {"errno_name": m.group("code")}
+    if m.group("host"):
+        f["host"] = m.group("host").lower()
+    return Token("errno", m.start(), m.end(), NODE_ERRNO[m.group("code")], f)
+
+
+def _os_error(m: re.Match[str]) -> Token | None:
+    kind = PY_ERRNO.get(int(m.group("num")))
+    return None if kind is None else Token("errno", m.start(), m.end(), kind, {"errno": m.group("num")})
 
 
 def _simple(kind: str, value: str) -> Callable[[re.Match[str]], Token]:
@@ -298,6 +312,24 @@ _SPECS: tuple[Spec, ...] = (
     (("Try again",),
      re.compile(r"(?<=: )Try again\b"),
      lambda m: Token("errno", m.start(), m.end(), "eai_again", {"errno_text": "Try again"}, needs_lookup=True)),
+    # other clients' words for the same leaves: Node/libuv codes, Rust's `(os error N)`, Java, curl, .NET
+    (tuple(NODE_ERRNO), re.compile(rf"(?:getaddrinfo )?\b(?P<code>{'|'.join(NODE_ERRNO)})\b(?: (?P<host>{HOST}))?"),
+     _node_errno),
+    (("(os error ",), re.compile(r"\(os error (?P<num>[0-9]{1,5}+)\)"), _os_error),
+    (("UnknownHostException", "Could not resolve host", "remote name could not be resolved", "Could not resolve proxy"),
+     re.compile(rf"(?:UnknownHostException: |Could not resolve host: |The remote name could not be resolved: '|"
+                rf"(?P<proxy>Could not resolve proxy: ))(?P<host>{HOST})"),
+     lambda m: Token("errno", m.start(), m.end(), "nxdomain",
+                     {"host": m.group("host").lower(), "errno_text": m.group(0)[:120],
+                      **({"proxy_host": m.group("host").lower()} if m.group("proxy") else {})})),
+    (("Received HTTP code",), re.compile(r"Received HTTP code (?P<status>[1-5][0-9]{2}) from proxy after CONNECT"),
+     lambda m: Token("reason", m.start(), m.end(), m.group("status"), {"status": m.group("status"), "via": "tunnel"})),
+    (("Unable to connect to the remote server", "Failed to connect to "),
+     re.compile(r"Unable to connect to the remote server|Failed to connect to (?P<host>[A-Za-z0-9_.-]{1,253}+) port"),
+     lambda m: Token("errno", m.start(), m.end(), "other", {k: v for k, v in m.groupdict().items() if v})),
+    (("Empty reply from server",), re.compile(r"Empty reply from server"), _simple("eof", "closed")),
+    (tuple(TLS_PHRASES), re.compile("|".join(re.escape(p) for p in sorted(TLS_PHRASES, key=len, reverse=True))),
+     lambda m: Token("tls", m.start(), m.end(), TLS_PHRASES[m.group(0)], {"tls_error": m.group(0)})),
     (("[Errno ", "[WinError "),
      re.compile(r"\[(?:Errno|WinError) (?P<num>-?[0-9]{1,6}+)\] (?P<text>[^'\")\]]{0,120}+)"), _py_errno),
     (("EOF",),
@@ -516,6 +548,14 @@ GATE_ANCHORS: tuple[str, ...] = (
     "Hostname mismatch", "SSLV3_ALERT", "TLSV1_ALERT", "Tunnel connection failed", "HTTPSConnectionPool(",
     ": The handshake operation timed out",
     # EOF, timeouts, TLS, HTTP transport
+    *NODE_ERRNO, "(os error ", "UnknownHostException", "Could not resolve host", "remote name could not be resolved",
+    "Could not resolve proxy", "Received HTTP code", "Unable to connect to the remote server",
+    ": Failed to connect to ",
+    "Empty reply from server", "PKIX path building failed", "SSL certificate problem", "invalid peer certificate",
+    ": unable to get local issuer certificate", ": self signed certificate", ": self-signed certificate",
+    ": certificate has expired", "ERR_TLS_CERT_ALTNAME_INVALID", "UNABLE_TO_", "SELF_SIGNED_CERT_IN_CHAIN",
+    "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_HAS_EXPIRED", "The remote certificate is invalid",
+    "Could not establish trust relationship", "The SSL connection could not be established",
     ": EOF", ": unexpected EOF", "Client.Timeout", ": net/http: ", ": context deadline exceeded", "DeadlineExceeded",
     ": x509: ", ": tls: ", ": remote error: tls", ": local error: tls", ": http: server gave HTTP response",
     ": malformed HTTP", "server response was not HTTP", "BadStatusLine",

@@ -74,6 +74,7 @@ ERRNO_TEXT: Mapping[str, str] = {
     "a socket operation was attempted to an unreachable network": "net_unreachable",
     "a socket operation was attempted to an unreachable host": "host_unreachable",
     "connection timed out": "timeout",
+    "connect timed out": "timeout",  # Java's SocketTimeoutException
     "operation timed out": "timeout",
     "a connection attempt failed because the connected party did not properly respond": "timeout",
     "i/o timeout": "timeout",
@@ -115,4 +116,32 @@ ERRNO_TRIGGERS = tuple(sorted({t[1:] for t in ERRNO_TEXT}))
 AFTER_SEP = r"(?:(?<=: )|(?<=\] )|(?<=')|(?<=\()|(?<=tcp )|(?<=udp )|^)"
 
 
-__all__ = ["ERRNO_NAME", "ERRNO_TEXT", "OCI_CODES", "PY_ERRNO", "REASONS", "grouped"]
+# Node.js / libuv error codes (also in Go programs' wrapped errors, and Rust's io::ErrorKind names)
+NODE_ERRNO: Mapping[str, str] = {
+    "ENOTFOUND": "nxdomain", "EAI_AGAIN": "eai_again", "ECONNREFUSED": "refused", "ETIMEDOUT": "timeout",
+    "ECONNRESET": "reset", "EHOSTUNREACH": "host_unreachable", "ENETUNREACH": "net_unreachable", "EPIPE": "broken_pipe",
+    "ESOCKETTIMEDOUT": "timeout", "ECONNABORTED": "reset",
+}
+
+# Certificate verdicts other TLS stacks print (OpenSSL via curl and Python, Node, Java, rustls, .NET)
+TLS_PHRASES: Mapping[str, str] = {
+    "unable to get local issuer certificate": "unknown_ca",
+    "self signed certificate in certificate chain": "unknown_ca",
+    "self-signed certificate in certificate chain": "unknown_ca",
+    "self signed certificate": "self_signed", "self-signed certificate": "self_signed",
+    "certificate has expired": "expired", "certificate is not yet valid": "not_yet_valid",
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE": "unknown_ca", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY": "unknown_ca",
+    "SELF_SIGNED_CERT_IN_CHAIN": "unknown_ca", "DEPTH_ZERO_SELF_SIGNED_CERT": "self_signed",
+    "CERT_HAS_EXPIRED": "expired", "ERR_TLS_CERT_ALTNAME_INVALID": "name_mismatch",
+    "does not match certificate's altnames": "name_mismatch",
+    "no alternative certificate subject name matches target host name": "name_mismatch",
+    "PKIX path building failed": "unknown_ca",
+    "unable to find valid certification path to requested target": "unknown_ca",
+    "invalid peer certificate: UnknownIssuer": "unknown_ca", "invalid peer certificate: Expired": "expired",
+    "invalid peer certificate: NotValidForName": "name_mismatch",
+    "The remote certificate is invalid according to the validation procedure": "unknown_ca",
+    "Could not establish trust relationship for the SSL/TLS secure channel": "unknown_ca",
+    "The SSL connection could not be established": "handshake_failed",
+}
+
+__all__ = ["ERRNO_NAME", "ERRNO_TEXT", "NODE_ERRNO", "OCI_CODES", "PY_ERRNO", "REASONS", "TLS_PHRASES", "grouped"]
