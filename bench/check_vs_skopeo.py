@@ -4,7 +4,8 @@ Runs inside the fault lab (tests/lab, needs root). Every tool runs N times in th
 namespace against the same faults, behind ACR-style names on port 443 so that all three tools can
 be pointed at them; the median wall time is reported with its ratio to regdoctor's:
 
-  healthy    goodreg.azurecr.io: a real registry with token auth (the lab token service)
+  healthy    goodreg.azurecr.io/lab/hello:latest: the full pull path of a real registry with token auth
+             (registry, the lab token service, manifest, blob, the data host its blobs redirect to)
   dropped    dropreg.azurecr.io: SYNs to it are silently dropped (nftables)
   firewall   brokenreg.azurecr.io: private-link DNS falls through to a public endpoint answering
              ACR's 403 DENIED
@@ -14,6 +15,11 @@ a 3 s deadline on the dropped case, to compare like with like. `az acr check-hea
 --ignore-errors` runs when an `az` is found (``--az PATH``, or on PATH): without `az login` it only
 reaches DNS and `GET /v2/` (see reference/anchors.md), which is the part compared here. Each run
 is killed after 150 s; a killed run is reported as such.
+
+The tools take turns run by run (a, b, a, b, …), so that the load of a shared machine falls on
+both alike; each table ends with the ratio regdoctor ÷ skopeo (SPEC: a healthy full pull-path
+check within 2× of skopeo). A last table checks five healthy registries in one `regdoctor check`
+against each of them alone: concurrent endpoints make it cost about the slowest one, not the sum.
 
 Usage:  sudo python bench/check_vs_skopeo.py [--runs 5] [--az /path/to/az] [--json out.json]
 """
@@ -36,6 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from lab.lab import Lab, missing_prerequisites
 
 CASES = {"healthy": "goodreg", "dropped": "dropreg", "firewall": "brokenreg"}
+IMAGE = "lab/hello:latest"
+#: five healthy registries of the lab, each with an image (a whole pull path each)
+FIVE = ("goodreg.azurecr.io/lab/hello:latest", "registry.lab.test:5601/lab/hello:latest",
+        "registry.lab.test:5611/lab/hello:latest", "registry.lab.test:5441/lab/hello:latest", "nginx:latest")
 KILL_AFTER = 150.0
 
 
@@ -69,14 +79,22 @@ def timed(run: Callable[[], subprocess.CompletedProcess[str]]) -> tuple[float, i
 
 
 def measure(runs: int, run: Callable[[], subprocess.CompletedProcess[str]]) -> dict[str, object]:
-    times: list[float] = []
-    rc: int | str = 0
-    said = ""
-    for _ in range(runs):
-        t, rc, said = timed(run)
-        times.append(t)
-    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "runs": runs,
-            "exit": rc, "verdict": said}
+    return measure_together({"x": (runs, run)})["x"]
+
+
+def measure_together(tools: dict[str, tuple[int, Callable[[], subprocess.CompletedProcess[str]]]]
+                     ) -> dict[str, dict[str, object]]:
+    """Run the tools in turns (a, b, a, b, …) so that a shared machine's load falls on all alike."""
+    times: dict[str, list[float]] = {name: [] for name in tools}
+    last: dict[str, tuple[int | str, str]] = {}
+    for i in range(max(runs for runs, _ in tools.values())):
+        for name, (runs, run) in tools.items():
+            if i < runs:
+                t, rc, said = timed(run)
+                times[name].append(t)
+                last[name] = (rc, said)
+    return {name: {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "runs": len(ts),
+                   "exit": last[name][0], "verdict": last[name][1]} for name, ts in times.items()}
 
 
 def main() -> int:
@@ -98,10 +116,15 @@ def main() -> int:
                   "AZURE_CORE_COLLECT_TELEMETRY": "false", "AZURE_CORE_NO_COLOR": "true"}
 
         def rd(name: str, *extra: str) -> Callable[[], subprocess.CompletedProcess[str]]:
-            return lambda: lab.regdoctor("check", "-n", name, "--ca", ca, *extra, timeout=KILL_AFTER)
+            # the same image skopeo inspects: registry, token, manifest, blob and data host
+            ref = f"{name}.azurecr.io/{IMAGE}"
+            return lambda: lab.regdoctor("check", ref, "--ca", ca, *extra, timeout=KILL_AFTER)
+
+        def rd_refs(*refs: str) -> Callable[[], subprocess.CompletedProcess[str]]:
+            return lambda: lab.regdoctor("check", *refs, "--ca", ca, timeout=KILL_AFTER)
 
         def sk(name: str, *extra: str) -> Callable[[], subprocess.CompletedProcess[str]]:
-            ref = f"docker://{name}.azurecr.io/lab/hello:latest"
+            ref = f"docker://{name}.azurecr.io/{IMAGE}"
             return lambda: lab.skopeo("inspect", "--cert-dir", cert_dir, *extra, ref, timeout=KILL_AFTER)
 
         def azch(name: str) -> Callable[[], subprocess.CompletedProcess[str]]:
@@ -116,16 +139,21 @@ def main() -> int:
             azch(CASES["healthy"])()
         for case, name in CASES.items():
             slow = case == "dropped"
-            tools: dict[str, dict[str, object]] = {
-                "regdoctor check": measure(args.runs, rd(name)),
-                "skopeo inspect": measure(args.slow_runs if slow else args.runs, sk(name)),
-            }
+            tools: dict[str, dict[str, object]] = measure_together({
+                "regdoctor check": (args.runs, rd(name)),
+                "regdoctor check --json": (args.runs, rd(name, "--json")),
+                "skopeo inspect": (args.slow_runs if slow else args.runs, sk(name)),
+            })
             if slow:
                 tools["regdoctor check --timeout 3"] = measure(args.runs, rd(name, "--timeout", "3"))
                 tools["skopeo inspect --command-timeout 3s"] = measure(args.runs, sk(name, "--command-timeout", "3s"))
             if az:
                 tools["az acr check-health"] = measure(args.slow_runs if slow else args.runs, azch(name))
             results[case] = tools
+        five = measure_together({
+            **{f"regdoctor check {ref}": (args.runs, rd_refs(ref)) for ref in FIVE},
+            "regdoctor check <all five>": (args.runs, rd_refs(*FIVE)),
+        })
     for case, tools in results.items():
         base = float(tools["regdoctor check"]["median_s"])  # type: ignore[arg-type]
         print(f"\n== {case}: {CASES[case]}.azurecr.io ==")
@@ -134,6 +162,18 @@ def main() -> int:
             ratio = float(m["median_s"]) / base  # type: ignore[arg-type]
             print(f"{tool:<38} {m['runs']:>4} {m['median_s']:9.3f} {m['min_s']:7.3f} {m['max_s']:7.3f} "
                   f"{ratio:11.2f}  {m['exit']!s:>6}  {m['verdict']}")
+        skopeo = float(tools["skopeo inspect"]["median_s"])  # type: ignore[arg-type]
+        for tool in ("regdoctor check", "regdoctor check --json"):
+            print(f"ratio {tool} / skopeo inspect: {float(tools[tool]['median_s']) / skopeo:.2f}"  # type: ignore[arg-type]
+                  f"{'   (SPEC: at most 2.00)' if case == 'healthy' else ''}")
+    singles = [float(m["median_s"]) for tool, m in five.items() if "<all five>" not in tool]  # type: ignore[arg-type]
+    together = float(five["regdoctor check <all five>"]["median_s"])  # type: ignore[arg-type]
+    print("\n== five healthy registries: alone, and in one check ==")
+    for tool, m in five.items():
+        print(f"{tool:<62} {m['runs']:>4} {m['median_s']:9.3f} {m['min_s']:7.3f} {m['max_s']:7.3f}  {m['exit']!s:>6}")
+    print(f"five in one check: {together:.3f} s; slowest alone {max(singles):.3f} s (x{together / max(singles):.2f}); "
+          f"sum of the five alone {sum(singles):.3f} s (x{together / sum(singles):.2f})")
+    results["five"] = five
     if not az:
         print("\naz acr check-health: no az CLI found (pass --az PATH); not measured.")
     if args.json:

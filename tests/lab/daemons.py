@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -82,8 +83,10 @@ def _descendants(pid: int) -> set[int]:
 class Node:
     """A fake node root and the real daemons that read it (see the module docstring)."""
 
-    def __init__(self, lab: Lab, name: str = "node") -> None:
+    def __init__(self, lab: Lab, name: str = "node", resolv: Path | None = None) -> None:
         self.lab = lab
+        #: the node's /etc/resolv.conf (default: the lab resolver)
+        self.resolv_file = resolv or lab.resolv_file
         self.root = lab.dir / name
         self.state = lab.dir / f"{name}-state"  # daemon data/exec dirs: outside the audited root
         for d in (*BOUND, "etc/systemd/system"):
@@ -111,7 +114,7 @@ class Node:
     def _wrap(self, argv: Sequence[str]) -> list[str]:
         lab = self.lab
         binds = " && ".join(f'mount --bind {shlex.quote(str(self.root / d))} /{d}' for d in BOUND)
-        script = (f'mount --bind {shlex.quote(str(lab.resolv_file))} /etc/resolv.conf && '
+        script = (f'mount --bind {shlex.quote(str(self.resolv_file))} /etc/resolv.conf && '
                   f'mount --bind {shlex.quote(str(lab.dir / "etc" / "nsswitch.conf"))} /etc/nsswitch.conf && '
                   f'{binds} && mount -t tmpfs -o mode=0755 regdoctor-lab /run && exec "$@"')
         return [str(_which("nsenter")), f"--net=/run/netns/{lab.client_ns}", "--",
@@ -187,6 +190,20 @@ class Node:
         for log in self._logs:
             log.close()
         self._logs.clear()
+
+    def proc_view(self) -> Path:
+        """A /proc of this node's running daemons only (symlinks to their /proc/<pid>, plus the
+        boot-time ``stat``), for ``regdoctor --proc``: on a machine where other labs run dockerd
+        too, the global /proc would offer several daemons of the same name."""
+        view = self.state / "proc-view"
+        if view.exists():
+            shutil.rmtree(view)
+        view.mkdir(parents=True)
+        (view / "stat").symlink_to("/proc/stat")
+        for d in self.daemons:
+            if d.proc.poll() is None:
+                (view / str(d.pid)).symlink_to(f"/proc/{d.pid}")
+        return view
 
     def alive(self) -> list[int]:
         """PIDs this node started that still exist (zombies count as gone)."""

@@ -98,6 +98,12 @@ CASES = [
          env={"HTTPS_PROXY": "http://127.0.0.1:3128", "NO_PROXY": "*.lab.test"}),
     Case("proxy-http-only", f"{R}:5455", "PROXY_HTTP_ONLY", "proxy", args=("--timeout", "2"),
          env={"HTTP_PROXY": "http://127.0.0.1:3128"}),
+    # a plain-HTTP registry behind a proxy: forwarded in absolute form (no CONNECT), as Go does; the
+    # proxy's refusal comes back as an HTTP answer marked by squid, and is still the proxy's
+    Case("proxy-forward-denied", "blocked.lab.test:5000", "PROXY_DENIED", "proxy", args=("--plain-http",),
+         env={"HTTP_PROXY": "http://127.0.0.1:3128"}),
+    Case("proxy-forward-auth-missing", f"{R}:5000", "PROXY_AUTH_REQUIRED", "proxy", args=("--plain-http",),
+         env={"HTTP_PROXY": "http://127.0.0.1:3132"}),
 ]
 
 
@@ -147,6 +153,20 @@ def test_healthy_registry(lab: Lab, ref: str, args: tuple[str, ...]) -> None:
     assert doc["status"] == "ok"
     assert not [s for s in _steps(doc) if s["status"] == "fail"]
     assert all(f["severity"] == "info" for f in doc["findings"])
+
+
+def test_plain_http_registry_is_forwarded_through_the_proxy(lab: Lab) -> None:
+    """HTTP_PROXY applies to http:// registries (Go's rules by scheme), and Go sends the request to
+    the proxy in absolute form, without CONNECT: so does the check, and squid logs it as such."""
+    log = lab.dir / "squid" / "access.log"
+    before = log.read_text() if log.exists() else ""
+    code, doc, _ = run_check(lab, Case("healthy", f"{R}:5000", None, args=("--plain-http",),
+                                       env={"HTTP_PROXY": "http://127.0.0.1:3128"}))
+    assert code == 0, json.dumps(doc, indent=1)[:3000]
+    names = [s["name"] for s in _steps(doc)]
+    assert "forward" in names and "CONNECT" not in names
+    new = log.read_text()[len(before):]
+    assert f"GET http://{R}:5000/v2/" in new and "CONNECT" not in new
 
 
 def test_healthy_tls_records_chain_and_version(lab: Lab) -> None:

@@ -3,7 +3,7 @@
 The network: the lab's client netns rejects direct connections to egress.lab.test (10.200.0.30) for every
 user but squid's, so only the proxy gets out; squid's port 3133 refuses to tunnel to *.data.azurecr.io
 (the public path of a private-endpoint data endpoint). Each daemon reads a fake node root
-(tests/lab/daemons.py) that `regdoctor --root` reads too; `--proc /proc` lets regdoctor see the
+(tests/lab/daemons.py) that `regdoctor --root` reads too; `--proc` (the node's own daemons) lets regdoctor see the
 daemon's live environment. Each test prints what the real client said beside regdoctor's verdict.
 """
 
@@ -47,7 +47,7 @@ def node(lab: Lab) -> Iterator[Node]:
 
 
 def rd(lab: Lab, node: Node, *args: str, env: dict[str, str] | None = None) -> tuple[int, Any]:
-    r = lab.regdoctor(*args, "--root", str(node.root), "--proc", "/proc", "--json",
+    r = lab.regdoctor(*args, "--root", str(node.root), "--proc", str(node.proc_view()), "--json",
                       env=SHELL if env is None else env, timeout=120)
     assert "Traceback" not in r.stderr, r.stderr
     try:

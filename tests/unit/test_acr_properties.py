@@ -15,6 +15,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from timing import bounded
 
 from regdoctor import kb
 from regdoctor.acr.access import Client, anonymous_pull, decide
@@ -110,15 +111,7 @@ def _load(fn: Any, *args: Any) -> Any:
 def _timed_load(fn: Any, *args: Any) -> Any:
     """``fn(*args)`` within ``LIMIT_S``; a slow call is timed once more, so that a scheduling hiccup on a
     shared machine is told apart from an input that is slow every time."""
-    t0 = time.perf_counter()
-    result = _load(fn, *args)
-    elapsed = time.perf_counter() - t0
-    if elapsed >= LIMIT_S:
-        t0 = time.perf_counter()
-        _load(fn, *args)
-        elapsed = min(elapsed, time.perf_counter() - t0)
-    assert elapsed < LIMIT_S, f"{getattr(fn, '__name__', fn)} took {elapsed * 1000:.1f} ms"
-    return result
+    return bounded(lambda: _load(fn, *args), LIMIT_S, what=getattr(fn, "__name__", str(fn)))
 
 
 def _every_command(cfg: RegistryConfig) -> None:

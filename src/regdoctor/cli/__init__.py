@@ -136,8 +136,10 @@ def _report_crash(exc: BaseException) -> None:
         finding = kb.code(Code.CLIENT_INTERNAL_ERROR).finding(
             host=None, evidence={"check": RUN.command, "error_type": type(exc).__name__,
                                  "error": one_line(str(exc)), "where": where})
-        click.echo(render_findings(RUN.format, [*RUN.partial, finding], header=RUN.command, status="problems"),
-                   nl=False)
+        from regdoctor.cli._common import terminal
+
+        click.echo(render_findings(RUN.format, [*RUN.partial, finding], header=RUN.command, status="problems",
+                                   term=terminal()), nl=False)
         also = ""
     except Exception as inner:  # the boundary's own fallback must not raise either (still one line)
         also = f" (and the crash report itself failed: {type(inner).__name__})"

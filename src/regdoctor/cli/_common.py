@@ -7,8 +7,9 @@ before any work) and, where a command has them, the findings made so far.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -19,8 +20,10 @@ from regdoctor.errors import RegdoctorError, UsageError
 
 if TYPE_CHECKING:
     from regdoctor.model import Finding
+    from regdoctor.render.lines import Terminal
 
 FORMATS = ("text", "json", "markdown", "junit")
+COLORS = ("auto", "always", "never")
 
 
 @dataclass
@@ -31,6 +34,8 @@ class RunState:
     fmt: str = "text"
     as_json: bool = False
     partial: list[Finding] = field(default_factory=list)
+    #: ``--color auto|always|never``
+    color: str = "auto"
 
     @property
     def format(self) -> str:
@@ -49,12 +54,77 @@ def record_format(ctx: click.Context, param: click.Parameter, value: Any) -> Any
     return value
 
 
+def _record_color(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None:
+        RUN.color = str(value)
+    return value
+
+
+def color_option(f: Callable[..., object]) -> Callable[..., object]:
+    """``--color auto|always|never`` (recorded in ``RUN``; ``terminal()`` reads it)."""
+    return click.option("--color", type=click.Choice(COLORS), default="auto", show_default=True, expose_value=False,
+                        callback=_record_color, is_eager=True,
+                        help="Colour in text output: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces it), "
+                             "always, never.")(f)
+
+
 def format_option(f: Callable[..., object]) -> Callable[..., object]:
+    f = color_option(f)
     f = click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.",
                      callback=record_format)(f)
     f = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
                      help="Output format.", callback=record_format)(f)
     return f
+
+
+def isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # closed, replaced or detached streams
+        return False
+
+
+def _columns(env: Mapping[str, str]) -> int | None:
+    value = env.get("COLUMNS", "")
+    return int(value) if value.isdigit() and 20 <= int(value) <= 1000 else None
+
+
+def terminal(stream: Any = None, env: Mapping[str, str] | None = None, choice: str | None = None) -> Terminal:
+    """Where text output goes (``stream``, default stdout): colour on or off, the width.
+
+    ``--color never`` and ``always`` decide; ``auto`` follows NO_COLOR (off), then FORCE_COLOR
+    (on), then whether ``stream`` is a terminal (and not TERM=dumb). Rich is imported only when
+    colour is on; it then detects the terminal's colour system and, on a terminal, its width.
+    Piped text is ``COLUMNS`` (when set) or 100 columns wide, so it is the same on every run.
+    """
+    from regdoctor.render.lines import Terminal
+
+    stream = sys.stdout if stream is None else stream
+    env = os.environ if env is None else env
+    choice = choice or RUN.color
+    tty = isatty(stream)
+    if choice == "never":
+        on = False
+    elif choice == "always":
+        on = True
+    elif env.get("NO_COLOR"):
+        on = False
+    elif env.get("FORCE_COLOR"):
+        on = True
+    else:
+        on = tty and env.get("TERM") != "dumb"
+    plain_width = _columns(env) or 100
+    if not on:
+        if tty and _columns(env) is None:
+            import shutil
+
+            plain_width = shutil.get_terminal_size((100, 24)).columns
+        return Terminal(color=False, width=plain_width)
+    from rich.console import Console
+
+    console = Console(file=stream, force_terminal=True, no_color=False, legacy_windows=False)
+    system = console.color_system  # rich's own detection: COLORTERM, TERM, FORCE_COLOR, Windows
+    return Terminal(color=system is not None, width=console.width if tty else plain_width, color_system=system)
 
 
 def chosen_format(fmt: str, as_json: bool) -> str:
@@ -99,7 +169,8 @@ def handle_errors() -> Iterator[None]:
 
 
 def write(text: str) -> None:
-    click.echo(text, nl=not text.endswith("\n"))
+    """Print a rendered text; its colour was decided by ``terminal()`` (click must not strip it)."""
+    click.echo(text, nl=not text.endswith("\n"), color=True)
 
 
 class Seconds(click.ParamType[float]):

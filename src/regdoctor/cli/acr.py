@@ -23,6 +23,7 @@ from regdoctor.cli._common import (
     handle_errors,
     record_format,
     shown,
+    terminal,
     write,
 )
 from regdoctor.errors import BadInput
@@ -215,7 +216,8 @@ def lint(config: str | None, fmt: str, as_json: bool, **opts: Any) -> None:
         cfg = _load(config, opts)
         findings = run_lint(cfg)
         write(render.findings(chosen_format(fmt, as_json), findings, header=f"regdoctor acr lint: {cfg.login_server}",
-                              extra={"registry": cfg.login_server, "notes": list(cfg.notes)}))
+                              extra={"registry": cfg.login_server, "notes": list(cfg.notes)},
+                              suite=f"regdoctor acr lint {cfg.login_server}", term=terminal()))
     sys.exit(1 if any(f.severity in render.FAILING for f in findings) else 0)
 
 
@@ -330,5 +332,5 @@ def dns(config: str | None, resolver: str | None, timeout: float, fmt: str, as_j
         extra = {"registry": cfg.login_server, "checks": [c.to_dict() for c in checks], "notes": list(cfg.notes)}
         table = render.dns_checks(checks, registry=cfg.login_server, zone=cfg.privatelink_zone, notes=cfg.notes)
         write(render.findings(fmt, findings, header=f"regdoctor acr dns: {cfg.login_server}", extra=extra,
-                              text_prefix=table))
+                              text_prefix=table, suite=f"regdoctor acr dns {cfg.login_server}", term=terminal()))
     sys.exit(1 if any(f.severity in render.FAILING for f in findings) else 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import replace
@@ -9,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from regdoctor.cli._common import chosen_format, format_option, handle_errors, write
+from regdoctor.cli._common import RUN, chosen_format, format_option, handle_errors, isatty, terminal, write
 from regdoctor.cli._probeargs import probe_options, probe_setup
 from regdoctor.kb.codes import Code
 
 if TYPE_CHECKING:
     from regdoctor.credentials import ClientConfig
     from regdoctor.model import NodeInfo
+    from regdoctor.render.progress import Progress
 
 
 
@@ -51,10 +53,13 @@ def _config_registries(config: ClientConfig) -> list[str]:
               help="With --npd: the longest line to print (NPD's max_output_length).")
 @click.option("--acr-config", type=click.Path(dir_okay=False), metavar="FILE",
               help="ACR: the registry's `az acr show` JSON; a firewall 403 is explained by its rules.")
+@click.option("--progress/--no-progress", default=None,
+              help="Live progress on stderr (default: when stderr is a terminal and the output is not --json).")
+@click.option("--verbose", "-v", is_flag=True, help="Text: every endpoint's steps and every finding as its own panel.")
 @format_option
 def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | None, password_stdin: bool,
           node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int, acr_config: str | None,
-          fmt: str, as_json: bool, **probe: Any) -> None:
+          progress: bool | None, verbose: bool, fmt: str, as_json: bool, **probe: Any) -> None:
     """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
 
     \b
@@ -92,6 +97,8 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
                 probe["regions"] = tuple(dict.fromkeys((*(r.lower() for r in probe["regions"]), *acr.regions)))
         password = _read_password(username, password_stdin)
         opts, pull, vantage = probe_setup(**probe, username=username, password=password, config=config)
+        live = _progress(progress, chosen_format(fmt, as_json) == "json" or npd)
+        opts = replace(opts, observer=live)
 
         from regdoctor.probe.run import Interrupted
         from regdoctor.render import render_report
@@ -99,13 +106,14 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
         from regdoctor.runtime.vantage import check_from
 
         try:
-            report = check_from(targets, opts, pull, actor=vantage.actor,
-                                source=Source(vantage.root_dir, vantage.proc_dir), aks=vantage.aks)
+            with live or contextlib.nullcontext():  # the live area is gone before the report is printed
+                report = check_from(targets, opts, pull, actor=vantage.actor,
+                                    source=Source(vantage.root_dir, vantage.proc_dir), aks=vantage.aks)
             if acr is not None:
                 report = _acr_io.explain_report(report, acr, acr_config or "")
         except Interrupted as stop:
             # Ctrl-C: what finished is still worth having (SPEC), then the shell's code for SIGINT
-            write(render_report(chosen_format(fmt, as_json), stop.report))
+            write(render_report(chosen_format(fmt, as_json), stop.report, term=terminal(), verbose=verbose))
             sys.exit(130)
         if node is not None:
             report = replace(report, node=node)
@@ -115,10 +123,22 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
             verdict = npd_verdict(report, max_length=npd_max)
             write(verdict.line)
             sys.exit(verdict.status)
-        write(render_report(chosen_format(fmt, as_json), report))
+        write(render_report(chosen_format(fmt, as_json), report, term=terminal(), verbose=verbose))
     if any(f.code == Code.CLIENT_INTERNAL_ERROR for f in report.findings):
         sys.exit(3)
     sys.exit(1 if any(f.severity in ("error", "warning") for f in report.findings) else 0)
+
+
+def _progress(wanted: bool | None, machine_output: bool) -> Progress | None:
+    """The live progress view on stderr, when asked for or (by default) when stderr is a terminal."""
+    if wanted is False or (wanted is None and (machine_output or not isatty(sys.stderr))):
+        return None
+    from rich.console import Console
+
+    from regdoctor.render.progress import Progress
+
+    no_color = RUN.color == "never" or (RUN.color == "auto" and bool(os.environ.get("NO_COLOR")))
+    return Progress(Console(stderr=True, no_color=no_color, highlight=False))
 
 
 def _node(name: str | None, labels: tuple[str, ...]) -> NodeInfo | None:

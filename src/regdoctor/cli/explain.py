@@ -1,19 +1,22 @@
 """``regdoctor explain``: name the failing layer from a client's error text.
 
 The input is read as bytes in chunks and handed to the pure scanner (``regdoctor.explain``), so a
-whole log, a binary file or a 100 MB single line costs bounded memory. Exit codes (SPEC): 0 when
-no known symptom is found, 1 when one is, 2 when the input cannot be read (one line on stderr).
+whole log, a binary file or a 100 MB single line costs bounded memory. A gzip stream (a rotated
+log) is decompressed on the fly, whatever its name. Exit codes (SPEC): 0 when no known symptom is
+found, 1 when one is, 2 when the input cannot be read, is empty, or is binary data without any
+error text in it (one line on stderr).
 """
 
 from __future__ import annotations
 
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
 
 _CHUNK = 1 << 20
 _MAX_HEADER_GROUPS = 30
@@ -31,56 +34,74 @@ def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
         yield data
 
 
-#: what a gzip log may inflate to before the rest is dropped (a bomb costs bounded time)
-MAX_INFLATED = 512 * 1024 * 1024
+class _Input:
+    """The bytes of the input as the scanner reads them, noting what kind of input it was.
 
+    A gzip stream is inflated chunk by chunk (each step's output bounded, so a gzip bomb costs
+    time, not memory); the first decoded KiBs tell text from binary data (NUL bytes, or mostly
+    bytes that are neither UTF-8 nor printable).
+    """
 
-def _input(chunks: Iterable[bytes], name: str) -> Iterator[bytes]:
-    """The text of an input, checked at the edge: a ``.gz`` log (by its magic bytes) is inflated,
-    binary data (a NUL byte in the first chunk, git's rule) and an empty input are bad input."""
-    from regdoctor.errors import BadInput
+    _SNIFF = 8192
 
-    it = iter(chunks)
-    first = next(it, b"")
-    if not first.strip():
-        rest = next(it, b"")
-        if not rest:
-            raise BadInput(f"{name}: empty input, nothing to explain")
-        first += rest
-    if first[:2] == b"\x1f\x8b":
-        yield from _inflate(first, it, name)
-        return
-    if b"\0" in first:
-        raise BadInput(f"{name}: binary data, not a client's text output or log")
-    yield first
-    yield from it
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._source = iter(chunks)
+        self.gzip = False
+        self.empty = True
+        self.binary = False
+        self.bad_gzip: str | None = None
+        self._sniffed = False
 
+    def _look(self, data: bytes) -> None:
+        if data.strip():
+            self.empty = False
+        if not self._sniffed and data:
+            # the first decoded bytes decide (a UTF-8 sequence cut at the end counts once at most)
+            self._sniffed = True
+            head = data[: self._SNIFF]
+            text = head.decode("utf-8", "replace")
+            odd = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in "\t\r\n\f\v\x1b"))
+            self.binary = b"\x00" in head or odd > 1 + len(text) // 10
 
-def _inflate(first: bytes, rest: Iterator[bytes], name: str) -> Iterator[bytes]:
-    import zlib
-
-    from regdoctor.errors import BadInput
-
-    z = zlib.decompressobj(wbits=31)
-    left = MAX_INFLATED
-    for data in _prepend(first, rest):
-        pending = data
-        while pending and left > 0:
-            try:
-                out = z.decompress(pending, min(left, _CHUNK))
-            except zlib.error as exc:
-                raise BadInput(f"{name}: a broken gzip stream ({exc})") from None
-            left -= len(out)
-            pending = z.unconsumed_tail
-            if out:
-                yield out
-        if left <= 0 or z.eof:
+    def chunks(self) -> Iterator[bytes]:
+        first = next(self._source, b"")
+        if first[:2] == b"\x1f\x8b":
+            self.gzip = True
+            yield from self._inflate(first)
             return
+        self._look(first)
+        yield first
+        for data in self._source:
+            self._look(data)
+            yield data
 
-
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
+    def _inflate(self, first: bytes) -> Iterator[bytes]:
+        # wbits 16+15: a gzip header; concatenated members (logrotate appends) are read in turn
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        pending = first
+        while True:
+            while pending:
+                try:
+                    out = d.decompress(pending, _CHUNK)
+                except zlib.error as exc:
+                    self.bad_gzip = str(exc)
+                    return
+                pending = d.unconsumed_tail
+                if d.eof:
+                    rest = d.unused_data
+                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    pending = rest
+                if out:
+                    self._look(out)
+                    yield out
+            nxt = next(self._source, None)
+            if nxt is None:
+                break
+            pending = nxt
+        tail = d.flush()
+        if tail:
+            self._look(tail)
+            yield tail
 
 
 def _version_line(entities: dict[str, Any]) -> str:
@@ -132,7 +153,9 @@ def _header(ex: Any, source: str) -> str:
     if seen:
         lines.append(f"seen: {seen}")
     if ex.cut_lines:
-        lines.append(f"note: {ex.cut_lines} line(s) longer than 64 KiB were cut")
+        from regdoctor.explain import MAX_LINE
+
+        lines.append(f"note: {ex.cut_lines} line(s) longer than {MAX_LINE // 1024} KiB were cut")
     return "\n".join(lines)
 
 
@@ -162,40 +185,53 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     fmt = chosen_format(fmt, as_json)
     with handle_errors():
         if log_file is not None:
-            source = "file"
+            source, name = "file", ("stdin" if log_file == "-" else log_file)
             # a log holds anything: generic network errors count only next to a registry context
             if log_file == "-":
-                ex = explain_chunks(_input(_chunks(sys.stdin.buffer), "stdin"), strict=True)
+                data = _Input(_chunks(sys.stdin.buffer))
+                ex = explain_chunks(data.chunks(), strict=True)
             else:
                 try:
                     with open(log_file, "rb") as stream:
-                        ex = explain_chunks(_input(_chunks(stream), log_file), strict=True)
+                        data = _Input(_chunks(stream))
+                        ex = explain_chunks(data.chunks(), strict=True)
                 except OSError as exc:
                     fail_usage(f"cannot read {log_file}: {exc.strerror or exc}")
         elif text == "-":
-            source = "stdin"
+            source, name = "stdin", "stdin"
             try:
-                ex = explain_chunks(_input(_chunks(sys.stdin.buffer), "stdin"))
+                data = _Input(_chunks(sys.stdin.buffer))
+                ex = explain_chunks(data.chunks())
             except OSError as exc:
                 fail_usage(f"cannot read stdin: {exc.strerror or exc}")
         else:
-            source = "text"
+            source, name = "text", "the TEXT argument"
             assert text is not None
             try:
-                data = text.encode("utf-8", "surrogateescape")
+                raw = text.encode("utf-8", "surrogateescape")
             except UnicodeEncodeError:
-                data = text.encode("utf-8", "replace")
-            ex = explain_chunks(_input([data], "TEXT"))
+                raw = text.encode("utf-8", "replace")
+            data = _Input([raw])
+            ex = explain_chunks(data.chunks())
+    if data.bad_gzip is not None:
+        fail_usage(f"cannot read {name}: a corrupt gzip stream ({data.bad_gzip})")
+    if data.empty:
+        fail_usage(f"{name} is empty: give the error text a client printed")
+    if data.binary and not ex.recognised:
+        fail_usage(f"{name} is binary data, not a text log{' (after gunzip)' if data.gzip else ''}")
 
     extra = {"source": source, **ex.extra()}
+    if data.gzip:
+        extra["input"] = {**extra["input"], "gzip": True}
+    suite = f"regdoctor explain {log_file if source == 'file' else source}"  # JUnit: the command and its subject
     if not ex.recognised:
         if fmt == "text":
             write(f"regdoctor explain: no known symptom in the {source} ({ex.lines:,} line(s) read).\n"
                   "If a client fails anyway, `regdoctor check <registry>` probes every layer live.\n")
         else:
             write(render_findings(fmt, [], header="regdoctor explain: no known symptom", status="ok",
-                                  extra={**extra, "message": "no known symptom"}))
+                                  extra={**extra, "message": "no known symptom"}, suite=suite))
         sys.exit(0)
     write(render_findings(fmt, ex.findings, header=_header(ex, source), status="problems", extra=extra,
-                          keep_order=True))
+                          keep_order=True, suite=suite, term=terminal()))
     sys.exit(1)

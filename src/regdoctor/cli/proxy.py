@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
 
 
 def root_options(f: click.decorators.FC) -> click.decorators.FC:
@@ -101,7 +101,7 @@ def proxy(hosts: tuple[str, ...], acr_names: tuple[str, ...], root_dir: str, pro
         elif out_fmt == "markdown":
             write(render_markdown(doc) + "\n" + findings_markdown(found, header="Proxy findings"))
         elif out_fmt == "junit":
-            write(findings_junit(found, suite="regdoctor proxy"))
+            write(findings_junit(found, suite=f"regdoctor proxy {' '.join(h.host for h in hs)}".strip()))
         else:
-            write(render_text(doc) + "\n" + findings_text(found, header="Proxy findings"))
+            write(render_text(doc) + "\n" + findings_text(found, header="Proxy findings", term=terminal()))
     sys.exit(1 if status == "problems" else 0)

@@ -12,14 +12,52 @@ of a silent timeout. The rcode of that direct answer names the failure.
 getaddrinfo cannot be cancelled, so it runs in a daemon thread and is abandoned at the deadline.
 """
 
+# ruff: noqa: E402  (dnspython is imported after its idna switch is set, on purpose)
 from __future__ import annotations
 
 import ipaddress
 import os
 import socket
+import sys
 import threading
+import types
 from dataclasses import dataclass, field
 from typing import Any
+
+import dns
+
+
+def _features_without_metadata() -> None:
+    """Answer dnspython's optional-feature question without ``importlib.metadata``.
+
+    At import, ``dns.name`` asks ``dns._features.have("idna")``, and ``dns._features`` imports
+    ``importlib.metadata`` (with ``zipfile``, ``email``, ``csv``: about half of dnspython's import
+    time) to read installed versions. regdoctor uses none of the optional features — names reach
+    dnspython already IDNA-encoded (``check_name``), and DNSSEC, DoH, DoQ, trio and WMI are never
+    used — so the answer is "no" for each, which is what ``dns._features.force(name, False)``, the
+    switch dnspython provides for this, would record. The module is put in place before dnspython
+    loads its own; it offers the only function dnspython calls (``have``) and ``force``
+    (tests/unit/test_terminal_speed.py checks that dnspython calls nothing else).
+    """
+    if "dns._features" in sys.modules:  # already loaded, with metadata: nothing left to save
+        return
+    cache: dict[str, bool] = {}
+
+    def have(feature: str) -> bool:
+        return cache.get(feature, False)
+
+    def force(feature: str, enabled: bool) -> None:
+        cache[feature] = enabled
+
+    module = types.ModuleType("dns._features", _features_without_metadata.__doc__)
+    module.have = have  # type: ignore[attr-defined]
+    module.force = force  # type: ignore[attr-defined]
+    module._cache = cache  # type: ignore[attr-defined]
+    sys.modules["dns._features"] = module
+    dns._features = module  # as the import system binds a loaded submodule
+
+
+_features_without_metadata()
 
 import dns.exception
 import dns.flags

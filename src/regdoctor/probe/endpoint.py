@@ -51,7 +51,7 @@ def probe_endpoint(
     HTTP response of ``GET path`` if one came back. ``shown_path`` replaces ``path`` in the
     recorded steps when the real one carries secrets (a signed redirect URL); ``parent`` is the
     endpoint whose answer sent the check here (a realm's or data host's registry)."""
-    log = StepLog()
+    log = StepLog(observer=opts.observer, where=(host, port, role))
     shown = shown_path or path
     scheme = "http" if opts.plain_http else "https"
 
@@ -67,7 +67,11 @@ def probe_endpoint(
     if not log.done:
         conn = layers.connect_proxy(log, proxy, opts) if proxy is not None else \
             layers.connect_direct(log, addresses, port, opts)
-    if conn is not None and proxy is not None and not layers.tunnel(log, conn, proxy, host, port, opts):
+    # an https registry is tunnelled through the proxy (CONNECT); a plain-HTTP one is forwarded
+    forwarded = proxy is not None and scheme == "http"
+    if conn is not None and proxy is not None and not (
+            layers.forward(log, conn, proxy, port, opts) if forwarded else
+            layers.tunnel(log, conn, proxy, host, port, opts)):
         conn.sock.close()
         conn = None
     if conn is None:
@@ -81,12 +85,19 @@ def probe_endpoint(
             return result(), None, None
     else:
         log.skip("tls", "handshake", "plain HTTP requested (--plain-http)")
-    route = Route(host=host, port=port, scheme=scheme, address=conn.address, proxy=proxy, ctx=ctx, opts=opts)
+    route = Route(host=host, port=port, scheme=scheme, address=conn.address, proxy=proxy, ctx=ctx, opts=opts,
+                  forwarded=forwarded)
     base = {"address": conn.address or (proxy.address if proxy else None), "port": port, "path": shown,
             "timeout_s": opts.timeout, "tls_note": " and TLS handshake" if scheme == "https" else ""}
-    check = http_check or (lambda r: classify.classify_v2(r.status, r.reason, r.headers, r.body, path=shown))
-    response = layers.http(log, conn, route.host_header, path, opts, check, request_headers or [], base,
-                           method=method, body=body)
+    if forwarded and proxy is not None:  # the proxy may answer itself: its evidence, as for CONNECT
+        base.update(layers.proxy_evidence(proxy, port, opts))
+    own = http_check or (lambda r: classify.classify_v2(r.status, r.reason, r.headers, r.body, path=shown))
+
+    def check(r: nhttp.HttpResponse) -> classify.Verdict:
+        return (layers.forwarded_answer(r) if forwarded else None) or own(r)
+
+    response = layers.http(log, conn, route.host_header, route.target(path), opts, check,
+                           [*(request_headers or []), *route.proxy_headers()], base, method=method, body=body)
     return result(), (None if log.done else route), response
 
 

@@ -103,6 +103,7 @@ def observe_dns(host: str, port: int, deadline: Deadline) -> classify.DnsObserva
 
 def resolve(log: StepLog, host: str, port: int, opts: ProbeOptions, *, proxied: bool) -> list[str]:
     """Layer 1: the addresses a client would connect to (none for a proxied or failed lookup)."""
+    log.begin("dns", "resolve", opts.timeout)
     t0 = time.monotonic()
     if is_ip(host) or host == "localhost" or host.endswith(".localhost"):
         # IP literals need no lookup; localhost names never go to DNS (RFC 6761)
@@ -205,6 +206,7 @@ class Connected:
 
 def connect_proxy(log: StepLog, proxy: ProxyURL, opts: ProbeOptions) -> Connected | None:
     """Layer 3 behind a proxy: resolve and connect to the proxy itself."""
+    log.begin("tcp", "connect proxy", opts.timeout)
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
     ev: dict[str, Any] = {"proxy_address": proxy.address, "proxy": proxy.redacted, "proxy_host": proxy.host,
@@ -228,6 +230,7 @@ def connect_proxy(log: StepLog, proxy: ProxyURL, opts: ProbeOptions) -> Connecte
 
 def connect_direct(log: StepLog, addresses: list[str], port: int, opts: ProbeOptions) -> Connected | None:
     """Layer 3 without a proxy: try each address in order, sharing the deadline as Go's dialer does."""
+    log.begin("tcp", "connect", opts.timeout)
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
     attempts: list[dict[str, Any]] = []
@@ -255,22 +258,36 @@ def connect_direct(log: StepLog, addresses: list[str], port: int, opts: ProbeOpt
 # ----------------------------------------------------------------------------- 4. proxy CONNECT
 
 
+def _proxy_tls(log: StepLog, conn: Connected, proxy: ProxyURL, opts: ProbeOptions, step: str, t0: float,
+               deadline: Deadline, base: dict[str, Any]) -> bool:
+    """TLS to an ``https://`` proxy (before CONNECT or a forwarded request); False when it failed."""
+    if proxy.scheme != "https":
+        return True
+    try:
+        conn.sock, _ = ntls.handshake(conn.sock, proxy.host, ntls.make_context(opts.ca_file), deadline)
+    except TlsError as exc:
+        code = Code.PROXY_HTTPS_SCHEME_ON_HTTP_PROXY if exc.kind in ("not_tls", "closed") \
+            else Code.PROXY_TLS_FAILED
+        log.add("proxy", step, "fail", t0, f"TLS to the proxy failed: {exc.message}", code,
+                {**base, "tls_error": exc.message})
+        return False
+    return True
+
+
+def proxy_evidence(proxy: ProxyURL, port: int, opts: ProbeOptions) -> dict[str, Any]:
+    """What a proxy finding's texts name: the proxy (redacted), the port, whether credentials went."""
+    return {"proxy_address": proxy.address, "proxy": proxy.redacted, "timeout_s": opts.timeout, "port": port,
+            "auth_note": " (credentials were sent)" if proxy.username else " (no credentials in the proxy URL)"}
+
+
 def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int, opts: ProbeOptions) -> bool:
     """Layer 4: TLS to an https:// proxy if asked, then CONNECT; True when the tunnel is open."""
+    log.begin("proxy", "CONNECT", opts.timeout)
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
-    base: dict[str, Any] = {"proxy_address": proxy.address, "proxy": proxy.redacted, "timeout_s": opts.timeout,
-                            "port": port, "auth_note": " (credentials were sent)" if proxy.username else
-                            " (no credentials in the proxy URL)"}
-    if proxy.scheme == "https":
-        try:
-            conn.sock, _ = ntls.handshake(conn.sock, proxy.host, ntls.make_context(opts.ca_file), deadline)
-        except TlsError as exc:
-            code = Code.PROXY_HTTPS_SCHEME_ON_HTTP_PROXY if exc.kind in ("not_tls", "closed") \
-                else Code.PROXY_TLS_FAILED
-            log.add("proxy", "CONNECT", "fail", t0, f"TLS to the proxy failed: {exc.message}", code,
-                    {**base, "tls_error": exc.message})
-            return False
+    base = proxy_evidence(proxy, port, opts)
+    if not _proxy_tls(log, conn, proxy, opts, "CONNECT", t0, deadline, base):
+        return False
     auth = nproxy.basic_auth(proxy.username, proxy.password or "") if proxy.username else None
     try:
         reply = nproxy.connect_tunnel(conn.sock, host, port, deadline, auth, opts.user_agent)
@@ -283,12 +300,48 @@ def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int,
     return v.status != "fail"
 
 
+def forward(log: StepLog, conn: Connected, proxy: ProxyURL, port: int, opts: ProbeOptions) -> bool:
+    """Layer 4 for a plain-HTTP registry behind a proxy: no tunnel. Go's transport sends an
+    ``http://`` request to the proxy itself, in absolute form (``GET http://host/v2/``), over TLS
+    first when the proxy URL is ``https://``; the proxy's own refusals then come back as HTTP
+    answers (``forwarded_answer``)."""
+    t0 = time.monotonic()
+    base = proxy_evidence(proxy, port, opts)
+    if not _proxy_tls(log, conn, proxy, opts, "forward", t0, Deadline(opts.timeout), base):
+        return False
+    log.add("proxy", "forward", "pass", t0, f"plain HTTP goes to {proxy.address} as absolute-form requests "
+            "(no CONNECT), as Go clients send it", evidence=base)
+    return True
+
+
+#: headers only a proxy puts on its own answer (a registry behind it sets none of them)
+_PROXY_MARKS = ("x-squid-error", "proxy-authenticate", "x-cache-lookup")
+
+
+def forwarded_answer(response: nhttp.HttpResponse) -> classify.Verdict | None:
+    """The proxy's own answer to a forwarded request (407, or a refusal it marks as its own),
+    judged as a CONNECT answer would be; None when the answer came from the registry.
+
+    >>> from regdoctor.net.http import HttpResponse
+    >>> forwarded_answer(HttpResponse(403, "Forbidden", (("x-squid-error", "ERR_ACCESS_DENIED 0"),), b"")).code
+    'PROXY_DENIED'
+    >>> forwarded_answer(HttpResponse(401, "Unauthorized", (("docker-distribution-api-version", "2.0"),), b""))
+    """
+    names = {k for k, _ in response.headers}
+    if "docker-distribution-api-version" in names or response.status < 400:
+        return None
+    if response.status == 407 or names & set(_PROXY_MARKS):
+        return classify.classify_connect_reply(response.status, response.reason, response.headers, response.body)
+    return None
+
+
 # -------------------------------------------------------------------------------------- 5. TLS
 
 
 def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | None,
         opts: ProbeOptions) -> ssl.SSLContext | None:
     """Layer 5: the verified handshake; on failure, the chain the server showed as evidence."""
+    log.begin("tls", "handshake", opts.timeout)
     t0 = time.monotonic()
     extra = opts.extra_trust(host, port)
     ctx = ntls.make_context(opts.ca_file, extra=extra)
@@ -385,6 +438,7 @@ def http(log: StepLog, conn: Connected, host_header: str, path: str, opts: Probe
          base: dict[str, Any], method: str = "GET", body: bytes = b"") -> nhttp.HttpResponse | None:
     """Layer 6: one request (``GET path`` unless told) on the stream; its answer judged by
     ``check``. ``base`` is the step's context (address, port, the path as shown without secrets)."""
+    log.begin("http", f"{method} {base['path']}", opts.timeout)
     t0 = time.monotonic()
     name = f"{method} {base['path']}"
     try:
@@ -406,5 +460,20 @@ def http(log: StepLog, conn: Connected, host_header: str, path: str, opts: Probe
     return response
 
 
-__all__ = ["Connected", "ProxyPlan", "connect_direct", "connect_proxy", "decide_proxy", "http", "is_ip",
-           "observe_dns", "resolve", "tls", "tls_ok", "tunnel"]
+__all__ = [
+    "Connected",
+    "ProxyPlan",
+    "connect_direct",
+    "connect_proxy",
+    "decide_proxy",
+    "forward",
+    "forwarded_answer",
+    "http",
+    "is_ip",
+    "observe_dns",
+    "proxy_evidence",
+    "resolve",
+    "tls",
+    "tls_ok",
+    "tunnel",
+]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from regdoctor import __version__
+
+if TYPE_CHECKING:
+    from regdoctor.probe.events import Observer
 
 USER_AGENT = f"regdoctor/{__version__}"
 
@@ -27,6 +31,8 @@ class ProbeOptions:
     user_agent: str = USER_AGENT
     #: CA files added to the system roots per ``host[:port]`` (a runtime's certs.d, ``check --as``)
     trust: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: called with each ``probe.events.ProbeEvent`` (live progress); None: nobody watches
+    observer: Observer | None = field(default=None, compare=False, repr=False)
 
     def extra_trust(self, host: str, port: int) -> tuple[str, ...]:
         """The CA files a runtime adds for ``host:port`` (certs.d names omit :443).

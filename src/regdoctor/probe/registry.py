@@ -19,8 +19,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 from regdoctor import auth, classify, safejson
 from regdoctor.credentials import Credential, CredentialError
@@ -32,6 +32,10 @@ from regdoctor.probe.endpoint import ProbeOptions, Route, probe_endpoint
 from regdoctor.probe.errors import code_for
 from regdoctor.probe.route import authority
 from regdoctor.probe.steps import StepLog
+from regdoctor.redact import redact_location
+
+if TYPE_CHECKING:
+    from regdoctor.probe.events import Observer
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -56,8 +60,9 @@ class Flow(StepLog):
     credential key, the certs.d name); the endpoints found on the way name it as their parent.
     """
 
-    def __init__(self, host: str, port: int, steps: list[Step], display: str = "") -> None:
-        super().__init__(steps)
+    def __init__(self, host: str, port: int, steps: list[Step], display: str = "", *,
+                 observer: Observer | None = None) -> None:
+        super().__init__(steps, observer=observer, where=(host, port, "registry"))
         self.host = host
         self.port = port
         self.display = display or authority(host, port, "https")
@@ -66,22 +71,6 @@ class Flow(StepLog):
     @property
     def failed(self) -> bool:
         return self.done
-
-
-def redact_location(url: str) -> str:
-    """Keep scheme, host and path; replace every query value (SAS ``sig``, S3 credentials…).
-
-    >>> redact_location("https://s.blob.core.windows.net/x/data?sv=2020&sig=SECRET&se=1")
-    'https://s.blob.core.windows.net/x/data?sv=***&sig=***&se=***'
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # a hostile Location: keep only what precedes any query or userinfo
-        return url.split("?", 1)[0].rpartition("@")[2][:300]
-    base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
-    if not parts.query:
-        return base
-    return base + "?" + "&".join(f"{k}=***" for k, _ in parse_qsl(parts.query, keep_blank_values=True))
 
 
 def _ev_base(flow: Flow, method: str, path: str, registry: str | None) -> dict[str, Any]:
@@ -206,6 +195,7 @@ def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOpti
              extra: list[tuple[str, str]] | None = None, name: str | None = None,
              layer: Layer = "registry", max_body: int = 64 * 1024) -> HttpResponse | None:
     """One request on the registry route; a network failure here is recorded and returns None."""
+    flow.begin(layer, name or f"{method} {target}", opts.timeout)
     t0 = time.monotonic()
     headers = list(extra or [])
     if authz:

@@ -34,8 +34,9 @@ def authority(host: str, port: int, scheme: str) -> str:
 
 
 def dial(host: str, port: int, address: str | None, proxy: ProxyURL | None, opts: ProbeOptions,
-         deadline: Deadline, scheme: str = "https") -> socket.socket:
-    """TCP to ``address``, or TCP (+TLS) to the proxy and a CONNECT tunnel to ``host:port``.
+         deadline: Deadline, scheme: str = "https", *, tunnel: bool = True) -> socket.socket:
+    """TCP to ``address``, or TCP (+TLS) to the proxy and — unless ``tunnel`` is False (a
+    forwarded plain-HTTP request) — a CONNECT tunnel to ``host:port``.
 
     Bytes that arrive on the tunnel before the client spoke cannot come from a TLS or HTTP
     server (both speak only when spoken to): the far end is not what ``scheme`` says."""
@@ -48,6 +49,8 @@ def dial(host: str, port: int, address: str | None, proxy: ProxyURL | None, opts
     try:
         if proxy.scheme == "https":
             sock, _ = ntls.handshake(sock, proxy.host, ntls.make_context(opts.ca_file), deadline)
+        if not tunnel:
+            return sock
         auth = nproxy.basic_auth(proxy.username, proxy.password or "") if proxy.username else None
         reply = nproxy.connect_tunnel(sock, host, port, deadline, auth, opts.user_agent)
     except BaseException:
@@ -77,14 +80,31 @@ class Route:
     proxy: ProxyURL | None
     ctx: ssl.SSLContext | None
     opts: ProbeOptions
+    #: plain HTTP through a proxy: requests go to the proxy in absolute form, no tunnel
+    forwarded: bool = False
 
     @property
     def host_header(self) -> str:
         return authority(self.host, self.port, self.scheme)
 
+    def target(self, path: str) -> str:
+        """The request target: ``path``, or ``http://host[:port]path`` when forwarded to a proxy.
+
+        >>> Route("r.io", 5000, "http", None, None, None, ProbeOptions(), forwarded=True).target("/v2/")
+        'http://r.io:5000/v2/'
+        """
+        return f"{self.scheme}://{self.host_header}{path}" if self.forwarded else path
+
+    def proxy_headers(self) -> list[tuple[str, str]]:
+        """``Proxy-Authorization`` for a forwarded request to a proxy with credentials (only then)."""
+        if self.forwarded and self.proxy is not None and self.proxy.username:
+            return [("Proxy-Authorization", nproxy.basic_auth(self.proxy.username, self.proxy.password or ""))]
+        return []
+
     def open(self, deadline: Deadline) -> socket.socket:
         """A new connection through the same path; raises ``NetError`` subclasses."""
-        sock = dial(self.host, self.port, self.address, self.proxy, self.opts, deadline, self.scheme)
+        sock = dial(self.host, self.port, self.address, self.proxy, self.opts, deadline, self.scheme,
+                    tunnel=not self.forwarded)
         if self.scheme == "https" and self.ctx is not None:
             try:
                 ssock, _ = ntls.handshake(sock, self.host, self.ctx, deadline)
@@ -99,8 +119,9 @@ class Route:
         """One request on a fresh connection (``Connection: close``)."""
         sock = self.open(deadline)
         try:
-            return nhttp.request(sock, method, self.host_header, target, deadline, headers or [],
-                                 max_body=max_body, user_agent=self.opts.user_agent, body=body)
+            return nhttp.request(sock, method, self.host_header, self.target(target), deadline,
+                                 [*(headers or []), *self.proxy_headers()], max_body=max_body,
+                                 user_agent=self.opts.user_agent, body=body)
         finally:
             sock.close()
 

@@ -31,7 +31,7 @@ from regdoctor.model import EndpointResult, Finding, Report, Role, Step, finding
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
 from regdoctor.probe.registry import Flow, run_pull_path
-from regdoctor.target import DOCKER_HUB, Target, acr_data_endpoint, acr_name
+from regdoctor.target import ACR_SUFFIX, DOCKER_HUB, Target, acr_data_endpoint, acr_name, acr_suffix
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def jobs_for(targets: Sequence[Target], regions: Sequence[str] = ()) -> list[Job
         for region in regions:
             if name is None:
                 continue
-            host = acr_data_endpoint(name, region)
+            host = acr_data_endpoint(name, region, acr_suffix(t.host) or ACR_SUFFIX)
             if (host, 443) not in seen:
                 seen.add((host, 443))
                 out.append(Job(host, 443, "data", origin=f"--region {region} data endpoint of {t.host}",
@@ -103,7 +103,7 @@ def probe_job(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointR
     result, route, v2 = probe_endpoint(job.host, job.port, job.role, opts, origin=job.origin, parent=job.parent)
     if route is None or v2 is None:
         return [result]
-    flow = Flow(host=t.host, port=t.port, steps=list(result.steps), display=t.host_port)
+    flow = Flow(host=t.host, port=t.port, steps=list(result.steps), display=t.host_port, observer=opts.observer)
 
     def lookup() -> Credential | None:
         # docker keys credentials by the reference's domain: host[:port], Docker Hub as docker.io
@@ -178,6 +178,8 @@ def run_jobs(jobs: Sequence[Job], opts: ProbeOptions, pull: PullOptions | None =
             except queue.Empty:
                 continue
             got[i] = value
+            if opts.observer is not None:
+                _tell_done(opts, jobs[i], value)
     except KeyboardInterrupt:
         partial = _collect(jobs, got, unfinished=_interrupted_result)
         elapsed = time.monotonic() - (started if started is not None else end - overall)
@@ -185,6 +187,16 @@ def run_jobs(jobs: Sequence[Job], opts: ProbeOptions, pull: PullOptions | None =
             diagnose(partial, interrupted_after=elapsed)), elapsed_ms=elapsed * 1000)) from None
     return _collect(jobs, got, unfinished=lambda j: _crash_result(
         j, TimeoutError(f"probe did not finish within {overall:.0f} s")))
+
+
+def _tell_done(opts: ProbeOptions, job: Job, value: list[EndpointResult] | BaseException) -> None:
+    """The observer learns that every endpoint of a job is finished (the job's own and those it found)."""
+    from regdoctor.probe.events import ProbeEvent
+
+    assert opts.observer is not None
+    ends = [(e.host, e.port, e.role) for e in value] if isinstance(value, list) else [(job.host, job.port, job.role)]
+    for host, port, role in ends:
+        opts.observer(ProbeEvent("done", host, port, role))
 
 
 def _collect(jobs: Sequence[Job], got: dict[int, list[EndpointResult] | BaseException],

@@ -7,13 +7,14 @@ Every function returns a string; the CLI prints it. JSON documents follow SPEC's
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from regdoctor.model import Finding, Report, endpoint_to_dict, finding_to_dict, findings_sorted
 
 if TYPE_CHECKING:
     from regdoctor.kb import CodeInfo
+    from regdoctor.render.lines import Terminal
 
 SCHEMA = 1
 
@@ -63,23 +64,35 @@ def catalogue_json(entries: Iterable[CodeInfo]) -> str:
     ])
 
 
-def catalogue_text(entries: Iterable[CodeInfo]) -> str:
+def catalogue_text(entries: Iterable[CodeInfo], *, term: Terminal | None = None) -> str:
     from regdoctor.render.text import render_catalogue
 
-    return render_catalogue(list(entries))
+    return render_catalogue(list(entries), term=term)
 
 
-def report_text(report: Report, *, color: bool | None = None, width: int | None = None) -> str:
+def _term(term: Terminal | None, color: bool | None, width: int | None) -> Terminal:
+    """``term``, or one made from the older ``color``/``width`` arguments (plain, 100 columns)."""
+    from regdoctor.render.lines import Terminal
+
+    if term is not None:
+        return term
+    return Terminal(color=bool(color), width=width or 100, color_system="standard" if color else None)
+
+
+def report_text(report: Report, *, term: Terminal | None = None, verbose: bool = False, color: bool | None = None,
+                width: int | None = None) -> str:
     from regdoctor.render.text import render_report
 
-    return render_report(report, color=color, width=width)
+    return render_report(report, term=_term(term, color, width), verbose=verbose)
 
 
-def findings_text(findings: Sequence[Finding], *, header: str | None = None, color: bool | None = None,
-                  width: int | None = None, keep_order: bool = False) -> str:
+def findings_text(findings: Sequence[Finding], *, header: str | None = None, term: Terminal | None = None,
+                  keep_order: bool = False, verbose: bool = False, color: bool | None = None,
+                  width: int | None = None) -> str:
     from regdoctor.render.text import render_findings
 
-    return render_findings(findings, header=header, color=color, width=width, keep_order=keep_order)
+    return render_findings(findings, header=header, term=_term(term, color, width), keep_order=keep_order,
+                           verbose=verbose)
 
 
 def report_markdown(report: Report) -> str:
@@ -100,18 +113,20 @@ def report_junit(report: Report) -> str:
     return render_report(report)
 
 
-def findings_junit(findings: Sequence[Finding], *, suite: str, failing: Sequence[str] = ("error",)) -> str:
+def findings_junit(findings: Sequence[Finding], *, suite: str, failing: Collection[str] = ("error", "warning")) -> str:
     from regdoctor.render.junit import render_findings
 
     return render_findings(findings, suite=suite, failing=failing)
 
 
 def render_findings(fmt: str, findings: Sequence[Finding], *, header: str, status: str | None = None,
-                    extra: Mapping[str, Any] | None = None, keep_order: bool = False) -> str:
+                    extra: Mapping[str, Any] | None = None, keep_order: bool = False, suite: str | None = None,
+                    term: Terminal | None = None, verbose: bool = False) -> str:
     """One call for commands whose result is a list of findings (explain, acr lint, …).
 
     ``keep_order`` keeps the caller's order (``explain`` ranks by confidence); otherwise root
-    causes come first, then by severity."""
+    causes come first, then by severity. ``suite`` names the JUnit suite (the command and its
+    subject; default ``header``); ``term`` is where text goes (colour, width)."""
     findings = list(findings) if keep_order else findings_sorted(findings)
     if status is None:
         status = "problems" if any(f.severity in ("error", "warning") for f in findings) else "ok"
@@ -120,18 +135,18 @@ def render_findings(fmt: str, findings: Sequence[Finding], *, header: str, statu
     if fmt == "markdown":
         return findings_markdown(findings, header=header, keep_order=keep_order)
     if fmt == "junit":
-        return findings_junit(findings, suite=header)
-    return findings_text(findings, header=header, keep_order=keep_order)
+        return findings_junit(findings, suite=suite or header)
+    return findings_text(findings, header=header, keep_order=keep_order, term=term, verbose=verbose)
 
 
-def render_report(fmt: str, report: Report) -> str:
+def render_report(fmt: str, report: Report, *, term: Terminal | None = None, verbose: bool = False) -> str:
     if fmt == "json":
         return report_json(report)
     if fmt == "markdown":
         return report_markdown(report)
     if fmt == "junit":
         return report_junit(report)
-    return report_text(report)
+    return report_text(report, term=term, verbose=verbose)
 
 
 __all__ = [

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from regdoctor.acr.access import Decision, Verdict
     from regdoctor.acr.allowlist import Rule
     from regdoctor.acr.dns import DnsCheck
+    from regdoctor.render.lines import Terminal
 
 #: Severities that set exit 1 for ``acr lint`` and ``acr dns``.
 FAILING = ("error", "warning")
@@ -79,8 +80,8 @@ def _access_markdown(registry: str, who: str, decisions: Sequence[Decision], cre
 
 def _access_junit(registry: str, who: str, decisions: Sequence[Decision]) -> str:
     suites = ET.Element("testsuites", name=f"regdoctor acr access {registry}")
-    suite = ET.SubElement(suites, "testsuite", name=f"{registry}: {who}", tests=str(len(decisions)),
-                          failures=str(sum(not d.allowed for d in decisions)))
+    suite = ET.SubElement(suites, "testsuite", name=f"regdoctor acr access {registry} ({who})",
+                          tests=str(len(decisions)), failures=str(sum(not d.allowed for d in decisions)))
     for d in decisions:
         case = ET.SubElement(suite, "testcase", classname=f"{registry}.{d.endpoint}", name=d.host)
         if not d.allowed:
@@ -94,14 +95,15 @@ def _access_junit(registry: str, who: str, decisions: Sequence[Decision]) -> str
 # --------------------------------------------------------------------------- lint, dns
 
 def findings(fmt: str, found: Sequence[Finding], *, header: str, extra: Mapping[str, Any],
-             text_prefix: str = "") -> str:
-    """Findings of ``acr lint`` / ``acr dns``: JUnit failures are the error and warning findings."""
+             text_prefix: str = "", suite: str | None = None, term: Terminal | None = None) -> str:
+    """Findings of ``acr lint`` / ``acr dns``: JUnit failures are the error and warning findings;
+    ``suite`` names the JUnit suite (the command and the registry), ``term`` where text goes."""
     from regdoctor.render import render_findings
     from regdoctor.render.junit import render_findings as junit
 
     if fmt == "junit":
-        return junit(found, suite=header, failing=FAILING)
-    out = render_findings(fmt, found, header=header, extra=extra)
+        return junit(found, suite=suite or header, failing=FAILING)
+    out = render_findings(fmt, found, header=header, extra=extra, term=term)
     return text_prefix + out if fmt == "text" else out
 
 

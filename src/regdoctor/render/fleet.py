@@ -135,10 +135,11 @@ def fleet_markdown(v: FleetVerdict) -> str:
 
 
 def fleet_junit(v: FleetVerdict) -> str:
-    """One test case per node; a failing node's failure names its root causes."""
-    suites = ET.Element("testsuites", name="regdoctor fleet")
-    suite = ET.SubElement(suites, "testsuite", name="nodes", tests=str(len(v.nodes)),
-                          failures=str(v.count("problems")), errors=str(v.count("unknown")))
+    """One test case per node; the failures are the nodes that set exit 1 (with problems, or unknown)."""
+    name = f"regdoctor fleet {len(v.nodes)} node(s)"
+    failing = v.count("problems") + v.count("unknown")
+    suites = ET.Element("testsuites", name=name, tests=str(len(v.nodes)), failures=str(failing))
+    suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(v.nodes)), failures=str(failing), errors="0")
     for n in v.nodes:
         labels = ",".join(f"{k}={val}" for k, val in n.labels)
         case = ET.SubElement(suite, "testcase", classname=f"fleet.{labels or 'node'}", name=n.name)
@@ -146,7 +147,7 @@ def fleet_junit(v: FleetVerdict) -> str:
         if n.status == "problems":
             ET.SubElement(case, "failure", message=causes, type=n.causes[0].code if n.causes else "problems")
         elif n.status == "unknown":
-            ET.SubElement(case, "error", message=causes, type="unknown")
+            ET.SubElement(case, "failure", message=causes or "no usable report", type="unknown")
     return ET.tostring(suites, encoding="unicode") + "\n"
 
 

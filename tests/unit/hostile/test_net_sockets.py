@@ -34,6 +34,7 @@ from hostile.servers import (
     tunnel_to_loopback,
 )
 from regdoctor import net
+from regdoctor.classify import classify_v2
 from regdoctor.kb.codes import Code
 from regdoctor.net import Deadline, h11io
 from regdoctor.net import dns as ndns
@@ -557,11 +558,16 @@ def test_https_scheme_on_a_plain_proxy(servers: list[Server], tmp_path: Path) ->
 def test_tunnel_with_early_bytes_over_plain_http(servers: list[Server], tmp_path: Path) -> None:
     proxy = serve(servers, routed([], default=lambda conn, req: conn.send(b"HTTP/1.1 200 OK\r\n\r\nSSH-2.0-x\r\n")
                                   and conn.wait(2.0)))
-    result, route, _ = probe_endpoint("127.0.0.1", 1, "registry", _opts(tmp_path, proxy=proxy.url(), plain_http=True))
-    assert route is None
-    assert [s.code for s in result.steps if s.code] == [Code.HTTP_MALFORMED_RESPONSE]
-    with pytest.raises(net.HttpMalformed):
+    with pytest.raises(net.HttpMalformed):  # a plain-HTTP request tunnelled through CONNECT
         dial("127.0.0.1", 1, None, parse_proxy_url(proxy.url()), _opts(tmp_path), Deadline(1.0), "http")
+    # the HTTP layer, given a tunnel whose far end spoke first
+    conn = layers.Connected(socket.socket(), None, early=b"SSH-2.0-x\r\n")
+    log = StepLog()
+    never = classify_v2  # the check is never reached: the layer fails first
+    assert layers.http(log, conn, "r", "/v2/", _opts(tmp_path), lambda r: never(200, "", [], b""), [],
+                       {"path": "/v2/"}) is None
+    step = log.steps[0]
+    assert step.code == Code.HTTP_MALFORMED_RESPONSE and step.evidence["first_bytes"] == "SSH-2.0-x\\r\\n"
     with pytest.raises(net.TlsNotTls):
         dial("127.0.0.1", 1, None, parse_proxy_url(proxy.url()), _opts(tmp_path), Deadline(1.0))
 
