@@ -53,4 +53,5 @@ def server_context(kind: str = "good") -> ssl.SSLContext:
         raise ValueError(kind)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     leaf.configure_cert(ctx)
+    ctx.set_alpn_protocols(["http/1.1"])  # as a registry's server does: the client's offer must match
     return ctx

@@ -622,3 +622,137 @@ def test_silent_threads_do_not_outlive_the_deadline(servers: list[Server], tmp_p
     assert time.monotonic() - t0 < 1.5
     assert [x.code for x in result.steps if x.code] == [Code.HTTP_NO_RESPONSE]
     assert threading.active_count() <= before + 2  # the server's own connection thread
+
+
+# ------------------------------------------------------------------ bounds and evidence, exactly
+
+
+def _chunked(pieces: list[bytes]) -> object:
+    def act(conn: object, req: object) -> None:
+        body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+        conn.send(head_bytes(200, [("Transfer-Encoding", "chunked")]) + body)  # type: ignore[attr-defined]
+
+    return act
+
+
+@pytest.mark.parametrize(("max_body", "truncated"), [(30, False), (31, False), (29, True), (10, True)])
+def test_body_bound_is_exact_across_chunks(servers: list[Server], max_body: int, truncated: bool) -> None:
+    s = serve(servers, routed([], default=_chunked([b"0123456789", b"abcdefghij", b"ABCDEFGHIJ"])))  # type: ignore[arg-type]
+    with _client(s) as sock:
+        r = nhttp.request(sock, "GET", "r", "/", Deadline(2.0), max_body=max_body)
+    assert r.body == b"0123456789abcdefghijABCDEFGHIJ"[:max_body] and r.truncated is truncated
+
+
+def test_not_http_evidence_is_the_first_80_bytes(servers: list[Server]) -> None:
+    noise = b"".join(b"%03d|" % i for i in range(100))  # 400 bytes, no line end: h11 waits, then EOF
+    s = serve(servers, routed([], default=lambda conn, req: conn.send(noise) and conn.sock.close()))
+    with _client(s) as sock, pytest.raises(net.HttpMalformed) as info:
+        nhttp.request(sock, "GET", "r", "/", Deadline(2.0))
+    assert info.value.info["first_bytes"] == noise[:80].decode()
+    assert info.value.info["received"] == len(noise)
+    assert info.value.message == f"the peer answered {noise[:80].decode()!r} (not HTTP) and closed"
+
+
+@pytest.mark.parametrize(("action", "message", "errno_"), [
+    (silence, "no response before the deadline", None),
+    (close, "the peer closed the connection without a response", None),
+    (rst, "connection reset by peer before a response", errno.ECONNRESET),
+])
+def test_http_failure_messages_and_errno(servers: list[Server], action: object, message: str,
+                                         errno_: int | None) -> None:
+    s = serve(servers, routed([], default=action))  # type: ignore[arg-type]
+    with _client(s) as sock, pytest.raises(net.HttpError) as info:
+        nhttp.request(sock, "GET", "r", "/", Deadline(0.5))
+    assert info.value.message == message and info.value.errno == errno_ and info.value.info["received"] == 0
+
+
+def test_head_time_is_measured_from_the_send(servers: list[Server]) -> None:
+    def slow(conn: object, req: object) -> None:
+        time.sleep(0.3)
+        answer(200)(conn, req)  # type: ignore[arg-type]
+
+    s = serve(servers, routed([], default=slow))
+    t0 = time.monotonic()
+    with _client(s) as sock:
+        r = nhttp.request(sock, "POST", "r", "/token", Deadline(2.0), body=b"grant_type=x")
+    assert r.head_s is not None and 0.25 < r.head_s <= time.monotonic() - t0
+    assert s.requests[0].method == "POST" and s.requests[0].header("Content-Length") == "12"
+
+
+def test_proxy_failure_evidence(servers: list[Server]) -> None:
+    s = serve(servers, routed([], default=rst))
+    with _client(s) as sock, pytest.raises(net.ProxyClosed) as info:
+        nproxy.connect_tunnel(sock, "r.io", 443, Deadline(1.0))
+    assert info.value.errno == errno.ECONNRESET and info.value.info["reset"] is True
+    s2 = serve(servers, routed([], default=close))
+    with _client(s2) as sock, pytest.raises(net.ProxyClosed) as info:
+        nproxy.connect_tunnel(sock, "r.io", 443, Deadline(1.0))
+    assert info.value.info["reset"] is False
+    assert info.value.message == "CONNECT r.io:443: the peer closed the connection without a response"
+
+
+def test_proxy_reply_keeps_reason_and_body(servers: list[Server]) -> None:
+    s = serve(servers, routed([], default=answer(403, body=b"denied by policy", ctype="text/html",
+                                                 reason="Forbidden by corp")))
+    with _client(s) as sock:
+        reply = nproxy.connect_tunnel(sock, "r.io", 443, Deadline(1.0))
+    assert (reply.status, reply.reason, reply.body) == (403, "Forbidden by corp", b"denied by policy")
+
+
+def test_tcp_over_ipv6_loopback() -> None:
+    with socket.socket(socket.AF_INET6) as lst:
+        lst.bind(("::1", 0))
+        lst.listen(1)
+        port = lst.getsockname()[1]
+        ntcp.connect("::1", port, Deadline(1.0)).close()
+    with pytest.raises(net.TcpRefused) as info:
+        ntcp.connect("::1", port, Deadline(1.0))
+    assert info.value.peer == f"[::1]:{port}" and info.value.info["port"] == port
+    t = ntcp.error_for(TimeoutError(), "::1", 5)
+    assert t.info == {"peer": "[::1]:5", "address": "::1", "port": 5, "errno_text": "i/o timeout"}
+    with pytest.raises(net.TcpTimeout) as tinfo:
+        ntcp.connect("::1", port, Deadline(0.0))
+    assert tinfo.value.info["port"] == port
+
+
+def test_certificate_fields_match_cryptography(servers: list[Server], tmp_path: Path) -> None:
+    """The leaf read from OpenSSL's decoding (verified) and from DER (unverified) is the same certificate,
+    field by field, as cryptography reads it."""
+    from cryptography import x509
+
+    s = serve(servers, silence, "good")
+    ssock, verified = _tls(s, certs.ca_file(tmp_path))
+    der = ssock.getpeercert(binary_form=True)
+    ssock.close()
+    sock = _client(s)
+    usock, unverified = ntls.handshake(sock, "127.0.0.1", ntls.make_context(verify=False), Deadline(2.0))
+    usock.close()
+    cert = x509.load_der_x509_certificate(der)
+    for leaf in (verified.chain[0], unverified.chain[0]):
+        assert leaf.subject == cert.subject.rfc4514_string() and leaf.issuer == cert.issuer.rfc4514_string()
+        assert leaf.serial == format(cert.serial_number, "x") and leaf.sha256 == __import__("hashlib").sha256(
+            der).hexdigest()
+        assert leaf.not_after == cert.not_valid_after_utc.isoformat()
+        assert leaf.not_before == cert.not_valid_before_utc.isoformat()
+        assert leaf.issuer_org == "regdoctor hostile CA" and leaf.self_issued is False
+        assert set(leaf.sans) == {"IP:127.0.0.1", "localhost"}
+    assert verified.alpn == "http/1.1" and unverified.verified is False
+
+
+def test_rdn_escaping_matches_rfc4514() -> None:
+    name = ((("commonName", "a,b+c\\d"),), (("organizationName", "Org"),), (("organizationName", "Second"),))
+    text, org = ntls._name(name)
+    assert (text, org) == ("O=Second,O=Org,CN=a\\,b\\+c\\\\d", "Org")
+    assert ntls._name(((("madeUpKey", "v"),),)) == ("madeUpKey=v", None)
+    info = {"subject": ((("commonName", "x"),),), "issuer": ((("commonName", "x"),),), "serialNumber": "00AB",
+            "notBefore": "Jan  1 00:00:00 2026 GMT", "notAfter": "Jan  1 00:00:00 2027 GMT",
+            "subjectAltName": (("DNS", "r.io"), ("IP Address", "10.0.0.1\n"), ("email", "e@x"))}
+    c = ntls.cert_info(info, b"der")
+    assert (c.serial, c.self_issued, c.sans, c.not_before) == ("ab", True, ("r.io", "IP:10.0.0.1"),
+                                                               "2026-01-01T00:00:00+00:00")
+    assert ntls.cert_info({**info, "serialNumber": "000"}, b"").serial == "0"
+
+
+def test_context_alpn_and_unverified_mode() -> None:
+    ctx = ntls.make_context(verify=False)
+    assert ctx.check_hostname is False and ctx.verify_mode == ssl.CERT_NONE
