@@ -252,8 +252,13 @@ def close(conn: Conn, _req: Request | None = None) -> None:
     conn.sock.close()
 
 
-def rst(conn: Conn, _req: Request | None = None) -> None:
-    """Reset (RST) without a word."""
+def rst(conn: Conn, req: Request | None = None) -> None:
+    """Reset (RST) without a word, once the client has spoken (its request, or its ClientHello
+    when used raw): a reset before it spoke races its first write (EPIPE or RST, by timing)."""
+    if req is None:
+        with contextlib.suppress(OSError):
+            conn.sock.settimeout(5.0)
+            conn.sock.recv(65536)
     conn.rst()
 
 
