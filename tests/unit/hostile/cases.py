@@ -56,6 +56,7 @@ class Kit:
 
     tmp: Path
     servers: list[Server] = field(default_factory=list)
+    held: list[socket.socket] = field(default_factory=list)
 
     @property
     def ca(self) -> str:
@@ -73,10 +74,12 @@ class Kit:
         return server
 
     def free_port(self) -> int:
-        """A loopback port nobody listens on (bound, then closed: connecting is refused)."""
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
+        """A loopback port nobody listens on: bound but not listening (connecting is refused), and
+        held until the case ends, so no server of a case running beside it can take it."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.held.append(s)
+        return int(s.getsockname()[1])
 
     def plain(self, server: Server, ref_tail: str = f"/{REPO}:latest") -> list[str]:
         return [f"{server.authority}{ref_tail}", "--plain-http"]
@@ -88,6 +91,8 @@ class Kit:
     def stop(self) -> None:
         for s in self.servers:
             s.stop()
+        for h in self.held:
+            h.close()
 
 
 @dataclass(frozen=True)

@@ -240,10 +240,9 @@ def test_observe_dns_names_an_unreachable_resolver_by_errno(monkeypatch: pytest.
 def test_tcp_connect_and_its_failures(servers: list[Server]) -> None:
     s = serve(servers, silence)
     ntcp.connect("127.0.0.1", s.port, Deadline(1.0)).close()
-    with socket.socket() as free:
+    with socket.socket() as free, pytest.raises(net.TcpRefused) as info:  # bound, not listening: refused
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    with pytest.raises(net.TcpRefused) as info:
         ntcp.connect("127.0.0.1", port, Deadline(1.0))
     assert info.value.info["errno_name"] == "ECONNREFUSED" and info.value.peer == f"127.0.0.1:{port}"
     with pytest.raises(net.TcpTimeout):
@@ -705,7 +704,9 @@ def test_tcp_over_ipv6_loopback() -> None:
         lst.listen(1)
         port = lst.getsockname()[1]
         ntcp.connect("::1", port, Deadline(1.0)).close()
-    with pytest.raises(net.TcpRefused) as info:
+    with socket.socket(socket.AF_INET6) as free, pytest.raises(net.TcpRefused) as info:
+        free.bind(("::1", 0))
+        port = free.getsockname()[1]
         ntcp.connect("::1", port, Deadline(1.0))
     assert info.value.peer == f"[::1]:{port}" and info.value.info["port"] == port
     t = ntcp.error_for(TimeoutError(), "::1", 5)
