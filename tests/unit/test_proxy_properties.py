@@ -187,6 +187,15 @@ def test_getproxies_order_and_case_examples(env: dict[str, str]) -> None:
         assert pyproxy.getproxies_environment(env) == urllib.request.getproxies_environment()
 
 
+@pytest.mark.parametrize("raw,secret", [
+    ("http://: :000000@", "000000"),  # found by hypothesis: the quoted-piece regex missed it
+    ("http://user:s3cret pw@proxy:3128", "s3cret pw"),
+])
+def test_proxy_password_in_go_error_is_hidden(raw: str, secret: str) -> None:
+    note = parse_proxy_url(raw).note or ""
+    assert secret not in note and "***" in note
+
+
 @SETTINGS
 @given(before=value, after=value, secret=st.from_regex(r"[A-Za-z0-9]{6,12}", fullmatch=True),
        scheme=st.sampled_from(["http://", "https://", "", "foo://"]))

@@ -110,7 +110,7 @@ def go_parse_proxy_traced(proxy: str, *, keep_unknown_schemes: bool = True) -> t
         except GoURLError:
             pass
         else:
-            why = str(first_error).split(": ", 1)[-1] if first_error is not None else (
+            why = first_error.reason if first_error is not None else (
                 "no scheme" if url is not None and url.scheme == "" else
                 "no host" if url is not None and url.host == "" else f"scheme {url.scheme if url else ''!r}")
             return retried, why

@@ -25,7 +25,13 @@ _UPPERHEX = b"0123456789ABCDEF"
 
 
 class GoURLError(ValueError):
-    """``url.Parse`` failed; the message is Go's (``parse "…": invalid port ":x" after host``)."""
+    """``url.Parse`` failed; the message is Go's (``parse "…": invalid port ":x" after host``),
+    ``reason`` the part after the quoted URL (which may hold credentials: never split the
+    message to get it)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason if reason is not None else message
 
 
 @dataclass(frozen=True)
@@ -94,13 +100,13 @@ def go_url_parse(raw: str) -> GoURL:
     try:
         url = _parse(u)
     except GoURLError as exc:
-        raise GoURLError(f"parse {_go_quote(u)}: {exc}") from None
+        raise GoURLError(f"parse {_go_quote(u)}: {exc}", exc.reason) from None
     if not sep or not frag:
         return url
     try:
         fragment = _unescape(frag, _ENCODE_FRAGMENT)
     except GoURLError as exc:
-        raise GoURLError(f"parse {_go_quote(data)}: {exc}") from None
+        raise GoURLError(f"parse {_go_quote(data)}: {exc}", exc.reason) from None
     raw_fragment = b"" if _escape(fragment, _ENCODE_FRAGMENT) == frag else frag
     return GoURL(**{**url.__dict__, "fragment": _b2s(fragment), "raw_fragment": _b2s(raw_fragment)})
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from regdoctor.proxyconf import goproxy, pyproxy
-from regdoctor.proxyconf.gourl import GoURL, go_join_host_port
+from regdoctor.proxyconf.gourl import GoURL, _go_quote, go_join_host_port
 from regdoctor.redact import redact_url, userinfo
 
 _DEFAULT_PORT = {"http": 80, "https": 443}
@@ -107,6 +107,11 @@ def _scrub(text: str, raw: str) -> str:
     piece holding ``@`` is redacted as a URL, a piece of the userinfo becomes ``***``."""
     if "@" not in raw:
         return text
+    # Go's url.Error quotes the whole value first: replace that quote exactly, whatever it holds
+    # (a hypothesis run found `http://: :0@` slipping past a quoted-piece regex)
+    whole = _go_quote(raw.encode("utf-8", "surrogateescape"))
+    if whole in text:
+        text = text.replace(whole, _go_quote(redact_url(raw).encode("utf-8", "surrogateescape")))
     creds = raw.rpartition("@")[0]
 
     def hide(match: re.Match[str]) -> str:
