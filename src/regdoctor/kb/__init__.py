@@ -12,11 +12,9 @@ for codes by name through ``code(...)``; no other module spells cause or fix tex
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from typing import Any, cast
 
 from regdoctor.kb.codes import Code
@@ -137,6 +135,9 @@ def _validate(raw: Mapping[str, Any]) -> dict[Code, CodeInfo]:
 @lru_cache(maxsize=1)
 def catalogue() -> dict[Code, CodeInfo]:
     """All codes, validated, in file order."""
+    import tomllib  # here, not at the top: a run that reports no finding never reads the file
+    from importlib import resources
+
     data = resources.files("regdoctor.kb").joinpath("codes.toml").read_bytes()
     return _validate(tomllib.loads(data.decode("utf-8")))
 

@@ -12,11 +12,9 @@ catalogue: an unknown code or layer there is a packaging bug (``CatalogueError``
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
 from regdoctor.kb import CatalogueError, code, parse_code
@@ -140,6 +138,9 @@ def build(raw: Mapping[str, Any]) -> RoleTable:
 @lru_cache(maxsize=1)
 def table() -> RoleTable:
     """The packaged table, validated once."""
+    import tomllib  # here: only a failure on a data or token host needs the table
+    from importlib import resources
+
     data = resources.files("regdoctor.kb").joinpath("roles.toml").read_text(encoding="utf-8")
     return build(tomllib.loads(data))
 
