@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from regdoctor.model import EndpointResult, Step
 from regdoctor.net.tls import ContextCache
 from regdoctor.probe.options import ProbeOptions
 from regdoctor.probe.run import Job, PullOptions, check, run_jobs
-from regdoctor.runtime.model import Actor, Value
+from regdoctor.runtime.model import Actor, Origin, Value
 from regdoctor.runtime.source import Source
 from regdoctor.runtime.vantage import Beside, check_from
 from regdoctor.target import parse_target
@@ -75,30 +76,41 @@ def test_the_context_cache_keys_on_the_trust_setting(tmp_path: Path) -> None:
         cache.get(missing)
 
 
-def test_the_audit_runs_beside_the_probes_and_the_note_still_comes(monkeypatch: pytest.MonkeyPatch) -> None:
+def _wait_for(path: Path, seconds: float = 5.0) -> bool:
+    end = time.monotonic() + seconds
+    while not path.exists():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_the_audit_runs_beside_the_probes_and_the_note_still_comes(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Each side waits for the other to have started: run one after the other, both would time out."""
-    probing, auditing = threading.Event(), threading.Event()
-    met: list[str] = []
+    probing, auditing, met = tmp_path / "probing", tmp_path / "auditing", tmp_path / "met"
+    met.mkdir()
     daemon = Actor(name="dockerd", label="Docker daemon (dockerd)", applies_to="image pulls",
-                   live=(Value("HTTPS_PROXY", "http://corp-proxy:3128", "/proc/42/environ"),), pid=42)
+                   live=(Value("HTTPS_PROXY", "http://corp-proxy:3128", Origin("/proc/42/environ")),), pid=42)
 
     def probe(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointResult]:
-        probing.set()
-        met.append("probe saw the audit" if auditing.wait(5) else "probe alone")
+        probing.touch()
+        (met / ("probe saw the audit" if _wait_for(auditing) else "probe alone")).touch()
         return _passing(job, opts, pull)
 
     def audit(src: Source, env: object, aks: object = ()) -> list[Actor]:
-        auditing.set()
-        met.append("audit saw the probe" if probing.wait(5) else "audit alone")
+        auditing.touch()
+        (met / ("audit saw the probe" if _wait_for(probing) else "audit alone")).touch()
         return [daemon]
 
     monkeypatch.setattr("regdoctor.probe.run.probe_job", probe)
     monkeypatch.setattr("regdoctor.runtime.actors.audit", audit)
     report = check_from([parse_target("r.example/app:1")], ProbeOptions(timeout=1, env={}), PullOptions(),
                         actor=None, source=Source("/nonexistent"))
-    assert sorted(met) == ["audit saw the probe", "probe saw the audit"]
+    assert sorted(p.name for p in met.iterdir()) == ["audit saw the probe", "probe saw the audit"]
     [note] = report.findings
     assert note.code == Code.RUNTIME_PATH_DIFFERS and note.evidence["actor"] == "dockerd"
+    assert note.evidence["actor_path"] == "via http://corp-proxy:3128"
 
 
 def test_beside_hands_its_exception_to_the_caller() -> None:

@@ -6,10 +6,12 @@ the actor (``runtime.asactor``). Without ``--as`` the shell's path is probed and
 daemon that would go another way gets one note. Both go through ``probe.run.check``: this
 module only supplies the vantage's jobs, options and verdict.
 
-Reading every actor (``runtime.actors.audit``: /proc, unit and config files) costs about as
-much CPU as the probes themselves, and the shell's check needs it only for that note. So it
-runs on a thread of its own beside the probes, which mostly wait on the network, and the note
-is added once both are done; the actor modules are imported on that thread too.
+Reading every actor (``runtime.actors.audit``: /proc, unit and config files, and the modules
+that read them) costs about as much CPU as the probes themselves, and the shell's check needs
+it only for that note. So it starts on a thread of its own beside the probes, which mostly
+wait on the network, and hands back only the running daemons and their environment
+(``runtime.notes.Puller``); the note is made once both are done. (A forked child was tried:
+on a loaded two-core machine it won nothing over the thread, the servers' CPU being the limit.)
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from regdoctor.errors import BadInput
 from regdoctor.model import EndpointResult, Finding, Report
 from regdoctor.probe.options import ProbeOptions
 from regdoctor.probe.run import Job, PullOptions, check, probe_job
+from regdoctor.runtime.notes import Puller, path_notes_for, pullers
 from regdoctor.target import Target
 
 if TYPE_CHECKING:
-    from regdoctor.runtime.model import Actor
     from regdoctor.runtime.source import Source
 
 T = TypeVar("T")
@@ -62,11 +64,10 @@ class Beside(Generic[T]):
         return self._value  # type: ignore[return-value]  # set when _fn returned
 
 
-def _audit(source: Source, env: dict[str, str], aks: list[tuple[str, str]]) -> list[Actor]:
-    from regdoctor.runtime import asactor  # noqa: F401  (loaded here, beside the probes, for the note)
-    from regdoctor.runtime.actors import audit
+def _pullers(source: Source, env: dict[str, str], aks: list[tuple[str, str]]) -> list[Puller]:
+    from regdoctor.runtime.actors import audit  # here: on the audit's own thread or process
 
-    return audit(source, env, aks)
+    return pullers(audit(source, env, aks))
 
 
 def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions, *, actor: str | None,
@@ -76,12 +77,10 @@ def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions,
         if opts.proxy is not None or actor is not None:
             return check(targets, opts, pull)
         # a running daemon that would go another way than this shell: worth one line
-        actors = Beside(lambda: _audit(source, dict(opts.env), list(aks)), name="audit")
+        daemons = Beside(lambda: _pullers(source, dict(opts.env), list(aks)), name="audit")
 
         def notes(endpoints: list[EndpointResult], findings: list[Finding]) -> list[Finding]:
-            from regdoctor.runtime.asactor import path_notes
-
-            return findings + path_notes(actors.result(), opts.env, endpoints, targets[0].raw if targets else "")
+            return findings + path_notes_for(daemons.result(), opts.env, endpoints, targets[0].raw if targets else "")
 
         return check(targets, opts, pull, conclude=notes)
     from regdoctor.runtime.actors import actor_for, audit
