@@ -1,6 +1,7 @@
 """What a healthy check does not pay for (no sockets: the probe function is replaced).
 
-- the catalogue (``kb/codes.toml``) is parsed only for a finding: a healthy run never reads it;
+- the catalogue (``kb/codes.toml``) is read only for a finding (and then only that code's table):
+  a healthy run never reads it;
 - one TLS context per trust setting per run, shared by its endpoints, and a fresh one per run
   (a long ``serve`` sees a CA installed meanwhile);
 - without ``--as``, the runtime audit behind the "daemon would go another way" note runs beside
@@ -38,11 +39,15 @@ def _passing(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointRe
 def test_a_healthy_run_never_parses_the_catalogue(tmp_path: Path) -> None:
     config = load_client_config({"HOME": str(tmp_path), "PATH": ""})
     assert not config.problems
-    kb.catalogue.cache_clear()
-    report = check([parse_target("r.example/app:1")], ProbeOptions(timeout=1), PullOptions(config=config),
-                   probe=_passing)
-    assert report.status == "ok" and not report.findings
-    assert kb.catalogue.cache_info().misses == 0  # nothing asked for a code's texts
+    kb._source.cache_clear()
+    kb._entry.cache_clear()
+    try:
+        report = check([parse_target("r.example/app:1")], ProbeOptions(timeout=1), PullOptions(config=config),
+                       probe=_passing)
+        assert report.status == "ok" and not report.findings
+        assert kb._source.cache_info().misses == 0  # nothing asked for a code's texts: the file was not read
+    finally:
+        kb._entry.cache_clear()
 
 
 def test_one_tls_context_per_trust_setting_per_run() -> None:

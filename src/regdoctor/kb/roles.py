@@ -138,11 +138,13 @@ def build(raw: Mapping[str, Any]) -> RoleTable:
 @lru_cache(maxsize=1)
 def table() -> RoleTable:
     """The packaged table, validated once."""
-    import tomllib  # here: only a failure on a data or token host needs the table
-    from importlib import resources
+    import pkgutil  # here: only a failure on a data or token host needs the table
+    import tomllib
 
-    data = resources.files("regdoctor.kb").joinpath("roles.toml").read_text(encoding="utf-8")
-    return build(tomllib.loads(data))
+    data = pkgutil.get_data("regdoctor.kb", "roles.toml")
+    if data is None:
+        raise CatalogueError("roles.toml is not in the package")
+    return build(tomllib.loads(data.decode("utf-8")))
 
 
 __all__ = ["HostRole", "RoleRule", "RoleTable", "Wrap", "build", "table"]
