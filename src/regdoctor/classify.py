@@ -33,6 +33,8 @@ _KEEP_HEADERS = (
 #: certificates; a mismatch is reported as *likely* interception, never as a certainty).
 KNOWN_ISSUERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (".azurecr.io", ("Microsoft Corporation", "DigiCert Inc")),
+    (".azurecr.us", ("Microsoft Corporation", "DigiCert Inc")),
+    (".azurecr.cn", ("DigiCert Inc", "Microsoft Corporation")),
     ("mcr.microsoft.com", ("Microsoft Corporation", "DigiCert Inc")),
     (".blob.core.windows.net", ("Microsoft Corporation", "DigiCert Inc")),
     ("docker.io", ("Amazon", "DigiCert Inc", "Let's Encrypt", "Google Trust Services", "Sectigo Limited")),

@@ -105,6 +105,23 @@ class Finding:
     #: The root cause this finding follows from, as ``CODE@host`` (None for a root cause, or a
     #: problem that follows from nothing seen in the run).
     consequence_of: str | None = None
+    #: Only set by ``explain``: the text also fits this cause, less likely than the root cause
+    #: named here (``CODE`` or ``CODE@host``); such a finding is never a root cause.
+    alternative_of: str | None = None
+
+    @property
+    def role(self) -> str:
+        """How the finding stands: ``root cause``, ``alternative`` (explain) or ``consequence``.
+
+        >>> from regdoctor.kb.codes import Code
+        >>> f = Finding(Code.TCP_TIMEOUT, "tcp", None, False, "error", "t", "c", "f", {}, None, None,
+        ...             alternative_of="DNS_TIMEOUT")
+        >>> f.role
+        'alternative'
+        """
+        if self.root_cause:
+            return "root cause"
+        return "alternative" if self.alternative_of else "consequence"
 
 
 @dataclass(frozen=True)
@@ -161,6 +178,8 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         out["matched"] = f.matched
     if f.confirm is not None:
         out["confirm"] = f.confirm
+    if f.alternative_of is not None:
+        out["alternative_of"] = f.alternative_of
     return out
 
 

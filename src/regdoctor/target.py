@@ -47,11 +47,14 @@ from regdoctor.reference import (
 )
 
 ACR_SUFFIX = ".azurecr.io"
+#: login-server suffixes of ACR in every cloud: public, Azure operated by 21Vianet, US Government
+ACR_SUFFIXES = (".azurecr.io", ".azurecr.cn", ".azurecr.us")
 DOCKER_HUB = "registry-1.docker.io"
 #: domains docker serves from registry-1.docker.io (moby registry: IndexName and IndexHostname)
 _DOCKER_HUB_DOMAINS = {DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN, DOCKER_HUB}
 _ACR_NAME = re.compile(r"\A[a-zA-Z0-9]{5,50}\Z", re.ASCII)
-_ACR_DATA = re.compile(r"\A(?P<reg>[a-z0-9]+)\.(?P<region>[a-z0-9]+)\.data\.azurecr\.io\Z", re.ASCII)
+_ACR_DATA = re.compile(r"\A(?P<reg>[a-z0-9]+)\.(?P<region>[a-z0-9]+)\.data(?P<suffix>\.azurecr\.(?:io|cn|us))\Z",
+                       re.ASCII)
 _HOST_PORT = re.compile(r"\A(?P<host>" + HOST_PATTERN + r")(?::(?P<port>[0-9]+))?\Z", re.ASCII)
 _URL = re.compile(r"\A(?P<scheme>https?)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)\Z", re.ASCII | re.IGNORECASE)
 _URL_PATHS = ("", "/", "/v2", "/v2/")
@@ -112,26 +115,47 @@ class Target:
         return self.host == DOCKER_HUB
 
 
+def acr_suffix(host: str) -> str | None:
+    """The ACR cloud suffix of a login server or data endpoint (``.azurecr.io``, ``.azurecr.cn``,
+    ``.azurecr.us``), or None.
+
+    >>> acr_suffix("r1234.azurecr.us"), acr_suffix("r1234.chinaeast2.data.azurecr.cn"), acr_suffix("ghcr.io")
+    ('.azurecr.us', '.azurecr.cn', None)
+    """
+    h = host.lower()
+    m = _ACR_DATA.match(h)
+    if m:
+        return m.group("suffix")
+    for suffix in ACR_SUFFIXES:
+        name = h[: -len(suffix)]
+        if h.endswith(suffix) and "." not in name and _ACR_NAME.match(name):
+            return suffix
+    return None
+
+
 def acr_name(host: str) -> str | None:
-    """The registry name if ``host`` is an ACR login server or data endpoint.
+    """The registry name if ``host`` is an ACR login server or data endpoint, in any cloud.
 
     >>> acr_name("MyReg.azurecr.io"), acr_name("myreg.westeurope.data.azurecr.io"), acr_name("ghcr.io")
     ('myreg', 'myreg', None)
+    >>> acr_name("govreg.azurecr.us")
+    'govreg'
     """
     h = host.lower()
     m = _ACR_DATA.match(h)
     if m:
         return m.group("reg")
-    if h.endswith(ACR_SUFFIX):
-        name = h[: -len(ACR_SUFFIX)]
-        if "." not in name and _ACR_NAME.match(name):
-            return name
-    return None
+    suffix = acr_suffix(h)
+    return h[: -len(suffix)] if suffix else None
 
 
-def acr_data_endpoint(registry: str, region: str) -> str:
-    """``<reg>.<region>.data.azurecr.io`` (names are lower case in DNS)."""
-    return f"{registry.lower()}.{region.lower()}.data.azurecr.io"
+def acr_data_endpoint(registry: str, region: str, suffix: str = ACR_SUFFIX) -> str:
+    """``<reg>.<region>.data<suffix>``: a replica's dedicated data endpoint in the registry's cloud.
+
+    >>> acr_data_endpoint("MyReg", "westeurope"), acr_data_endpoint("r1", "usgovvirginia", ".azurecr.us")
+    ('myreg.westeurope.data.azurecr.io', 'r1.usgovvirginia.data.azurecr.us')
+    """
+    return f"{registry.lower()}.{region.lower()}.data{suffix}"
 
 
 def _echo(text: str) -> str:
@@ -267,17 +291,21 @@ def parse_registry(text: str, *, plain_http: bool = False) -> Target:
 def acr_target(name: str, *, plain_http: bool = False) -> Target:
     """``-n NAME`` as ``az acr -n`` reads it: ``myregistry`` → ``myregistry.azurecr.io``.
 
-    A login server (``myregistry.azurecr.io``) is accepted too, as az accepts it.
+    A login server (``myregistry.azurecr.io``, or one of a sovereign cloud such as
+    ``myregistry.azurecr.us``) is accepted too, as az accepts it.
 
     >>> t = acr_target("MyRegistry")
     >>> t.host, t.raw
     ('myregistry.azurecr.io', '-n MyRegistry')
+    >>> acr_target("govreg.azurecr.us").host
+    'govreg.azurecr.us'
     """
-    short = name[: -len(ACR_SUFFIX)] if name.lower().endswith(ACR_SUFFIX) else name
+    suffix = next((s for s in ACR_SUFFIXES if name.lower().endswith(s)), ACR_SUFFIX)
+    short = name[: -len(suffix)] if name.lower().endswith(suffix) else name
     if not _ACR_NAME.match(short):
         raise InvalidReference(RefError.INVALID_FORMAT,
                                f"-n {_echo(name)}: an ACR registry name is 5-50 letters and digits")
-    host = f"{short.lower()}{ACR_SUFFIX}"
+    host = f"{short.lower()}{suffix}"
     # raw is what the user typed: a report's `regdoctor check -n NAME` line must not turn into a bare word
     return Target(raw=f"-n {name}", host=host, port=80 if plain_http else 443,
                   scheme="http" if plain_http else "https", domain=host)
@@ -344,5 +372,5 @@ def _which_part(ref: str) -> str:
     return "expected [host[:port]/]path[:tag][@digest]"
 
 
-__all__ = ["ACR_SUFFIX", "DOCKER_HUB", "Target", "acr_data_endpoint", "acr_name", "acr_target", "parse_registry",
-           "parse_target"]
+__all__ = ["ACR_SUFFIX", "ACR_SUFFIXES", "DOCKER_HUB", "Target", "acr_data_endpoint", "acr_name", "acr_suffix",
+           "acr_target", "parse_registry", "parse_target"]

@@ -83,8 +83,10 @@ def _descendants(pid: int) -> set[int]:
 class Node:
     """A fake node root and the real daemons that read it (see the module docstring)."""
 
-    def __init__(self, lab: Lab, name: str = "node") -> None:
+    def __init__(self, lab: Lab, name: str = "node", resolv: Path | None = None) -> None:
         self.lab = lab
+        #: the node's /etc/resolv.conf (default: the lab resolver)
+        self.resolv_file = resolv or lab.resolv_file
         self.root = lab.dir / name
         self.state = lab.dir / f"{name}-state"  # daemon data/exec dirs: outside the audited root
         for d in (*BOUND, "etc/systemd/system"):
@@ -112,7 +114,7 @@ class Node:
     def _wrap(self, argv: Sequence[str]) -> list[str]:
         lab = self.lab
         binds = " && ".join(f'mount --bind {shlex.quote(str(self.root / d))} /{d}' for d in BOUND)
-        script = (f'mount --bind {shlex.quote(str(lab.resolv_file))} /etc/resolv.conf && '
+        script = (f'mount --bind {shlex.quote(str(self.resolv_file))} /etc/resolv.conf && '
                   f'mount --bind {shlex.quote(str(lab.dir / "etc" / "nsswitch.conf"))} /etc/nsswitch.conf && '
                   f'{binds} && mount -t tmpfs -o mode=0755 regdoctor-lab /run && exec "$@"')
         return [str(_which("nsenter")), f"--net=/run/netns/{lab.client_ns}", "--",

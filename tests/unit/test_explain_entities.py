@@ -123,3 +123,14 @@ def test_secrets_never_reach_findings() -> None:
 
 def test_match_line_is_pure_and_returns_none_for_noise() -> None:
     assert match_line("GET /healthz 200 in 3 ms") is None
+
+
+def test_version_hints_never_contradict_themselves() -> None:
+    # a log of two machines: one Go ≥ 1.14 client (quoted URL), one Go ≤ 1.13 (unquoted URL)
+    ex = explain('Get "https://r.io/v2/": dial tcp 1.2.3.4:443: i/o timeout\n'
+                 "Get https://q.io/v2/: dial tcp 1.2.3.5:443: i/o timeout\n")
+    hints = ex.entities.get("client_versions", [])
+    assert not any(h.startswith("Go") for h in hints), hints
+    assert not any("conflict" in str(f.evidence.get("client_version")) for f in ex.findings)
+    # one line alone keeps its own hint
+    assert "Go ≥ 1.14" in explain('Get "https://r.io/v2/": EOF').findings[0].evidence["client_version"]

@@ -1,7 +1,8 @@
 """Real client output captured in the fault lab -> the expected code as the top finding.
 
-The fixtures (tests/fixtures/client_errors/*.json) are what skopeo and the docker CLI printed for
-each lab fault, stored by scripts/capture_client_errors.py. Where a text cannot tell the lab's fault
+The fixtures (tests/fixtures/client_errors/*.json) are what skopeo, the docker CLI, podman, buildah,
+containerd's ctr and `docker pull`/`docker login` through a real dockerd printed for each lab fault,
+stored by scripts/capture_client_errors.py. Where a text cannot tell the lab's fault
 from another, the fixture names the fault in `also` (it must be among the ranked causes) and says why
 in `note`.
 """
@@ -27,8 +28,11 @@ def load(path: Path) -> dict[str, Any]:
 
 def test_the_corpus_covers_every_layer_and_both_clients() -> None:
     records = [load(p) for p in CAPTURES]
-    assert len(records) >= 90
-    assert {r["client"] for r in records} >= {"skopeo", "docker"}
+    assert len(records) >= 300
+    assert {r["client"] for r in records} >= {"skopeo", "docker", "podman", "buildah", "ctr", "dockerd"}
+    # the seed article's case: a proxy set for the docker client only, the daemon going direct
+    seed = [r for r in records if r["case"].startswith("client-only-proxy")]
+    assert {r["client"] for r in seed} == {"dockerd"} and len(seed) == 2
     codes = {r["expected_code"] for r in records}
     for prefix in ("DNS_", "TCP_", "TLS_", "PROXY_", "HTTP_", "AUTH_", "REGISTRY_", "DATA_"):
         assert any(c.startswith(prefix) for c in codes), prefix

@@ -50,7 +50,13 @@ def test_reference_text_names_the_right_layer(row: dict[str, Any]) -> None:
         assert row["fact"] in top.evidence.get("client_facts", []), top.evidence.get("client_facts")
     # what the user sees is what explain ranked: the renderers' sort keeps this order
     assert findings_sorted(list(ex.findings)) == list(ex.findings)
-    assert top.matched and top.confirm and top.confirm.startswith("regdoctor check")
+    assert top.matched
+    # a confirm command whenever the text names the registry to check, none when it names no host
+    if top.evidence.get("registry_host") or top.evidence.get("registry"):
+        assert top.confirm is not None
+    if not (top.host or top.evidence.get("registry_host") or top.evidence.get("url_host")):
+        assert top.confirm is None
+    assert top.confirm is None or top.confirm.startswith("regdoctor check ")
     assert 0 < (top.confidence or 0) <= 1
 
 

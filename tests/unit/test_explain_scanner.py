@@ -12,8 +12,19 @@ NX = b'Get "https://r.io/v2/": dial tcp: lookup r.io on 10.0.0.2:53: no such hos
 
 
 def cands(chunks: list[bytes], **kw: int) -> tuple[list[tuple[int, bytes]], Scanner]:
-    s = Scanner(**kw)
+    """The gate's candidates, as in a log (``strict``: a pasted message's first lines are all read)."""
+    s = Scanner(strict=True, **kw)
     return [(n, line) for n, line, _ in s.candidates(chunks)], s
+
+
+def test_a_pasted_message_is_read_whole_then_gated() -> None:
+    from regdoctor.explain.scan import READ_ALL
+
+    data = b"2024-01-01T00:00:00Z denied: requested access\n" + b"noise\n" * (READ_ALL + 5) + NX + b"\n"
+    found = [n for n, _, _ in Scanner().candidates([data])]
+    assert found == [*range(1, READ_ALL + 1), READ_ALL + 7]
+    # the fragment users paste (no ": " before the leaf) is explained
+    assert {g.code for g in explain_chunks([data]).groups} == {"AUTH_PERMISSION_DENIED", "DNS_NXDOMAIN"}
 
 
 def test_line_numbers_and_count() -> None:
@@ -104,10 +115,25 @@ def test_groups_count_and_first_last_lines() -> None:
 
 
 def test_distinct_hosts_make_distinct_groups_but_stay_bounded() -> None:
-    from regdoctor import explain as mod
+    from regdoctor.explain import rank as mod
 
     lines = [f'Get "https://r{i}.io/v2/": dial tcp: lookup r{i}.io on 10.0.0.2:53: no such host'.encode()
              for i in range(mod.MAX_GROUPS + 50)]
     ex = explain_chunks([b"\n".join(lines)])
     assert len(ex.groups) == mod.MAX_GROUPS
     assert sum(g.count for g in ex.groups) == len(lines)
+
+
+def test_in_a_log_the_lines_before_do_not_lend_their_hosts() -> None:
+    log = (b'app: GET https://api.example.com/v1/orders status: 200\n'
+           b"postgres[1]: LOG: connection received: host=10.0.118.135 port=1\n"
+           b"error pulling image configuration: download failed after attempts=6: dial tcp 20.60.1.2:443: i/o timeout\n"
+           b"systemd[1]: Started Session 7 of user alice.\n"
+           b"toomanyrequests: You have reached your pull rate limit. https://www.docker.com/increase-rate-limit\n")
+    ex = explain_chunks([log], strict=True)
+    hosts = {g.code: g.host for g in ex.groups}
+    assert hosts == {"DATA_ENDPOINT_BLOCKED": None, "HTTP_RATE_LIMITED": None}, hosts
+    # a pasted message is one message: a URL wrapped onto the line before does count
+    pasted = (b"error pulling image configuration: Get https://cdn.example.net/registry-v2/docker/registry/v2/blobs/\n"
+              b"sha256/93/data?Expires=1: dial tcp 52.85.221.56:443: i/o timeout\n")
+    assert explain_chunks([pasted]).findings[0].host == "cdn.example.net"

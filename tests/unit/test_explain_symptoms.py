@@ -15,11 +15,12 @@ from regdoctor.kb import CatalogueError
 from regdoctor.kb.symptoms import CONDITIONS, _data, book, build
 
 RAW: dict[str, Any] = tomllib.loads(_data())
+LEAVES = sorted(book().leaves.values(), key=lambda r: r.kind)
 
 
 def test_book_loads_once_and_is_large() -> None:
     assert book() is book()
-    assert len(book().symptoms) >= 100
+    assert len(book().leaves) >= 80 and len(book().symptoms) >= 30
     assert len(book().fingerprints) >= 40
 
 
@@ -45,6 +46,29 @@ def test_each_example_matches_its_symptom_through_the_prefilter(sym: Any) -> Non
         sym.id, ranked)
 
 
+def test_the_leaf_table_defines_exactly_the_kinds_the_grammar_reads() -> None:
+    from regdoctor.explain.grammar import LEAF_KINDS
+
+    assert set(book().leaves) == LEAF_KINDS
+
+
+@pytest.mark.parametrize("rule", LEAVES, ids=[r.kind for r in LEAVES])
+def test_each_leaf_example_reads_as_its_kind_through_the_prefilter(rule: Any) -> None:
+    from regdoctor.explain.grammar import read
+
+    cat = kb.catalogue()
+    assert all(c.code in cat for c in (*rule.candidates, *rule.via_proxy)) and (rule.on_proxy is None
+                                                                                or rule.on_proxy in cat)
+    r = read(rule.example)
+    assert r.leaf is not None and r.leaf.kind == rule.kind, (rule.kind, r.leaf)
+    assert list(Scanner().candidates([rule.example.encode()])), rule.kind
+    m = match_line(rule.example)
+    assert m is not None
+    ranked = [code for code, _ in m.ranked]
+    expected = {rule.code, rule.on_proxy, *(c.code for c in rule.via_proxy)}
+    assert expected & set(ranked) or m.entities.get("blocked_code") in expected, (rule.kind, ranked)
+
+
 def test_alternatives_rank_below_their_primary() -> None:
     for s in book().symptoms:
         for alt in s.candidates[1:]:
@@ -53,10 +77,14 @@ def test_alternatives_rank_below_their_primary() -> None:
 
 
 @pytest.mark.parametrize("code", sorted({c.code for s in book().symptoms for c in s.candidates}
-                                        | {s.on_proxy for s in book().symptoms if s.on_proxy}))
+                                        | {s.on_proxy for s in book().symptoms if s.on_proxy}
+                                        | {c.code for r in LEAVES for c in (*r.candidates, *r.via_proxy)}
+                                        | {r.on_proxy for r in LEAVES if r.on_proxy}))
 def test_findings_read_well_without_entities(code: str) -> None:
     """No code explain can emit leaves a `{placeholder}` when the text reveals nothing."""
-    from regdoctor.explain import LineMatch, _Acc, _build_finding
+    from regdoctor.explain.findings import Acc as _Acc
+    from regdoctor.explain.findings import build_finding as _build_finding
+    from regdoctor.explain.match import LineMatch
 
     lm = LineMatch(lineno=1, symptom="x.y", matched="m", ranked=((code, 0.5),), entities={"endpoint_role": "registry"},
                    notes=(), line="m")
@@ -96,12 +124,28 @@ def test_loader_rejects_malformed_books(path: list[Any], value: Any, message: st
         build(_mutate(path, value), kb.catalogue())
 
 
+def _gated(text: str) -> bool:
+    """Does the log scanner's prefilter (the grammar's anchors and the symptoms' gates) admit it?"""
+    return any(g.search(b": " + text.encode()) for g in Scanner()._gate)
+
+
 def test_gate_uses_literal_prefixed_regexes() -> None:
-    gate = book().gate
+    gate = Scanner()._gate
     assert gate[0].pattern.startswith(b": (?:")  # the fast path for ": leaf" anchors
+    assert len(gate) <= 12, "each gate regex is one more pass over every log"
     for s in book().symptoms:
-        for a in s.anchors:
-            assert any(g.search(b": " + a.encode()) for g in gate), (s.id, a)
+        for a in s.gate:
+            assert _gated(a), (s.id, a)
+
+
+@pytest.mark.parametrize("sym", book().symptoms, ids=[s.id for s in book().symptoms])
+def test_each_symptom_example_passes_the_log_gate(sym: Any) -> None:
+    assert _gated(sym.example.replace('\\"', '"')), sym.id
+
+
+@pytest.mark.parametrize("rule", LEAVES, ids=[r.kind for r in LEAVES])
+def test_each_leaf_example_passes_the_log_gate(rule: Any) -> None:
+    assert _gated(rule.example), rule.kind
 
 def test_unknown_text_is_not_a_symptom() -> None:
     assert not explain("everything is fine, pulled alpine:latest in 1.2 s").findings

@@ -1,14 +1,17 @@
 """``regdoctor explain``: name the failing layer from a client's error text.
 
 The input is read as bytes in chunks and handed to the pure scanner (``regdoctor.explain``), so a
-whole log, a binary file or a 100 MB single line costs bounded memory. Exit codes (SPEC): 0 when
-no known symptom is found, 1 when one is, 2 when the input cannot be read (one line on stderr).
+whole log, a binary file or a 100 MB single line costs bounded memory. A gzip stream (a rotated
+log) is decompressed on the fly, whatever its name. Exit codes (SPEC): 0 when no known symptom is
+found, 1 when one is, 2 when the input cannot be read, is empty, or is binary data without any
+error text in it (one line on stderr).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import click
@@ -29,6 +32,76 @@ def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
         if not data:
             return
         yield data
+
+
+class _Input:
+    """The bytes of the input as the scanner reads them, noting what kind of input it was.
+
+    A gzip stream is inflated chunk by chunk (each step's output bounded, so a gzip bomb costs
+    time, not memory); the first decoded KiBs tell text from binary data (NUL bytes, or mostly
+    bytes that are neither UTF-8 nor printable).
+    """
+
+    _SNIFF = 8192
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._source = iter(chunks)
+        self.gzip = False
+        self.empty = True
+        self.binary = False
+        self.bad_gzip: str | None = None
+        self._sniffed = False
+
+    def _look(self, data: bytes) -> None:
+        if data.strip():
+            self.empty = False
+        if not self._sniffed and data:
+            # the first decoded bytes decide (a UTF-8 sequence cut at the end counts once at most)
+            self._sniffed = True
+            head = data[: self._SNIFF]
+            text = head.decode("utf-8", "replace")
+            odd = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in "\t\r\n\f\v\x1b"))
+            self.binary = b"\x00" in head or odd > 1 + len(text) // 10
+
+    def chunks(self) -> Iterator[bytes]:
+        first = next(self._source, b"")
+        if first[:2] == b"\x1f\x8b":
+            self.gzip = True
+            yield from self._inflate(first)
+            return
+        self._look(first)
+        yield first
+        for data in self._source:
+            self._look(data)
+            yield data
+
+    def _inflate(self, first: bytes) -> Iterator[bytes]:
+        # wbits 16+15: a gzip header; concatenated members (logrotate appends) are read in turn
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        pending = first
+        while True:
+            while pending:
+                try:
+                    out = d.decompress(pending, _CHUNK)
+                except zlib.error as exc:
+                    self.bad_gzip = str(exc)
+                    return
+                pending = d.unconsumed_tail
+                if d.eof:
+                    rest = d.unused_data
+                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    pending = rest
+                if out:
+                    self._look(out)
+                    yield out
+            nxt = next(self._source, None)
+            if nxt is None:
+                break
+            pending = nxt
+        tail = d.flush()
+        if tail:
+            self._look(tail)
+            yield tail
 
 
 def _version_line(entities: dict[str, Any]) -> str:
@@ -80,7 +153,9 @@ def _header(ex: Any, source: str) -> str:
     if seen:
         lines.append(f"seen: {seen}")
     if ex.cut_lines:
-        lines.append(f"note: {ex.cut_lines} line(s) longer than 64 KiB were cut")
+        from regdoctor.explain import MAX_LINE
+
+        lines.append(f"note: {ex.cut_lines} line(s) longer than {MAX_LINE // 1024} KiB were cut")
     return "\n".join(lines)
 
 
@@ -110,32 +185,44 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     fmt = chosen_format(fmt, as_json)
     with handle_errors():
         if log_file is not None:
-            source = "file"
+            source, name = "file", ("stdin" if log_file == "-" else log_file)
             # a log holds anything: generic network errors count only next to a registry context
             if log_file == "-":
-                ex = explain_chunks(_chunks(sys.stdin.buffer), strict=True)
+                data = _Input(_chunks(sys.stdin.buffer))
+                ex = explain_chunks(data.chunks(), strict=True)
             else:
                 try:
                     with open(log_file, "rb") as stream:
-                        ex = explain_chunks(_chunks(stream), strict=True)
+                        data = _Input(_chunks(stream))
+                        ex = explain_chunks(data.chunks(), strict=True)
                 except OSError as exc:
                     fail_usage(f"cannot read {log_file}: {exc.strerror or exc}")
         elif text == "-":
-            source = "stdin"
+            source, name = "stdin", "stdin"
             try:
-                ex = explain_chunks(_chunks(sys.stdin.buffer))
+                data = _Input(_chunks(sys.stdin.buffer))
+                ex = explain_chunks(data.chunks())
             except OSError as exc:
                 fail_usage(f"cannot read stdin: {exc.strerror or exc}")
         else:
-            source = "text"
+            source, name = "text", "the TEXT argument"
             assert text is not None
             try:
-                data = text.encode("utf-8", "surrogateescape")
+                raw = text.encode("utf-8", "surrogateescape")
             except UnicodeEncodeError:
-                data = text.encode("utf-8", "replace")
-            ex = explain_chunks([data])
+                raw = text.encode("utf-8", "replace")
+            data = _Input([raw])
+            ex = explain_chunks(data.chunks())
+    if data.bad_gzip is not None:
+        fail_usage(f"cannot read {name}: a corrupt gzip stream ({data.bad_gzip})")
+    if data.empty:
+        fail_usage(f"{name} is empty: give the error text a client printed")
+    if data.binary and not ex.recognised:
+        fail_usage(f"{name} is binary data, not a text log{' (after gunzip)' if data.gzip else ''}")
 
     extra = {"source": source, **ex.extra()}
+    if data.gzip:
+        extra["input"] = {**extra["input"], "gzip": True}
     suite = f"regdoctor explain {log_file if source == 'file' else source}"  # JUnit: the command and its subject
     if not ex.recognised:
         if fmt == "text":

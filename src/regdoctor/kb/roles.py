@@ -55,6 +55,20 @@ class RoleTable:
     rules: Mapping[HostRole, RoleRule]
     wraps: Mapping[str, Wrap]
     host_independent: frozenset[Code]
+    #: (suffix, registry): the registry a data or token host belongs to
+    owners: tuple[tuple[str, str], ...] = ()
+
+    def registry_of(self, host: str) -> str | None:
+        """The registry a data or token host serves, when one registry owns it.
+
+        >>> table().registry_of("production.cloudflare.docker.com"), table().registry_of("x.blob.core.windows.net")
+        ('docker.io', None)
+        """
+        h = host.lower().rstrip(".")
+        for suffix, registry in self.owners:
+            if h.endswith(suffix) if suffix.startswith(".") else (h == suffix or h.endswith("." + suffix)):
+                return registry
+        return None
 
     def role_of_host(self, host: str) -> HostRole | None:
         """The role a host name reveals, or None (then it is a registry, or unknown).
@@ -132,7 +146,11 @@ def build(raw: Mapping[str, Any]) -> RoleTable:
                            layers=frozenset(_strings(w.get("layers"), f"wrap.{role}.layers")),
                            mapping={parse_code(k): parse_code(v) for k, v in mapping.items()})
     independent = frozenset(parse_code(c) for c in _strings(wrap.get("host_independent"), "wrap.host_independent"))
-    return RoleTable(rules=rules, wraps=wraps, host_independent=independent)
+    owners = raw.get("registry_of", {})
+    if not isinstance(owners, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in owners.items()):
+        raise CatalogueError("roles: [registry_of] must map host suffixes to registry hosts")
+    return RoleTable(rules=rules, wraps=wraps, host_independent=independent,
+                     owners=tuple((k.lower(), v.lower()) for k, v in owners.items()))
 
 
 @lru_cache(maxsize=1)

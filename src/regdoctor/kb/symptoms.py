@@ -41,6 +41,7 @@ from regdoctor.kb.codes import Code
 CONDITIONS = frozenset({
     "acr", "proxy", "manifest", "token", "http_url", "interception",
     "status_401", "status_403", "status_404", "status_429",
+    "html", "storage_xml", "login", "blob", "daemon", "loopback_dial", "name_collision", "official_image",
 })
 
 #: Named groups a pattern may capture; each becomes an entity of the match.
@@ -51,7 +52,7 @@ ENTITY_GROUPS = frozenset({
     "not_before", "message", "page_title", "http_error",
 })
 
-_KEYS = frozenset({"id", "code", "confidence", "anchors", "pattern", "alternatives", "boost", "on_proxy",
+_KEYS = frozenset({"id", "code", "confidence", "anchors", "gate", "pattern", "alternatives", "boost", "on_proxy",
                    "fallback", "standalone", "note", "example"})
 _FRAGMENT_RE = re.compile(r"\{\{([a-z_]+)\}\}")
 _ID_RE = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
@@ -82,10 +83,31 @@ class Symptom:
     id: str
     candidates: tuple[Candidate, ...]  # the primary first
     anchors: tuple[str, ...]
+    #: what the log scanner's prefilter looks for (default: the anchors)
+    gate: tuple[str, ...]
     regex: re.Pattern[str]
     on_proxy: Code | None
     fallback: bool
     #: the text alone is about a registry; other texts need a registry context in a log
+    standalone: bool
+    note: str | None
+    example: str
+
+    @property
+    def code(self) -> Code:
+        return self.candidates[0].code
+
+
+@dataclass(frozen=True)
+class LeafRule:
+    """What one kind of leaf the grammar reads (``tcp.refused``, ``oci.denied`` …) means."""
+
+    kind: str
+    candidates: tuple[Candidate, ...]  # the primary first
+    #: behind a proxy hop: the code that replaces the primary, or a whole ranking of its own
+    on_proxy: Code | None
+    via_proxy: tuple[Candidate, ...]
+    #: the leaf itself is about a registry (an OCI error code…): it counts in a log without a hint
     standalone: bool
     note: str | None
     example: str
@@ -145,6 +167,8 @@ class SymptomBook:
     """Everything ``explain`` needs, validated and compiled."""
 
     symptoms: tuple[Symptom, ...]
+    #: leaf kind -> what it means (the grammar's table)
+    leaves: Mapping[str, LeafRule]
     #: anchor -> indices into ``symptoms`` of the symptoms that anchor admits
     by_anchor: Mapping[str, tuple[int, ...]]
     #: the prefilter over raw bytes (see the module docstring)
@@ -222,6 +246,62 @@ def _compile(pattern: str, what: str) -> re.Pattern[str]:
     return rx
 
 
+def _known(code: Any, what: str, sid: str, codes: Mapping[Code, Any]) -> Code:
+    if not isinstance(code, str) or code not in codes:
+        raise CatalogueError(f"symptoms: {sid}: {what} names unknown code {code!r}")
+    return Code(code)
+
+
+def _candidates(raw: Mapping[str, Any], sid: str, codes: Mapping[Code, Any]) -> tuple[Candidate, ...]:
+    """The primary ``code``/``confidence``/``boost`` and the ``alternatives`` of one entry."""
+    primary = Candidate(_known(raw.get("code"), "code", sid, codes), _confidence(raw.get("confidence"), sid),
+                        _boost(raw.get("boost"), sid))
+    cands = [primary]
+    alternatives = raw.get("alternatives", [])
+    if not isinstance(alternatives, list):
+        raise CatalogueError(f"symptoms: {sid}: alternatives must be a list")
+    for alt in alternatives:
+        if not isinstance(alt, dict) or set(alt) - {"code", "confidence", "boost"}:
+            raise CatalogueError(f"symptoms: {sid}: an alternative must be {{code, confidence[, boost]}}")
+        cand = Candidate(_known(alt.get("code"), "an alternative", sid, codes), _confidence(alt.get("confidence"), sid),
+                         _boost(alt.get("boost"), sid))
+        # alternatives are what the text *less* likely means: a base confidence at or above the
+        # primary's would make the ranking contradict the file's own order
+        if cand.confidence >= primary.confidence:
+            raise CatalogueError(f"symptoms: {sid}: alternative {cand.code} is not below the primary")
+        if cand.code in {c.code for c in cands}:
+            raise CatalogueError(f"symptoms: {sid}: {cand.code} listed twice")
+        cands.append(cand)
+    return tuple(cands)
+
+
+_LEAF_KEYS = frozenset({"code", "confidence", "alternatives", "boost", "on_proxy", "proxy", "standalone", "note",
+                        "example"})
+
+
+def _leaf(kind: str, raw: Any, codes: Mapping[Code, Any]) -> LeafRule:
+    sid = f"leaf {kind}"
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"symptoms: {sid} is not a table")
+    if set(raw) - _LEAF_KEYS:
+        raise CatalogueError(f"symptoms: {sid}: unknown keys {sorted(set(raw) - _LEAF_KEYS)}")
+    if not isinstance(raw.get("example"), str) or not raw["example"]:
+        raise CatalogueError(f"symptoms: {sid}: missing example")
+    on_proxy = _known(raw["on_proxy"], "on_proxy", sid, codes) if raw.get("on_proxy") is not None else None
+    proxy = raw.get("proxy")
+    via_proxy: tuple[Candidate, ...] = ()
+    if proxy is not None:
+        if not isinstance(proxy, dict) or set(proxy) - {"code", "confidence", "alternatives"} or on_proxy:
+            raise CatalogueError(f"symptoms: {sid}: proxy must be {{code, confidence[, alternatives]}}, "
+                                 "without on_proxy")
+        via_proxy = _candidates(proxy, sid, codes)
+    standalone, note = raw.get("standalone", False), raw.get("note")
+    if not isinstance(standalone, bool) or (note is not None and (not isinstance(note, str) or not note)):
+        raise CatalogueError(f"symptoms: {sid}: standalone must be a boolean, note a string")
+    return LeafRule(kind=kind, candidates=_candidates(raw, sid, codes), on_proxy=on_proxy, via_proxy=via_proxy,
+                    standalone=standalone, note=note, example=raw["example"])
+
+
 def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[Code, Any]) -> Symptom:
     if not isinstance(raw, dict):
         raise CatalogueError("symptoms: a [[symptom]] entry is not a table")
@@ -236,30 +316,12 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[Code, Any]) 
             raise CatalogueError(f"symptoms: {sid}: missing {key}")
 
     def known(code: Any, what: str) -> Code:
-        if not isinstance(code, str) or code not in codes:
-            raise CatalogueError(f"symptoms: {sid}: {what} names unknown code {code!r}")
-        return Code(code)
+        return _known(code, what, sid, codes)
 
-    primary = Candidate(known(raw["code"], "code"), _confidence(raw.get("confidence"), sid),
-                        _boost(raw.get("boost"), sid))
-    cands = [primary]
-    alternatives = raw.get("alternatives", [])
-    if not isinstance(alternatives, list):
-        raise CatalogueError(f"symptoms: {sid}: alternatives must be a list")
-    for alt in alternatives:
-        if not isinstance(alt, dict) or set(alt) - {"code", "confidence", "boost"}:
-            raise CatalogueError(f"symptoms: {sid}: an alternative must be {{code, confidence[, boost]}}")
-        cand = Candidate(known(alt.get("code"), "an alternative"), _confidence(alt.get("confidence"), sid),
-                         _boost(alt.get("boost"), sid))
-        # alternatives are what the text *less* likely means: a base confidence at or above the
-        # primary's would make the ranking contradict the file's own order
-        if cand.confidence >= primary.confidence:
-            raise CatalogueError(f"symptoms: {sid}: alternative {cand.code} is not below the primary")
-        if cand.code in {c.code for c in cands}:
-            raise CatalogueError(f"symptoms: {sid}: {cand.code} listed twice")
-        cands.append(cand)
+    cands = _candidates(raw, sid, codes)
     anchors = _str_list(raw.get("anchors"), f"{sid}: anchors")
-    if not all(a.isascii() for a in anchors):
+    gate = anchors if "gate" not in raw else _str_list(raw.get("gate"), f"{sid}: gate", allow_empty=True)
+    if not all(a.isascii() for a in (*anchors, *gate)):
         raise CatalogueError(f"symptoms: {sid}: anchors must be ASCII")
     on_proxy = raw.get("on_proxy")
     if on_proxy is not None:
@@ -273,6 +335,7 @@ def _symptom(raw: Any, fragments: Mapping[str, str], codes: Mapping[Code, Any]) 
         id=sid,
         candidates=tuple(cands),
         anchors=anchors,
+        gate=gate,
         regex=_compile(_expand(raw["pattern"], fragments, sid), sid),
         on_proxy=on_proxy,
         fallback=fallback,
@@ -355,7 +418,12 @@ def alternation(words: Sequence[bytes]) -> bytes:
     return b"|".join(parts)
 
 
-def _gate(anchors: Sequence[str]) -> tuple[re.Pattern[bytes], ...]:
+def build_gate(anchors: Sequence[str], patterns: Sequence[bytes] = ()) -> tuple[re.Pattern[bytes], ...]:
+    """The prefilter over raw bytes for these anchors (see the module docstring), plus ``patterns``.
+
+    >>> [g.pattern for g in build_gate([": EOF", ": x509:", "DENIED", "toomanyrequests"])]
+    [b': (?:EOF|x509:)', b'DENIED', b'toomanyrequests']
+    """
     colon = sorted({a[2:].encode() for a in anchors if a.startswith(": ") and len(a) > 2},
                    key=lambda b: (-len(b), b))
     free = {a.encode() for a in anchors if not (a.startswith(": ") and len(a) > 2)}
@@ -365,10 +433,11 @@ def _gate(anchors: Sequence[str]) -> tuple[re.Pattern[bytes], ...]:
     rest = sorted(free - set(lower))
     gate = []
     if colon:
-        gate.append(re.compile(b": (?:" + b"|".join(re.escape(c) for c in colon) + b")"))
+        gate.append(re.compile(b": (?:" + alternation(colon) + b")"))
     if rest:
         gate.append(re.compile(alternation(rest)))
     gate.extend(re.compile(re.escape(a)) for a in lower)
+    gate.extend(re.compile(p) for p in patterns)
     return tuple(gate)
 
 
@@ -376,10 +445,10 @@ def build(raw: Mapping[str, Any], codes: Mapping[Code, Any]) -> SymptomBook:
     """Validate the parsed TOML against the catalogue ``codes`` and compile it.
 
     >>> book = build(tomllib.loads(_data()), catalogue())
-    >>> book.symptom("go.dns.nxdomain").code
-    'DNS_NXDOMAIN'
+    >>> book.symptom("acr.http.firewall_denied").code, book.leaves["dns.nxdomain"].code
+    ('HTTP_FIREWALL_DENIED', 'DNS_NXDOMAIN')
     """
-    known_top = {"fragments", "context", "interception", "unknown", "advice", "fingerprint", "symptom"}
+    known_top = {"fragments", "context", "interception", "unknown", "advice", "fingerprint", "symptom", "leaf"}
     if set(raw) - known_top:
         raise CatalogueError(f"symptoms: unknown top-level keys {sorted(set(raw) - known_top)}")
     fragments = raw.get("fragments", {})
@@ -412,10 +481,14 @@ def build(raw: Mapping[str, Any], codes: Mapping[Code, Any]) -> SymptomBook:
     prints = raw.get("fingerprint", [])
     if not isinstance(advice, list) or not isinstance(prints, list):
         raise CatalogueError("symptoms: [[advice]] and [[fingerprint]] must be arrays of tables")
+    leaves = raw.get("leaf", {})
+    if not isinstance(leaves, dict) or not leaves:
+        raise CatalogueError("symptoms: no [leaf.*] table")
     return SymptomBook(
         symptoms=symptoms,
+        leaves={kind: _leaf(kind, entry, codes) for kind, entry in leaves.items()},
         by_anchor={a: tuple(ix) for a, ix in by_anchor.items()},
-        gate=_gate(list(by_anchor)),
+        gate=build_gate(sorted({a for sym in symptoms for a in sym.gate})),
         context=_context(raw.get("context")),
         fingerprints=tuple(_fingerprint(f) for f in prints),
         advice=tuple(_advice(a) for a in advice),
@@ -443,10 +516,12 @@ __all__ = [
     "Candidate",
     "Context",
     "Fingerprint",
+    "LeafRule",
     "Phrase",
     "Symptom",
     "SymptomBook",
     "alternation",
     "book",
     "build",
+    "build_gate",
 ]

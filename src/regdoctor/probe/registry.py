@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from regdoctor import auth, classify, safejson
 from regdoctor.credentials import Credential, CredentialError
@@ -32,6 +32,7 @@ from regdoctor.probe.endpoint import ProbeOptions, Route, probe_endpoint
 from regdoctor.probe.errors import code_for
 from regdoctor.probe.route import authority
 from regdoctor.probe.steps import StepLog
+from regdoctor.redact import redact_location
 
 if TYPE_CHECKING:
     from regdoctor.probe.events import Observer
@@ -70,22 +71,6 @@ class Flow(StepLog):
     @property
     def failed(self) -> bool:
         return self.done
-
-
-def redact_location(url: str) -> str:
-    """Keep scheme, host and path; replace every query value (SAS ``sig``, S3 credentials…).
-
-    >>> redact_location("https://s.blob.core.windows.net/x/data?sv=2020&sig=SECRET&se=1")
-    'https://s.blob.core.windows.net/x/data?sv=***&sig=***&se=***'
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # a hostile Location: keep only what precedes any query or userinfo
-        return url.split("?", 1)[0].rpartition("@")[2][:300]
-    base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
-    if not parts.query:
-        return base
-    return base + "?" + "&".join(f"{k}=***" for k, _ in parse_qsl(parts.query, keep_blank_values=True))
 
 
 def _ev_base(flow: Flow, method: str, path: str, registry: str | None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from regdoctor.model import EndpointResult, Finding, Report, Role, Step, finding
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
 from regdoctor.probe.registry import Flow, run_pull_path
-from regdoctor.target import DOCKER_HUB, Target, acr_data_endpoint, acr_name
+from regdoctor.target import ACR_SUFFIX, DOCKER_HUB, Target, acr_data_endpoint, acr_name, acr_suffix
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def jobs_for(targets: Sequence[Target], regions: Sequence[str] = ()) -> list[Job
         for region in regions:
             if name is None:
                 continue
-            host = acr_data_endpoint(name, region)
+            host = acr_data_endpoint(name, region, acr_suffix(t.host) or ACR_SUFFIX)
             if (host, 443) not in seen:
                 seen.add((host, 443))
                 out.append(Job(host, 443, "data", origin=f"--region {region} data endpoint of {t.host}",

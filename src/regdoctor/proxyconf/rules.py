@@ -22,6 +22,7 @@ from typing import Literal
 
 from regdoctor.proxyconf import goproxy
 from regdoctor.proxyconf.gourl import GoURL, go_join_host_port
+from regdoctor.redact import redact_url, userinfo
 
 _DEFAULT_PORT = {"http": 80, "https": 443}
 _GO_DIAL_PORT = {**goproxy.PORT_MAP, "socks5h": "1080"}  # net/http's canonicalAddr for the proxy itself
@@ -48,9 +49,7 @@ class ProxyURL:
     @property
     def redacted(self) -> str:
         """The URL with the password replaced, safe to print."""
-        user = f"{self.username}:***@" if self.password is not None else (f"{self.username}@" if self.username
-                                                                         else "")
-        return f"{self.scheme}://{user}{self.address}"
+        return f"{self.scheme}://{userinfo(self.username, self.password)}{self.address}"
 
     @property
     def known_scheme(self) -> bool:
@@ -108,7 +107,7 @@ def _scrub(text: str, raw: str) -> str:
     piece holding ``@`` is redacted as a URL, a piece of the userinfo becomes ``***``."""
     if "@" not in raw:
         return text
-    userinfo = raw.rpartition("@")[0]
+    creds = raw.rpartition("@")[0]
 
     def hide(match: re.Match[str]) -> str:
         quoted = match.group(0)
@@ -120,30 +119,9 @@ def _scrub(text: str, raw: str) -> str:
             return quoted
         if "@" in content:
             return json.dumps(redact_url(content), ensure_ascii=False)
-        return '"***"' if content in userinfo else quoted
+        return '"***"' if content in creds else quoted
 
     return _QUOTED.sub(hide, text)
-
-
-_SCHEME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
-
-
-def redact_url(value: str) -> str:
-    """Hide a password in any URL-ish string: everything between the first ``:`` of the
-    userinfo and the last ``@`` becomes ``***`` (covers every way a client may split it).
-
-    >>> redact_url("user:pw@https://u:p@q")
-    'user:***@q'
-    """
-    if "@" not in value:
-        return value
-    head, _, tail = value.rpartition("@")
-    scheme = _SCHEME_PREFIX.match(head)
-    prefix = scheme.group(0) if scheme else ""
-    userinfo = head[len(prefix):]
-    if ":" not in userinfo:
-        return value
-    return f"{prefix}{userinfo.split(':', 1)[0]}:***@{tail}"
 
 
 ChoiceKind = Literal["proxy", "no_proxy", "loopback", "unset", "cgi_refused", "invalid_proxy", "scheme",

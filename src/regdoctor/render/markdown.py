@@ -16,7 +16,7 @@ def _cell(text: str) -> str:
 def _findings(findings: Sequence[Finding], keep_order: bool = False) -> list[str]:
     out: list[str] = []
     for i, f in enumerate(findings if keep_order else findings_sorted(findings), 1):
-        role = "root cause" if f.root_cause else "consequence"
+        role = f.role + (f" of `{f.alternative_of}`" if f.alternative_of else "")
         out += [
             f"### {i}. `{f.code}` — {f.title}",
             "",

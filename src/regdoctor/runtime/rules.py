@@ -24,7 +24,7 @@ from regdoctor.kb.codes import Code
 from regdoctor.model import Finding
 from regdoctor.proxyconf.rules import ProxyChoice, go_proxy_for, python_proxy_for, redact_url
 from regdoctor.runtime.model import Actor, Origin, Route
-from regdoctor.target import DOCKER_HUB, acr_data_endpoint, acr_name
+from regdoctor.target import ACR_SUFFIX, DOCKER_HUB, acr_data_endpoint, acr_name, acr_suffix
 
 _DOCKER_HUB_DATA = "production.cloudflare.docker.com"
 _DOCKER_HUB_REALM = "auth.docker.io"
@@ -55,7 +55,9 @@ def hosts_for(registry: str, port: int = 443, regions: Sequence[str] = (), schem
     name = acr_name(registry)
     if name is not None:
         # ACR's token realm is the login server itself; blobs come from the regional data endpoints
-        out += [Host(acr_data_endpoint(name, r), 443, "data", registry, f"data endpoint in {r}") for r in regions]
+        suffix = acr_suffix(registry) or ACR_SUFFIX
+        out += [Host(acr_data_endpoint(name, r, suffix), 443, "data", registry, f"data endpoint in {r}")
+                for r in regions]
     return out
 
 

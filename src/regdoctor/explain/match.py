@@ -1,0 +1,425 @@
+"""Matching: one line -> what it can mean, ranked.
+
+The grammar (``grammar.read``) gives the leaf and the structure around it; the leaf's kind is
+looked up in the leaf table (``kb/symptoms.toml [leaf.*]``). Then the reading decides where it
+happened (``kb.roles``, the table ``check`` uses): behind a proxy hop the leaf is the proxy's; on
+a blob storage / CDN host it is a ``data`` finding; on a separate token host the token
+service's; the original code stays as a lower alternative. Specific messages (``[[symptom]]``:
+ACR's firewall text, Docker Hub's quota, the az CLI's wording) refine the reading: each that
+matches adds its codes, and the surest code of all is the line's primary.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from regdoctor import kb
+from regdoctor.explain import grammar, tokens
+from regdoctor.explain.entities import (
+    ACR_DATA,
+    LineState,
+    acr_entities,
+    extract,
+    fingerprints,
+    host_port,
+    image_entities,
+    strip_brackets,
+)
+from regdoctor.kb import roles
+from regdoctor.kb.codes import Code
+from regdoctor.kb.symptoms import Candidate, LeafRule, Symptom, SymptomBook, book
+from regdoctor.target import acr_name
+
+
+@dataclass(frozen=True)
+class LineMatch:
+    """One line recognised: its primary symptom, the ranked codes, and what was extracted."""
+
+    lineno: int
+    #: ``leaf.<kind>`` when the grammar's reading decided, else the refining symptom's id
+    symptom: str
+    matched: str
+    #: (code, confidence), best first; the first is the primary
+    ranked: tuple[tuple[Code, float], ...]
+    entities: Mapping[str, Any]
+    notes: tuple[str, ...]
+    line: str
+
+    @property
+    def code(self) -> Code:
+        return self.ranked[0][0]
+
+    @property
+    def confidence(self) -> float:
+        return self.ranked[0][1]
+
+
+# the pull is made by a daemon with an environment of its own: dockerd, or containerd for the kubelet
+_DAEMON_MARKERS = ("Error response from daemon", "rpc error: code = ", "failed to pull and unpack image",
+                   "Failed to pull image", "ErrImagePull")
+_LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving credentials", "Login did not succeed",
+                  "az acr login", "unable to login", "error logging in")
+
+
+def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: bool, bk: SymptomBook
+                ) -> frozenset[str]:
+    e, text, r = ln.entities, ln.text, ln.reading
+    ctx = bk.context
+    conds: set[str] = set()
+    hosts = [h for h in (e.get("host"), e.get("registry_host"), e.get("login_server"), e.get("python_host"),
+                         e.get("url_host")) if isinstance(h, str)]
+    if any(h.lower().endswith(".azurecr.io") for h in hosts) or "azurecr.io" in text.lower() or "aka.ms/acr" in text:
+        conds.add("acr")
+    if proxied or any(m in text for m in ctx.proxy_markers) or "proxy" in e or "proxy_address" in e:
+        conds.add("proxy")
+    if any(m in text or m in ln.prev for m in ctx.manifest_markers):
+        conds.add("manifest")
+    if any(m in text for m in ctx.realm_markers) or (leaf_url is not None and is_realm_path(leaf_url)):
+        conds.add("token")
+    if leaf_url is not None and leaf_url.startswith("http://"):
+        conds.add("http_url")
+    names = " ".join(str(e.get(k, "")) for k in ("issuer", "cert_names", "tls_error")).lower()
+    if names.strip() and any(n in names for n in bk.interception):
+        conds.add("interception")
+    status = e.get("status")
+    if status in ("401", "403", "404", "429"):
+        conds.add(f"status_{status}")
+    if "html" in r.fields:
+        conds.add("html")
+    if "storage_xml" in r.fields:
+        conds.add("storage_xml")
+    if any(m in text or m in ln.prev for m in _LOGIN_MARKERS):
+        conds.add("login")
+    if blob_op:
+        conds.add("blob")
+    if any(m in text or m in ln.prev for m in _DAEMON_MARKERS):
+        conds.add("daemon")
+    dial = e.get("address")
+    host = e.get("url_host") or e.get("registry_host")
+    if (isinstance(dial, str) and (dial.startswith("127.") or dial == "::1") and isinstance(host, str)
+            and host != "localhost" and not host.startswith("127.")):
+        conds.add("loopback_dial")  # the name resolved to a loopback address (/etc/hosts, a stub)
+        if dial == "127.0.53.53":
+            conds.add("name_collision")  # ICANN's name-collision answer: DNS, never a listener
+    repo = e.get("repository")
+    if (isinstance(repo, str) and repo.startswith("library/")
+            and e.get("registry_host") in ("docker.io", "registry-1.docker.io", "index.docker.io")):
+        conds.add("official_image")  # Docker Hub's official images are public: a refusal means no such name
+    return frozenset(conds)
+
+
+def is_realm_path(url: str) -> bool:
+    _, _, _, path = host_port(url)
+    return roles.table().is_realm_path(path)
+
+
+def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tuple[str, str | None, bool]:
+    """Which endpoint failed (``registry``, ``data`` or ``realm``), the URL that says so, and
+    whether a blob download was under way.
+
+    The failing URL is the innermost one before the leaf (Go nests ``Get "a": Get "b": leaf``),
+    or one inside the match itself (``unexpected status code URL: 403``), never one inside the
+    server's own message (Docker Hub's text ends with a link to its docs).
+    """
+    ctx = bk.context
+    e, r = ln.entities, ln.reading
+    before = [u for u in r.urls if u.start <= leaf_at] or [u for u in r.urls if u.start < inside_end]
+    leaf_url = before[-1].url if before else e.get("python_url")
+    if leaf_url is None and ln.wrapped and "://" in ln.prev:
+        # a message wrapped over lines: the URL the leaf is about ended the line before
+        prev_urls = tokens.urls(ln.prev)
+        if prev_urls:
+            before = [prev_urls[-1]]
+            leaf_url = prev_urls[-1].url
+    registry_host = e.get("registry_host") or e.get("login_server")
+    if registry_host is None:
+        # only a registry API URL (/v2/…) names the registry; a blob URL may be a CDN's
+        for u in r.urls:
+            if u.host and u.path.startswith("/v2/") and roles.table().role_of_host(u.host) is None:
+                registry_host = u.host
+                e.setdefault("registry_port", u.port or (80 if u.scheme == "http" else 443))
+                break
+    if registry_host is None and isinstance(e.get("python_host"), str):
+        registry_host = e["python_host"]
+    if isinstance(registry_host, str):
+        e.setdefault("registry_host", registry_host)
+    host: str | None = None
+    port: int | None = None
+    path = ""
+    if leaf_url is not None:
+        host, port, scheme, path = host_port(leaf_url)
+        e["url"] = leaf_url
+        method = next((u.method for u in reversed(before) if u.url == leaf_url and u.method), None)
+        if method:
+            e["method"] = method
+        if host:
+            e["url_host"] = host
+            e["url_port"] = port or (80 if scheme == "http" else 443)
+            e["path"] = path or "/"
+    prefix = ln.text[:max(leaf_at, 0)]
+    blob_op = any(m in prefix or m in ln.prev for m in ctx.data_markers)
+    token_op = any(m in prefix for m in ctx.realm_markers)
+    if host is None and token_op:
+        return "realm", None, blob_op  # `failed to fetch oauth token: unexpected status: 403`
+    if host is None:
+        # no URL: the host the leaf itself names (a lookup, urllib3's pool) still has a role
+        named = [h for h in (e.get("host"), e.get("address")) if isinstance(h, str)]
+        if any(roles.table().role_of_host(h) == "data" for h in named):
+            return "data", None, blob_op
+        storage = "storage_xml" in r.fields
+        return ("data" if blob_op or storage else "registry"), None, blob_op
+    host_role = roles.table().role_of_host(host)
+    if host_role == "data" or "storage_xml" in r.fields:
+        return "data", leaf_url, blob_op
+    # a token or blob URL is a separate endpoint when its host *or port* differs from the
+    # registry's (a token service on another port of the same name is still another service)
+    reg_port = e.get("registry_port") or (e.get("url_port") if registry_host == host else None) or 443
+    separate = registry_host is not None and (host, port or 443) != (registry_host, reg_port)
+    if acr_name(host) and not ACR_DATA.match(host):
+        separate = False  # an ACR login server is its own token service
+    token_op = token_op or any(m in ln.text[:max(leaf_at, 0)] for m in ctx.realm_markers)
+    if host_role == "realm" or ((separate or (token_op and registry_host is None and not acr_name(host)))
+                                and is_realm_path(str(leaf_url))):
+        return "realm", leaf_url, blob_op
+    # The registry API lives under /v2/; a blob URL elsewhere is a storage or CDN host the
+    # registry redirected to, even one the host list does not know
+    redirected_blob = "/blobs/" in path and not path.startswith("/v2/")
+    if (redirected_blob or (blob_op and (separate or not path.startswith("/v2/")))) and "/manifests/" not in path:
+        return "data", leaf_url, blob_op
+    return "registry", leaf_url, blob_op
+
+
+def _symptom_entities(m: re.Match[str], e: dict[str, Any]) -> None:
+    for name, raw in m.groupdict().items():
+        if raw is None:
+            continue
+        value = raw.strip()
+        if name in ("address", "resolver"):
+            value = strip_brackets(value)
+        if name == "host":
+            e["host"] = value.lower().rstrip(".")
+        elif name == "port":
+            e["port"] = int(value)
+        elif name == "login_server":
+            e["login_server"] = value.lower()
+            e.setdefault("registry_host", value.lower())
+        elif name == "image":
+            for k, v in image_entities(value).items():
+                e.setdefault(k, v)
+        elif name == "arch":
+            e["platform"] = value
+        else:
+            e[name] = value
+
+
+def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: LineState, leaf_at: int,
+          inside_end: int, bk: SymptomBook) -> tuple[list[tuple[Code, float]], dict[str, Any]]:
+    """Ranked (code, confidence) for one reading of the line, after the outside-in rules."""
+    e = ln.entities
+    role, leaf_url, blob_op = _role(ln, leaf_at, inside_end, bk)
+    conds = _conditions(ln, leaf_url, proxied, blob_op, bk)
+    ranked = [(c.code, c.score(conds)) for c in cands]
+    facts: dict[str, Any] = {"role": role}
+    if proxied and on_proxy:
+        # behind `proxyconnect tcp:` the leaf is the hop to the proxy: the registry was never reached
+        ranked[0] = (on_proxy, ranked[0][1])
+    if proxied and kb.code(ranked[0][0]).layer == "proxy":
+        facts["via_proxy"] = True
+        if "address" in e:
+            # an address in the leaf is the proxy's, not the registry's
+            address, port = e.pop("address"), e.pop("port", None)
+            e.setdefault("proxy_address", f"{address}:{port}" if port else address)
+        if "host" in e and ranked[0][0] == Code.PROXY_UNRESOLVABLE:
+            e["proxy_host"] = e.pop("host")
+    if role in ("data", "realm"):
+        top, conf = ranked[0]
+        info = kb.code(top)
+        new = roles.table().wrap(role, top)  # the same rule diagnose() applies to a probed endpoint
+        if new is not None:
+            facts.update(blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
+            rest = [(c, s) for c, s in ranked[1:] if c != new]
+            # the mechanism (e.g. TCP_TIMEOUT) stays as a lower alternative: `check` would show it
+            # as the failing step of that endpoint
+            ranked = [(new, conf), (top, round(conf * 0.5, 3)), *rest]
+    # one code once, best score kept; best first (stable for ties: the file's order)
+    best: dict[Code, float] = {}
+    for code, score in ranked:
+        if score > best.get(code, -1.0):
+            best[code] = score
+    return sorted(best.items(), key=lambda cs: -cs[1]), facts
+
+
+# A refusal of a blob download: the registry answered the manifest, and it redirects blobs to its
+# storage, so a 401/403 there comes from the storage even when the client names the registry's own
+# blob URL (containerd reports the request it made, not the redirect it followed).
+_STORAGE_REFUSALS = frozenset({"status.401", "status.403", "oci.denied", "oci.unauthorized", "http.html"})
+
+
+def _leaf_ranking(rule: LeafRule, ln: LineState, bk: SymptomBook) -> tuple[list[tuple[Code, float]], dict[str, Any]]:
+    r = ln.reading
+    assert r.leaf is not None
+    cands = rule.via_proxy if (r.proxied and rule.via_proxy) else rule.candidates
+    # a registry code's message is the server's text: a URL in it (Docker Hub links its docs) is not
+    # the request that failed
+    inside_end = r.leaf.start + (r.leaf.text.find(":") + 1 or len(r.leaf.text)) if rule.kind.startswith("oci.") \
+        else r.leaf.end
+    ranked, facts = _rank(cands, rule.on_proxy, r.proxied, ln, r.leaf.start, inside_end, bk)
+    path = str(ln.entities.get("path", ""))
+    if (facts["role"] == "registry" and rule.kind in _STORAGE_REFUSALS and "/blobs/" in path
+            and any(m in ln.text[:r.leaf.start] or m in ln.prev for m in bk.context.data_markers)):
+        top, conf = ranked[0]
+        new = roles.table().wrap("data", top)
+        if new is not None:
+            info = kb.code(top)
+            facts.update(role="data", blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
+            ranked = [(new, conf), *[(c, s) for c, s in ranked if c != new]]
+            ranked = [(c, s if i == 0 else min(s, conf)) for i, (c, s) in enumerate(ranked)]
+    return ranked, facts
+
+
+def _leaf_span(r: grammar.Reading, text: str) -> str:
+    """The text of the reading that decided: from the operation (or URL) the leaf ends, to the leaf."""
+    assert r.leaf is not None
+    start = r.leaf.start
+    for t in reversed(r.tokens):
+        if t.start >= r.leaf.start:
+            continue
+        if t.kind in ("op", "proxy") and r.leaf.start - t.end <= 200:
+            start = t.start
+            continue
+        break
+    return text[start:r.leaf.end].strip()
+
+
+def _refinements(text: str, bk: SymptomBook) -> list[tuple[Symptom, re.Match[str]]]:
+    probe = ": " + text
+    tried: set[int] = set()
+    hits: list[tuple[Symptom, re.Match[str]]] = []
+    for anchor, indices in bk.by_anchor.items():
+        if anchor not in probe:
+            continue
+        for i in indices:
+            if i in tried:
+                continue
+            tried.add(i)
+            sym = bk.symptoms[i]
+            m = sym.regex.search(text)
+            if m is not None:
+                hits.append((sym, m))
+    return hits
+
+
+# Where an aggregated message starts another attempt's error chain (kubelet joins the errors of
+# each pull attempt: `[rpc error: … , rpc error: …]`).
+_CHAIN = re.compile(r"rpc error: code = ")
+MAX_CHAINS = 8
+
+
+def _chains(text: str) -> list[tuple[int, int]]:
+    starts = [m.start() for m in _CHAIN.finditer(text)][:MAX_CHAINS]
+    if len(starts) < 2:
+        return [(0, len(text))]
+    bounds = [0, *starts[1:], len(text)]
+    return list(itertools.pairwise(bounds))
+
+
+def _match_chains(text: str, chains: list[tuple[int, int]], lineno: int, prev: str, strict: bool,
+                  bk: SymptomBook) -> LineMatch | None:
+    """The first attempt's chain decides; the later attempts' readings join as alternatives.
+
+    Later attempts often fail *because of* the first (a retry meets an expired token after a cut
+    download), so they never outrank it.
+    """
+    first: LineMatch | None = None
+    extra: dict[Code, float] = {}
+    for start, end in chains:
+        lm = match_line(text[start:end], lineno=lineno, prev=prev if start == 0 else "", strict=strict,
+                        symptom_book=bk)
+        if lm is None:
+            continue
+        if first is None:
+            first = lm
+            continue
+        for code, score in lm.ranked:
+            extra[code] = max(extra.get(code, 0.0), score)
+    if first is None:
+        return None
+    top = first.confidence
+    merged = dict(first.ranked)
+    for code, score in extra.items():
+        # below the first chain's primary, whatever the later attempt's own certainty
+        merged[code] = max(merged.get(code, 0.0), min(score, round(top * 0.9, 3)))
+    ranked = tuple(sorted(merged.items(), key=lambda cs: -cs[1]))
+    return LineMatch(lineno=lineno, symptom=first.symptom, matched=first.matched, ranked=ranked,
+                     entities=first.entities, notes=first.notes, line=text)
+
+
+def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = False,
+               symptom_book: SymptomBook | None = None) -> LineMatch | None:
+    """Recognise one (already redacted) line, or ``None``.
+
+    ``strict`` (a log, not a pasted message): a generic network text (one that is not
+    ``standalone``) counts only when the line or the one before shows a registry context.
+
+    >>> m = match_line('Get "https://r.lab.test/v2/": dial tcp: lookup r.lab.test on 10.0.0.2:53: no such host')
+    >>> (m.code, m.symptom, m.entities["host"], m.entities["resolver"])
+    ('DNS_NXDOMAIN', 'leaf.dns.nxdomain', 'r.lab.test', '10.0.0.2')
+    """
+    bk = symptom_book or book()
+    if strict:
+        # a log's records are independent: only the line just before can be the same message's wrapper
+        prev = prev.rsplit("\n", 1)[-1]
+    chains = _chains(text)
+    if len(chains) > 1:
+        return _match_chains(text, chains, lineno, prev, strict, bk)
+    reading = grammar.read(text)
+    rule = bk.leaves.get(reading.leaf.kind) if reading.leaf is not None else None
+    hits = _refinements(text, bk)
+    if rule is None and not hits:
+        return None
+    if (strict and not (rule is not None and rule.standalone) and not any(h[0].standalone for h in hits)
+            and not any(hint in text for hint in bk.context.registry_hints)):
+        return None
+    specific = [h for h in hits if not h[0].fallback]
+    # a generic phrase (`fallback`) counts only when nothing more specific read the line
+    hits = specific if (specific or rule is not None) else hits
+    ln = extract(text, prev, reading)
+    ln.wrapped = not strict
+    for _, m in hits:
+        _symptom_entities(m, ln.entities)
+    # (id, matched span, ranked, facts, note, refinement?)
+    results: list[tuple[str, str, list[tuple[Code, float]], dict[str, Any], str | None, bool]] = []
+    if rule is not None and reading.leaf is not None:
+        ranked, facts = _leaf_ranking(rule, ln, bk)
+        results.append((f"leaf.{rule.kind}", _leaf_span(reading, text), ranked, facts, rule.note, False))
+    for sym, m in hits:
+        inside_end = m.start("message") if "message" in m.re.groupindex and m.group("message") else m.end()
+        ranked, facts = _rank(sym.candidates, sym.on_proxy, reading.proxied or
+                              any(mk in text[:m.start()] for mk in bk.context.proxy_markers),
+                              ln, m.start(), inside_end, bk)
+        results.append((sym.id, m.group(0).strip(), ranked, facts, sym.note, True))
+    # The line's primary reading is the one most sure of its top code (a refinement wins a tie:
+    # it was written for this message); the others add evidence: every code keeps the best
+    # confidence any reading gives it.
+    results.sort(key=lambda r: (-r[2][0][1], not r[5]))
+    sid, matched, ranked, facts, _, _ = results[0]
+    merged: dict[Code, float] = {}
+    for _, _, rk, _, _, _ in results:
+        for code, score in rk:
+            merged[code] = max(merged.get(code, 0.0), score)
+    order = sorted(merged.items(), key=lambda cs: -cs[1])
+    entities = {k: v for k, v in ln.entities.items() if v not in (None, "")}
+    entities.update({k: v for k, v in facts.items() if k != "role"})
+    entities["endpoint_role"] = facts["role"]
+    entities.update(fingerprints(text, prev, bk))
+    acr_entities(entities)
+    notes = tuple(dict.fromkeys(n for _, _, _, _, n, _ in results if n))
+    return LineMatch(lineno=lineno, symptom=sid, matched=matched, ranked=tuple(order),
+                     entities=entities, notes=notes, line=text)
+
+
+__all__ = ["LineMatch", "is_realm_path", "match_line"]
