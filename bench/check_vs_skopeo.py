@@ -21,7 +21,10 @@ both alike; each table ends with the ratio regdoctor ÷ skopeo (SPEC: a healthy 
 check within 2× of skopeo). A last table checks five healthy registries in one `regdoctor check`
 against each of them alone: concurrent endpoints make it cost about the slowest one, not the sum.
 
-Usage:  sudo python bench/check_vs_skopeo.py [--runs 5] [--az /path/to/az] [--json out.json]
+``--before EXE`` adds another regdoctor (e.g. one installed from an older commit) to the healthy
+table, measured in the same turns, so that a change's effect is read from one run.
+
+Usage:  sudo python bench/check_vs_skopeo.py [--runs 5] [--az /path/to/az] [--before EXE] [--json out.json]
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--slow-runs", type=int, default=1, help="runs of cases that take a minute or more")
     ap.add_argument("--az", help="path to an az CLI (default: az on PATH, if any)")
+    ap.add_argument("--before", metavar="EXE", help="another regdoctor to time on the healthy case (same turns)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     problems = missing_prerequisites()
@@ -119,6 +123,10 @@ def main() -> int:
             # the same image skopeo inspects: registry, token, manifest, blob and data host
             ref = f"{name}.azurecr.io/{IMAGE}"
             return lambda: lab.regdoctor("check", ref, "--ca", ca, *extra, timeout=KILL_AFTER)
+
+        def rd_before(name: str, *extra: str) -> Callable[[], subprocess.CompletedProcess[str]]:
+            ref = f"{name}.azurecr.io/{IMAGE}"
+            return lambda: lab.client([args.before, "check", ref, "--ca", ca, *extra], timeout=KILL_AFTER)
 
         def rd_refs(*refs: str) -> Callable[[], subprocess.CompletedProcess[str]]:
             return lambda: lab.regdoctor("check", *refs, "--ca", ca, timeout=KILL_AFTER)
@@ -139,10 +147,14 @@ def main() -> int:
             azch(CASES["healthy"])()
         for case, name in CASES.items():
             slow = case == "dropped"
+            before = {"before: regdoctor check": (args.runs, rd_before(name)),
+                      "before: regdoctor check --json": (args.runs, rd_before(name, "--json"))} \
+                if args.before and case == "healthy" else {}
             tools: dict[str, dict[str, object]] = measure_together({
                 "regdoctor check": (args.runs, rd(name)),
                 "regdoctor check --json": (args.runs, rd(name, "--json")),
                 "skopeo inspect": (args.slow_runs if slow else args.runs, sk(name)),
+                **before,
             })
             if slow:
                 tools["regdoctor check --timeout 3"] = measure(args.runs, rd(name, "--timeout", "3"))
@@ -163,7 +175,7 @@ def main() -> int:
             print(f"{tool:<38} {m['runs']:>4} {m['median_s']:9.3f} {m['min_s']:7.3f} {m['max_s']:7.3f} "
                   f"{ratio:11.2f}  {m['exit']!s:>6}  {m['verdict']}")
         skopeo = float(tools["skopeo inspect"]["median_s"])  # type: ignore[arg-type]
-        for tool in ("regdoctor check", "regdoctor check --json"):
+        for tool in [t for t in tools if t.removeprefix("before: ") in ("regdoctor check", "regdoctor check --json")]:
             print(f"ratio {tool} / skopeo inspect: {float(tools[tool]['median_s']) / skopeo:.2f}"  # type: ignore[arg-type]
                   f"{'   (SPEC: at most 2.00)' if case == 'healthy' else ''}")
     singles = [float(m["median_s"]) for tool, m in five.items() if "<all five>" not in tool]  # type: ignore[arg-type]

@@ -1,3 +1,3 @@
-from regdoctor.cli import main
+from regdoctor.cli import run
 
-main()
+run()

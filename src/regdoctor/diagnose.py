@@ -26,7 +26,6 @@ from dataclasses import replace
 from typing import Any
 
 from regdoctor import kb
-from regdoctor.kb import roles
 from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Finding, Step, findings_sorted
 from regdoctor.target import acr_name
@@ -65,6 +64,8 @@ def diagnose_endpoint(e: EndpointResult, parent: EndpointResult | None = None) -
     coded = [s for s in e.steps if s.code is not None]
     if not coded:
         return []
+    from regdoctor.kb import roles  # here: a healthy endpoint (nothing coded) never needs the table
+
     first_fail = next((s for s in coded if s.status == "fail"), None)
     root_step = first_fail
     for s in coded:

@@ -23,6 +23,29 @@ def test_catalogue_loads_and_is_large() -> None:
     assert {c.layer for c in cat.values()} <= set(LAYERS)
 
 
+def test_each_code_read_from_its_own_table_is_the_whole_files_entry() -> None:
+    """``code(name)`` parses only that code's ``[CODE]`` table: the file must stay a flat list of
+    such tables (no dotted or array tables, no multi-line string holding a header line), and
+    each table read alone must give exactly what the whole file gives."""
+    assert list(kb.tables()) == list(kb.catalogue())  # every table found by its header line, in order
+    whole = kb.catalogue()
+    kb._entry.cache_clear()
+    kb.catalogue.cache_clear()  # so that code() really reads one table each time
+    try:
+        for name, info in whole.items():
+            assert kb.code(name) == info, name
+        assert kb.catalogue.cache_info().misses == 0  # no entry needed the whole file
+    finally:
+        kb._entry.cache_clear()
+        kb.catalogue.cache_clear()
+
+
+def test_an_entry_read_alone_is_still_validated() -> None:
+    with pytest.raises(CatalogueError, match="explains unknown code"):
+        _validate({"TCP_TIMEOUT": {"layer": "tcp", "severity": "error", "title": "t", "cause": "c", "fix": "f",
+                                   "explains": ["NOT_A_CODE"]}}, known=Code.__members__)
+
+
 def _python_sources() -> list[Path]:
     return [p for p in SRC.rglob("*.py") if p != SRC / "kb" / "codes.py"]
 

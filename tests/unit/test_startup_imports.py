@@ -44,3 +44,27 @@ def test_dnspython_asks_its_features_module_only_what_regdoctor_answers() -> Non
     for path in Path(dns.__file__).parent.rglob("*.py"):
         used |= set(re.findall(r"_features\.(\w+)", path.read_text(encoding="utf-8", errors="replace")))
     assert used <= {"have", "force"}, used
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env())
+
+
+def test_the_quick_exit_keeps_output_and_exit_code() -> None:
+    r = _run("import sys; from regdoctor.cli import run; sys.argv = ['regdoctor', '--version']; run()")
+    assert r.returncode == 0 and r.stdout.startswith("regdoctor ") and r.stdout.count("\n") == 1
+    r = _run("import sys; from regdoctor.cli import run; sys.argv = ['regdoctor', 'check', '--timeout', 'x']; run()")
+    assert r.returncode == 2 and r.stderr.startswith("regdoctor: ")
+    # buffered output written past a full pipe buffer still arrives whole (flushed before leaving)
+    r = _run("import sys; from regdoctor.cli import run; sys.argv = ['regdoctor', 'codes', '--json']; run()")
+    assert r.returncode == 0 and r.stdout.rstrip().endswith("}") and len(r.stdout) > 65536
+
+
+def test_the_normal_exit_runs_when_something_waits_for_it() -> None:
+    handler = ("import atexit, sys; atexit.register(lambda: print('handler ran')); from regdoctor.cli import run; "
+               "sys.argv = ['regdoctor', '--version']; run()")
+    assert _run(handler).stdout.endswith("handler ran\n")
+    thread = ("import sys, threading, time; from regdoctor.cli import run; "
+              "threading.Thread(target=lambda: (time.sleep(0.2), print('thread ended'))).start(); "
+              "sys.argv = ['regdoctor', '--version']; run()")
+    assert _run(thread).stdout.endswith("thread ended\n")

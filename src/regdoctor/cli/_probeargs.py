@@ -74,12 +74,13 @@ def probe_setup(*, timeout: float, proxy: str | None, ca_file: str | None, plain
         fail_usage("--as and --proxy exclude each other: --as uses the actor's own proxy settings")
     if not _PLATFORM.match(platform):
         fail_usage(f"--platform {shown(platform)}: expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8")
-    from regdoctor.acr.regions import parse_region  # the one rule for Azure region names
+    if regions:  # (importing the ACR package costs ~10 ms: only when a region is named)
+        from regdoctor.acr.regions import parse_region  # the one rule for Azure region names
 
-    try:
-        regions = tuple(parse_region(r) for r in regions)
-    except ValueError as exc:
-        fail_usage(f"--region: {exc}")
+        try:
+            regions = tuple(parse_region(r) for r in regions)
+        except ValueError as exc:
+            fail_usage(f"--region: {exc}")
 
     from regdoctor.probe.options import ProbeOptions
     from regdoctor.probe.run import PullOptions

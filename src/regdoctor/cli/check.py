@@ -102,7 +102,7 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
 
         from regdoctor.probe.run import Interrupted
         from regdoctor.render import render_report
-        from regdoctor.runtime import Source
+        from regdoctor.runtime.source import Source
         from regdoctor.runtime.vantage import check_from
 
         try:
@@ -142,9 +142,11 @@ def _progress(wanted: bool | None, machine_output: bool) -> Progress | None:
 
 
 def _node(name: str | None, labels: tuple[str, ...]) -> NodeInfo | None:
+    if name is None and not labels:
+        return None
     from regdoctor.fleet.node import node_info
 
-    return node_info(name, labels) if name is not None or labels else None
+    return node_info(name, labels)
 
 
 def _read_password(username: str | None, password_stdin: bool) -> str | None:

@@ -88,7 +88,7 @@ def serve(refs: tuple[str, ...], acr_names: tuple[str, ...], interval: float, ji
         timeout = opts.timeout
 
         from regdoctor.render import report_json
-        from regdoctor.runtime import Source
+        from regdoctor.runtime.source import Source
         from regdoctor.runtime.vantage import check_from
         from regdoctor.serve.app import Exporter, ServeConfig
         from regdoctor.serve.state import with_node

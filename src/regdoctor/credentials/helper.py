@@ -12,15 +12,16 @@ credentials" (docker then goes on anonymously); any other failure is an error.
 from __future__ import annotations
 
 import os
-import selectors
-import shutil
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from regdoctor.credentials.files import go_json_decode
 from regdoctor.safejson import JSONLimitError
+
+if TYPE_CHECKING:
+    import subprocess
 
 NOT_FOUND_MESSAGE = "credentials not found in native keychain"
 MAX_OUTPUT = 256 * 1024
@@ -78,6 +79,8 @@ def parse_helper_output(helper: str, returncode: int, stdout: bytes, stderr: byt
 
 def _communicate(proc: subprocess.Popen[bytes], data: bytes, deadline: float) -> tuple[bytes, bytes, bool]:
     """Feed stdin, collect stdout/stderr up to MAX_OUTPUT each; True if the deadline passed."""
+    import selectors
+
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     try:
         proc.stdin.write(data)
@@ -110,6 +113,9 @@ def _communicate(proc: subprocess.Popen[bytes], data: bytes, deadline: float) ->
 def run_helper(name: str, server_url: str, env: Mapping[str, str],
                timeout: float = DEFAULT_TIMEOUT) -> HelperAnswer | None:
     """``docker-credential-<name> get`` for ``server_url``; None when it has no credentials."""
+    import shutil  # here: most machines configure no helper, and a check then never starts one
+    import subprocess
+
     exe = f"docker-credential-{name}"
     path = shutil.which(exe, path=env.get("PATH"))
     if path is None:

@@ -2,21 +2,26 @@
 
 Strategy
 --------
-The catalogue is a TOML file shipped inside the package (``codes.toml``), read once with the
+The catalogue is a TOML file shipped inside the package (``codes.toml``), read with the
 standard library's ``tomllib`` and validated on load: an entry with an unknown layer, a missing
 title or an ``explains`` that names an unknown code is a packaging bug, so it raises
 ``CatalogueError`` instead of producing half a finding later. Everything above this module asks
 for codes by name through ``code(...)``; no other module spells cause or fix texts.
+
+Parsing the whole file costs ~15 ms (tomllib is pure Python), more than a healthy check's own
+network work, while a failing check needs a handful of entries. The file is a flat list of
+``[CODE]`` tables, so ``code(name)`` parses only that table's text (found by its header line);
+``catalogue()`` parses and checks the whole file, for the commands that list every code.
+tests/unit/test_catalogue.py holds the one-table reading to the whole-file one, entry by entry.
+A healthy run reads neither.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from importlib import resources
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from regdoctor.kb.codes import Code
@@ -93,7 +98,8 @@ def fill(template: str, values: Mapping[str, Any]) -> str:
     return _PLACEHOLDER_RE.sub(sub, template)
 
 
-def _validate(raw: Mapping[str, Any]) -> dict[Code, CodeInfo]:
+def _validate(raw: Mapping[str, Any], known: Collection[str] | None = None) -> dict[Code, CodeInfo]:
+    """Check parsed entries; ``explains`` must name codes of ``known`` (default: of ``raw`` itself)."""
     out: dict[str, CodeInfo] = {}
     for name, entry in raw.items():
         if not _CODE_RE.match(name):
@@ -126,7 +132,7 @@ def _validate(raw: Mapping[str, Any]) -> dict[Code, CodeInfo]:
         )
     for info in out.values():
         for other in info.explains:
-            if other not in out:
+            if other not in (out if known is None else known):
                 raise CatalogueError(f"{info.code}: explains unknown code {other}")
     stale = [name for name in out if name not in Code.__members__]
     if stale:
@@ -134,20 +140,64 @@ def _validate(raw: Mapping[str, Any]) -> dict[Code, CodeInfo]:
     return {Code(k): replace(v, code=Code(k), explains=tuple(Code(e) for e in v.explains)) for k, v in out.items()}
 
 
+#: a top-level table header on a line of its own: ``[CODE]``
+_TABLE_RE = re.compile(r"^\[([A-Z][A-Z0-9_]*)\][ \t]*$", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def _source() -> str:
+    # here, not at the top: a run that reports no finding never reads the file; pkgutil (the
+    # package loader's get_data, zipped installs included) costs 0.5 ms where importlib.resources costs 3-7
+    import pkgutil
+
+    data = pkgutil.get_data(__name__, "codes.toml")
+    if data is None:
+        raise CatalogueError("codes.toml is not in the package")
+    return data.decode("utf-8")
+
+
+@lru_cache(maxsize=1)
+def tables() -> dict[str, str]:
+    """Each ``[CODE]`` table's own text (its header to the next one), by code, in file order."""
+    text = _source()
+    heads = list(_TABLE_RE.finditer(text))
+    ends = [m.start() for m in heads[1:]] + [len(text)]
+    return {m.group(1): text[m.start():end] for m, end in zip(heads, ends, strict=True)}
+
+
 @lru_cache(maxsize=1)
 def catalogue() -> dict[Code, CodeInfo]:
     """All codes, validated, in file order."""
-    data = resources.files("regdoctor.kb").joinpath("codes.toml").read_bytes()
-    return _validate(tomllib.loads(data.decode("utf-8")))
+    import tomllib
+
+    return _validate(tomllib.loads(_source()))
+
+
+@cache
+def _entry(name: Code) -> CodeInfo | None:
+    if catalogue.cache_info().currsize:  # the whole file is read already
+        return catalogue().get(name)
+    table = tables().get(name)
+    if table is None:
+        return None
+    import tomllib
+
+    try:
+        raw = tomllib.loads(table)
+    except tomllib.TOMLDecodeError:
+        raw = {}
+    if set(raw) != {name}:  # not a table of its own after all: read the whole file
+        return catalogue().get(name)
+    return _validate(raw, known=Code.__members__)[name]
 
 
 def code(name: Code) -> CodeInfo:
-    """One catalogue entry. Every ``Code`` has one (``_validate`` checks the generated enum
-    against the file), so a ``CatalogueError`` here means a packaging bug."""
-    try:
-        return catalogue()[name]
-    except KeyError:
-        raise CatalogueError(f"code {name} is not in the catalogue") from None
+    """One catalogue entry, parsed from its own table. Every ``Code`` has one (``_validate``
+    checks the generated enum against the file), so a ``CatalogueError`` here means a packaging bug."""
+    info = _entry(name)
+    if info is None:
+        raise CatalogueError(f"code {name} is not in the catalogue")
+    return info
 
 
 def parse_code(name: str) -> Code:
@@ -162,4 +212,4 @@ def parse_code(name: str) -> Code:
         raise CatalogueError(f"code {name!r} is not in the catalogue") from None
 
 
-__all__ = ["CatalogueError", "Code", "CodeInfo", "catalogue", "code", "fill", "parse_code"]
+__all__ = ["CatalogueError", "Code", "CodeInfo", "catalogue", "code", "fill", "parse_code", "tables"]

@@ -12,11 +12,9 @@ catalogue: an unknown code or layer there is a packaging bug (``CatalogueError``
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
 from regdoctor.kb import CatalogueError, code, parse_code
@@ -158,8 +156,13 @@ def build(raw: Mapping[str, Any]) -> RoleTable:
 @lru_cache(maxsize=1)
 def table() -> RoleTable:
     """The packaged table, validated once."""
-    data = resources.files("regdoctor.kb").joinpath("roles.toml").read_text(encoding="utf-8")
-    return build(tomllib.loads(data))
+    import pkgutil  # here: only a failure on a data or token host needs the table
+    import tomllib
+
+    data = pkgutil.get_data("regdoctor.kb", "roles.toml")
+    if data is None:
+        raise CatalogueError("roles.toml is not in the package")
+    return build(tomllib.loads(data.decode("utf-8")))
 
 
 __all__ = ["HostRole", "RoleRule", "RoleTable", "Wrap", "build", "table"]

@@ -37,7 +37,7 @@ def _features_without_metadata() -> None:
     used — so the answer is "no" for each, which is what ``dns._features.force(name, False)``, the
     switch dnspython provides for this, would record. The module is put in place before dnspython
     loads its own; it offers the only function dnspython calls (``have``) and ``force``
-    (tests/unit/test_terminal_speed.py checks that dnspython calls nothing else).
+    (tests/unit/test_startup_imports.py checks that dnspython calls nothing else).
     """
     if "dns._features" in sys.modules:  # already loaded, with metadata: nothing left to save
         return

@@ -185,6 +185,44 @@ def make_context(ca_file: str | None = None, *, verify: bool = True, extra: Sequ
     return ctx
 
 
+class ContextCache:
+    """One client context per trust setting, built once and shared by the connections of a run.
+
+    Loading the system trust store (``load_default_certs``: every PEM of the bundle, parsed)
+    costs ~15 ms of CPU each time, and a pull path opens several connections on each of several
+    endpoints with the same trust. A context is safe to share between threads once configured.
+    Keep one cache per run, not per process: a long ``serve`` must see a CA installed meanwhile.
+    A build that raises is not cached (the next caller builds again and sees the same error).
+
+    >>> cache = ContextCache()
+    >>> cache.get(verify=False) is cache.get(verify=False), cache.get(verify=False) is make_context(verify=False)
+    (True, False)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str | None, bool, tuple[str, ...]], tuple[threading.Lock, list[ssl.SSLContext]]] = {}
+
+    def get(self, ca_file: str | None = None, *, verify: bool = True, extra: Sequence[str] = ()) -> ssl.SSLContext:
+        """``make_context(ca_file, verify=verify, extra=extra)``, built by the first caller only."""
+        key = (ca_file if verify else None, verify, tuple(extra) if verify and not ca_file else ())
+        with self._lock:
+            lock, built = self._entries.setdefault(key, (threading.Lock(), []))
+        with lock:  # a second caller waits for the first one's build instead of doing its own
+            if not built:
+                built.append(make_context(ca_file, verify=verify, extra=extra))
+            return built[0]
+
+    def prepare(self, ca_file: str | None = None, *, extra: Sequence[str] = ()) -> None:
+        """Start building a verified context on a thread of its own: OpenSSL parses the trust
+        store without the GIL, so that happens while the probes resolve and connect."""
+        def build() -> None:
+            with contextlib.suppress(ssl.SSLError, OSError, ValueError):  # get() raises it again, where it is used
+                self.get(ca_file, extra=extra)
+
+        threading.Thread(target=build, name="tls-trust", daemon=True).start()
+
+
 def _chain(ssock: ssl.SSLSocket, verified: bool) -> tuple[CertInfo, ...]:
     if verified:
         leaf = cert_info(ssock.getpeercert() or {}, ssock.getpeercert(binary_form=True) or b"") \
@@ -321,4 +359,5 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-__all__ = ["CertInfo", "TlsInfo", "cert_info", "handshake", "make_context", "now_utc", "parse_der", "spoke_first"]
+__all__ = ["CertInfo", "ContextCache", "TlsInfo", "cert_info", "handshake", "make_context", "now_utc", "parse_der",
+           "spoke_first"]

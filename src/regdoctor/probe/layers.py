@@ -264,7 +264,7 @@ def _proxy_tls(log: StepLog, conn: Connected, proxy: ProxyURL, opts: ProbeOption
     if proxy.scheme != "https":
         return True
     try:
-        conn.sock, _ = ntls.handshake(conn.sock, proxy.host, ntls.make_context(opts.ca_file), deadline)
+        conn.sock, _ = ntls.handshake(conn.sock, proxy.host, opts.tls_context(), deadline)
     except TlsError as exc:
         code = Code.PROXY_HTTPS_SCHEME_ON_HTTP_PROXY if exc.kind in ("not_tls", "closed") \
             else Code.PROXY_TLS_FAILED
@@ -344,7 +344,7 @@ def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | N
     log.begin("tls", "handshake", opts.timeout)
     t0 = time.monotonic()
     extra = opts.extra_trust(host, port)
-    ctx = ntls.make_context(opts.ca_file, extra=extra)
+    ctx = opts.tls_context(extra)
     trust = f"--ca {opts.ca_file}" if opts.ca_file else "the system trust store" + (
         f" + {', '.join(extra)}" if extra else "")
     try:
@@ -404,7 +404,7 @@ def _read_chain(host: str, port: int, address: str | None, proxy: ProxyURL | Non
     except NetError:
         return [], None
     try:
-        ssock, info = ntls.handshake(sock, host, ntls.make_context(verify=False), deadline)
+        ssock, info = ntls.handshake(sock, host, opts.tls_context(verify=False), deadline)
         ssock.close()
     except TlsError:
         sock.close()

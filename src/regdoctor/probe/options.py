@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 from regdoctor import __version__
 
 if TYPE_CHECKING:
+    import ssl
+
+    from regdoctor.net.tls import ContextCache
     from regdoctor.probe.events import Observer
 
 USER_AGENT = f"regdoctor/{__version__}"
@@ -33,6 +36,18 @@ class ProbeOptions:
     trust: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: called with each ``probe.events.ProbeEvent`` (live progress); None: nobody watches
     observer: Observer | None = field(default=None, compare=False, repr=False)
+    #: the run's TLS contexts, one per trust setting (``probe.run`` sets a fresh one per run);
+    #: None: every connection builds its own
+    contexts: ContextCache | None = field(default=None, compare=False, repr=False)
+
+    def tls_context(self, extra: tuple[str, ...] = (), *, verify: bool = True) -> ssl.SSLContext:
+        """The client context for this run's trust: ``ca_file``, else the system store plus ``extra``
+        (``verify=False``: an unverified one, only to read a chain as evidence)."""
+        from regdoctor.net import tls as ntls
+
+        if self.contexts is None:
+            return ntls.make_context(self.ca_file if verify else None, verify=verify, extra=extra)
+        return self.contexts.get(self.ca_file if verify else None, verify=verify, extra=extra)
 
     def extra_trust(self, host: str, port: int) -> tuple[str, ...]:
         """The CA files a runtime adds for ``host:port`` (certs.d names omit :443).

@@ -48,7 +48,7 @@ def dial(host: str, port: int, address: str | None, proxy: ProxyURL | None, opts
     sock = ntcp.connect(paddr, proxy.port, deadline)
     try:
         if proxy.scheme == "https":
-            sock, _ = ntls.handshake(sock, proxy.host, ntls.make_context(opts.ca_file), deadline)
+            sock, _ = ntls.handshake(sock, proxy.host, opts.tls_context(), deadline)
         if not tunnel:
             return sock
         auth = nproxy.basic_auth(proxy.username, proxy.password or "") if proxy.username else None

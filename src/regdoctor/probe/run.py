@@ -19,7 +19,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -118,6 +117,8 @@ def probe_job(job: Job, opts: ProbeOptions, pull: PullOptions) -> list[EndpointR
 
 
 def _crash_result(job: Job, exc: BaseException) -> EndpointResult:
+    import traceback
+
     tb = traceback.extract_tb(exc.__traceback__)
     where = f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else "?"
     return EndpointResult(host=job.host, port=job.port, role=job.role, origin=job.origin, parent=job.parent, steps=(
@@ -166,6 +167,7 @@ def run_jobs(jobs: Sequence[Job], opts: ProbeOptions, pull: PullOptions | None =
     if not jobs:
         return []
     pull = pull or PullOptions()
+    opts = _with_contexts(opts, jobs)
     # every step has its own deadline; this only guards against a bug holding a thread forever
     overall = opts.timeout * 20 + 5.0
     end = time.monotonic() + overall
@@ -187,6 +189,21 @@ def run_jobs(jobs: Sequence[Job], opts: ProbeOptions, pull: PullOptions | None =
             diagnose(partial, interrupted_after=elapsed)), elapsed_ms=elapsed * 1000)) from None
     return _collect(jobs, got, unfinished=lambda j: _crash_result(
         j, TimeoutError(f"probe did not finish within {overall:.0f} s")))
+
+
+def _with_contexts(opts: ProbeOptions, jobs: Sequence[Job]) -> ProbeOptions:
+    """``opts`` with this run's TLS context cache, whose system-store contexts start loading now
+    (without the GIL, beside the probes' DNS and TCP steps) rather than at each endpoint's TLS step."""
+    if opts.contexts is not None:
+        return opts
+    from regdoctor.net.tls import ContextCache
+
+    opts = replace(opts, contexts=ContextCache())
+    if not opts.plain_http:
+        assert opts.contexts is not None
+        for extra in dict.fromkeys(opts.extra_trust(j.host, j.port) for j in jobs):
+            opts.contexts.prepare(opts.ca_file, extra=extra)
+    return opts
 
 
 def _tell_done(opts: ProbeOptions, job: Job, value: list[EndpointResult] | BaseException) -> None:
@@ -235,7 +252,9 @@ def check(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions | Non
     if annotate is not None:
         endpoints = annotate(endpoints)
     # broken credential files are findings of this machine, reported whatever the network did
-    findings = [*(config_findings(pull.config.problems) if pull.config else []), *diagnose(endpoints)]
+    # (the catalogue is read only for a finding: a healthy run never parses it)
+    findings = [*(config_findings(pull.config.problems) if pull.config and pull.config.problems else []),
+                *diagnose(endpoints)]
     if conclude is not None:
         findings = conclude(endpoints, findings)
     return Report(targets=tuple(t.raw for t in targets), endpoints=tuple(endpoints),

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from regdoctor.proxyconf import goproxy, pyproxy
+from regdoctor.proxyconf import goproxy
 from regdoctor.proxyconf.gourl import GoURL, _go_quote, go_join_host_port
 from regdoctor.redact import redact_url, userinfo
 
@@ -200,6 +200,8 @@ def python_proxy_for(env: Mapping[str, str], host: str, port: int = 443, *, sche
     >>> python_proxy_for({"HTTPS_PROXY": "http://a:1", "https_proxy": ""}, "r.io").reason
     'no https_proxy/HTTPS_PROXY/all_proxy in effect'
     """
+    from regdoctor.proxyconf import pyproxy  # here: only the runtime audit asks about Python clients
+
     if explicit_port is None:
         explicit_port = port != _DEFAULT_PORT.get(scheme)
     bare = _bare(host)

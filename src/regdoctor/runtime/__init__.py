@@ -7,55 +7,34 @@ k3s's embedded containerd…), each reading its proxy from a different place wit
 parser. ``audit`` reads every actor it finds through one ``Source`` (a root directory and a proc
 directory, so ``--root`` and fake roots in tests need nothing else) and returns ``Actor`` values;
 ``rules`` turns them into routes and findings. Nothing here opens a socket or writes a file.
-
->>> [a.name for a in audit(Source("/nonexistent"), {"HTTPS_PROXY": "http://p:3128"})]
-['shell']
+``audit`` and ``actor_for`` live in ``actors``; this package names them (loaded on first use).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from regdoctor.runtime.containerd import containerd
-from regdoctor.runtime.containers import crio, podman
-from regdoctor.runtime.docker import docker_cli, dockerd
-from regdoctor.runtime.kube import aks, k3s_like, kubelet, microk8s, shell
-from regdoctor.runtime.model import Actor, Mirror, Origin, Route, Trust, Value
-from regdoctor.runtime.source import Source
+if TYPE_CHECKING:
+    from regdoctor.runtime.actors import actor_for, audit
+    from regdoctor.runtime.model import Actor, Mirror, Origin, Route, Trust, Value
+    from regdoctor.runtime.source import Source
 
 #: ``check --as`` names → the actor whose settings are used
 AS_ACTORS = ("docker", "containerd", "podman", "crio", "k3s", "kubelet", "shell")
 
-
-def audit(src: Source, shell_env: Mapping[str, str], aks_configs: Sequence[tuple[str, str]] = ()) -> list[Actor]:
-    """Every actor found under ``src``, the shell first. ``aks_configs``: (path, JSON text) pairs."""
-    env = dict(shell_env)
-    procs = src.processes()
-    found: list[Actor | None] = [
-        shell(env), dockerd(src, procs), docker_cli(src, env, procs), containerd(src, procs), crio(src, procs),
-        podman(src, env, procs), k3s_like(src, procs, "k3s"), k3s_like(src, procs, "rke2"), microk8s(src, procs),
-        kubelet(src, procs),
-    ]
-    found += [aks(text, path) for path, text in aks_configs]
-    return [a for a in found if a is not None]
+# The names are loaded on first use (PEP 562): importing ``regdoctor.runtime.vantage`` or
+# ``.source`` then costs only that module, and a healthy ``check`` reads the actors on a
+# thread of its own, beside the probes (``vantage``), instead of importing them all up front.
+_LAZY = {"actor_for": "actors", "audit": "actors", "Source": "source", "Actor": "model", "Mirror": "model",
+         "Origin": "model", "Route": "model", "Trust": "model", "Value": "model"}
 
 
-def actor_for(name: str, actors: Sequence[Actor]) -> Actor | None:
-    """The actor ``check --as NAME`` probes through (``docker`` → dockerd, ``kubelet`` → its runtime).
-
-    >>> actor_for("shell", audit(Source("/nonexistent"), {})).name
-    'shell'
-    """
-    by_name = {a.name: a for a in actors}
-    if name == "docker":
-        return by_name.get("dockerd")
-    if name == "kubelet":
-        for candidate in ("k3s", "rke2", "microk8s"):
-            if candidate in by_name:
-                return by_name[candidate]
-        kube = by_name.get("kubelet")
-        return by_name.get("crio" if kube is not None and "crio" in kube.label else "containerd")
-    return by_name.get(name)
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = ["AS_ACTORS", "Actor", "Mirror", "Origin", "Route", "Source", "Trust", "Value", "actor_for", "audit"]

@@ -25,11 +25,10 @@ from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Finding, Step
 from regdoctor.proxyconf.rules import go_proxy_for, redact_url
 from regdoctor.runtime.model import Actor, Mirror
+from regdoctor.runtime.notes import AS_NAME, path_notes_for, pullers
 from regdoctor.runtime.rules import actor_findings, set_how
 from regdoctor.target import DOCKER_HUB, Target
 
-AS_NAME = {"dockerd": "docker", "containerd": "containerd", "podman": "podman", "crio": "crio", "k3s": "k3s",
-           "rke2": "kubelet", "microk8s": "kubelet"}
 _NETWORK = ("dns", "proxy", "tcp", "tls", "http")
 
 
@@ -189,23 +188,7 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
 def path_notes(actors: Sequence[Actor], shell_env: Mapping[str, str], endpoints: Sequence[EndpointResult],
                target: str) -> list[Finding]:
     """Without ``--as``: running daemons whose settings would route a probed host differently."""
-    out: list[Finding] = []
-    for a in actors:
-        if a.live is None or not a.pulls or a.name not in AS_NAME:
-            continue
-        env = a.env()
-        for e in endpoints:
-            mine = go_proxy_for(env, e.host, e.port, scheme=e.scheme)
-            shell = go_proxy_for(shell_env, e.host, e.port, scheme=e.scheme)
-            if (mine.proxy or None) == (shell.proxy or None):
-                continue
-            out.append(kb.code(Code.RUNTIME_PATH_DIFFERS).finding(host=e.host, evidence={
-                "actor": a.name, "actor_label": a.label, "pid": a.pid, "as_name": AS_NAME[a.name], "target": target,
-                "actor_path": f"via {redact_url(mine.proxy)}" if mine.proxy else f"directly ({mine.reason})",
-                "shell_path": f"via {redact_url(shell.proxy)}" if shell.proxy else f"directly ({shell.reason})"},
-                root_cause=False))
-            break
-    return out
+    return path_notes_for(pullers(actors), shell_env, endpoints, target)
 
 
 __all__ = ["AS_NAME", "MirrorJob", "Plan", "annotate", "mirror_jobs", "path_notes", "plan", "verdict"]

@@ -162,13 +162,15 @@ class Source:
         except OSError:
             return []
         out = []
+        boot = self._boot_time()  # once: reading /proc/stat per process was half the cost of this loop
         for pid in pids:
-            p = self.process(pid)
+            p = self.process(pid, boot)
             if p is not None:
                 out.append(p)
         return out
 
-    def process(self, pid: int) -> Process | None:
+    def process(self, pid: int, boot: float | None = None) -> Process | None:
+        """One process; ``boot``: the boot time (``_boot_time``) when the caller read it already."""
         # plain string paths: pathlib interns every path part (sys.intern), and /proc brings new
         # pids for ever — a long-running `serve` would keep each one (found by the soak test)
         base = os.path.join(self.proc, str(pid))
@@ -182,7 +184,7 @@ class Source:
         comm = statline[statline.find("(") + 1:statline.rfind(")")]
         fields = statline[statline.rfind(")") + 2:].split()
         ppid = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
-        started = self._start_time(fields)
+        started = self._start_time(fields, self._boot_time() if boot is None else boot)
         environ: dict[str, str] | None
         err = ""
         try:
@@ -192,15 +194,23 @@ class Source:
         name = os.path.basename(argv[0]).split()[0] if argv and argv[0] else comm
         return Process(pid, ppid, name, argv, environ, started, err)
 
-    def _start_time(self, fields: list[str]) -> float | None:
+    def _boot_time(self) -> float | None:
+        """``btime`` of ``proc``/stat (seconds since the epoch), or None when it cannot be read."""
         try:
-            ticks = int(fields[19])
             for line in _read(os.path.join(self.proc, "stat"), 1 << 20).decode("ascii", "replace").splitlines():
                 if line.startswith("btime "):
-                    return int(line.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
+                    return float(int(line.split()[1]))
         except (OSError, ValueError, IndexError):
             return None
         return None
+
+    def _start_time(self, fields: list[str], boot: float | None) -> float | None:
+        if boot is None:
+            return None
+        try:
+            return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        except (ValueError, IndexError):
+            return None
 
 
 def _read(path: str, limit: int) -> bytes:

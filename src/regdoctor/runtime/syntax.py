@@ -25,7 +25,6 @@ All functions here take text and return values; reading files is ``source.py``'s
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -451,6 +450,8 @@ def load_json(text: str) -> Any:
 
 def load_toml(text: str) -> dict[str, Any]:
     """TOML (tomllib) with the same size limit."""
+    import tomllib  # here: ``Source`` (this module's other user) is loaded before any TOML is read
+
     if len(text) > MAX_FILE:
         raise ConfigSyntaxError(f"larger than {MAX_FILE} bytes")
     try:

@@ -5,33 +5,87 @@ its mirrors (endpoints of their own, role ``mirror``) and its CA trust, and the 
 the actor (``runtime.asactor``). Without ``--as`` the shell's path is probed and a running
 daemon that would go another way gets one note. Both go through ``probe.run.check``: this
 module only supplies the vantage's jobs, options and verdict.
+
+Reading every actor (``runtime.actors.audit``: /proc, unit and config files, and the modules
+that read them) costs about as much CPU as the probes themselves, and the shell's check needs
+it only for that note. So it starts on a thread of its own beside the probes, which mostly
+wait on the network, and hands back only the running daemons and their environment
+(``runtime.notes.Puller``); the note is made once both are done. (A forked child was tried:
+on a loaded two-core machine it won nothing over the thread, the servers' CPU being the limit.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from regdoctor.errors import BadInput
 from regdoctor.model import EndpointResult, Finding, Report
 from regdoctor.probe.options import ProbeOptions
 from regdoctor.probe.run import Job, PullOptions, check, probe_job
-from regdoctor.runtime import Source, actor_for, audit
-from regdoctor.runtime.asactor import annotate, path_notes, plan, verdict
+from regdoctor.runtime.notes import Puller, path_notes_for, pullers
 from regdoctor.target import Target
+
+if TYPE_CHECKING:
+    from regdoctor.runtime.source import Source
+
+T = TypeVar("T")
+
+
+class Beside(Generic[T]):
+    """``fn()`` on a daemon thread, started now; ``result()`` waits for it on the caller's thread.
+
+    An exception of ``fn`` is raised again by ``result()``, on the caller's thread (so the CLI's
+    crash boundary sees it as if the call had been made there); this is not a boundary.
+
+    >>> Beside(lambda: 6 * 7).result()
+    42
+    """
+
+    def __init__(self, fn: Callable[[], T], name: str = "beside") -> None:
+        self._fn = fn
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # handed over to result(), never swallowed
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]  # set when _fn returned
+
+
+def _pullers(source: Source, env: dict[str, str], aks: list[tuple[str, str]]) -> list[Puller]:
+    from regdoctor.runtime.actors import audit  # here: on the audit's own thread or process
+
+    return pullers(audit(source, env, aks))
 
 
 def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions, *, actor: str | None,
                source: Source, aks: Sequence[tuple[str, str]] = ()) -> Report:
     """The layered check as ``actor`` would make it (None: the shell, noting a daemon that differs)."""
     if actor is None or actor == "shell":
+        if opts.proxy is not None or actor is not None:
+            return check(targets, opts, pull)
+        # a running daemon that would go another way than this shell: worth one line
+        daemons = Beside(lambda: _pullers(source, dict(opts.env), list(aks)), name="audit")
+
         def notes(endpoints: list[EndpointResult], findings: list[Finding]) -> list[Finding]:
-            if opts.proxy is not None or actor is not None:
-                return findings
-            # a running daemon that would go another way than this shell: worth one line
-            return findings + path_notes(audit(source, opts.env, list(aks)), opts.env, endpoints,
-                                         targets[0].raw if targets else "")
+            return findings + path_notes_for(daemons.result(), opts.env, endpoints, targets[0].raw if targets else "")
+
         return check(targets, opts, pull, conclude=notes)
+    from regdoctor.runtime.actors import actor_for, audit
+    from regdoctor.runtime.asactor import annotate, plan, verdict
+
     found = actor_for(actor, audit(source, opts.env, list(aks)))
     if found is None:
         where = f" under {source.root}" if source.root != "/" else ""
@@ -49,4 +103,4 @@ def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions,
                  annotate=lambda eps: annotate(p, eps), conclude=lambda eps, fs: verdict(p, eps, fs))
 
 
-__all__ = ["check_from"]
+__all__ = ["Beside", "check_from"]
