@@ -93,7 +93,7 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: boo
     if names.strip() and any(n in names for n in bk.interception):
         conds.add("interception")
     status = e.get("status")
-    if status in ("401", "403", "404", "429"):
+    if status in ("401", "403", "404", "408", "413", "429"):
         conds.add(f"status_{status}")
     if "html" in r.fields:
         conds.add("html")

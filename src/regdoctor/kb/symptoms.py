@@ -40,7 +40,7 @@ from regdoctor.kb.codes import Code
 #: Conditions a ``boost`` may name; ``regdoctor.explain`` evaluates them per line.
 CONDITIONS = frozenset({
     "acr", "proxy", "manifest", "token", "http_url", "interception",
-    "status_401", "status_403", "status_404", "status_429",
+    "status_401", "status_403", "status_404", "status_408", "status_413", "status_429",
     "html", "storage_xml", "login", "blob", "daemon", "loopback_dial", "name_collision", "official_image",
     "ping", "ipv6_dial", "push", "iam_registry", "logged_in", "bad_reference",
 })
