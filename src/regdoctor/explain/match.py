@@ -125,6 +125,10 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: boo
     if (isinstance(repo, str) and repo.startswith("library/")
             and e.get("registry_host") in ("docker.io", "registry-1.docker.io", "index.docker.io")):
         conds.add("official_image")  # Docker Hub's official images are public: a refusal means no such name
+    if _bare_docker_hub_name(e, leaf_url):
+        # every Docker Hub repository has a namespace (`library/` for the official images): a client
+        # that asked for `nginx` without it asked for a repository that cannot exist
+        conds.add("official_image")
     if any(m in text or m in ln.prev for m in _LOGGED_IN_MARKERS):
         conds.add("logged_in")  # the credentials just worked: what fails next is not the password
     if leaf_url is not None and not _reference_path_ok(host_port(leaf_url)[3]):
@@ -161,6 +165,26 @@ def _reference_path_ok(path: str) -> bool:
     if m.group("kind") == "manifests" and ":" not in ref:
         return bool(reference.ANCHORED_TAG_RE.match(ref))
     return True
+
+
+_DOCKER_HUB_HOSTS = ("docker.io", "registry-1.docker.io", "index.docker.io")
+
+
+def _bare_docker_hub_name(e: Mapping[str, Any], leaf_url: str | None) -> bool:
+    """The request went to Docker Hub for a repository without a namespace (``/v2/nginx/…``).
+
+    >>> _bare_docker_hub_name({}, "https://registry-1.docker.io/v2/nginx/manifests/latest")
+    True
+    >>> _bare_docker_hub_name({}, "https://registry-1.docker.io/v2/library/nginx/manifests/latest")
+    False
+    """
+    if leaf_url is None:
+        return False
+    host, _, _, path = host_port(leaf_url)
+    if host not in _DOCKER_HUB_HOSTS:
+        return False
+    m = _REPO_PATH.match(path)
+    return m is not None and "/" not in m.group("name")
 
 
 def _host_in(host: str, suffixes: Sequence[str]) -> bool:
