@@ -436,6 +436,9 @@ def parse_token_response(body: bytes) -> TokenInfo:
     token = doc.get("token") or doc.get("access_token")
     if not isinstance(token, str) or not token:
         raise ValueError("the token response has no token")
+    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in token):
+        # Go's net/http refuses such a header value ("invalid header field value"): no pull can use it
+        raise ValueError("the token has a control character, which no client can send in a header")
     exp = doc.get("expires_in")
     granted = jwt_access(token)
     return TokenInfo(token=token, expires_in=exp if isinstance(exp, int) else None,

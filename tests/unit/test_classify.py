@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
-from regdoctor import classify
+from regdoctor import classify, kb
 from regdoctor.classify import DnsObservation, classify_connect_reply, classify_v2, dns_verdict
 from regdoctor.kb.codes import Code
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+#: what the probe layers add to a verdict's evidence before it becomes a finding (probe/layers.py)
+_LAYER_CONTEXT = {"address": "10.0.0.4", "port": 443, "path": "/v2/", "timeout_s": 5.0, "tls_note": "",
+                  "host_port": "r.io", "during": "GET /v2/", "proxy_address": "10.0.0.9:3128",
+                  "proxy": "http://10.0.0.9:3128", "auth_note": "", "registry": "r",
+                  "peer_speaks": "plain HTTP (HTTP/1.1 400 Bad Request)"}
+
+
+def assert_texts_filled(v: classify.Verdict) -> None:
+    """The finding a failing verdict becomes reads whole: a summary, and no ``{placeholder}`` the
+    verdict's evidence should have filled in its code's cause and fix (kb/codes.toml)."""
+    assert isinstance(v.summary, str) and v.summary.strip() and "None" not in v.summary, v
+    if v.code is None:
+        return
+    f = kb.code(v.code).finding(host="r.io", evidence={**_LAYER_CONTEXT, **v.evidence}, root_cause=True)
+    for text in (f.title, f.cause, f.fix):
+        assert not _PLACEHOLDER.findall(text), (v.code, _PLACEHOLDER.findall(text), sorted(v.evidence))
+
 
 ACR_DENIED = json.dumps({"errors": [{"code": "DENIED", "message": "client with IP '203.0.113.7' is not allowed "
                                      "access. Refer https://aka.ms/acr/firewall to grant access."}]}).encode()
@@ -45,6 +65,7 @@ JSON = [("content-type", "application/json; charset=utf-8")]
 def test_classify_v2(status: int, headers: list[tuple[str, str]], body: bytes, verdict: str, code: str | None) -> None:
     v = classify_v2(status, "X", headers, body)
     assert (v.status, v.code) == (verdict, code)
+    assert_texts_filled(v)
 
 
 def test_firewall_denied_keeps_client_ip() -> None:
@@ -78,6 +99,7 @@ def test_cookies_and_auth_headers_are_not_kept() -> None:
 def test_connect_reply(status: int, code: str | None) -> None:
     v = classify_connect_reply(status, "X", [("x-squid-error", "ERR_ACCESS_DENIED 0")], b"")
     assert v.code == code
+    assert_texts_filled(v)
 
 
 def _obs(**kw: object) -> DnsObservation:
@@ -100,7 +122,8 @@ def _obs(**kw: object) -> DnsObservation:
         (_obs(system_addresses=None, dns_code=Code.DNS_RESOLVER_UNREACHABLE, dns_addresses=()), False, "fail",
          "DNS_RESOLVER_UNREACHABLE"),
         (_obs(system_addresses=None, dns_code=Code.DNS_NODATA, dns_addresses=()), False, "fail", "DNS_NODATA"),
-        (_obs(system_addresses=None, dns_code=None, dns_addresses=("10.0.0.4",)), False, "fail",
+        (_obs(system_addresses=None, system_error="Temporary failure in name resolution", dns_code=None,
+              dns_addresses=("10.0.0.4",)), False, "fail",
          "DNS_SYSTEM_RESOLVER_FAILED"),
         (_obs(system_addresses=None, dns_code=Code.DNS_NXDOMAIN, dns_addresses=()), True, "pass", None),
         (_obs(dns_addresses=("20.1.2.3",)), False, "warn", "DNS_HOSTS_OVERRIDE"),
@@ -115,6 +138,7 @@ def _obs(**kw: object) -> DnsObservation:
 def test_dns_verdict(obs: DnsObservation, proxied: bool, status: str, code: str | None) -> None:
     v = dns_verdict(obs, proxied=proxied)
     assert (v.status, v.code) == (status, code)
+    assert_texts_filled(v)
 
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
@@ -149,6 +173,7 @@ def test_tls_failure(kind: Code, verify_kind: str | None, chain: list[dict[str, 
     v = classify.tls_failure_verdict("r.io", kind, "msg", verify_kind=verify_kind, chain=chain, issuer_org=org,
                                      now=NOW, trust_store="system")
     assert v.code == code
+    assert_texts_filled(v)
 
 
 def test_unknown_ca_with_inspection_issuer_is_flagged() -> None:

@@ -140,7 +140,8 @@ def _report_crash(exc: BaseException) -> None:
 
         click.echo(render_findings(RUN.format, [*RUN.partial, finding], header=RUN.command, status="problems",
                                    term=terminal()), nl=False)
-    except Exception as inner:  # the boundary's own fallback must not raise either
-        click.echo(f"regdoctor: the crash report itself failed ({type(inner).__name__})", err=True)
+        also = ""
+    except Exception as inner:  # the boundary's own fallback must not raise either (still one line)
+        also = f" (and the crash report itself failed: {type(inner).__name__})"
     click.echo(f"regdoctor: internal error ({type(exc).__name__} at {where}): {one_line(str(exc), 200)}; "
-               "please report it with the command line and the --json output", err=True)
+               f"please report it with the command line and the --json output{also}", err=True)

@@ -45,10 +45,10 @@ class RunState:
 RUN = RunState()
 
 
-def _record_format(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+def record_format(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if param.name == "as_json":
         RUN.as_json = bool(value)
-    elif value is not None:
+    elif value is not None and value in FORMATS:  # a command's own format (a Squid ACL) reports crashes as text
         RUN.fmt = str(value)
     RUN.command = ctx.command_path
     return value
@@ -71,9 +71,9 @@ def color_option(f: Callable[..., object]) -> Callable[..., object]:
 def format_option(f: Callable[..., object]) -> Callable[..., object]:
     f = color_option(f)
     f = click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.",
-                     callback=_record_format)(f)
+                     callback=record_format)(f)
     f = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                     help="Output format.", callback=_record_format)(f)
+                     help="Output format.", callback=record_format)(f)
     return f
 
 
@@ -195,3 +195,20 @@ class Seconds(click.ParamType[float]):
         if not math.isfinite(seconds) or not 0 < seconds <= self.maximum:
             self.fail(f"{shown(str(value))} must be a finite number of seconds in (0, {self.maximum:g}]", param, ctx)
         return seconds
+
+
+class FiniteRange(click.FloatRange):
+    """click's ``FloatRange`` that also refuses ``nan`` and ``inf`` (every comparison with nan is
+    false, so a plain range lets it through: ``serve --interval nan`` would never wait).
+
+    >>> FiniteRange(0.0, 1.0).convert("0.5", None, None)
+    0.5
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{shown(str(value))} is not a finite number", param, ctx)
+        return number

@@ -21,6 +21,7 @@ from regdoctor.cli._common import (
     fail_usage,
     format_option,
     handle_errors,
+    record_format,
     shown,
     terminal,
     write,
@@ -246,8 +247,9 @@ def _regions(values: tuple[str, ...]) -> list[str]:
               help="With NAME: whether dedicated data endpoints are on (default: list both, with conditions).")
 @click.option("--regional-endpoints", is_flag=True, help="With NAME: regional endpoints are enabled.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "squid", "az"]), default="text",
-              show_default=True, help="text, json, a Squid ACL, or Azure Firewall `az` commands.")
-@click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.")
+              show_default=True, help="text, json, a Squid ACL, or Azure Firewall `az` commands.",
+              callback=record_format)
+@click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.", callback=record_format)
 def allowlist(target: str | None, regions: tuple[str, ...], data_endpoints: bool | None, regional_endpoints: bool,
               fmt: str, as_json: bool, **opts: Any) -> None:
     """The FQDNs and ports a client firewall must allow, with service tags.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from regdoctor.cli._common import color_option, terminal, write
+from regdoctor.cli._common import color_option, fail_usage, record_format, shown, terminal, write
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.", callback=record_format)
 @click.option("--layer", help="Only codes of this layer.")
 @color_option
 def codes(as_json: bool, layer: str | None) -> None:
@@ -16,5 +16,9 @@ def codes(as_json: bool, layer: str | None) -> None:
     from regdoctor import kb
     from regdoctor.render import catalogue_json, catalogue_text
 
-    entries = [c for c in kb.catalogue().values() if layer is None or c.layer == layer]
+    catalogue = kb.catalogue().values()
+    layers = sorted({c.layer for c in catalogue})
+    if layer is not None and layer not in layers:
+        fail_usage(f"--layer {shown(layer)}: not a layer (one of {', '.join(layers)})")
+    entries = [c for c in catalogue if layer is None or c.layer == layer]
     write(catalogue_json(entries) if as_json else catalogue_text(entries, term=terminal()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import sys
+import zlib
 from pathlib import Path
 
 import click
@@ -24,7 +25,7 @@ def _read(path: Path) -> str:
         else:
             with path.open("rb") as fh:
                 data = fh.read(MAX_SOURCE + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:  # zlib: a corrupt deflate stream
         raise BadInput(f"{path}: cannot read ({exc})") from None
     if len(data) > MAX_SOURCE:
         raise BadInput(f"{path}: larger than {MAX_SOURCE // (1024 * 1024)} MiB")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from regdoctor.cli._common import handle_errors, write
+from regdoctor.cli._common import FiniteRange, handle_errors, write
 
 
 def _shared(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -23,7 +23,7 @@ def _shared(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--pool", "pools", multiple=True, metavar="POOL", help="Only this node pool (repeatable)."),
         click.option("--pool-label", default=DEFAULT_POOL_LABEL, show_default=True,
                      help="The node label that names a node's pool."),
-        click.option("--timeout", type=click.FloatRange(0.1, 120.0), default=5.0, show_default=True,
+        click.option("--timeout", type=FiniteRange(0.1, 120.0), default=5.0, show_default=True,
                      help="Deadline of each network step, in seconds."),
         click.option("--node-ca", default=DEFAULT_NODE_CA, show_default=True, metavar="PATH|none",
                      help="The node's CA bundle, mounted and used as --ca (none: the image's own store)."),
@@ -42,12 +42,20 @@ def _options(refs: tuple[str, ...], namespace: str, image: str | None, runtime: 
     kw: dict[str, Any] = {"refs": refs, "namespace": namespace, "runtime": runtime, "pools": pools,
                           "pool_label": pool_label, "timeout": timeout, "namespace_object": not no_namespace,
                           "node_ca": None if node_ca.lower() == "none" else node_ca, **more}
+    from regdoctor.target import parse_target
+
+    for r in refs:  # a REF docker would refuse is bad input here too, before any manifest is made
+        parse_target(r)
     if image is not None:
         kw["image"] = image
-    else:
+    return Options(**kw)
+
+
+def _warn_image(image: str | None) -> None:
+    """After the manifests were made: a warning, not an error (one stderr line for an error)."""
+    if image is None:
         click.echo("regdoctor: --image not given; the manifests name the local build "
                    "(push it to a registry the nodes can reach, other than the one under test)", err=True)
-    return Options(**kw)
 
 
 @click.group()
@@ -58,7 +66,7 @@ def k8s() -> None:
 
 @k8s.command()
 @_shared
-@click.option("--interval", type=click.FloatRange(5.0, 86400.0), default=60.0, show_default=True,
+@click.option("--interval", type=FiniteRange(5.0, 86400.0), default=60.0, show_default=True,
               help="Seconds between rounds on each node.")
 @click.option("--port", type=click.IntRange(1024, 65535), default=9737, show_default=True,
               help="Metrics port (on the node: hostNetwork).")
@@ -76,6 +84,7 @@ def daemonset(interval: float, port: int, podmonitor: bool, **kw: Any) -> None:
             from regdoctor.errors import BadInput
 
             raise BadInput(str(exc)) from None
+        _warn_image(kw.get("image"))
         write(manifests_yaml(docs, explain(o, "daemonset")))
 
 
@@ -98,6 +107,7 @@ def job(node: str | None, **kw: Any) -> None:
             docs = job_bundle(o)
         except ManifestError as exc:
             raise BadInput(str(exc)) from None
+        _warn_image(kw.get("image"))
         write(manifests_yaml(docs, explain(o, "job")))
 
 
@@ -107,7 +117,7 @@ def job(node: str | None, **kw: Any) -> None:
               help="regdoctor's path where node-problem-detector runs.")
 @click.option("--interval", type=click.IntRange(10, 86400), default=300, show_default=True,
               help="Seconds between checks.")
-@click.option("--timeout", type=click.FloatRange(0.1, 120.0), default=5.0, show_default=True,
+@click.option("--timeout", type=FiniteRange(0.1, 120.0), default=5.0, show_default=True,
               help="Deadline of each network step, in seconds.")
 def npd_config(refs: tuple[str, ...], path: str, interval: int, timeout: float) -> None:
     """The node-problem-detector custom plugin monitor (JSON) that runs `regdoctor check --npd`."""

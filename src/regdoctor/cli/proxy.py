@@ -25,10 +25,14 @@ def read_aks(paths: tuple[str, ...]) -> list[tuple[str, str]]:
     out = []
     for p in paths:
         try:
-            with open(p, encoding="utf-8") as fh:
-                text = fh.read(2 * 1024 * 1024)
+            with open(p, "rb") as fh:
+                data = fh.read(2 * 1024 * 1024)
         except OSError as exc:
             fail_usage(f"--aks-config {p}: {exc.strerror}")
+        try:  # a JSON file the runtime reader judges (a syntax error is a finding); bytes are not one
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            fail_usage(f"--aks-config {p}: not UTF-8 text (byte {exc.start}): not `az aks show` output")
         out.append((p, text))
     return out
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from regdoctor.cli._common import handle_errors
+from regdoctor.cli._common import FiniteRange, handle_errors
 from regdoctor.cli._probeargs import probe_options, probe_setup
 
 # clear of node-exporter 9100, blackbox 9115, kubelet 10250, NPD 20257: with hostNetwork the port is the node's
@@ -46,9 +46,9 @@ def _default_node() -> str:
 @click.argument("refs", nargs=-1, metavar="REF...")
 @click.option("--name", "-n", "acr_names", multiple=True, metavar="NAME",
               help="An ACR registry by name, as az acr -n: NAME means NAME.azurecr.io (repeatable).")
-@click.option("--interval", type=click.FloatRange(0.01, 86400.0), default=60.0, show_default=True,
+@click.option("--interval", type=FiniteRange(0.01, 86400.0), default=60.0, show_default=True,
               help="Seconds between the starts of two rounds of one target.")
-@click.option("--jitter", type=click.FloatRange(0.0, 0.5), default=0.1, show_default=True,
+@click.option("--jitter", type=FiniteRange(0.0, 0.5), default=0.1, show_default=True,
               help="Each wait is interval × (1 ± jitter); the first round waits up to jitter × interval.")
 @click.option("--listen", default=f":{DEFAULT_PORT}", show_default=True, metavar="ADDR",
               help="Where to serve /metrics, /report.json, /history.json, /healthz.")

@@ -82,6 +82,9 @@ from regdoctor.net import (
 )
 
 RESOLV_CONF = "/etc/resolv.conf"
+#: the port nameservers listen on (resolv.conf has no port syntax); tests point it at a
+#: scripted server on an unprivileged loopback port
+DNS_PORT = 53
 
 
 def classify_address(addr: str) -> str:
@@ -125,12 +128,32 @@ def check_name(host: str) -> str:
         ascii_name = name.encode("idna").decode("ascii").lower()
     except UnicodeError:
         labels = name.split(".")
-        long = next((i for i, lbl in enumerate(labels, 1) if len(lbl) > 63), None)
-        why = f"label {long} of {shown} is longer than 63 characters" if long else f"{shown} is not a valid IDNA name"
-        raise DnsNameInvalid(why, host=shown, reason="label" if long else "idna") from None
+        bad = next((i for i, lbl in enumerate(labels, 1) if not lbl or len(lbl) > 63), None)
+        if bad is None:
+            raise DnsNameInvalid(f"{shown} is not a valid IDNA name", host=shown, reason="idna") from None
+        what = "empty" if not labels[bad - 1] else "longer than 63 characters"
+        raise DnsNameInvalid(f"label {bad} of {shown} is {what}", host=shown, reason="label") from None
     if any(not lbl or len(lbl) > 63 for lbl in ascii_name.split(".")) or len(ascii_name) > 253:
         raise DnsNameInvalid(f"{shown} has an empty or over-long label", host=shown, reason="label")
+    if not is_domain_name(ascii_name):
+        # Go's resolver answers "no such host" without asking anyone; getaddrinfo would choke on a NUL
+        raise DnsNameInvalid(f"{shown!r} has a character no host name may have", host=shown, reason="chars")
     return ascii_name
+
+
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def is_domain_name(name: str) -> bool:
+    """Go's ``isDomainName``: letters, digits, ``_`` and ``-`` (not first or last in a label).
+
+    >>> is_domain_name("my_reg-1.azurecr.io"), is_domain_name("-a.io"), is_domain_name("a b.io")
+    (True, False, False)
+    """
+    for label in name.split("."):
+        if label.startswith("-") or label.endswith("-") or any(c not in _LABEL_CHARS for c in label):
+            return False
+    return True
 
 
 #: getaddrinfo's EAI_* codes by number (socket exposes them as constants)
@@ -222,14 +245,15 @@ class DnsAnswer:
         return self.a + self.aaaa
 
 
-def _exchange(qname: str, rdtype: dns.rdatatype.RdataType, ns: str, timeout: float) -> dns.message.Message:
+def _exchange(qname: str, rdtype: dns.rdatatype.RdataType, ns: str, timeout: float,
+              port: int) -> dns.message.Message:
     q = dns.message.make_query(qname, rdtype)
     wire = q.to_wire()
     family = socket.AF_INET6 if ":" in ns else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.settimeout(max(timeout, 0.001))
         # connect() so that an ICMP port-unreachable is reported to us (ECONNREFUSED)
-        sock.connect((ns.split("%", 1)[0], 53))
+        sock.connect((ns.split("%", 1)[0], port))
         sock.send(wire)
         while True:
             data = sock.recv(65535)
@@ -242,7 +266,7 @@ def _exchange(qname: str, rdtype: dns.rdatatype.RdataType, ns: str, timeout: flo
     if r.flags & dns.flags.TC:
         from dns import query as dns_query  # only for truncated answers: it is a heavy import
 
-        r = dns_query.tcp(q, ns.split("%", 1)[0], timeout=max(timeout, 0.001))
+        r = dns_query.tcp(q, ns.split("%", 1)[0], timeout=max(timeout, 0.001), port=port)
     return r
 
 
@@ -263,7 +287,8 @@ def _parse(qname: str, r: dns.message.Message, rdtype: dns.rdatatype.RdataType) 
     return chain, [rd.to_text() for rd in rrset] if rrset is not None else []
 
 
-def query_chain(host: str, deadline: Deadline, servers: list[str] | None = None) -> DnsAnswer:
+def query_chain(host: str, deadline: Deadline, servers: list[str] | None = None,
+                port: int | None = None) -> DnsAnswer:
     """Ask the nameservers directly for A and AAAA of ``host``; raise a ``DnsError`` subclass.
 
     Tries nameservers in order, like glibc, moving on after SERVFAIL, REFUSED, a timeout or an
@@ -272,25 +297,26 @@ def query_chain(host: str, deadline: Deadline, servers: list[str] | None = None)
     """
     name = check_name(host)
     servers = servers or nameservers()
+    port = port or DNS_PORT
     attempts: list[dict[str, Any]] = []
     last: DnsError | None = None
     per_server = max(deadline.remaining() / len(servers), 0.2)
     for ns in servers:
         if deadline.expired():
             break
-        peer = f"{ns}:53"
+        peer = f"{ns}:{port}"
         try:
             budget = min(per_server, deadline.remaining())
-            ra = _exchange(name, dns.rdatatype.A, ns, budget)
+            ra = _exchange(name, dns.rdatatype.A, ns, budget, port)
         except TimeoutError as exc:
             if exc.errno is None:
                 attempts.append({"nameserver": ns, "result": "timeout"})
                 last = DnsTimeout(f"no answer from {ns} for {name}", peer=peer, resolver=ns)
                 continue
-            last = _socket_failure(exc, ns, name, attempts)
+            last = _socket_failure(exc, ns, name, attempts, port)
             continue
         except OSError as exc:
-            last = _socket_failure(exc, ns, name, attempts)
+            last = _socket_failure(exc, ns, name, attempts, port)
             continue
         except dns.exception.DNSException as exc:  # a query dnspython cannot build or send
             attempts.append({"nameserver": ns, "result": f"error: {type(exc).__name__}"})
@@ -315,7 +341,7 @@ def query_chain(host: str, deadline: Deadline, servers: list[str] | None = None)
         aaaa: list[str] = []
         if not deadline.expired():
             try:
-                r6 = _exchange(name, dns.rdatatype.AAAA, ns, min(per_server, deadline.remaining()))
+                r6 = _exchange(name, dns.rdatatype.AAAA, ns, min(per_server, deadline.remaining()), port)
                 if r6.rcode() == dns.rcode.NOERROR:
                     _, aaaa = _parse(name, r6, dns.rdatatype.AAAA)
             except (OSError, dns.exception.DNSException):
@@ -323,20 +349,20 @@ def query_chain(host: str, deadline: Deadline, servers: list[str] | None = None)
         return DnsAnswer(nameserver=ns, rcode=rcode, chain=tuple(chain), a=tuple(a), aaaa=tuple(aaaa),
                          attempts=tuple(attempts))
     if last is None:
-        last = DnsTimeout(f"no nameserver answered for {name} in time", peer=f"{servers[0]}:53",
+        last = DnsTimeout(f"no nameserver answered for {name} in time", peer=f"{servers[0]}:{port}",
                           resolver=servers[0])
     last.info["attempts"] = attempts
     raise last
 
 
-def _socket_failure(exc: OSError, ns: str, name: str, attempts: list[dict[str, Any]]) -> DnsError:
+def _socket_failure(exc: OSError, ns: str, name: str, attempts: list[dict[str, Any]], port: int) -> DnsError:
     """A socket error of the query to ``ns``, typed by its errno (ENETUNREACH is not "refused")."""
     cls = dns_error_class(exc.errno)
     what = os.strerror(exc.errno).lower() if exc.errno else str(exc)
     attempts.append({"nameserver": ns, "result": cls.kind, "errno": exc.errno, "errno_name": errno_name(exc.errno)})
-    return cls(f"query to {ns}:53 for {name}: {what}", errno=exc.errno, peer=f"{ns}:53", resolver=ns,
+    return cls(f"query to {ns}:{port} for {name}: {what}", errno=exc.errno, peer=f"{ns}:{port}", resolver=ns,
                errno_text=what)
 
 
-__all__ = ["DnsAnswer", "check_name", "classify_address", "nameservers", "parse_resolv_conf", "query_chain",
-           "system_resolve"]
+__all__ = ["DNS_PORT", "DnsAnswer", "check_name", "classify_address", "is_domain_name", "nameservers",
+           "parse_resolv_conf", "query_chain", "system_resolve"]

@@ -61,10 +61,10 @@ def send(sock: socket.socket, conn: h11.Connection, request: h11.Request, deadli
     ``ReadFailure`` (timeout, reset, closed) if the peer will not take it."""
     try:
         sock.settimeout(max(deadline.remaining(), 0.001))
-        sock.sendall(conn.send(request) or b"")
-        if body:
-            sock.sendall(conn.send(h11.Data(data=body)) or b"")
-        sock.sendall(conn.send(h11.EndOfMessage()) or b"")
+        # one write: a server that answers the head and resets at once must not turn an empty
+        # second send (h11's end of a body-less request) into "reset while sending"
+        data = (conn.send(request) or b"") + (conn.send(h11.Data(data=body)) or b"" if body else b"")
+        sock.sendall(data + (conn.send(h11.EndOfMessage()) or b""))
     except TimeoutError:
         raise ReadFailure("timeout", "sending the request timed out") from None
     except ConnectionResetError as exc:

@@ -71,10 +71,12 @@ def request(
     """Send one request and read its response within the deadline; a body cut by ``max_body``
     or the deadline comes back with ``truncated=True`` (the head is the answer)."""
     conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
-    all_headers = [("Host", host_header), ("User-Agent", user_agent), ("Accept-Encoding", "identity"),
-                   ("Connection", "close"), *headers]
+    fields = [("Host", host_header), ("User-Agent", user_agent), ("Accept-Encoding", "identity"),
+              ("Connection", "close"), *headers]
     if body or method in ("POST", "PUT", "PATCH"):
-        all_headers.append(("Content-Length", str(len(body))))
+        fields.append(("Content-Length", str(len(body))))
+    # values go out as UTF-8 bytes, as Go sends a string (h11 would encode str as ASCII and raise)
+    all_headers = [(k.encode("ascii"), v.encode("utf-8")) for k, v in fields]
     sent_at = time.monotonic()
     try:
         h11io.send(sock, conn, h11.Request(method=method, target=target, headers=all_headers), deadline, body)

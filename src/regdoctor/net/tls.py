@@ -21,8 +21,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import select
 import socket
 import ssl
+import struct
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -198,9 +201,74 @@ def _chain(ssock: ssl.SSLSocket, verified: bool) -> tuple[CertInfo, ...]:
     return (leaf, *(parse_der(d) for d in ders))
 
 
+#: a relay with nothing to carry for this long gives up (every probe closes its socket long before)
+RELAY_IDLE_SECONDS = 60.0
+
+
+def relay(outer: ssl.SSLSocket) -> socket.socket:
+    """A plain socket whose bytes travel inside ``outer`` (the TLS session with an https:// proxy).
+
+    ``SSLContext.wrap_socket`` on an ``SSLSocket`` wraps its file descriptor, so the registry's
+    handshake would go out *unencrypted by the proxy session* and the proxy would see garbage
+    (``UNEXPECTED_MESSAGE``). urllib3 solves this TLS-in-TLS case with memory BIOs; here one
+    daemon thread pumps bytes between ``outer`` and one end of a socket pair, so the inner TLS
+    session (and every deadline on it) works on an ordinary socket. A reset of ``outer`` is
+    passed on as a reset; either side closing ends the relay and closes ``outer``.
+    """
+    inner, end = socket.socketpair()
+    threading.Thread(target=_pump, args=(outer, end), name="tls-in-tls", daemon=True).start()
+    return inner
+
+
+def _pump(outer: ssl.SSLSocket, end: socket.socket) -> None:
+    reset = False
+    try:
+        while True:
+            ready = [outer] if outer.pending() else select.select([outer, end], [], [], RELAY_IDLE_SECONDS)[0]
+            if not ready:
+                break
+            if outer in ready:
+                outer.settimeout(0.0)
+                try:
+                    data = outer.recv(65536)
+                except ssl.SSLWantReadError:
+                    data = None  # half a record: wait for the rest
+                if data == b"":
+                    break
+                if data:
+                    end.sendall(data)
+            if end in ready:
+                data = end.recv(65536)
+                if not data:
+                    break
+                outer.settimeout(RELAY_IDLE_SECONDS)
+                outer.sendall(data)
+    except (ssl.SSLError, OSError) as exc:
+        reset = isinstance(exc, ConnectionResetError)
+    finally:
+        if reset:
+            with contextlib.suppress(OSError):
+                end.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        end.close()
+        outer.close()
+
+
 def handshake(sock: socket.socket, sni: str | None, ctx: ssl.SSLContext, deadline: Deadline) -> tuple[
         ssl.SSLSocket, TlsInfo]:
-    """Wrap ``sock`` in TLS; raise the ``TlsError`` subclass that names the failure."""
+    """Wrap ``sock`` in TLS (inside its TLS session when ``sock`` is itself TLS: an https://
+    proxy's tunnel); raise the ``TlsError`` subclass that names the failure."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return _handshake(sock, sni, ctx, deadline)
+    inner = relay(sock)
+    try:
+        return _handshake(inner, sni, ctx, deadline)
+    except BaseException:
+        inner.close()
+        raise
+
+
+def _handshake(sock: socket.socket, sni: str | None, ctx: ssl.SSLContext, deadline: Deadline) -> tuple[
+        ssl.SSLSocket, TlsInfo]:
     sock.settimeout(max(deadline.remaining(), 0.001))
     try:
         ssock = ctx.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False)
@@ -237,8 +305,20 @@ def handshake(sock: socket.socket, sni: str | None, ctx: ssl.SSLContext, deadlin
     return ssock, info
 
 
+def spoke_first(early: bytes) -> TlsNotTls:
+    """The error for bytes that came before our ClientHello (a TLS server speaks only after it):
+    through a proxy tunnel, the far end is something else (an SSH banner, a proxy's own page).
+
+    >>> spoke_first(b"SSH-2.0-x").info["first_bytes"]
+    'SSH-2.0-x'
+    """
+    shown = early[:80].decode("latin-1").encode("unicode_escape").decode("ascii")
+    return TlsNotTls(f"the peer sent {shown!r} before the TLS handshake began (not TLS)", reason="SPOKE_FIRST",
+                     first_bytes=shown)
+
+
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-__all__ = ["CertInfo", "TlsInfo", "cert_info", "handshake", "make_context", "now_utc", "parse_der"]
+__all__ = ["CertInfo", "TlsInfo", "cert_info", "handshake", "make_context", "now_utc", "parse_der", "spoke_first"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from regdoctor import classify
 from regdoctor.kb.codes import Code
-from regdoctor.net import Deadline, DnsError, HttpError, NetError, ProxyError, TcpError, TlsError
+from regdoctor.net import Deadline, DnsError, HttpError, HttpMalformed, NetError, ProxyError, TcpError, TlsError
 from regdoctor.net import dns as ndns
 from regdoctor.net import http as nhttp
 from regdoctor.net import proxy as nproxy
@@ -200,6 +200,8 @@ class Connected:
 
     sock: socket.socket
     address: str | None
+    #: bytes the proxy tunnel delivered before we spoke (none from a TLS or HTTP server)
+    early: bytes = b""
 
 
 def connect_proxy(log: StepLog, proxy: ProxyURL, opts: ProbeOptions) -> Connected | None:
@@ -294,6 +296,7 @@ def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int,
         return False
     v = classify.classify_connect_reply(reply.status, reply.reason, reply.headers, reply.body)
     log.verdict("proxy", "CONNECT", t0, v, **base)
+    conn.early = reply.leftover
     return v.status != "fail"
 
 
@@ -345,6 +348,8 @@ def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | N
     trust = f"--ca {opts.ca_file}" if opts.ca_file else "the system trust store" + (
         f" + {', '.join(extra)}" if extra else "")
     try:
+        if conn.early:
+            raise ntls.spoke_first(conn.early)
         conn.sock, info = ntls.handshake(conn.sock, host, ctx, Deadline(opts.timeout))
     except TlsError as exc:
         conn.sock.close()
@@ -437,6 +442,9 @@ def http(log: StepLog, conn: Connected, host_header: str, path: str, opts: Probe
     t0 = time.monotonic()
     name = f"{method} {base['path']}"
     try:
+        if conn.early:
+            early = ntls.spoke_first(conn.early)
+            raise HttpMalformed(early.message.replace("TLS handshake", "request"), **early.info)
         response = nhttp.request(conn.sock, method, host_header, path, Deadline(opts.timeout), headers,
                                  user_agent=opts.user_agent, body=body)
     except HttpError as exc:

@@ -228,7 +228,7 @@ def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential
         flow.add("auth", "challenge", "fail", time.monotonic(), f"unusable realm {realm[:100]!r}: {exc}",
                  Code.AUTH_MALFORMED_CHALLENGE, {**ev_ctx, "challenge": realm[:300], "reason": str(exc)})
         return None
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    target = request_target(parts.path, parts.query)
     headers: list[tuple[str, str]] = []
     if oauth:
         headers.append(("Content-Type", "application/x-www-form-urlencoded"))
@@ -269,7 +269,8 @@ def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential
         flow.add("auth", "token", "pass", t0, f"from {rhost}:{rport}: {v.summary}", evidence=v.evidence)
     if v.status == "fail" or resp is None:
         return None
-    return f"Bearer {auth.parse_token_response(resp.body).token}"
+    # trailing blanks are optional whitespace to every server (RFC 9110 §5.5): not sent
+    return f"Bearer {auth.parse_token_response(resp.body).token}".rstrip(" \t")
 
 
 def token_verdict(resp: HttpResponse, had_credentials: bool, repository: str | None,
@@ -380,6 +381,13 @@ def read_manifest(resp: HttpResponse) -> tuple[dict[str, Any], str, str | None]:
     'not JSON: Expecting value (line 1, column 1)'
     """
     media = resp.content_type
+    encoding = (resp.header("content-encoding") or "identity").strip().lower()
+    if encoding != "identity":  # regdoctor asks for identity: it never inflates what a server sends
+        return {}, media, f"sent with Content-Encoding {encoding[:40]!r} although identity was asked for"
+    if resp.truncated:
+        why = f"larger than {MAX_MANIFEST} bytes" if len(resp.body) >= MAX_MANIFEST else \
+            f"cut after {len(resp.body)} bytes (the connection ended or the deadline passed)"
+        return {}, media, f"the manifest is {why}"
     try:
         doc = safejson.loads(resp.body, max_bytes=MAX_MANIFEST)
     except ValueError as exc:  # JSONLimitError names size, depth, encoding or syntax itself
@@ -392,7 +400,65 @@ def read_manifest(resp: HttpResponse) -> tuple[dict[str, Any], str, str | None]:
         return doc, media, "Docker schema 1, which current clients no longer pull"
     if media not in MANIFEST_TYPES:
         return doc, media, f"unknown manifest media type {media[:100]!r}" if media else "no media type"
-    return doc, media, None
+    return doc, media, shape_problem(doc, index=media in INDEX_TYPES)
+
+
+#: a descriptor's fields and the JSON types Go's decoder accepts for them (OCI image-spec descriptor)
+_DESCRIPTOR_FIELDS: dict[str, tuple[type, ...]] = {"mediaType": (str,), "digest": (str,), "size": (int,),
+                                                   "platform": (dict,), "urls": (list,),
+                                                   "annotations": (dict,)}
+
+
+def shape_problem(doc: dict[str, Any], *, index: bool) -> str | None:
+    """Why Go's ``json.Unmarshal`` into the OCI structs would refuse ``doc``, or None.
+
+    Clients decode a manifest into typed structs: ``layers`` a list of descriptors, ``config`` a
+    descriptor, an index's ``manifests`` a list of descriptors, each field its type. A wrong type
+    is "cannot unmarshal" for them, so it is an unusable manifest here too (never a crash).
+
+    >>> shape_problem({"layers": {"digest": 1}}, index=False)
+    "'layers' is an object, not a list of descriptors"
+    >>> shape_problem({"manifests": [{"digest": "sha256:a", "size": 1}]}, index=True) is None
+    True
+    """
+    for key in ("manifests", "layers"):  # the pull path reads either key whatever the media type says
+        value = doc.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            return f"{key!r} is {_json_type(value)}, not a list of descriptors"
+        for i, item in enumerate(value):
+            problem = _descriptor_problem(item, f"{key}[{i}]", index=index)
+            if problem:
+                return problem
+    if not index and doc.get("config") is not None:
+        return _descriptor_problem(doc["config"], "config", index=False)
+    return None
+
+
+def _descriptor_problem(item: Any, where: str, *, index: bool) -> str | None:
+    if item is None and index:
+        return None  # Go decodes null into a zero descriptor; pick_platform skips it
+    if not isinstance(item, dict):
+        return f"{where} is {_json_type(item)}, not a descriptor object"
+    for name, kinds in _DESCRIPTOR_FIELDS.items():
+        value = item.get(name)
+        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
+            return f"{where}.{name} is {_json_type(value)}, not {_JSON_NAMES[kinds[0]]}"
+    return None
+
+
+_JSON_NAMES = {str: "a string", int: "a number", dict: "an object", list: "a list", bool: "a boolean"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    for kind, name in ((bool, "a boolean"), (str, "a string"), (int, "a number"), (float, "a fraction"),
+                       (dict, "an object"), (list, "a list")):
+        if isinstance(value, kind):
+            return name
+    return "something else"
 
 
 def manifest_failure(resp: HttpResponse, ev: dict[str, Any], had_credentials: bool) -> classify.Verdict | None:
@@ -547,7 +613,16 @@ def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, referen
 
 
 def _join(base: str, location: str) -> str:
-    """``urljoin`` that never raises: a Location it cannot join is kept as given (and refused later)."""
+    """``urljoin`` that never raises: a Location it cannot join is kept as given (and refused later).
+
+    A Location with a scheme is absolute (Go's ``ResolveReference``), even without a host:
+    ``http://`` is a redirect to nowhere, not back to the base.
+
+    >>> _join("https://r.io/v2/x", "/blobs/y"), _join("https://r.io/v2/x", "http://")
+    ('https://r.io/blobs/y', 'http://')
+    """
+    if urlscheme(location):
+        return location[:8192]
     try:
         return urljoin(base, location[:8192])
     except ValueError:
@@ -582,12 +657,18 @@ def redirect_target(url: str) -> tuple[str, str, int, str] | RedirectRefused:
     >>> redirect_target("https://s.blob.core.windows.net/c/b?sig=x")
     ('https', 's.blob.core.windows.net', 443, '/c/b?sig=x')
     >>> redirect_target("file:///etc/passwd").code, redirect_target("https://[").reason
-    ('REGISTRY_REDIRECT_BAD_SCHEME', 'not a URL: Invalid IPv6 URL')
+    ('REGISTRY_REDIRECT_BAD_SCHEME', "not a URL: missing ']' in host")
     """
+    from regdoctor.credentials.keys import go_url_host
+
     scheme = urlscheme(url)
     if scheme not in REDIRECT_SCHEMES:
         return RedirectRefused(Code.REGISTRY_REDIRECT_BAD_SCHEME,
                                f"scheme {scheme!r} is not http or https" if scheme else "no scheme")
+    if go_url_host(url) is None:  # a control character, a bad escape or host: Go's url.Parse fails
+        why = "missing ']' in host" if "[" in url and "]" not in url else \
+            "Go's url.Parse rejects it (a control character, a bad escape or host)"
+        return RedirectRefused(Code.REGISTRY_BAD_REDIRECT, f"not a URL: {why}")
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -596,7 +677,28 @@ def redirect_target(url: str) -> tuple[str, str, int, str] | RedirectRefused:
         return RedirectRefused(Code.REGISTRY_BAD_REDIRECT, f"not a URL: {exc}")
     if not host:
         return RedirectRefused(Code.REGISTRY_BAD_REDIRECT, "no host in the URL")
-    return scheme, host, port, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return scheme, host, port, request_target(parts.path, parts.query)
+
+
+def request_target(path: str, query: str) -> str:
+    """``path?query`` as Go's client puts it on the request line: what a request line cannot
+    carry (a space, a byte above 0x7E) percent-encoded, escapes already there kept.
+
+    Header values arrive decoded as Latin-1, so encoding them back as Latin-1 escapes the very
+    bytes that came over the wire (``é`` sent as UTF-8 stays ``%C3%A9``).
+
+    >>> request_target("/a b/c", "x=a b"), request_target("", "")
+    ('/a%20b/c?x=a%20b', '/')
+    """
+    from urllib.parse import quote
+
+    def esc(text: str, safe: str) -> str:
+        encoding = "latin-1" if all(ord(c) < 256 for c in text) else "utf-8"
+        return quote(text, safe=safe, encoding=encoding)
+
+    safe = "/%!$&'()*+,;=:@-._~"
+    path = path if path.startswith("/") else "/" + path
+    return esc(path, safe) + ("?" + esc(query, safe + "?") if query else "")
 
 
 __all__ = [
@@ -608,7 +710,9 @@ __all__ = [
     "read_manifest",
     "redact_location",
     "redirect_target",
+    "request_target",
     "run_pull_path",
+    "shape_problem",
     "token_verdict",
     "urlscheme",
 ]

@@ -12,7 +12,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from regdoctor.net import Deadline, ProxyStatus
+from regdoctor.net import Deadline, HttpMalformed, ProxyStatus
 from regdoctor.net import dns as ndns
 from regdoctor.net import http as nhttp
 from regdoctor.net import proxy as nproxy
@@ -34,9 +34,12 @@ def authority(host: str, port: int, scheme: str) -> str:
 
 
 def dial(host: str, port: int, address: str | None, proxy: ProxyURL | None, opts: ProbeOptions,
-         deadline: Deadline, *, tunnel: bool = True) -> socket.socket:
+         deadline: Deadline, scheme: str = "https", *, tunnel: bool = True) -> socket.socket:
     """TCP to ``address``, or TCP (+TLS) to the proxy and — unless ``tunnel`` is False (a
-    forwarded plain-HTTP request) — a CONNECT tunnel to ``host:port``."""
+    forwarded plain-HTTP request) — a CONNECT tunnel to ``host:port``.
+
+    Bytes that arrive on the tunnel before the client spoke cannot come from a TLS or HTTP
+    server (both speak only when spoken to): the far end is not what ``scheme`` says."""
     if proxy is None:
         if address is None:
             raise ValueError("dial needs an address when there is no proxy")
@@ -57,6 +60,12 @@ def dial(host: str, port: int, address: str | None, proxy: ProxyURL | None, opts
         sock.close()
         raise ProxyStatus(f"proxy answered CONNECT with {reply.status} {reply.reason}", peer=proxy.address,
                           status=reply.status)
+    if reply.leftover:
+        sock.close()
+        early = ntls.spoke_first(reply.leftover)
+        if scheme == "https":
+            raise early
+        raise HttpMalformed(early.message.replace("TLS handshake", "request"), **early.info)
     return sock
 
 
@@ -94,7 +103,8 @@ class Route:
 
     def open(self, deadline: Deadline) -> socket.socket:
         """A new connection through the same path; raises ``NetError`` subclasses."""
-        sock = dial(self.host, self.port, self.address, self.proxy, self.opts, deadline, tunnel=not self.forwarded)
+        sock = dial(self.host, self.port, self.address, self.proxy, self.opts, deadline, self.scheme,
+                    tunnel=not self.forwarded)
         if self.scheme == "https" and self.ctx is not None:
             try:
                 ssock, _ = ntls.handshake(sock, self.host, self.ctx, deadline)
