@@ -24,7 +24,7 @@ CORPUS = ROOT / "tests" / "data" / "explain" / "real_world" / "corpus.jsonl"
 LAYERS = {"dns", "tcp", "proxy", "tls", "http", "auth", "registry", "data"}
 CLIENTS = {"docker", "dockerd", "containerd", "ctr", "nerdctl", "crictl", "kubelet", "cri-o", "podman",
            "buildah", "skopeo", "helm", "oras", "crane", "kaniko", "buildkit", "github-actions", "az",
-           "ecr-credential-helper", "gcloud", "other"}
+           "ecr-credential-helper", "gcloud", "jenkins", "tekton", "gitlab-runner", "argocd", "jib", "trivy", "other"}
 REQUIRED = {"id": str, "text": str, "source": str, "client": str, "layer": str, "code": str, "acr": bool,
             "cause": str, "thread": str, "split": str}
 OPTIONAL = {"proposed_code": str}

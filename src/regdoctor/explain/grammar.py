@@ -93,6 +93,8 @@ def _rank(t: Token) -> int:
         return {"malformed": 60, "html": 35}.get(t.value, -1)
     if t.kind == "errno" and t.value == "other":
         return 20
+    if t.kind == "errno" and t.fields.get("symbolic"):
+        return _RANK["errno"] + 1  # the errno's name outranks the text beside it
     return _RANK.get(t.kind, -1)
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import itertools
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from regdoctor import kb
+from regdoctor import kb, reference
 from regdoctor.explain import grammar, tokens
 from regdoctor.explain.entities import (
     ACR_DATA,
@@ -61,6 +62,12 @@ class LineMatch:
 # the pull is made by a daemon with an environment of its own: dockerd, or containerd for the kubelet
 _DAEMON_MARKERS = ("Error response from daemon", "rpc error: code = ", "failed to pull and unpack image",
                    "Failed to pull image", "ErrImagePull")
+# the client is checking the registry's API root (/v2/) before any repository request
+_PING_MARKERS = ("pinging container registry", "pinging docker registry", "error pinging", "login attempt")
+# the failing request belongs to a push (uploads, the push-permission check)
+_PUSH_MARKERS = ("The push refers to", "failed to push", "checking push permission", "/blobs/uploads", "writing blob",
+                 "uploading layer", "action: push", "error pushing", "push access denied")
+_LOGGED_IN_MARKERS = ("Login Succeeded", "login Succeeded", "Login succeeded")
 _LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving credentials", "Login did not succeed",
                   "az acr login", "unable to login", "error logging in")
 
@@ -86,7 +93,7 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: boo
     if names.strip() and any(n in names for n in bk.interception):
         conds.add("interception")
     status = e.get("status")
-    if status in ("401", "403", "404", "429"):
+    if status in ("401", "403", "404", "408", "413", "429"):
         conds.add(f"status_{status}")
     if "html" in r.fields:
         conds.add("html")
@@ -105,11 +112,85 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: boo
         conds.add("loopback_dial")  # the name resolved to a loopback address (/etc/hosts, a stub)
         if dial == "127.0.53.53":
             conds.add("name_collision")  # ICANN's name-collision answer: DNS, never a listener
+    if (any(m in text or m in ln.prev for m in _PING_MARKERS)
+            or (leaf_url is not None and host_port(leaf_url)[3].rstrip("/") in ("", "/v2"))):
+        conds.add("ping")  # the API root (/v2/): no repository asked yet, so no per-repository verdict
+    if isinstance(dial, str) and ":" in dial:
+        conds.add("ipv6_dial")
+    if any(m in text or m in ln.prev for m in _PUSH_MARKERS) or e.get("method") in ("POST", "PUT", "PATCH"):
+        conds.add("push")
+    if any(_host_in(h, ctx.iam_registries) for h in hosts):
+        conds.add("iam_registry")
     repo = e.get("repository")
     if (isinstance(repo, str) and repo.startswith("library/")
             and e.get("registry_host") in ("docker.io", "registry-1.docker.io", "index.docker.io")):
         conds.add("official_image")  # Docker Hub's official images are public: a refusal means no such name
+    if _bare_docker_hub_name(e, leaf_url):
+        # every Docker Hub repository has a namespace (`library/` for the official images): a client
+        # that asked for `nginx` without it asked for a repository that cannot exist
+        conds.add("official_image")
+    if any(m in text or m in ln.prev for m in _LOGGED_IN_MARKERS):
+        conds.add("logged_in")  # the credentials just worked: what fails next is not the password
+    if leaf_url is not None and not _reference_path_ok(host_port(leaf_url)[3]):
+        conds.add("bad_reference")  # the request names a repository or tag the reference grammar refuses
     return frozenset(conds)
+
+
+_REPO_PATH = re.compile(r"\A/v2/(?P<name>[^?#]{1,4096}?)/(?P<kind>manifests|blobs|tags)/(?P<ref>[^/?#]{1,4096})")
+_REDACTION_CHARS = frozenset("*<>{}[]$…%")
+_PATH_COMPONENT = re.compile(r"\A" + reference.PATH_COMPONENT_PATTERN + r"\Z", re.ASCII)
+
+
+def _reference_path_ok(path: str) -> bool:
+    """A registry API path does not name a repository or tag the reference grammar refuses.
+
+    Registries answer 400 (ECR, GAR) or 404 for a name their grammar refuses. Only the violations
+    people really make count (an upper-case repository, a tag with ``+`` from a semver build suffix, a
+    tag starting with ``-`` or ``.``); a part with the characters people redact with (``***``,
+    ``<name>``, ``…``) is unknown, not invalid.
+
+    >>> _reference_path_ok("/v2/team/app/manifests/1.2"), _reference_path_ok("/v2/repo/manifests/1.0+abc")
+    (True, False)
+    >>> _reference_path_ok("/v2/***/manifests/<tag>"), _reference_path_ok("/v2/Team/app/manifests/1")
+    (True, False)
+    """
+    m = _REPO_PATH.match(urllib.parse.unquote(path))
+    if m is None:
+        return True
+    name, ref = m.group("name"), m.group("ref")
+    if any(ch in name + ref for ch in _REDACTION_CHARS):
+        return True
+    if not all(_PATH_COMPONENT.match(c) for c in name.split("/")) and name != name.lower():
+        return False
+    if m.group("kind") == "manifests" and ":" not in ref:
+        return bool(reference.ANCHORED_TAG_RE.match(ref))
+    return True
+
+
+_DOCKER_HUB_HOSTS = ("docker.io", "registry-1.docker.io", "index.docker.io")
+
+
+def _bare_docker_hub_name(e: Mapping[str, Any], leaf_url: str | None) -> bool:
+    """The request went to Docker Hub for a repository without a namespace (``/v2/nginx/…``).
+
+    >>> _bare_docker_hub_name({}, "https://registry-1.docker.io/v2/nginx/manifests/latest")
+    True
+    >>> _bare_docker_hub_name({}, "https://registry-1.docker.io/v2/library/nginx/manifests/latest")
+    False
+    """
+    if leaf_url is None:
+        return False
+    host, _, _, path = host_port(leaf_url)
+    if host not in _DOCKER_HUB_HOSTS:
+        return False
+    m = _REPO_PATH.match(path)
+    return m is not None and "/" not in m.group("name")
+
+
+def _host_in(host: str, suffixes: Sequence[str]) -> bool:
+    """``host`` is one of ``suffixes`` (a leading dot: subdomains only, else the name or a subdomain)."""
+    h = host.lower().rstrip(".")
+    return any(h.endswith(s) if s.startswith(".") else (h == s or h.endswith("." + s)) for s in suffixes)
 
 
 def is_realm_path(url: str) -> bool:
@@ -236,12 +317,22 @@ def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: 
         if "host" in e and ranked[0][0] == Code.PROXY_UNRESOLVABLE:
             e["proxy_host"] = e.pop("host")
     if role in ("data", "realm"):
-        top, conf = ranked[0]
+        # the registry answered (it redirected to this host or challenged for this token), so the
+        # path to the registry works: a process with no proxy at all is the less likely reading
+        ranked = [(c, round(s * 0.5, 3) if c == Code.PROXY_NOT_CONFIGURED else s) for c, s in ranked]
+        # the surest reading is the one the endpoint's role rewrites (boosts may have moved it)
+        top, conf = max(ranked, key=lambda cs: cs[1])
         info = kb.code(top)
-        new = roles.table().wrap(role, top)  # the same rule diagnose() applies to a probed endpoint
+        # a storage host has no registry identity: its refusal is the storage's (signed URL, bucket
+        # or VPC-endpoint policy, storage firewall), whatever word the registry would use for it
+        # ... and a token service that answers is reachable: its refusal is a failed token request
+        answered = top in (Code.HTTP_FIREWALL_DENIED, Code.HTTP_MIDDLEBOX_BLOCKED)
+        as_failure = Code.HTTP_FORBIDDEN if (role == "data" and info.layer == "auth") or (
+            role == "realm" and answered) else top
+        new = roles.table().wrap(role, as_failure)  # the same rule diagnose() applies to a probed endpoint
         if new is not None:
             facts.update(blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
-            rest = [(c, s) for c, s in ranked[1:] if c != new]
+            rest = [(c, s) for c, s in ranked if c not in (new, top)]
             # the mechanism (e.g. TCP_TIMEOUT) stays as a lower alternative: `check` would show it
             # as the failing step of that endpoint
             ranked = [(new, conf), (top, round(conf * 0.5, 3)), *rest]
@@ -272,7 +363,7 @@ def _leaf_ranking(rule: LeafRule, ln: LineState, bk: SymptomBook) -> tuple[list[
     if (facts["role"] == "registry" and rule.kind in _STORAGE_REFUSALS and "/blobs/" in path
             and any(m in ln.text[:r.leaf.start] or m in ln.prev for m in bk.context.data_markers)):
         top, conf = ranked[0]
-        new = roles.table().wrap("data", top)
+        new = roles.table().wrap("data", Code.HTTP_FORBIDDEN if kb.code(top).layer == "auth" else top)
         if new is not None:
             info = kb.code(top)
             facts.update(role="data", blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)

@@ -120,7 +120,9 @@ def _py_errno(m: re.Match[str]) -> Token | None:
 
 
 def _node_errno(m: re.Match[str]) -> Token:
-    f = {"errno_name": m.group("code")}
+    # a symbolic errno (Node's `connect ECONNREFUSED`, Ruby's `Errno::EHOSTUNREACH`) is the kernel's own
+    # verdict; a message a library prints after it may be its own wording
+    f = {"errno_name": m.group("code"), "symbolic": "1"}
     if m.group("host"):
         f["host"] = m.group("host").lower()
     return Token("errno", m.start(), m.end(), NODE_ERRNO[m.group("code")], f)

@@ -40,8 +40,9 @@ from regdoctor.kb.codes import Code
 #: Conditions a ``boost`` may name; ``regdoctor.explain`` evaluates them per line.
 CONDITIONS = frozenset({
     "acr", "proxy", "manifest", "token", "http_url", "interception",
-    "status_401", "status_403", "status_404", "status_429",
+    "status_401", "status_403", "status_404", "status_408", "status_413", "status_429",
     "html", "storage_xml", "login", "blob", "daemon", "loopback_dial", "name_collision", "official_image",
+    "ping", "ipv6_dial", "push", "iam_registry", "logged_in", "bad_reference",
 })
 
 #: Named groups a pattern may capture; each becomes an entity of the match.
@@ -160,6 +161,8 @@ class Context:
     data_markers: tuple[str, ...]
     realm_markers: tuple[str, ...]
     manifest_markers: tuple[str, ...]
+    #: host suffixes of registries whose refusals are identity verdicts (no client network rules)
+    iam_registries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -354,6 +357,7 @@ def _context(raw: Any) -> Context:
         data_markers=_str_list(raw.get("data_markers"), "context.data_markers"),
         realm_markers=_str_list(raw.get("realm_markers"), "context.realm_markers"),
         manifest_markers=_str_list(raw.get("manifest_markers"), "context.manifest_markers"),
+        iam_registries=_str_list(raw.get("iam_registries"), "context.iam_registries"),
     )
 
 
