@@ -35,6 +35,7 @@ STATES = [
     # PRE_KEY: blanks and empty lines skipped, "#" and ";" start comments
     (" \t\r\n  A=1", {"A": "1"}),
     ("; c\n# c\nA=1", {"A": "1"}),
+    ("A=1\n\n \t\n", {"A": "1"}),
     # KEY: a line without "=" is dropped, trailing blanks of the key trimmed, input ending in a key dropped
     ("junk\nA=1\n", {"A": "1"}),
     ("A \t=1", {"A": "1"}),

@@ -367,8 +367,7 @@ class _EnvFileScan:
     def step(self, pattern: re.Pattern[str]) -> tuple[str, str]:
         """The run ``pattern`` takes from here and the character that stopped it ("" at the end), consumed."""
         m = pattern.match(self.text, self.pos)
-        if m is None:  # cannot happen: a step matches the empty string
-            return "", ""
+        assert m is not None  # a step's run is a starred class and its stop optional: it always matches
         self.pos = m.end()
         return m.group(1), m.group(2)
 
