@@ -19,6 +19,7 @@ User services (rootless Docker) read ``~/.config/systemd/user`` first and the ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from regdoctor.kb.codes import Code
@@ -129,15 +130,12 @@ def load_unit(src: Source, unit: str, *, home: str | None = None) -> UnitEnv:
     dirs = user_dirs(home) if home else SYSTEM_DIRS
     out = UnitEnv(unit)
     _manager_env(src, USER_CONF if home else SYSTEM_CONF, out)
-    for d in dirs:
-        path = f"{d}/{unit}"
-        if src.is_null(path):
-            out.issues.append(Issue(Code.UNIT_MASKED, Origin(path), {"file": path, "unit": unit}))
-            return out
-        if src.read(path) is not None:
-            out.fragment = path
-            break
-    paths = ([out.fragment] if out.fragment else []) + _dropins(src, dirs, unit)
+    fragment, masked = _fragment(src, dirs, unit)
+    if masked is not None:
+        out.issues.append(Issue(Code.UNIT_MASKED, Origin(masked), {"file": masked, "unit": unit}))
+        return out
+    out.fragment = fragment
+    paths = ([fragment] if fragment else []) + _dropins(src, dirs, unit)
     if not paths:
         # no such unit here: the manager's defaults alone say nothing about it
         out.files.clear()
@@ -152,41 +150,73 @@ def load_unit(src: Source, unit: str, *, home: str | None = None) -> UnitEnv:
             continue
         out.files.append(path)
         out.mtimes[path] = ft.mtime
-        lines = syntax.unit_lines(ft.text)
-        service = [ln for ln in lines if ln.section == "Service"]
-        stray = [ln for ln in lines if ln.section != "Service" and ln.key in ("Environment", "EnvironmentFile")]
-        for ln in stray:
-            out.issues.append(Issue(Code.UNIT_ENV_OUTSIDE_SERVICE, Origin(path, ln.line), {
-                "file": path, "line": ln.line, "section": ln.section or "(none)", "directive": ln.key}))
-        _apply(syntax.parse_environment(service, specs), path, out, "Environment")
-        for ln in service:
-            if ln.key == "EnvironmentFile":
-                if not ln.value:
-                    env_files.clear()
-                else:
-                    env_files.append((ln, path))
-            elif ln.key == "ExecStart":
-                if not ln.value:
-                    out.exec_start, out.exec_origin = [], None
-                else:
-                    out.exec_start, out.exec_origin = syntax.exec_words(ln.value), Origin(path, ln.line)
+        _unit_file(path, syntax.unit_lines(ft.text), specs, out, env_files)
     for ln, unit_file in env_files:
-        for word, _ in syntax.split_words(ln.value)[0]:
-            optional = word.startswith("-")
-            resolved = syntax.resolve_specifiers(word.lstrip("-"), specs)
-            if resolved is None:
-                continue
-            target = resolved[0]
-            ft = src.read(target)
-            if ft is None:
-                if not optional:
-                    out.issues.append(Issue(Code.UNIT_ENV_FILE_MISSING, Origin(unit_file, ln.line), {
-                        "file": unit_file, "line": ln.line, "env_file": target, "unit": unit}))
-                continue
-            out.files.append(target)
-            out.mtimes[target] = ft.mtime
-            _apply(syntax.parse_env_file(ft.text), target, out, "EnvironmentFile")
+        for target, optional in env_file_paths(ln.value, specs):
+            _env_file(src, target, optional, ln, unit_file, out)
     return out
+
+
+def _fragment(src: Source, dirs: tuple[str, ...], unit: str) -> tuple[str | None, str | None]:
+    """(the unit file found first in ``dirs``, the path masking the unit): systemd stops at either."""
+    for d in dirs:
+        path = f"{d}/{unit}"
+        if src.is_null(path):
+            return None, path
+        if src.read(path) is not None:
+            return path, None
+    return None, None
+
+
+def _unit_file(path: str, lines: list[syntax.Line], specs: Mapping[str, str], out: UnitEnv,
+               env_files: list[tuple[syntax.Line, str]]) -> None:
+    """One unit file or drop-in: its ``Environment=``, ``EnvironmentFile=`` (kept for later) and ``ExecStart=``."""
+    service = [ln for ln in lines if ln.section == "Service"]
+    stray = [ln for ln in lines if ln.section != "Service" and ln.key in ("Environment", "EnvironmentFile")]
+    for ln in stray:
+        out.issues.append(Issue(Code.UNIT_ENV_OUTSIDE_SERVICE, Origin(path, ln.line), {
+            "file": path, "line": ln.line, "section": ln.section or "(none)", "directive": ln.key}))
+    _apply(syntax.parse_environment(service, specs), path, out, "Environment")
+    for ln in service:
+        if ln.key == "EnvironmentFile":
+            if not ln.value:
+                env_files.clear()  # an empty assignment resets the list
+            else:
+                env_files.append((ln, path))
+        elif ln.key == "ExecStart":
+            if not ln.value:
+                out.exec_start, out.exec_origin = [], None
+            else:
+                out.exec_start, out.exec_origin = syntax.exec_words(ln.value), Origin(path, ln.line)
+
+
+def env_file_paths(value: str, specs: Mapping[str, str]) -> list[tuple[str, bool]]:
+    """The files an ``EnvironmentFile=`` value names, each with whether it is optional (``-`` prefix).
+
+    Specifiers are resolved; a path with an unknown specifier is ignored, as systemd does.
+
+    >>> env_file_paths("-/etc/default/%N /etc/sysconfig/p%Zq /etc/proxy.env", {"N": "docker"})
+    [('/etc/default/docker', True), ('/etc/proxy.env', False)]
+    """
+    out = []
+    for word, _ in syntax.split_words(value)[0]:
+        resolved = syntax.resolve_specifiers(word.lstrip("-"), specs)
+        if resolved is not None:
+            out.append((resolved[0], word.startswith("-")))
+    return out
+
+
+def _env_file(src: Source, target: str, optional: bool, ln: syntax.Line, unit_file: str, out: UnitEnv) -> None:
+    """Apply one environment file; a missing one that is not optional is an issue (the unit fails to start)."""
+    ft = src.read(target)
+    if ft is None:
+        if not optional:
+            out.issues.append(Issue(Code.UNIT_ENV_FILE_MISSING, Origin(unit_file, ln.line), {
+                "file": unit_file, "line": ln.line, "env_file": target, "unit": out.unit}))
+        return
+    out.files.append(target)
+    out.mtimes[target] = ft.mtime
+    _apply(syntax.parse_env_file(ft.text), target, out, "EnvironmentFile")
 
 
 def env_file(src: Source, path: str) -> tuple[dict[str, Value], list[Issue], float | None]:
@@ -199,4 +229,4 @@ def env_file(src: Source, path: str) -> tuple[dict[str, Value], list[Issue], flo
     return holder.env, holder.issues, ft.mtime
 
 
-__all__ = ["SYSTEM_DIRS", "UnitEnv", "env_file", "load_unit", "user_dirs"]
+__all__ = ["SYSTEM_DIRS", "UnitEnv", "env_file", "env_file_paths", "load_unit", "user_dirs"]
