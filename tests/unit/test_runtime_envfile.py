@@ -16,6 +16,7 @@ The cases come from two sources:
 from __future__ import annotations
 
 import pytest
+from timing import bounded
 
 from regdoctor.runtime import syntax
 
@@ -108,3 +109,21 @@ def test_lines_are_those_of_the_key_and_quotes_are_noted() -> None:
     env = syntax.parse_env_file("\n# c\nA='x\ny'\nB=\\\n1\n  C=\"q\"\nD=plain")
     assert [(a.name, a.line, a.notes) for a in env.assignments] == [
         ("A", 3, ("quotes removed",)), ("B", 5, ()), ("C", 7, ("quotes removed",)), ("D", 8, ())]
+
+
+def test_many_distinct_names_cost_linear_time() -> None:
+    """1 MiB of distinct names (was quadratic: each assignment searched the list of earlier ones)."""
+    names = [f"VAR_{i}" for i in range(100_000)]
+    env_file = "".join(f"{n}=x\n" for n in names)
+    env = bounded(lambda: syntax.parse_env_file(env_file), 1.0)
+    assert len(env.assignments) == len(names) and env.assignments[-1].name == names[-1]
+    unit = syntax.unit_lines("[Service]\nEnvironment=" + " ".join(f"{n}=x" for n in names) + "\n")
+    env = bounded(lambda: syntax.parse_environment(unit, {}), 1.0)
+    assert len(env.assignments) == len(names)
+
+
+def test_a_reassigned_name_moves_to_the_end_as_systemd_replaces_it() -> None:
+    assert [(a.name, a.value) for a in syntax.parse_env_file("A=1\nB=2\nA=3\n").assignments] == [
+        ("B", "2"), ("A", "3")]
+    lines = syntax.unit_lines("[Service]\nEnvironment=A=1 B=2\nEnvironment=A=3\n")
+    assert [(a.name, a.value) for a in syntax.parse_environment(lines, {}).assignments] == [("B", "2"), ("A", "3")]

@@ -241,11 +241,12 @@ def parse_environment(lines: list[Line], specifiers: Mapping[str, str] | None) -
 
     ``specifiers`` None: no specifier resolution (the manager's ``DefaultEnvironment=``)."""
     res = EnvResult()
+    assigned: dict[str, Assignment] = {}
     for ln in lines:
         if ln.key != "Environment":
             continue
         if not ln.value:
-            res.assignments.clear()
+            assigned.clear()
             res.reset_at = ln.line
             continue
         words, err = split_words(ln.value)
@@ -267,18 +268,17 @@ def parse_environment(lines: list[Line], specifiers: Mapping[str, str] | None) -
                 notes.append("specifiers replaced: " + " ".join(seen))
             if quoted:
                 notes.append("quotes removed")
-            _replace(res.assignments, Assignment(name, val, ln.line, tuple(notes)))
+            _assign(assigned, Assignment(name, val, ln.line, tuple(notes)))
         if err:
             res.dropped.append(Dropped(ln.value, ln.line, "quoting"))
+    res.assignments = list(assigned.values())
     return res
 
 
-def _replace(items: list[Assignment], new: Assignment) -> None:
-    for i, a in enumerate(items):
-        if a.name == new.name:
-            del items[i]
-            break
-    items.append(new)
+def _assign(assigned: dict[str, Assignment], new: Assignment) -> None:
+    """The last assignment of a name wins and takes its place in the order (a dict: linear in the count)."""
+    assigned.pop(new.name, None)
+    assigned[new.name] = new
 
 
 def unit_values(lines: list[Line], section: str, key: str) -> list[Line]:
@@ -324,6 +324,7 @@ def parse_env_file(text: str) -> EnvResult:
         state = _ENV_FILE_STATES[state](scan)
     if state in _ENV_FILE_PENDING:
         scan.push()  # input ending inside a value still assigns it (a VALUE's blanks are already trimmed)
+    scan.result.assignments = list(scan.assigned.values())
     return scan.result
 
 
@@ -357,6 +358,7 @@ class _EnvFileScan:
         self.end = len(text)
         self.pos = 0
         self.result = EnvResult()
+        self.assigned: dict[str, Assignment] = {}
         self.key = ""
         self.key_line = 1
         self.value: list[str] = []
@@ -388,7 +390,7 @@ class _EnvFileScan:
             detail = "`export` is not understood by systemd" if k.startswith("export ") else ""
             self.result.dropped.append(Dropped(f"{k}={v}", self.key_line, "name", detail))
             return
-        _replace(self.result.assignments, Assignment(k, v, self.key_line, ("quotes removed",) if self.quoted else ()))
+        _assign(self.assigned, Assignment(k, v, self.key_line, ("quotes removed",) if self.quoted else ()))
 
 
 def _pre_key(scan: _EnvFileScan) -> str:
