@@ -319,9 +319,9 @@ def parse_env_file(text: str) -> EnvResult:
     [('A', 'x y'), ('B', 'q$# not a comment')]
     """
     scan = _EnvFileScan(text)
-    state = "PRE_KEY"
+    state, steps = "PRE_KEY", _ENV_FILE_STATES
     while scan.pos < scan.end:
-        state = _ENV_FILE_STATES[state](scan)
+        state = steps[state](scan)
     if state in _ENV_FILE_PENDING:
         scan.push()  # input ending inside a value still assigns it (a VALUE's blanks are already trimmed)
     scan.result.assignments = list(scan.assigned.values())
@@ -371,7 +371,8 @@ class _EnvFileScan:
         m = pattern.match(self.text, self.pos)
         assert m is not None  # a step's run is a starred class and its stop optional: it always matches
         self.pos = m.end()
-        return m.group(1), m.group(2)
+        run, stop = m.groups()
+        return run, stop
 
     def take(self) -> str:
         """The next character, consumed (a state is only entered with one left)."""
