@@ -19,7 +19,7 @@ from regdoctor.runtime import Source, audit
 from regdoctor.runtime.containers import registries_conf
 from regdoctor.runtime.docker import dockerd
 from regdoctor.runtime.rules import findings, hosts_for
-from regdoctor.runtime.units import load_unit
+from regdoctor.runtime.units import glob_files, load_unit
 
 
 def tree(root: Path, files: dict[str, str]) -> Source:
@@ -165,7 +165,8 @@ Environment=HTTPS_PROXY=http://ignored:3128
 [Service]
 EnvironmentFile=/etc/default/early
 EnvironmentFile=
-EnvironmentFile=-/etc/default/optional-missing /etc/sysconfig/%N
+EnvironmentFile=-/etc/default/optional-missing
+EnvironmentFile=/etc/sysconfig/%N
 EnvironmentFile=/etc/default/required-missing
 EnvironmentFile=/etc/default/p%Zq
 ExecStart=/usr/bin/old
@@ -193,3 +194,43 @@ def test_proxy_rules_differ_for_the_shell_and_both_endpoints_bypassed() -> None:
     assert [(f.code, f.host) for f in fs] == [(Code.PROXY_RULES_DIFFER, "other.example")]
     fs = findings(audit(src, env), hosts_for("myreg.azurecr.io", 443, ("westeurope",)))
     assert Code.NOPROXY_DATA_ENDPOINT_MISSING not in [f.code for f in fs]
+
+
+# systemd takes an EnvironmentFile= value as ONE path (config_parse_unit_env_file: specifiers over
+# the whole value, one leading "-", must be absolute) and expands it with glob(3)
+# (exec_context_load_environment); systemd.exec(5): "an absolute filename or wildcard expression".
+ENV_FILE_VALUES = """\
+[Service]
+EnvironmentFile="/etc/default/quoted"
+EnvironmentFile=relative/file
+EnvironmentFile=--/etc/default/quoted
+EnvironmentFile=/etc/default/with space
+EnvironmentFile=/etc/docker/env.d/*.env
+EnvironmentFile=-/etc/docker/none-*.env
+EnvironmentFile=/etc/docker/missing-*.env
+"""
+
+
+def test_environment_file_is_one_absolute_path_or_glob(tmp_path: Path) -> None:
+    src = tree(tmp_path, {"/etc/systemd/system/docker.service": ENV_FILE_VALUES,
+                          "/etc/default/quoted": "Q=read\n",
+                          "/etc/default/with space": "SPACE=read\n",
+                          "/etc/docker/env.d/20-proxy.env": "HTTPS_PROXY=http://b:3128\n",
+                          "/etc/docker/env.d/10-proxy.env": "HTTPS_PROXY=http://a:3128\nNO_PROXY=a\n",
+                          "/etc/docker/env.d/.hidden.env": "NO_PROXY=hidden\n",
+                          "/etc/docker/env.d/notes.txt": "NO_PROXY=txt\n"})
+    u = load_unit(src, "docker.service")
+    assert {k: v.value for k, v in u.env.items()} == {"SPACE": "read", "HTTPS_PROXY": "http://b:3128",
+                                                     "NO_PROXY": "a"}
+    assert u.files == ["/etc/systemd/system/docker.service", "/etc/default/with space",
+                       "/etc/docker/env.d/10-proxy.env", "/etc/docker/env.d/20-proxy.env"]
+    assert [(i.code, i.evidence["env_file"]) for i in u.issues] == [
+        (Code.UNIT_ENV_FILE_MISSING, "/etc/docker/missing-*.env")]
+
+
+def test_glob_walks_directories_and_stays_bounded(tmp_path: Path) -> None:
+    src = tree(tmp_path, {f"/etc/d{i}/x{j}.env": "" for i in range(3) for j in range(2)})
+    assert glob_files(src, "/etc/d?/x1.env") == ["/etc/d0/x1.env", "/etc/d1/x1.env", "/etc/d2/x1.env"]
+    assert glob_files(src, "/etc/d[01]/*") == ["/etc/d0/x0.env", "/etc/d0/x1.env", "/etc/d1/x0.env",
+                                               "/etc/d1/x1.env"]
+    assert glob_files(src, "/*/*/*/*/*/*/*") == []

@@ -10,7 +10,9 @@ systemd(1) order, for a system service ``NAME``:
    (``NAME.d/*.conf`` and the type-wide ``service.d/*.conf`` from each unit directory; a drop-in in
    /etc hides one of the same name further down; one linked to /dev/null is masked);
 3. ``EnvironmentFile=`` files, in order, overriding ``Environment=`` (systemd.exec(5)); ``-`` makes
-   a missing file harmless, otherwise the service does not start.
+   a missing file harmless, otherwise the service does not start. Each value is one absolute path
+   or glob(3) pattern, specifiers resolved, never quoted or split into words (systemd ignores
+   ``EnvironmentFile="/etc/x"``: the quotes make it relative).
 
 User services (rootless Docker) read ``~/.config/systemd/user`` first and the manager's
 ``user.conf``. Only reading happens here (through ``Source``); the rules of each syntax are in
@@ -19,6 +21,8 @@ User services (rootless Docker) read ``~/.config/systemd/user`` first and the ma
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -152,8 +156,9 @@ def load_unit(src: Source, unit: str, *, home: str | None = None) -> UnitEnv:
         out.mtimes[path] = ft.mtime
         _unit_file(path, syntax.unit_lines(ft.text), specs, out, env_files)
     for ln, unit_file in env_files:
-        for target, optional in env_file_paths(ln.value, specs):
-            _env_file(src, target, optional, ln, unit_file, out)
+        named = env_file_path(ln.value, specs)
+        if named is not None:
+            _env_files(src, *named, ln, unit_file, out)
     return out
 
 
@@ -190,33 +195,68 @@ def _unit_file(path: str, lines: list[syntax.Line], specs: Mapping[str, str], ou
                 out.exec_start, out.exec_origin = syntax.exec_words(ln.value), Origin(path, ln.line)
 
 
-def env_file_paths(value: str, specs: Mapping[str, str]) -> list[tuple[str, bool]]:
-    """The files an ``EnvironmentFile=`` value names, each with whether it is optional (``-`` prefix).
+def env_file_path(value: str, specs: Mapping[str, str]) -> tuple[str, bool] | None:
+    """The path (or glob) an ``EnvironmentFile=`` value names and whether it is optional; None: ignored.
 
-    Specifiers are resolved; a path with an unknown specifier is ignored, as systemd does.
+    systemd (``config_parse_unit_env_file``, ``exec_context_load_environment``) takes the whole value
+    as one path: specifiers resolved, no quotes, no word splitting; one leading ``-`` makes it
+    optional; a value with an unknown specifier or a path that is not absolute (a quoted one, say)
+    is ignored with a warning.
 
-    >>> env_file_paths("-/etc/default/%N /etc/sysconfig/p%Zq /etc/proxy.env", {"N": "docker"})
-    [('/etc/default/docker', True), ('/etc/proxy.env', False)]
+    >>> env_file_path("-/etc/default/%N", {"N": "docker"})
+    ('/etc/default/docker', True)
+    >>> env_file_path("/etc/proxy env", {})
+    ('/etc/proxy env', False)
+    >>> env_file_path('"/etc/default/docker"', {}) is None
+    True
     """
-    out = []
-    for word, _ in syntax.split_words(value)[0]:
-        resolved = syntax.resolve_specifiers(word.lstrip("-"), specs)
-        if resolved is not None:
-            out.append((resolved[0], word.startswith("-")))
-    return out
+    resolved = syntax.resolve_specifiers(value, specs)
+    if resolved is None:
+        return None
+    path = resolved[0]
+    optional = path.startswith("-")
+    path = path.removeprefix("-")
+    return (path, optional) if path.startswith("/") else None
 
 
-def _env_file(src: Source, target: str, optional: bool, ln: syntax.Line, unit_file: str, out: UnitEnv) -> None:
-    """Apply one environment file; a missing one that is not optional is an issue (the unit fails to start)."""
-    ft = src.read(target)
-    if ft is None:
-        if not optional:
-            out.issues.append(Issue(Code.UNIT_ENV_FILE_MISSING, Origin(unit_file, ln.line), {
-                "file": unit_file, "line": ln.line, "env_file": target, "unit": out.unit}))
-        return
-    out.files.append(target)
-    out.mtimes[target] = ft.mtime
-    _apply(syntax.parse_env_file(ft.text), target, out, "EnvironmentFile")
+_GLOB_MAGIC = re.compile(r"[*?\[]")
+_MAX_GLOB = 256  # matches kept per level: a pattern like /*/*/*/* must not walk the whole tree
+
+
+def glob_files(src: Source, pattern: str) -> list[str]:
+    """The paths glob(3) (no flags, as systemd calls it) finds for ``pattern`` under ``src``, sorted.
+
+    A pattern without wildcards stands for itself. ``*`` and ``?`` never match a leading dot.
+
+    >>> glob_files(Source("/nonexistent"), "/etc/default/docker")
+    ['/etc/default/docker']
+    >>> glob_files(Source("/nonexistent"), "/etc/default/docker*")
+    []
+    """
+    if not _GLOB_MAGIC.search(pattern):
+        return [pattern]
+    found = [""]
+    for part in pattern.split("/")[1:]:
+        if not part:
+            continue
+        if not _GLOB_MAGIC.search(part):
+            found = [f"{d}/{part}" for d in found]
+            continue
+        found = [f"{d}/{n}" for d in found for n in src.listdir(d or "/")
+                 if fnmatch.fnmatchcase(n, part) and (part.startswith(".") or not n.startswith("."))][:_MAX_GLOB]
+    return sorted(p for p in found if src.exists(p))
+
+
+def _env_files(src: Source, pattern: str, optional: bool, ln: syntax.Line, unit_file: str, out: UnitEnv) -> None:
+    """Apply the files a path or glob names; none, when not optional, is an issue (the unit fails to start)."""
+    texts = [(path, ft) for path in glob_files(src, pattern) if (ft := src.read(path)) is not None]
+    if not texts and not optional:
+        out.issues.append(Issue(Code.UNIT_ENV_FILE_MISSING, Origin(unit_file, ln.line), {
+            "file": unit_file, "line": ln.line, "env_file": pattern, "unit": out.unit}))
+    for path, ft in texts:
+        out.files.append(path)
+        out.mtimes[path] = ft.mtime
+        _apply(syntax.parse_env_file(ft.text), path, out, "EnvironmentFile")
 
 
 def env_file(src: Source, path: str) -> tuple[dict[str, Value], list[Issue], float | None]:
@@ -229,4 +269,4 @@ def env_file(src: Source, path: str) -> tuple[dict[str, Value], list[Issue], flo
     return holder.env, holder.issues, ft.mtime
 
 
-__all__ = ["SYSTEM_DIRS", "UnitEnv", "env_file", "env_file_paths", "load_unit", "user_dirs"]
+__all__ = ["SYSTEM_DIRS", "UnitEnv", "env_file", "env_file_path", "glob_files", "load_unit", "user_dirs"]
