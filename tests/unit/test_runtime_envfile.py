@@ -112,13 +112,14 @@ def test_lines_are_those_of_the_key_and_quotes_are_noted() -> None:
 
 
 def test_many_distinct_names_cost_linear_time() -> None:
-    """1 MiB of distinct names (was quadratic: each assignment searched the list of earlier ones)."""
-    names = [f"VAR_{i}" for i in range(100_000)]
+    """Distinct names cost linear time (it was quadratic, each assignment searching the earlier ones:
+    20,000 names took 4.4 s, a 1 MiB file minutes)."""
+    names = [f"VAR_{i}" for i in range(20_000)]
     env_file = "".join(f"{n}=x\n" for n in names)
-    env = bounded(lambda: syntax.parse_env_file(env_file), 1.0)
+    env = bounded(lambda: syntax.parse_env_file(env_file), 0.5)
     assert len(env.assignments) == len(names) and env.assignments[-1].name == names[-1]
     unit = syntax.unit_lines("[Service]\nEnvironment=" + " ".join(f"{n}=x" for n in names) + "\n")
-    env = bounded(lambda: syntax.parse_environment(unit, {}), 1.0)
+    env = bounded(lambda: syntax.parse_environment(unit, {}), 0.5)
     assert len(env.assignments) == len(names)
 
 
