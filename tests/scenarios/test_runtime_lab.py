@@ -217,3 +217,24 @@ def test_podman_engine_env_proxy(lab: Lab, node: Node) -> None:
     assert pull.returncode == 0 and rc == 0 and not roots(doc), (pull.stderr, doc["findings"])
     assert "PROXY_RULES_DIFFER" not in [f["code"] for f in doc["findings"]]
     print(f"--- with the shell's HTTPS_PROXY too: podman exit {pull.returncode}, regdoctor exit {rc}")
+
+
+def test_podman_registries_conf_blocks_the_registry(lab: Lab, node: Node) -> None:
+    # containers/image takes the LONGEST matching prefix: the blocked host entry applies to
+    # egress.lab.test/lab/…, until a longer unblocked prefix for the namespace is added
+    regs = "/etc/containers/registries.conf"
+    node.write(PODMAN_CONF, '[engine]\nenv = ["https_proxy=http://127.0.0.1:3128"]\n')
+    node.write(regs, '[[registry]]\nlocation = "egress.lab.test"\nblocked = true\n')
+    pull = node.podman("pull", EGRESS, env={})
+    assert pull.returncode != 0 and "is blocked in" in pull.stderr, pull.stderr
+    rc, doc = rd(lab, node, "check", "--as", "podman", EGRESS, env={})
+    first = roots(doc)[0]
+    assert rc == 1 and first["code"] == "RUNTIME_REGISTRY_BLOCKED", doc["findings"]
+    assert first["evidence"]["where"] == f"{regs}:2" and first["evidence"]["prefix"] == "egress.lab.test"
+    show("registries.conf blocks the registry", pull.stderr, first)
+
+    node.write(regs, '[[registry]]\nlocation = "egress.lab.test"\nblocked = true\n\n'
+                     '[[registry]]\nlocation = "egress.lab.test/lab"\n')
+    pull = node.podman("pull", EGRESS, env={})
+    rc, doc = rd(lab, node, "check", "--as", "podman", EGRESS, env={})
+    assert pull.returncode == 0 and rc == 0 and not roots(doc), (pull.stderr, doc["findings"])

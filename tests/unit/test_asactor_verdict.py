@@ -58,3 +58,21 @@ def test_a_go_actor_is_not_told_how_python_would_read_its_environment() -> None:
     assert Code.PROXY_RULES_DIFFER not in [f.code for f in fs]
     shell = Actor(name="shell", label="this shell", applies_to="pulls", edit_file="~/.profile", apply="")
     assert Code.PROXY_RULES_DIFFER in [f.code for f in _run(shell, ok)]
+
+
+def test_a_blocked_registries_conf_entry_is_the_root_cause_by_longest_prefix() -> None:
+    from regdoctor.runtime.model import RegistryEntry
+
+    regs = "/etc/containers/registries.conf"
+    blocked = RegistryEntry("r.example", "r.example", Origin(regs, 2), blocked=True)
+    actor = Actor(name="podman", label="podman", applies_to="pulls", registries=(blocked,), edit_file=CONF,
+                  apply="nothing (used by the next podman command)")
+    ok = EndpointResult(host="r.example", port=443, role="registry", steps=(Step("tcp", "connect", "pass", 1.0, "ok"),))
+    [first] = [f for f in _run(actor, ok) if f.root_cause]
+    assert first.code == Code.RUNTIME_REGISTRY_BLOCKED and first.evidence["where"] == f"{regs}:2"
+    assert "{{.Registries}}" in first.fix and "r.example/app" in first.cause
+    # a longer unblocked prefix for the namespace wins, as containers/image's FindRegistry decides
+    team = RegistryEntry("r.example/app", "r.example/app", Origin(regs, 6))
+    actor = Actor(name="podman", label="podman", applies_to="pulls", registries=(blocked, team), edit_file=CONF,
+                  apply="nothing")
+    assert not [f for f in _run(actor, ok) if f.root_cause]

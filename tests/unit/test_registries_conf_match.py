@@ -36,3 +36,22 @@ def test_longest_prefix_wins_and_first_of_equal_length() -> None:
     assert find_registry(entries, "docker.io/library/nginx") is None
     # FindRegistry's `length > prefixLen`: the first of two equal prefixes stays
     assert find_registry(entries, "quay.io/other") is entries[0]
+
+
+def test_registries_conf_entries_v2_and_v1_with_their_lines(tmp_path: Path) -> None:
+    from regdoctor.runtime.containers import registries_conf
+    from regdoctor.runtime.source import Source
+
+    conf = tmp_path / "etc/containers/registries.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text('[[registry]]\nprefix = "quay.io/team/"\nlocation = "quay.io/team"\nblocked = true\n')
+    d = tmp_path / "etc/containers/registries.conf.d"
+    d.mkdir()
+    (d / "v1.conf").write_text('[registries.block]\nregistries = ["evil.example"]\n'
+                               '[registries.insecure]\nregistries = ["evil.example", "lab.local:5000"]\n')
+    entries = {e.prefix: e for e in registries_conf(Source(str(tmp_path)), {}).entries}
+    team = entries["quay.io/team"]  # parseLocation trims the trailing slash
+    assert team.blocked and str(team.origin) == "/etc/containers/registries.conf:2"
+    evil = entries["evil.example"]  # ConvertToV2: one entry with both flags
+    assert evil.blocked and evil.insecure and str(evil.origin) == "/etc/containers/registries.conf.d/v1.conf:2"
+    assert not entries["lab.local:5000"].blocked and entries["lab.local:5000"].insecure

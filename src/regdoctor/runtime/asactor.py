@@ -24,8 +24,9 @@ from regdoctor import kb
 from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Finding, Step
 from regdoctor.proxyconf.rules import go_proxy_for, redact_url
-from regdoctor.runtime.model import Actor, Mirror
+from regdoctor.runtime.model import Actor, Mirror, RegistryEntry
 from regdoctor.runtime.notes import AS_NAME, path_notes_for, pullers
+from regdoctor.runtime.regconf import find_registry
 from regdoctor.runtime.rules import actor_findings, set_how
 from regdoctor.target import DOCKER_HUB, Target
 
@@ -45,6 +46,8 @@ class Plan:
     trust: dict[str, tuple[str, ...]]  # host[:port] -> CA files (real paths)
     mirrors: tuple[MirrorJob, ...]
     shell_env: dict[str, str]
+    #: each target's name and the registries.conf entry that blocks it (podman, CRI-O)
+    blocked: tuple[tuple[Target, RegistryEntry], ...] = ()
 
 
 def _matches(m: Mirror, t: Target) -> bool:
@@ -79,8 +82,9 @@ def plan(actor: Actor, targets: Sequence[Target], shell_env: Mapping[str, str],
         files = tuple(p for p in (host_path(f) if host_path else f for f in t.ca_files) if p)
         if files:
             trust[t.host_port] = trust.get(t.host_port, ()) + files
+    blocked = tuple((t, e) for t in targets if (e := find_registry(actor.registries, t.name)) and e.blocked)
     return Plan(actor=actor, env=actor.env(), trust=trust, mirrors=tuple(mirror_jobs(actor, targets)),
-                shell_env=dict(shell_env))
+                shell_env=dict(shell_env), blocked=blocked)
 
 
 def _first_fail(e: EndpointResult) -> Step | None:
@@ -184,6 +188,7 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
                     "where": a.where(np.name) if np else a.edit_file, "bypass_reason": reg.reason,
                     "proxy": redact_url(own.proxy or ""), "suggested": suggestion}, root_cause=True))
                 continue
+    added += [_blocked(a, t, entry) for t, entry in p.blocked]
     if a.name != "shell":  # every daemon and podman is a Go program: how Python would read it is not its path
         out = [f for f in out if f.code != Code.PROXY_RULES_DIFFER]
     # the actor's own configuration mistakes (not the restart note when a finding above already says it)
@@ -203,11 +208,25 @@ def _proxy_fails(a: Actor, e: EndpointResult, fail: Step, proxy: str | None, var
     info = kb.code(Code.RUNTIME_PROXY_FAILS)
     if fail.code not in info.explains or not proxy or not variable:  # reaching the proxy is a tcp step
         return None
-    apply = a.apply if not a.apply.startswith("nothing") else ""
     return info.finding(host=e.host, evidence=_ev(a) | {
         "blocked_layer": fail.layer, "blocked_code": fail.code, "blocked_summary": fail.summary,
         "proxy": redact_url(proxy), "variable": variable, "where": a.where(variable), "reason": reason,
-        "apply_note": f"`{apply}`" if apply else "pull again (it reads the file at each start)"}, root_cause=True)
+        "apply_note": _apply_note(a)}, root_cause=True)
+
+
+def _blocked(a: Actor, t: Target, entry: RegistryEntry) -> Finding:
+    """registries.conf's ``blocked`` on the entry containers/image picks for the image: the pull
+    is refused in the client, so it is the root cause whatever the probe of the network found."""
+    return kb.code(Code.RUNTIME_REGISTRY_BLOCKED).finding(host=t.host, evidence=_ev(a) | {
+        "name": t.name, "prefix": entry.prefix, "where": str(entry.origin), "apply_note": _apply_note(a)},
+        root_cause=True)
+
+
+def _apply_note(a: Actor) -> str:
+    """How a changed file takes effect for ``a``: its command, or its next run for podman."""
+    if a.apply and not a.apply.startswith("nothing"):
+        return f"`{a.apply}`"
+    return "pull again (it reads the file at each start)"
 
 
 def path_notes(actors: Sequence[Actor], shell_env: Mapping[str, str], endpoints: Sequence[EndpointResult],

@@ -35,7 +35,7 @@ from regdoctor.runtime.docker import (
     live_values,
     mirror_from_url,
 )
-from regdoctor.runtime.model import PROXY_VARS, Actor, Issue, Mirror, Origin, Trust, Value
+from regdoctor.runtime.model import PROXY_VARS, Actor, Issue, Mirror, Origin, RegistryEntry, Trust, Value
 from regdoctor.runtime.source import Process, Source
 from regdoctor.runtime.units import env_file, load_unit
 
@@ -49,6 +49,7 @@ class Registries:
     mirrors: list[Mirror] = field(default_factory=list)
     insecure: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    entries: list[RegistryEntry] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
 
@@ -85,10 +86,19 @@ def registries_conf(src: Source, env: dict[str, str], home: str = "/root") -> Re
             continue
         for prefix, reg in _v2_entries(doc):
             entries[prefix] = (reg, path)  # a later file's entry for the same prefix replaces it
-        _add_v1_tables(doc, out)
+        _add_v1_tables(doc, path, src, out)
     for prefix, (reg, path) in entries.items():
         _add_registry_entry(src, prefix, reg, path, out)
     return out
+
+
+def _line_of(src: Source, path: str, needle: str) -> int | None:
+    """The first line of ``path`` holding ``needle`` quoted (where a TOML value names it)."""
+    ft = src.read(path)
+    if ft is None:
+        return None
+    return next((i for i, t in enumerate(ft.text.splitlines(), 1) if f'"{needle}"' in t or f"'{needle}'" in t),
+                None)
 
 
 def _registries_doc(src: Source, path: str, out: Registries) -> dict[str, Any] | None:
@@ -117,15 +127,22 @@ def _v2_entries(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _add_v1_tables(doc: dict[str, Any], out: Registries) -> None:
-    """The v1 format's ``[registries.insecure]`` and ``[registries.block]`` lists."""
+def _add_v1_tables(doc: dict[str, Any], path: str, src: Source, out: Registries) -> None:
+    """The v1 format's ``[registries.insecure]`` and ``[registries.block]`` lists (containers/image
+    ``ConvertToV2``: one entry per name, prefix = location = the name without a trailing ``/``)."""
     v1 = doc.get("registries")
     if not isinstance(v1, dict):
         return
+    flags: dict[str, dict[str, bool]] = {}
     for kind, target in (("insecure", out.insecure), ("block", out.blocked)):
         table = v1.get(kind)
         names = table.get("registries") if isinstance(table, dict) else None
-        target += [str(n) for n in names or [] if isinstance(n, str)]
+        found = [str(n) for n in names or [] if isinstance(n, str)]
+        target.extend(found)
+        for n in found:
+            flags.setdefault(n.rstrip("/"), {})["blocked" if kind == "block" else "insecure"] = True
+    out.entries += [RegistryEntry(name, name, Origin(path, _line_of(src, path, name)), **f)
+                    for name, f in flags.items()]
 
 
 def _add_registry_entry(src: Source, prefix: str, reg: dict[str, Any], path: str, out: Registries) -> None:
@@ -136,6 +153,9 @@ def _add_registry_entry(src: Source, prefix: str, reg: dict[str, Any], path: str
         out.insecure.append(registry)
     if reg.get("blocked"):
         out.blocked.append(registry)
+    origin = Origin(path, _line_of(src, path, prefix))
+    out.entries.append(RegistryEntry(prefix.rstrip("/"), location.rstrip("/"), origin,
+                                     blocked=bool(reg.get("blocked")), insecure=bool(reg.get("insecure"))))
     out.mirrors += _entry_mirrors(src, registry, reg, path)
     if _registry_host(location) != registry:
         # a location other than the prefix redirects every pull: treat it as a mirror without fallback
@@ -219,6 +239,7 @@ def podman(src: Source, shell_env: dict[str, str], processes: list[Process]) -> 
         applies_to="pulls made by podman, buildah and skopeo in their own process",
         configured=shell_values, overrides=tuple(engine), mirrors=tuple(regs.mirrors),
         trust=tuple(containers_trust(src)), insecure=tuple(regs.insecure), blocked=tuple(regs.blocked),
+        registries=tuple(regs.entries),
         issues=tuple(issues + regs.issues), files=tuple(files + regs.files),
         edit_file="/etc/containers/containers.conf ([engine] env = [\"https_proxy=…\", \"no_proxy=…\"])",
         apply="nothing (used by the next podman command)")
@@ -252,6 +273,7 @@ def crio(src: Source, processes: list[Process]) -> Actor | None:
         configured=tuple(configured), live=live, pid=proc.pid if proc else None,
         started=proc.started if proc else None, live_note=note, mirrors=tuple(regs.mirrors),
         trust=tuple(containers_trust(src)), insecure=tuple(regs.insecure), blocked=tuple(regs.blocked),
+        registries=tuple(regs.entries),
         issues=tuple(issues + regs.issues), files=tuple(files + regs.files),
         edit_file="/etc/systemd/system/crio.service.d/00-proxy.conf",
         apply="systemctl daemon-reload && systemctl restart crio",

@@ -62,6 +62,17 @@ class Mirror:
 
 
 @dataclass(frozen=True)
+class RegistryEntry:
+    """One ``[[registry]]`` table (or a v1 ``[registries.block]``/``insecure`` name) as read."""
+
+    prefix: str
+    location: str
+    origin: Origin
+    blocked: bool = False
+    insecure: bool = False
+
+
+@dataclass(frozen=True)
 class Trust:
     """Extra CA certificates (or no verification) an actor uses for one host[:port]."""
 
@@ -92,6 +103,9 @@ class Actor:
     trust: tuple[Trust, ...] = ()
     insecure: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()
+    #: registries.conf ``[[registry]]`` entries (podman, CRI-O): the one for an image is
+    #: ``regconf.find_registry``'s choice
+    registries: tuple[RegistryEntry, ...] = ()
     issues: tuple[Issue, ...] = ()
     files: tuple[str, ...] = ()  # every file read for this actor, in order
     rules: Rules = "go"
@@ -146,4 +160,4 @@ class Route:
     live: bool  # decided from the running process's environment
 
 
-__all__ = ["PROXY_VARS", "Actor", "Issue", "Mirror", "Origin", "Route", "Rules", "Trust", "Value"]
+__all__ = ["PROXY_VARS", "Actor", "Issue", "Mirror", "Origin", "RegistryEntry", "Route", "Rules", "Trust", "Value"]

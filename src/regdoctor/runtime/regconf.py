@@ -12,20 +12,8 @@ blocked ``example.com``, and a blocked ``*.example.com`` catches every subdomain
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from regdoctor.runtime.model import Origin
-
-
-@dataclass(frozen=True)
-class RegistryEntry:
-    """One ``[[registry]]`` table (or a v1 ``[registries.block]``/``insecure`` name) as read."""
-
-    prefix: str
-    location: str
-    origin: Origin
-    blocked: bool = False
-    insecure: bool = False
+from regdoctor.runtime.model import RegistryEntry
 
 
 def ref_matching_prefix(ref: str, prefix: str) -> int:
@@ -66,6 +54,7 @@ def find_registry(entries: Sequence[RegistryEntry], name: str) -> RegistryEntry 
     """``FindRegistry``: the entry with the longest matching prefix (the first of equal
     length, as Go's strict ``>`` keeps it), or None.
 
+    >>> from regdoctor.runtime.model import Origin
     >>> e = [RegistryEntry("r.io", "r.io", Origin("a"), blocked=True),
     ...      RegistryEntry("r.io/team", "r.io/team", Origin("b"))]
     >>> find_registry(e, "r.io/team/app").blocked, find_registry(e, "r.io/other/app").blocked
