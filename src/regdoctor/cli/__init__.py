@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> Any:
         rc = cli.main(args=argv, prog_name="regdoctor", standalone_mode=False)
     except click.UsageError as exc:
         cmd = exc.ctx.command_path if exc.ctx is not None else "regdoctor"
-        click.echo(f"regdoctor: {one_line(exc.format_message())} (see `{cmd} --help`)", err=True)
+        click.echo(f"regdoctor: {one_line(_usage_message(exc))} (see `{cmd} --help`)", err=True)
         sys.exit(2)
     except click.ClickException as exc:  # a bad file argument and the like: the user's input
         click.echo(f"regdoctor: {one_line(exc.format_message())}", err=True)
@@ -110,6 +110,22 @@ def main(argv: list[str] | None = None) -> Any:
         _report_crash(exc)
         sys.exit(3)
     sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    """What was wrong, in words. A group called without its command (``regdoctor``, ``regdoctor
+    acr``) is click's NoArgsIsHelpError, whose message is the whole help page: name the commands.
+
+    >>> ctx = click.Context(cli, info_name="regdoctor")
+    >>> _usage_message(click.exceptions.NoArgsIsHelpError(ctx)).split(":")[0]
+    'missing command'
+    """
+    ctx = exc.ctx
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError) and ctx is not None and \
+            isinstance(ctx.command, click.Group):
+        names = ctx.command.list_commands(ctx)
+        return f"missing command: `{ctx.command_path} COMMAND`, one of {', '.join(names)}"
+    return exc.format_message()
 
 
 def run() -> None:

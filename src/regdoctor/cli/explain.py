@@ -159,6 +159,38 @@ def _header(ex: Any, source: str) -> str:
     return "\n".join(lines)
 
 
+def _named_file(text: str) -> str | None:
+    """``text`` when it is one word naming a file: what a user means by ``explain error.log``.
+
+    One that looks like a path but names nothing is bad input, not an error message to scan.
+
+    >>> _named_file("EOF"), _named_file("dial tcp: i/o timeout")
+    (None, None)
+    """
+    import os
+
+    word = text.strip()
+    if not word or len(word) > 4096 or any(c.isspace() for c in word):
+        return None
+    if os.path.isfile(word) or (os.path.isdir(word) and word not in (".", "..")):
+        return word
+    if word.startswith(("/", "./", "../", "~/")) and "://" not in word:
+        fail_usage(f"{word}: no such file (give the error text itself, `-` for stdin, or --file LOG)")
+    return None
+
+
+def _catalogue_code(text: str) -> Any:
+    """The catalogue entry when ``text`` is one of regdoctor's own codes (as a finding prints it)."""
+    import re
+
+    word = text.strip()
+    if not re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", word):
+        return None
+    from regdoctor import kb
+
+    return kb.catalogue().get(word)  # type: ignore[call-overload]
+
+
 @click.command()
 @click.argument("text", required=False)
 @click.option("--file", "log_file", metavar="LOG",
@@ -168,7 +200,8 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     """Name the failing layer from an error TEXT printed by any registry client.
 
     \b
-    TEXT is the error as pasted; `-` reads it from stdin. --file LOG scans a whole log.
+    TEXT is the error as pasted (a file name reads that file; a code such as DNS_NXDOMAIN
+    shows its catalogue entry); `-` reads it from stdin. --file LOG scans a whole log.
     Prints the failing layer, the ranked likely causes with their fixes, and the exact
     `regdoctor check …` command that would confirm each. Needs no network.
 
@@ -183,6 +216,17 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     if text is None and log_file is None:
         fail_usage("give the error TEXT, `-` to read it from stdin, or --file LOG")
     fmt = chosen_format(fmt, as_json)
+    if text is not None and text != "-":
+        path = _named_file(text)
+        if path is not None:  # `explain error.txt`: the file, read as --file reads it
+            text, log_file = None, path
+        elif _catalogue_code(text) is not None:  # `explain DNS_NXDOMAIN`: what a printed code means
+            from regdoctor.render import catalogue_json, code_entries_text
+
+            entry = _catalogue_code(text)
+            assert entry is not None
+            write(catalogue_json([entry]) if fmt == "json" else code_entries_text([entry], term=terminal()))
+            sys.exit(0)
     with handle_errors():
         if log_file is not None:
             source, name = "file", ("stdin" if log_file == "-" else log_file)

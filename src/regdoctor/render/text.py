@@ -221,7 +221,7 @@ def _step_lines(s: Step, last: bool, width: int) -> list[Line]:
 
 
 def _endpoint_name(e: EndpointResult) -> str:
-    return f"{e.host}:{e.port}"
+    return e.address
 
 
 def _folded(steps: Sequence[Step]) -> list[Step]:
@@ -295,7 +295,8 @@ def render_catalogue(entries: Sequence[CodeInfo], *, term: Terminal | None = Non
     term = term or Terminal(width=160)
     width = max(term.width, 40)
     cw = max((len(c.code) for c in entries), default=4)
-    lw = max((len(c.layer) for c in entries), default=5)
+    cw = max(cw, len("code"))
+    lw = max([len("layer"), *(len(c.layer) for c in entries)])  # the header is a row too
     head = f"{'code':<{cw}}  {'layer':<{lw}}  {'severity':<8}  "
     rest = width - len(head)
     lines: list[Line] = []
@@ -317,5 +318,31 @@ def render_catalogue(entries: Sequence[CodeInfo], *, term: Terminal | None = Non
     return emit(lines, term)
 
 
-__all__ = ["MAX_WIDTH", "endpoint_lines", "finding_lines", "key", "render_catalogue", "render_findings",
-           "render_report", "report_lines"]
+def _template(text: str) -> str:
+    """A catalogue template as a reader sees it: ``{host}`` becomes ``<host>`` (filled in a finding)."""
+    import re
+
+    return re.sub(r"\{([a-z_][a-z0-9_]*)\}", r"<\1>", text)
+
+
+def render_code_entries(entries: Sequence[CodeInfo], *, term: Terminal | None = None) -> str:
+    """``regdoctor codes CODE…``: each entry whole — title, layer, severity, why, fix, docs, az code."""
+    term = term or Terminal()
+    width = _width(term)
+    lines: list[Line] = []
+    for n, c in enumerate(entries):
+        if n:
+            lines.append([])
+        lines.append([(c.code, _SEVERITY_STYLE[c.severity] + " bold"), (f" · {c.layer} · {c.severity}", "dim")])
+        lines += [[(p, "bold")] for p in wrap(c.title, width)]
+        rows = [("why", _template(c.cause)), ("fix", _template(c.fix))]
+        rows += [("docs", c.docs)] if c.docs else []
+        rows += [("az", f"check-health {c.az_code}")] if c.az_code else []
+        rows += [("causes", ", ".join(c.explains))] if c.explains else []
+        for label, text in rows:
+            lines += labelled(label, text, width, label_width=6, hard=False)
+    return emit(lines, term)
+
+
+__all__ = ["MAX_WIDTH", "endpoint_lines", "finding_lines", "key", "render_catalogue", "render_code_entries",
+           "render_findings", "render_report", "report_lines"]

@@ -1,0 +1,121 @@
+"""What a new user types first, through the real entry point: a bare group, a code looked up, a
+file name or a code given to ``explain``; and IPv6 endpoints written so their port stays readable."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from regdoctor.diagnose import diagnose
+from regdoctor.kb.codes import Code
+from regdoctor.model import EndpointResult, Report, Step
+
+
+def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "regdoctor", *args], capture_output=True, text=True, input=stdin,
+                          timeout=60, check=False, cwd=cwd)
+
+
+def one_error_line(r: subprocess.CompletedProcess[str]) -> str:
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("argv", "commands"), [
+    ((), ["acr", "check", "codes", "explain", "fleet", "k8s", "logs", "proxy", "serve"]),
+    (("acr",), ["access", "allowlist", "dns", "lint"]),
+    (("k8s",), ["daemonset", "job", "npd-config"]),
+])
+def test_a_group_without_its_command_names_the_commands(argv: tuple[str, ...], commands: list[str]) -> None:
+    line = one_error_line(run(*argv))
+    assert "Usage:" not in line and "Options:" not in line  # not the help page squeezed into one line
+    assert "missing command" in line
+    assert all(c in line for c in commands)
+
+
+def test_codes_shows_one_entry_whole_in_any_case() -> None:
+    r = run("codes", "dns_nxdomain")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert out.startswith("DNS_NXDOMAIN · dns · error")
+    assert "fix" in out and "`nslookup <host>`" in out  # placeholders shown as such, not as {host}
+    assert "{" not in out
+    assert "CONNECTIVITY_DNS_ERROR" in out and "https://" in out
+    doc = json.loads(run("codes", "DNS_NXDOMAIN", "TCP_TIMEOUT", "--json").stdout)
+    assert doc["schema"] == 1 and [c["code"] for c in doc["codes"]] == ["DNS_NXDOMAIN", "TCP_TIMEOUT"]
+
+
+def test_codes_unknown_code_is_one_line_with_close_matches() -> None:
+    assert "did you mean DNS_NXDOMAIN" in one_error_line(run("codes", "DNS_NXDOMAN"))
+    assert "`regdoctor codes` lists them" in one_error_line(run("codes", "FOO"))
+    assert "is a dns code" in one_error_line(run("codes", "--layer", "tcp", "DNS_NXDOMAIN"))
+
+
+@pytest.mark.parametrize("layer", [None, "tcp", "dns"])
+def test_codes_table_columns_line_up_with_the_header(layer: str | None) -> None:
+    r = run("codes", *(["--layer", layer] if layer else []))
+    assert r.returncode == 0
+    header, *rows = r.stdout.splitlines()
+    starts = [header.index("layer"), header.index("severity"), header.index("title")]
+    for row in rows:
+        m = re.match(r"([A-Z0-9_]+)( +)(\S+)( +)(\S+)( +)", row)
+        if m is None:  # a wrapped title
+            assert row[: starts[2]].strip() == "", row
+            continue
+        assert [m.start(3), m.start(5), m.end(6)] == starts, row
+
+
+def test_explain_of_a_file_name_reads_the_file(tmp_path: Path) -> None:
+    log = tmp_path / "pull.log"
+    log.write_text('Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup '
+                   "registry-1.docker.io on 10.0.0.10:53: no such host\n")
+    by_name = run("explain", "pull.log", "--json", cwd=tmp_path)
+    by_flag = run("explain", "--file", "pull.log", "--json", cwd=tmp_path)
+    assert by_name.returncode == by_flag.returncode == 1, by_name.stderr
+    codes = [f["code"] for f in json.loads(by_name.stdout)["findings"]]
+    assert codes[0] == "DNS_NXDOMAIN"
+    assert codes == [f["code"] for f in json.loads(by_flag.stdout)["findings"]]
+
+
+def test_explain_of_a_missing_path_is_bad_input_not_no_symptom(tmp_path: Path) -> None:
+    assert "no such file" in one_error_line(run("explain", str(tmp_path / "nope.log")))
+    assert "no such file" in one_error_line(run("explain", "./nope.log", cwd=tmp_path))
+
+
+def test_explain_of_a_code_shows_its_entry() -> None:
+    r = run("explain", "TCP_TIMEOUT")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("TCP_TIMEOUT · tcp · error") and "fix" in r.stdout
+    doc = json.loads(run("explain", "TCP_TIMEOUT", "--json").stdout)
+    assert doc["tool"] == "regdoctor" and doc["codes"][0]["code"] == "TCP_TIMEOUT"
+    # a word that only looks like a code is still a text to read
+    assert run("explain", "NOT_A_CODE_AT_ALL").returncode == 0
+
+
+def _ipv6_report() -> Report:
+    ep = EndpointResult(host="::1", port=5000, role="registry", steps=(
+        Step(layer="tcp", name="connect", status="fail", elapsed_ms=0.1,
+             summary="dial tcp [::1]:5000: connection refused", code=Code.TCP_REFUSED,
+             evidence={"address": "::1", "port": 5000}),))
+    return Report(targets=("[::1]:5000",), endpoints=(ep,), findings=tuple(diagnose([ep])))
+
+
+def test_an_ipv6_endpoint_is_written_with_brackets_in_every_format() -> None:
+    from regdoctor.render import report_markdown, report_text
+    from regdoctor.render.junit import render_report as report_junit
+    from regdoctor.render.npd import npd_verdict
+
+    report = _ipv6_report()
+    text = report_text(report)
+    assert re.search(r"^\[::1\]:5000  \(registry", text, re.M), text
+    assert "#### `[::1]:5000`" in report_markdown(report)
+    assert 'classname="[::1]:5000.tcp"' in report_junit(report)
+    assert npd_verdict(report, 80).line.endswith("[::1]:5000")
