@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from ptyrun import CLI, env, silent_server
 
 from regdoctor.diagnose import diagnose
 from regdoctor.kb.codes import Code
@@ -119,3 +122,16 @@ def test_an_ipv6_endpoint_is_written_with_brackets_in_every_format() -> None:
     assert "#### `[::1]:5000`" in report_markdown(report)
     assert 'classname="[::1]:5000.tcp"' in report_junit(report)
     assert npd_verdict(report, 80).line.endswith("[::1]:5000")
+
+
+def test_ctrl_c_before_any_problem_is_not_called_healthy() -> None:
+    with silent_server() as port:  # the TLS handshake waits on it
+        proc = subprocess.Popen([*CLI, "check", f"localhost:{port}", "--timeout", "20"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(), text=True)
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130, err[-500:]
+    verdict = out.splitlines()[0]
+    assert "healthy" not in verdict and "interrupted" in verdict, out[:500]
+    assert "1 of 1 endpoint(s) not finished" in verdict

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from regdoctor.kb import CodeInfo
+from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Finding, Report, Step, findings_sorted
 from regdoctor.render.lines import Line, Terminal, box, emit, labelled, plain, wrap
 
@@ -179,7 +180,13 @@ def _verdict(report: Report, width: int) -> list[Line]:
     warnings = sum(f.severity == "warning" for f in findings)
     notes = sum(f.severity == "info" for f in findings)
     roots = [f for f in findings_sorted(findings) if f.root_cause and f.severity != "info"]
-    if not report.problems:
+    stopped = next((f for f in findings if f.code == Code.CLIENT_INTERRUPTED), None)
+    if stopped is not None and not report.problems:  # Ctrl-C: what did not run cannot be called healthy
+        unfinished = sum(not any(s.status != "skip" for s in e.steps) for e in report.endpoints)
+        text = (f"Diagnosis: interrupted after {stopped.evidence.get('elapsed_s', '?')} s, no problem found in "
+                f"what ran; {unfinished} of {len(report.endpoints)} endpoint(s) not finished.")
+        mark, style = "!", "bold yellow"
+    elif not report.problems:
         text = "Diagnosis: healthy. Every layer passed." if not notes else \
             f"Diagnosis: healthy, with {notes} note{'s' if notes != 1 else ''}."
         mark, style = "✓", "bold green"
