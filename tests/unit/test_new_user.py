@@ -135,3 +135,21 @@ def test_ctrl_c_before_any_problem_is_not_called_healthy() -> None:
     verdict = out.splitlines()[0]
     assert "healthy" not in verdict and "interrupted" in verdict, out[:500]
     assert "1 of 1 endpoint(s) not finished" in verdict
+
+
+def test_logs_text_follows_color_and_width_like_every_command(tmp_path: Path) -> None:
+    pytest.importorskip("duckdb")
+    from logs_data import generator
+
+    export = generator().generate(tmp_path / "csv", rows=2000, shape="csv").files[0]
+    base = env()
+    colored = subprocess.run([*CLI, "logs", str(export), "--color", "always"], capture_output=True, text=True,
+                             env=base, timeout=120, check=False)
+    assert colored.returncode == 1 and "\x1b[" in colored.stdout, colored.stderr
+    narrow = subprocess.run([*CLI, "logs", str(export)], capture_output=True, text=True,
+                            env={**base, "COLUMNS": "60"}, timeout=120, check=False)
+    assert "\x1b[" not in narrow.stdout
+    lines = narrow.stdout.splitlines()
+    assert [ln for ln in lines if ln != ln.rstrip()] == []  # no padding to the width
+    wide = [ln for ln in lines if len(ln) > 60 and " " in ln.strip() and "`" not in ln]
+    assert wide == [], wide

@@ -22,7 +22,7 @@ import click
 if TYPE_CHECKING:
     from regdoctor.acr.model import RegistryConfig
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
 
 _MEMORY_RE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
@@ -117,7 +117,7 @@ def logs(files: tuple[str, ...], since: str | None, until: str | None, identitie
                                                             threads=threads, temp_dir=temp_dir))
     with handle_errors(), _spooled(files, temp_dir) as paths:
         report = run(paths, opts)
-    write(render_logs(out_fmt, report))
+    write(render_logs(out_fmt, report, terminal()))
     sys.exit(1 if report.problems else 0)
 
 
