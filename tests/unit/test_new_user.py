@@ -153,3 +153,20 @@ def test_logs_text_follows_color_and_width_like_every_command(tmp_path: Path) ->
     assert [ln for ln in lines if ln != ln.rstrip()] == []  # no padding to the width
     wide = [ln for ln in lines if len(ln) > 60 and " " in ln.strip() and "`" not in ln]
     assert wide == [], wide
+
+
+@pytest.mark.parametrize("cols", [40, 50, 60])
+def test_a_long_endpoint_label_on_a_narrow_terminal_breaks_no_word(cols: int) -> None:
+    from regdoctor.render import report_text
+    from regdoctor.render.lines import Terminal
+
+    ep = EndpointResult(host="registry-1.docker.io", port=443, role="registry",
+                        origin="REF nginx = docker.io/library/nginx:latest", steps=(
+                            Step(layer="dns", name="resolve", status="fail", elapsed_ms=1.0, summary="no route",
+                                 code=Code.DNS_NETWORK_UNREACHABLE, evidence={}),))
+    text = report_text(Report(targets=("nginx",), endpoints=(ep,), findings=()), term=Terminal(width=cols))
+    words = set(text.split())
+    assert "docker.io/library/nginx:latest)" in words, text
+    tree = text[text.index("registry-1.docker.io:443"):].splitlines()
+    header = tree[: next(i for i, line in enumerate(tree) if line.startswith("└"))]
+    assert all(len(line) <= cols for line in header), text

@@ -256,8 +256,7 @@ def _folded(steps: Sequence[Step]) -> list[Step]:
 def endpoint_lines(e: EndpointResult, width: int, *, verbose: bool = True) -> list[Line]:
     """The tree of one endpoint's steps; not ``verbose``: passed and same-reason skipped runs folded."""
     label = f"({e.role}, {e.origin})" if e.origin else f"({e.role})"
-    out: list[Line] = [[(_endpoint_name(e), "bold"), ("  ", ""), (p, "")] if i == 0 else [("    ", ""), (p, "")]
-                       for i, p in enumerate(wrap(label, max(width - len(_endpoint_name(e)) - 2, 20)))]
+    out = _beside(_endpoint_name(e), "bold", "  ", label, "", width)
     steps = list(e.steps) if verbose else _folded(e.steps)
     for i, s in enumerate(steps):
         out += _step_lines(s, i == len(steps) - 1, width)
@@ -268,9 +267,23 @@ def _healthy_line(e: EndpointResult, width: int) -> list[Line]:
     ran = [s for s in e.steps if s.status != "skip"]
     ms = sum(s.elapsed_ms for s in e.steps)
     text = f"({e.role}) {len(ran)} steps passed, {ms:.0f} ms"
-    name = _endpoint_name(e)
-    return [[("✓ ", "green"), (name, "bold"), (" ", ""), (p, "dim")] if i == 0 else [("    ", ""), (p, "dim")]
-            for i, p in enumerate(wrap(text, max(width - len(name) - 3, 20)))]
+    lines = _beside(_endpoint_name(e), "bold", " ", text, "dim", width - 2)
+    return [[("✓ ", "green"), *lines[0]], *[[("  ", ""), *line] for line in lines[1:]]]
+
+
+def _beside(name: str, name_style: str, gap: str, text: str, style: str, width: int) -> list[Line]:
+    """``name`` then ``text`` wrapped beside it; when a word of ``text`` would not fit in the room
+    left (a long host name on a narrow terminal), ``text`` goes under ``name``, indented, so that
+    no word is broken.
+
+    >>> [plain(x) for x in _beside("h.io:443", "", "  ", "(registry, REF docker.io/library/nginx:latest)", "", 40)]
+    ['h.io:443', '    (registry, REF', '    docker.io/library/nginx:latest)']
+    """
+    room = width - len(name) - len(gap)
+    if room >= max((len(w) for w in text.split()), default=0):
+        return [[(name, name_style), (gap, ""), (p, style)] if i == 0 else [("    ", ""), (p, style)]
+                for i, p in enumerate(wrap(text, room))]
+    return [[(name, name_style)], *[[("    ", ""), (p, style)] for p in wrap(text, max(width - 4, 20))]]
 
 
 def _problem(e: EndpointResult) -> bool:
