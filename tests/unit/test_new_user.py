@@ -170,3 +170,20 @@ def test_a_long_endpoint_label_on_a_narrow_terminal_breaks_no_word(cols: int) ->
     tree = text[text.index("registry-1.docker.io:443"):].splitlines()
     header = tree[: next(i for i, line in enumerate(tree) if line.startswith("└"))]
     assert all(len(line) <= cols for line in header), text
+
+
+def test_logs_from_stdin_names_stdin_not_its_private_copy(tmp_path: Path) -> None:
+    pytest.importorskip("duckdb")
+    from logs_data import generator
+
+    export = generator().generate(tmp_path / "csv", rows=500, shape="csv").files[0]
+    r = subprocess.run([*CLI, "logs", "-", "--json"], input=Path(export).read_bytes(), capture_output=True,
+                       env=env(), timeout=120, check=False)
+    assert r.returncode in (0, 1), r.stderr
+    assert [i["file"] for i in json.loads(r.stdout)["inputs"]] == ["stdin"]
+    text = subprocess.run([*CLI, "logs", "-"], input=b"", capture_output=True, env=env(), timeout=120,
+                          check=False).stdout.decode()
+    assert "regdoctor-stdin" not in text and "input  stdin" in text and "((" not in text, text
+    bad = subprocess.run([*CLI, "logs", "-"], input="Events:\nnothing here\n", capture_output=True, text=True,
+                         env=env(), timeout=120, check=False)
+    assert bad.returncode == 2 and bad.stderr.startswith("regdoctor: stdin: not a login-events export"), bad.stderr

@@ -36,7 +36,7 @@ def _when(report: LogsReport) -> str:
     from regdoctor.logs.findings import iso
 
     s = report.analysis.summary
-    return f"{iso(s.first)} → {iso(s.last)}" if s.first else "(no events)"
+    return f"{iso(s.first)} → {iso(s.last)}" if s.first else "no events"
 
 
 def _summary_rows(report: LogsReport) -> list[tuple[str, str]]:
