@@ -187,3 +187,9 @@ def test_logs_from_stdin_names_stdin_not_its_private_copy(tmp_path: Path) -> Non
     bad = subprocess.run([*CLI, "logs", "-"], input="Events:\nnothing here\n", capture_output=True, text=True,
                          env=env(), timeout=120, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("regdoctor: stdin: not a login-events export"), bad.stderr
+
+
+def test_serve_labels_an_ipv6_endpoint_with_brackets() -> None:
+    from regdoctor.serve.samples import endpoint_sample
+
+    assert endpoint_sample(_ipv6_report().endpoints[0]).endpoint == "[::1]:5000"
