@@ -60,7 +60,8 @@ def _config_registries(config: ClientConfig) -> list[str]:
 def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | None, password_stdin: bool,
           node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int, acr_config: str | None,
           progress: bool | None, verbose: bool, fmt: str, as_json: bool, **probe: Any) -> None:
-    """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
+    """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP,
+    auth, the manifest and blob, and the data endpoints the blob is redirected to.
 
     \b
     REF is read as docker reads it: nginx:1.25 is docker.io/library/nginx:1.25,
@@ -70,7 +71,8 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
     the Docker config, else Docker Hub.
 
     \b
-    Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed.
+    Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed, 130 Ctrl-C
+    (with what finished); --npd: 0 OK, 1 problem, 2 unknown.
     """
     from regdoctor.cli._npd import npd_boundary
     from regdoctor.target import acr_target, parse_registry, parse_target

@@ -206,7 +206,8 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     `regdoctor check …` command that would confirm each. Needs no network.
 
     \b
-    Exit codes: 0 no known symptom, 1 a known symptom was found, 2 unreadable input.
+    Exit codes: 0 no known symptom, 1 a known symptom was found, 2 unreadable input,
+    3 regdoctor failed.
     """
     from regdoctor.explain import explain_chunks
     from regdoctor.render import render_findings
