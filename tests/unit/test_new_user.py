@@ -193,3 +193,8 @@ def test_serve_labels_an_ipv6_endpoint_with_brackets() -> None:
     from regdoctor.serve.samples import endpoint_sample
 
     assert endpoint_sample(_ipv6_report().endpoints[0]).endpoint == "[::1]:5000"
+
+
+def test_region_without_any_acr_registry_is_bad_usage_not_silently_dropped() -> None:
+    line = one_error_line(run("check", "--region", "westeurope", "nginx", "ghcr.io/org/app:1"))
+    assert "--region" in line and "registry-1.docker.io" in line and "ghcr.io" in line and "-n NAME" in line

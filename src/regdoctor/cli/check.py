@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from regdoctor.cli._common import RUN, chosen_format, format_option, handle_errors, isatty, terminal, write
+from regdoctor.cli._common import (
+    RUN,
+    chosen_format,
+    fail_usage,
+    format_option,
+    handle_errors,
+    isatty,
+    terminal,
+    write,
+)
 from regdoctor.cli._probeargs import probe_options, probe_setup
 from regdoctor.kb.codes import Code
 
@@ -87,6 +96,9 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
         targets += [acr_target(n, plain_http=plain_http) for n in acr_names]
         if not targets:  # Docker config keys are registries: read as such, whatever their shape
             targets = [parse_registry(r, plain_http=plain_http) for r in _config_registries(config) or ["docker.io"]]
+        if probe["regions"] and not any(t.acr_name for t in targets):  # it would be dropped without a word
+            fail_usage(f"--region names an ACR replica, and no REF is an ACR registry "
+                       f"({', '.join(t.host for t in targets)}); give one, or -n NAME")
         acr = None
         if acr_config is not None:
             from regdoctor.cli import _acr_io
