@@ -198,3 +198,9 @@ def test_serve_labels_an_ipv6_endpoint_with_brackets() -> None:
 def test_region_without_any_acr_registry_is_bad_usage_not_silently_dropped() -> None:
     line = one_error_line(run("check", "--region", "westeurope", "nginx", "ghcr.io/org/app:1"))
     assert "--region" in line and "registry-1.docker.io" in line and "ghcr.io" in line and "-n NAME" in line
+
+
+@pytest.mark.parametrize("argv", [("check", "127.0.0.1:1", "--timeout", "1"), ("explain", "EOF"), ("proxy",)])
+def test_json_beside_another_format_is_a_contradiction(argv: tuple[str, ...]) -> None:
+    assert "two formats" in one_error_line(run(*argv, "--json", "--format", "markdown"))
+    assert run(*argv, "--json", "--format", "json").returncode != 2

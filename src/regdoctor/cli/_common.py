@@ -128,6 +128,9 @@ def terminal(stream: Any = None, env: Mapping[str, str] | None = None, choice: s
 
 
 def chosen_format(fmt: str, as_json: bool) -> str:
+    """``--json`` is ``--format json``; beside another ``--format`` it is a contradiction (exit 2)."""
+    if as_json and fmt not in ("text", "json"):
+        fail_usage(f"--json and --format {fmt} ask for two formats: give one")
     return "json" if as_json else fmt
 
 
