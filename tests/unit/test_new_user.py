@@ -204,3 +204,13 @@ def test_region_without_any_acr_registry_is_bad_usage_not_silently_dropped() -> 
 def test_json_beside_another_format_is_a_contradiction(argv: tuple[str, ...]) -> None:
     assert "two formats" in one_error_line(run(*argv, "--json", "--format", "markdown"))
     assert run(*argv, "--json", "--format", "json").returncode != 2
+
+
+def test_interception_cause_reads_without_doubled_parentheses() -> None:
+    from regdoctor import kb
+    from regdoctor.classify import interception
+
+    evidence = interception("registry.example.test", "CN=Contoso TLS Inspection CA", "Contoso Secure Web Gateway")
+    assert evidence is not None
+    cause = kb.code(Code.TLS_INTERCEPTED).finding(host="registry.example.test", evidence=evidence).cause
+    assert "((" not in cause and "))" not in cause, cause
