@@ -214,3 +214,8 @@ def test_interception_cause_reads_without_doubled_parentheses() -> None:
     assert evidence is not None
     cause = kb.code(Code.TLS_INTERCEPTED).finding(host="registry.example.test", evidence=evidence).cause
     assert "((" not in cause and "))" not in cause, cause
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("chek", "check"), ("explian", "explain"), ("prxy", "proxy")])
+def test_a_mistyped_command_names_the_one_meant(typo: str, meant: str) -> None:
+    assert f"Did you mean '{meant}'?" in one_error_line(run(typo, "nginx"))

@@ -45,6 +45,21 @@ class LazyGroup(click.Group):
         assert isinstance(cmd, click.Command)
         return cmd
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                           list[str]]:
+        """click's, plus what its own groups say of a typo (``chek``: "Did you mean 'check'?"),
+        which it draws from ``self.commands`` — empty in a lazy group."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            import difflib
+
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if not close or "Did you mean" in exc.message:
+                raise
+            raise click.UsageError(f"{exc.message} Did you mean {' or '.join(repr(c) for c in close)}?",
+                                   ctx=exc.ctx) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(n, _COMMANDS[n][2]) for n in self.list_commands(ctx)]
         if rows:
