@@ -191,6 +191,21 @@ def _catalogue_code(text: str) -> Any:
     return kb.catalogue().get(word)  # type: ignore[call-overload]
 
 
+def _shortcut(text: str, fmt: str) -> tuple[str | None, str | None]:
+    """(TEXT, LOG) as meant: a file's name reads that file as --file does; one of regdoctor's own
+    codes prints its catalogue entry and exits 0; any other TEXT is itself."""
+    path = _named_file(text)
+    if path is not None:
+        return None, path
+    entry = _catalogue_code(text)
+    if entry is not None:
+        from regdoctor.render import catalogue_json, code_entries_text
+
+        write(catalogue_json([entry]) if fmt == "json" else code_entries_text([entry], term=terminal()))
+        sys.exit(0)
+    return text, None
+
+
 @click.command()
 @click.argument("text", required=False)
 @click.option("--file", "log_file", metavar="LOG",
@@ -218,16 +233,7 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
         fail_usage("give the error TEXT, `-` to read it from stdin, or --file LOG")
     fmt = chosen_format(fmt, as_json)
     if text is not None and text != "-":
-        path = _named_file(text)
-        if path is not None:  # `explain error.txt`: the file, read as --file reads it
-            text, log_file = None, path
-        elif _catalogue_code(text) is not None:  # `explain DNS_NXDOMAIN`: what a printed code means
-            from regdoctor.render import catalogue_json, code_entries_text
-
-            entry = _catalogue_code(text)
-            assert entry is not None
-            write(catalogue_json([entry]) if fmt == "json" else code_entries_text([entry], term=terminal()))
-            sys.exit(0)
+        text, log_file = _shortcut(text, fmt)
     with handle_errors():
         if log_file is not None:
             source, name = "file", ("stdin" if log_file == "-" else log_file)
