@@ -219,3 +219,19 @@ def test_interception_cause_reads_without_doubled_parentheses() -> None:
 @pytest.mark.parametrize(("typo", "meant"), [("chek", "check"), ("explian", "explain"), ("prxy", "proxy")])
 def test_a_mistyped_command_names_the_one_meant(typo: str, meant: str) -> None:
     assert f"Did you mean '{meant}'?" in one_error_line(run(typo, "nginx"))
+
+
+@pytest.mark.parametrize("argv", [("codes",), ("codes", "--json"), ("explain", "EOF"), ("check", "127.0.0.1:1")])
+def test_output_that_cannot_be_written_is_one_line_not_a_crash(argv: tuple[str, ...]) -> None:
+    import shlex
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    cmd = " ".join(shlex.quote(a) for a in (*CLI, *argv, "--timeout", "1")) if argv[0] == "check" else \
+        " ".join(shlex.quote(a) for a in (*CLI, *argv))
+    for redirect, words in ((">/dev/full", "No space left on device"), (">&-", "standard output is closed")):
+        r = subprocess.run(["sh", "-c", f"exec {cmd} {redirect}"], capture_output=True, text=True, env=env(),
+                           timeout=60, check=False)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 3, (redirect, r.returncode, r.stderr)
+        assert len(lines) == 1 and words in lines[0] and "report it" not in lines[0], (redirect, r.stderr)

@@ -164,8 +164,9 @@ def run() -> None:
     except SystemExit as exc:
         code = exc.code
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: started with that descriptor closed
+                stream.flush()
     except (OSError, ValueError):
         sys.exit(code)  # let the interpreter report it, as it always does
     waits = [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t is not threading.main_thread()]
