@@ -235,3 +235,33 @@ def test_output_that_cannot_be_written_is_one_line_not_a_crash(argv: tuple[str, 
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 3, (redirect, r.returncode, r.stderr)
         assert len(lines) == 1 and words in lines[0] and "report it" not in lines[0], (redirect, r.stderr)
+
+
+NXDOMAIN = 'Error response from daemon: Get "https://myreg.azurecr.io/v2/": dial tcp: lookup myreg.azurecr.io on ' \
+           "10.0.0.10:53: no such host"
+
+
+def test_explain_without_text_reads_a_pipe() -> None:
+    r = run("explain", "--json", stdin=NXDOMAIN + "\n")
+    assert r.returncode == 1, r.stderr
+    assert json.loads(r.stdout)["findings"][0]["code"] == "DNS_NXDOMAIN"
+
+
+def test_explain_reading_a_terminal_says_so_and_a_terminal_without_text_is_usage() -> None:
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([*CLI, "explain", "-", "--json"], stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env(), text=True)
+        os.write(master, NXDOMAIN.encode() + b"\n\x04")  # typed, then Ctrl-D
+        out, err = proc.communicate(timeout=30)
+        bare = subprocess.run([*CLI, "explain"], stdin=slave, capture_output=True, text=True, env=env(), timeout=30,
+                              check=False)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 1, err
+    assert "paste it, then Ctrl-D" in err and json.loads(out)["findings"][0]["code"] == "DNS_NXDOMAIN"
+    assert one_error_line(bare).startswith("regdoctor: give the error TEXT")

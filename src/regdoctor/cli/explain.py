@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, isatty, terminal, write
 
 _CHUNK = 1 << 20
 _MAX_HEADER_GROUPS = 30
@@ -27,11 +27,16 @@ def _short(text: str, width: int) -> str:
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """The stream's bytes, ``_CHUNK`` at a time. A short read means the end was reached; on a
+    terminal that end (Ctrl-D) is not sticky — reading on would wait for a second Ctrl-D."""
+    tty = isatty(stream)
     while True:
         data = stream.read(_CHUNK)
         if not data:
             return
         yield data
+        if tty and len(data) < _CHUNK:
+            return
 
 
 class _Input:
@@ -191,6 +196,23 @@ def _catalogue_code(text: str) -> Any:
     return kb.catalogue().get(word)  # type: ignore[call-overload]
 
 
+def _what_to_read(text: str | None, log_file: str | None, fmt: str) -> tuple[str | None, str | None]:
+    """(TEXT, LOG) as the user meant them: nothing given but a pipe is the pipe
+    (``kubectl describe pod … | regdoctor explain``); a file's name or a code, see ``_shortcut``.
+    Reading a terminal says so on stderr: a silent wait looks like a hang."""
+    if text is not None and log_file is not None:
+        fail_usage("give either TEXT (or `-`) or --file LOG, not both")
+    if text is None and log_file is None:
+        if sys.stdin is None or isatty(sys.stdin):
+            fail_usage("give the error TEXT, `-` to read it from stdin, or --file LOG")
+        text = "-"
+    if "-" in (text, log_file) and sys.stdin is not None and isatty(sys.stdin):
+        click.echo("regdoctor explain: reading the error text from the terminal; paste it, then Ctrl-D", err=True)
+    if text is not None and text != "-":
+        return _shortcut(text, fmt)
+    return text, log_file
+
+
 def _shortcut(text: str, fmt: str) -> tuple[str | None, str | None]:
     """(TEXT, LOG) as meant: a file's name reads that file as --file does; one of regdoctor's own
     codes prints its catalogue entry and exits 0; any other TEXT is itself."""
@@ -215,7 +237,7 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     """Name the failing layer from an error TEXT printed by any registry client.
 
     \b
-    TEXT is the error as pasted (a file name reads that file; a code such as DNS_NXDOMAIN
+    TEXT is the error as pasted, or piped in (a file name reads that file; a code such as DNS_NXDOMAIN
     shows its catalogue entry); `-` reads it from stdin. --file LOG scans a whole log.
     Prints the failing layer, the ranked likely causes with their fixes, and the exact
     `regdoctor check …` command that would confirm each. Needs no network.
@@ -227,13 +249,8 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     from regdoctor.explain import explain_chunks
     from regdoctor.render import render_findings
 
-    if text is not None and log_file is not None:
-        fail_usage("give either TEXT (or `-`) or --file LOG, not both")
-    if text is None and log_file is None:
-        fail_usage("give the error TEXT, `-` to read it from stdin, or --file LOG")
     fmt = chosen_format(fmt, as_json)
-    if text is not None and text != "-":
-        text, log_file = _shortcut(text, fmt)
+    text, log_file = _what_to_read(text, log_file, fmt)
     with handle_errors():
         if log_file is not None:
             source, name = "file", ("stdin" if log_file == "-" else log_file)
