@@ -175,7 +175,7 @@ def check_document_problem(obj: Any) -> str | None:
         return "a regdoctor document without endpoints (not from `check --json`)"
     if not isinstance(obj.get("findings"), list):
         return "a regdoctor document without findings"
-    if obj.get("status") not in ("ok", "problems"):
+    if obj.get("status") not in ("ok", "problems", "unknown"):
         return "a regdoctor document without a valid status"
     return None
 
