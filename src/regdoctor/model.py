@@ -166,14 +166,8 @@ class Report:
         return any(f.severity in ("error", "warning") for f in self.findings)
 
     @property
-    def status(self) -> Literal["ok", "problems", "unknown"]:
-        """problems (errors or warnings); unknown when the run was interrupted before any showed —
-        what did not run is not healthy (serve's and fleet's word for an undecided round); else ok."""
-        from regdoctor.kb.codes import Code
-
-        if self.problems:
-            return "problems"
-        return "unknown" if any(f.code == Code.CLIENT_INTERRUPTED for f in self.findings) else "ok"
+    def status(self) -> Literal["ok", "problems"]:
+        return "problems" if self.problems else "ok"
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:

@@ -265,18 +265,3 @@ def test_explain_reading_a_terminal_says_so_and_a_terminal_without_text_is_usage
     assert proc.returncode == 1, err
     assert "paste it, then Ctrl-D" in err and json.loads(out)["findings"][0]["code"] == "DNS_NXDOMAIN"
     assert one_error_line(bare).startswith("regdoctor: give the error TEXT")
-
-
-def test_an_interrupted_report_is_unknown_in_json_and_fleet_takes_it() -> None:
-    from regdoctor.fleet.ingest import check_document_problem
-    from regdoctor.render import report_dict
-
-    unfinished = EndpointResult(host="r.io", port=443, role="registry", steps=(
-        Step(layer="client", name="probe", status="skip", elapsed_ms=0.0, summary="not finished"),))
-    report = Report(targets=("r.io",), endpoints=(unfinished,),
-                    findings=tuple(diagnose([unfinished], interrupted_after=1.4)))
-    doc = report_dict(report)
-    assert doc["status"] == "unknown"
-    assert check_document_problem(json.loads(json.dumps(doc))) is None
-    healthy = Report(targets=("r.io",), endpoints=(), findings=())
-    assert healthy.status == "ok"

@@ -175,7 +175,7 @@ def check_document_problem(obj: Any) -> str | None:
         return "a regdoctor document without endpoints (not from `check --json`)"
     if not isinstance(obj.get("findings"), list):
         return "a regdoctor document without findings"
-    if obj.get("status") not in ("ok", "problems", "unknown"):
+    if obj.get("status") not in ("ok", "problems"):
         return "a regdoctor document without a valid status"
     return None
 
