@@ -286,7 +286,8 @@ def interception(host: str, issuer: str, issuer_org: str | None) -> dict[str, An
             basis += ", and looks like a TLS-inspection product"
         return {"expected_issuers": list(expected), "basis": basis}
     if expected is None and marker:
-        return {"expected_issuers": "(a public CA)", "basis": "issuer name looks like a TLS-inspection product"}
+        return {"expected_issuers": "none known for this host",
+                "basis": "issuer name looks like a TLS-inspection product"}
     return None
 
 

@@ -71,6 +71,11 @@ class EndpointResult:
     parent: str | None = None
 
     @property
+    def address(self) -> str:
+        """``host:port``, an IPv6 host in brackets (``[::1]:5000``), as Go's net.JoinHostPort writes it."""
+        return join_host_port(self.host, self.port)
+
+    @property
     def display(self) -> str:
         """``host`` or ``host:port`` as users write the endpoint (the default port omitted)."""
         default = 443 if self.scheme == "https" else 80
@@ -122,6 +127,15 @@ class Finding:
         if self.root_cause:
             return "root cause"
         return "alternative" if self.alternative_of else "consequence"
+
+
+def join_host_port(host: str, port: int | str) -> str:
+    """``host:port``, brackets around an IPv6 host, so that the port stays readable.
+
+    >>> join_host_port("r.io", 443), join_host_port("::1", 5000)
+    ('r.io:443', '[::1]:5000')
+    """
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass(frozen=True)

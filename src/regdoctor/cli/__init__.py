@@ -45,6 +45,21 @@ class LazyGroup(click.Group):
         assert isinstance(cmd, click.Command)
         return cmd
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                           list[str]]:
+        """click's, plus what its own groups say of a typo (``chek``: "Did you mean 'check'?"),
+        which it draws from ``self.commands`` — empty in a lazy group."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            import difflib
+
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if not close or "Did you mean" in exc.message:
+                raise
+            raise click.UsageError(f"{exc.message} Did you mean {' or '.join(repr(c) for c in close)}?",
+                                   ctx=exc.ctx) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(n, _COMMANDS[n][2]) for n in self.list_commands(ctx)]
         if rows:
@@ -89,7 +104,7 @@ def main(argv: list[str] | None = None) -> Any:
         rc = cli.main(args=argv, prog_name="regdoctor", standalone_mode=False)
     except click.UsageError as exc:
         cmd = exc.ctx.command_path if exc.ctx is not None else "regdoctor"
-        click.echo(f"regdoctor: {one_line(exc.format_message())} (see `{cmd} --help`)", err=True)
+        click.echo(f"regdoctor: {one_line(_usage_message(exc))} (see `{cmd} --help`)", err=True)
         sys.exit(2)
     except click.ClickException as exc:  # a bad file argument and the like: the user's input
         click.echo(f"regdoctor: {one_line(exc.format_message())}", err=True)
@@ -110,6 +125,22 @@ def main(argv: list[str] | None = None) -> Any:
         _report_crash(exc)
         sys.exit(3)
     sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    """What was wrong, in words. A group called without its command (``regdoctor``, ``regdoctor
+    acr``) is click's NoArgsIsHelpError, whose message is the whole help page: name the commands.
+
+    >>> ctx = click.Context(cli, info_name="regdoctor")
+    >>> _usage_message(click.exceptions.NoArgsIsHelpError(ctx)).split(":")[0]
+    'missing command'
+    """
+    ctx = exc.ctx
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError) and ctx is not None and \
+            isinstance(ctx.command, click.Group):
+        names = ctx.command.list_commands(ctx)
+        return f"missing command: `{ctx.command_path} COMMAND`, one of {', '.join(names)}"
+    return exc.format_message()
 
 
 def run() -> None:
@@ -133,8 +164,9 @@ def run() -> None:
     except SystemExit as exc:
         code = exc.code
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: started with that descriptor closed
+                stream.flush()
     except (OSError, ValueError):
         sys.exit(code)  # let the interpreter report it, as it always does
     waits = [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t is not threading.main_thread()]

@@ -7,6 +7,7 @@ before any work) and, where a command has them, the findings made so far.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -128,6 +129,9 @@ def terminal(stream: Any = None, env: Mapping[str, str] | None = None, choice: s
 
 
 def chosen_format(fmt: str, as_json: bool) -> str:
+    """``--json`` is ``--format json``; beside another ``--format`` it is a contradiction (exit 2)."""
+    if as_json and fmt not in ("text", "json"):
+        fail_usage(f"--json and --format {fmt} ask for two formats: give one")
     return "json" if as_json else fmt
 
 
@@ -169,8 +173,23 @@ def handle_errors() -> Iterator[None]:
 
 
 def write(text: str) -> None:
-    """Print a rendered text; its colour was decided by ``terminal()`` (click must not strip it)."""
-    click.echo(text, nl=not text.endswith("\n"), color=True)
+    """Print a rendered text; its colour was decided by ``terminal()`` (click must not strip it).
+
+    A closed stdout or a full disk is ``OutputError`` (one line, exit 3), not a crash to report;
+    a reader that went away (``| head``) stays ``BrokenPipeError``.
+    """
+    from regdoctor.errors import OutputError
+
+    if sys.stdout is None:  # started with stdout closed (`>&-`): click would drop the text without a word
+        raise OutputError("cannot write the report: standard output is closed")
+    try:
+        click.echo(text, nl=not text.endswith("\n"), color=True)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # what is still buffered goes nowhere, not into a second error at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise OutputError(f"cannot write the report to standard output: {exc.strerror or exc}") from None
 
 
 class Seconds(click.ParamType[float]):

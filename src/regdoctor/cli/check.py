@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from regdoctor.cli._common import RUN, chosen_format, format_option, handle_errors, isatty, terminal, write
+from regdoctor.cli._common import (
+    RUN,
+    chosen_format,
+    fail_usage,
+    format_option,
+    handle_errors,
+    isatty,
+    terminal,
+    write,
+)
 from regdoctor.cli._probeargs import probe_options, probe_setup
 from regdoctor.cli._targets import acr_name_option, config_targets, named_targets
 from regdoctor.kb.codes import Code
@@ -43,7 +52,8 @@ if TYPE_CHECKING:
 def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | None, password_stdin: bool,
           node_name: str | None, labels: tuple[str, ...], npd: bool, npd_max: int, acr_config: str | None,
           progress: bool | None, verbose: bool, fmt: str, as_json: bool, **probe: Any) -> None:
-    """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP.
+    """Probe every layer between this machine and each registry: DNS, proxy, TCP, TLS, HTTP,
+    auth, the manifest and blob, and the data endpoints the blob is redirected to.
 
     \b
     REF is read as docker reads it: nginx:1.25 is docker.io/library/nginx:1.25,
@@ -53,7 +63,8 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
     the Docker config, else Docker Hub.
 
     \b
-    Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed.
+    Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed, 130 Ctrl-C
+    (with what finished); --npd: 0 OK, 1 problem, 2 unknown.
     """
     from regdoctor.cli._npd import npd_boundary
     with handle_errors(), npd_boundary(npd, npd_max):
@@ -64,6 +75,9 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
         config = load_client_config(os.environ)  # the one read of every credential file
         targets = named_targets(refs, acr_names, plain_http=plain_http) or config_targets(config,
                                                                                            plain_http=plain_http)
+        if probe["regions"] and not any(t.acr_name for t in targets):  # it would be dropped without a word
+            fail_usage(f"--region names an ACR replica, and no REF is an ACR registry "
+                       f"({', '.join(t.host for t in targets)}); give one, or -n NAME")
         acr = None
         if acr_config is not None:
             from regdoctor.cli import _acr_io

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, isatty, terminal, write
 
 _CHUNK = 1 << 20
 _MAX_HEADER_GROUPS = 30
@@ -27,11 +27,16 @@ def _short(text: str, width: int) -> str:
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """The stream's bytes, ``_CHUNK`` at a time. A short read means the end was reached; on a
+    terminal that end (Ctrl-D) is not sticky — reading on would wait for a second Ctrl-D."""
+    tty = isatty(stream)
     while True:
         data = stream.read(_CHUNK)
         if not data:
             return
         yield data
+        if tty and len(data) < _CHUNK:
+            return
 
 
 class _Input:
@@ -159,6 +164,70 @@ def _header(ex: Any, source: str) -> str:
     return "\n".join(lines)
 
 
+def _named_file(text: str) -> str | None:
+    """``text`` when it is one word naming a file: what a user means by ``explain error.log``.
+
+    One that looks like a path but names nothing is bad input, not an error message to scan.
+
+    >>> _named_file("EOF"), _named_file("dial tcp: i/o timeout")
+    (None, None)
+    """
+    import os
+
+    word = text.strip()
+    if not word or len(word) > 4096 or any(c.isspace() for c in word):
+        return None
+    if os.path.isfile(word) or (os.path.isdir(word) and word not in (".", "..")):
+        return word
+    if word.startswith(("/", "./", "../", "~/")) and "://" not in word:
+        fail_usage(f"{word}: no such file (give the error text itself, `-` for stdin, or --file LOG)")
+    return None
+
+
+def _catalogue_code(text: str) -> Any:
+    """The catalogue entry when ``text`` is one of regdoctor's own codes (as a finding prints it)."""
+    import re
+
+    word = text.strip()
+    if not re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", word):
+        return None
+    from regdoctor import kb
+
+    return kb.catalogue().get(word)  # type: ignore[call-overload]
+
+
+def _what_to_read(text: str | None, log_file: str | None, fmt: str) -> tuple[str | None, str | None]:
+    """(TEXT, LOG) as the user meant them: nothing given but a pipe is the pipe
+    (``kubectl describe pod … | regdoctor explain``); a file's name or a code, see ``_shortcut``.
+    Reading a terminal says so on stderr: a silent wait looks like a hang."""
+    if text is not None and log_file is not None:
+        fail_usage("give either TEXT (or `-`) or --file LOG, not both")
+    if text is None and log_file is None:
+        if sys.stdin is None or isatty(sys.stdin):
+            fail_usage("give the error TEXT, `-` to read it from stdin, or --file LOG")
+        text = "-"
+    if "-" in (text, log_file) and sys.stdin is not None and isatty(sys.stdin):
+        click.echo("regdoctor explain: reading the error text from the terminal; paste it, then Ctrl-D", err=True)
+    if text is not None and text != "-":
+        return _shortcut(text, fmt)
+    return text, log_file
+
+
+def _shortcut(text: str, fmt: str) -> tuple[str | None, str | None]:
+    """(TEXT, LOG) as meant: a file's name reads that file as --file does; one of regdoctor's own
+    codes prints its catalogue entry and exits 0; any other TEXT is itself."""
+    path = _named_file(text)
+    if path is not None:
+        return None, path
+    entry = _catalogue_code(text)
+    if entry is not None:
+        from regdoctor.render import catalogue_json, code_entries_text
+
+        write(catalogue_json([entry]) if fmt == "json" else code_entries_text([entry], term=terminal()))
+        sys.exit(0)
+    return text, None
+
+
 @click.command()
 @click.argument("text", required=False)
 @click.option("--file", "log_file", metavar="LOG",
@@ -168,21 +237,20 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     """Name the failing layer from an error TEXT printed by any registry client.
 
     \b
-    TEXT is the error as pasted; `-` reads it from stdin. --file LOG scans a whole log.
+    TEXT is the error as pasted, or piped in (a file name reads that file; a code such as DNS_NXDOMAIN
+    shows its catalogue entry); `-` reads it from stdin. --file LOG scans a whole log.
     Prints the failing layer, the ranked likely causes with their fixes, and the exact
     `regdoctor check …` command that would confirm each. Needs no network.
 
     \b
-    Exit codes: 0 no known symptom, 1 a known symptom was found, 2 unreadable input.
+    Exit codes: 0 no known symptom, 1 a known symptom was found, 2 unreadable input,
+    3 regdoctor failed.
     """
     from regdoctor.explain import explain_chunks
     from regdoctor.render import render_findings
 
-    if text is not None and log_file is not None:
-        fail_usage("give either TEXT (or `-`) or --file LOG, not both")
-    if text is None and log_file is None:
-        fail_usage("give the error TEXT, `-` to read it from stdin, or --file LOG")
     fmt = chosen_format(fmt, as_json)
+    text, log_file = _what_to_read(text, log_file, fmt)
     with handle_errors():
         if log_file is not None:
             source, name = "file", ("stdin" if log_file == "-" else log_file)

@@ -69,7 +69,8 @@ def fleet(inputs: tuple[str, ...], fmt: str, as_json: bool) -> None:
     Non-JSON lines (log noise, kubectl prefixes) are skipped and counted.
 
     \b
-    Exit codes: 0 every node healthy, 1 problems on some node, 2 no report in the input.
+    Exit codes: 0 every node healthy, 1 problems on some node, 2 no report in the input,
+    3 regdoctor failed.
     """
     from regdoctor.errors import BadInput
     from regdoctor.fleet.ingest import collect

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -22,8 +23,11 @@ import click
 if TYPE_CHECKING:
     from regdoctor.acr.model import RegistryConfig
 
-from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, write
+from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
+from regdoctor.errors import RegdoctorError
 
+#: How a report and an error name `-` (whose bytes DuckDB reads from a private temporary copy)
+STDIN = "stdin"
 _MEMORY_RE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
 
@@ -45,7 +49,11 @@ def _spooled(files: tuple[str, ...], temp_dir: str | None) -> Iterator[list[str]
         path = os.path.join(tmp, "stdin")
         with open(path, "wb") as out:
             shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-        yield [path if f == "-" else f for f in files]
+        try:
+            yield [path if f == "-" else f for f in files]
+        except RegdoctorError as exc:  # the user gave `-`: name it so, not the private copy
+            exc.args = tuple(a.replace(path, STDIN) if isinstance(a, str) else a for a in exc.args)
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -117,7 +125,11 @@ def logs(files: tuple[str, ...], since: str | None, until: str | None, identitie
                                                             threads=threads, temp_dir=temp_dir))
     with handle_errors(), _spooled(files, temp_dir) as paths:
         report = run(paths, opts)
-    write(render_logs(out_fmt, report))
+    if "-" in files:  # the report names stdin as the user gave it, not its private copy
+        spooled = paths[files.index("-")]
+        report = replace(report, inputs=tuple(replace(f, path=STDIN) if f.path == spooled else f
+                                              for f in report.inputs))
+    write(render_logs(out_fmt, report, terminal()))
     sys.exit(1 if report.problems else 0)
 
 

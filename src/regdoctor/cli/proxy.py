@@ -55,7 +55,7 @@ def proxy(hosts: tuple[str, ...], acr_names: tuple[str, ...], root_dir: str, pro
     microk8s, the kubelet, and AKS httpProxyConfig files (--aks-config). Reads files only.
 
     \b
-    Exit codes: 0 nothing found, 1 problems found, 2 bad usage.
+    Exit codes: 0 nothing found, 1 problems found, 2 bad usage, 3 regdoctor failed.
     """
     from regdoctor.errors import BadInput
 

@@ -70,6 +70,12 @@ def catalogue_text(entries: Iterable[CodeInfo], *, term: Terminal | None = None)
     return render_catalogue(list(entries), term=term)
 
 
+def code_entries_text(entries: Iterable[CodeInfo], *, term: Terminal | None = None) -> str:
+    from regdoctor.render.text import render_code_entries
+
+    return render_code_entries(list(entries), term=term)
+
+
 def _term(term: Terminal | None, color: bool | None, width: int | None) -> Terminal:
     """``term``, or one made from the older ``color``/``width`` arguments (plain, 100 columns)."""
     from regdoctor.render.lines import Terminal
@@ -150,6 +156,7 @@ def render_report(fmt: str, report: Report, *, term: Terminal | None = None, ver
 
 
 __all__ = [
-    "SCHEMA", "catalogue_json", "catalogue_text", "document", "findings_json", "findings_markdown", "findings_text",
+    "SCHEMA", "catalogue_json", "catalogue_text", "code_entries_text", "document", "findings_json",
+    "findings_markdown", "findings_text",
     "render_findings", "render_report", "report_dict", "report_json", "report_markdown", "report_text",
 ]

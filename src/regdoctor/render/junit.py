@@ -56,7 +56,7 @@ def render_report(report: Report) -> str:
     failures = skipped = 0
     for e in report.endpoints:
         for s in e.steps:
-            case = ET.Element("testcase", classname=f"{e.host}:{e.port}.{s.layer}", name=s.name,
+            case = ET.Element("testcase", classname=f"{e.address}.{s.layer}", name=s.name,
                               time=f"{s.elapsed_ms / 1000:.3f}")
             cases.append(case)
             if s.status == "skip":

@@ -20,6 +20,7 @@ from regdoctor.render import document, findings_json, findings_junit, findings_m
 if TYPE_CHECKING:
     from regdoctor.logs.kql import Query
     from regdoctor.logs.report import LogsReport
+    from regdoctor.render.lines import Terminal
 
 #: Inputs listed one per line in text and markdown; beyond, a count per shape (JSON lists all).
 _LISTED_INPUTS = 5
@@ -35,7 +36,7 @@ def _when(report: LogsReport) -> str:
     from regdoctor.logs.findings import iso
 
     s = report.analysis.summary
-    return f"{iso(s.first)} → {iso(s.last)}" if s.first else "(no events)"
+    return f"{iso(s.first)} → {iso(s.last)}" if s.first else "no events"
 
 
 def _summary_rows(report: LogsReport) -> list[tuple[str, str]]:
@@ -87,9 +88,16 @@ def _summary_rows(report: LogsReport) -> list[tuple[str, str]]:
     return rows
 
 
-def logs_text(report: LogsReport, *, color: bool | None = None, width: int | None = None) -> str:
+def logs_text(report: LogsReport, *, color: bool | None = None, width: int | None = None,
+              term: Terminal | None = None) -> str:
+    """The summary grid, the findings and the time taken; ``term`` (colour, width) wins over
+    ``color``/``width``. Plain lines carry no padding: the grid's cells are not right-filled."""
+    if term is not None:
+        color, width = term.color, term.width
     buf = io.StringIO()
-    console = Console(file=buf, force_terminal=color, no_color=color is False, width=width or 100,
+    console = Console(file=buf, force_terminal=bool(color), no_color=not color, width=width or 100,
+                      color_system=((term.color_system if term is not None else None) or "standard")  # type: ignore[arg-type]
+                      if color else None,
                       highlight=False, soft_wrap=False, emoji=False)
     console.print(Text("regdoctor logs", style="bold"))
     grid = Table.grid(padding=(0, 1))
@@ -99,8 +107,9 @@ def logs_text(report: LogsReport, *, color: bool | None = None, width: int | Non
         grid.add_row(k, escape(v))
     console.print(grid)
     console.print()
-    body = findings_text(list(report.findings), color=color, width=width)
-    return buf.getvalue() + body + f"{report.elapsed_ms / 1000:.2f} s\n"
+    body = findings_text(list(report.findings), term=term, color=color, width=width)
+    head = "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
+    return head + body + f"{report.elapsed_ms / 1000:.2f} s\n"
 
 
 def logs_markdown(report: LogsReport) -> str:
@@ -122,14 +131,14 @@ def logs_junit(report: LogsReport) -> str:
     return findings_junit(list(report.findings), suite="regdoctor logs", failing=("error", "warning"))
 
 
-def render_logs(fmt: str, report: LogsReport) -> str:
+def render_logs(fmt: str, report: LogsReport, term: Terminal | None = None) -> str:
     if fmt == "json":
         return logs_json(report)
     if fmt == "markdown":
         return logs_markdown(report)
     if fmt == "junit":
         return logs_junit(report)
-    return logs_text(report)
+    return logs_text(report, term=term)
 
 
 def render_kql(fmt: str, queries: Sequence[Query]) -> str:

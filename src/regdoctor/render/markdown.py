@@ -40,7 +40,7 @@ def render_report(report: Report) -> str:
     lines = [f"## regdoctor check `{' '.join(report.targets)}`", "",
              f"**Status:** {report.status} ({report.elapsed_ms / 1000:.2f} s)", ""]
     for e in report.endpoints:
-        lines += [f"#### `{e.host}:{e.port}` ({e.role})", "", "| status | layer | step | ms | result | code |",
+        lines += [f"#### `{e.address}` ({e.role})", "", "| status | layer | step | ms | result | code |",
                   "|---|---|---|---:|---|---|"]
         for s in e.steps:
             lines.append(f"| {_ICON[s.status]} | {s.layer} | {s.name} | {s.elapsed_ms:.0f} | {_cell(s.summary)} | "

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from regdoctor.model import Finding, Report, findings_sorted
+from regdoctor.model import Finding, Report, findings_sorted, join_host_port
 
 OK, PROBLEM, UNKNOWN = 0, 1, 2
 
@@ -38,7 +38,7 @@ def _where(report: Report, f: Finding) -> str:
     if f.host is None:
         return f.layer
     port = next((e.port for e in report.endpoints if e.host == f.host), None)
-    return f"{f.layer} {f.host}:{port}" if port is not None else f"{f.layer} {f.host}"
+    return f"{f.layer} {join_host_port(f.host, port)}" if port is not None else f"{f.layer} {f.host}"
 
 
 def _fit(head: str, tail: str, limit: int) -> str:

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from regdoctor.model import join_host_port
 from regdoctor.probe.events import ProbeEvent
 
 if TYPE_CHECKING:
@@ -126,7 +127,8 @@ class Progress:
             if spinner is None:
                 spinner = self._spinners[(host, port)] = Spinner("dots", style="cyan")
             frame: Any = spinner.render(now)
-            line = Text.assemble(frame, " ", (f"{host}:{port}", "bold"), f" ({ep.role})  ", ep.step, (wait, "yellow"))
+            line = Text.assemble(frame, " ", (join_host_port(host, port), "bold"), f" ({ep.role})  ", ep.step,
+                                 (wait, "yellow"))
             line.no_wrap = True
             line.overflow = "ellipsis"
             line.truncate(options.max_width, overflow="ellipsis")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from regdoctor.model import join_host_port
+
 
 def _values(label: str, values: Sequence[Mapping[str, Any]] | None, indent: str) -> list[str]:
     if values is None:
@@ -37,13 +39,13 @@ def actor_lines(a: Mapping[str, Any]) -> list[str]:
     for r in a["routes"]:
         src = f"  ← {r['source']}" if r["source"] else ""
         path = "direct" if r["proxy"] == "direct" else f"via {r['proxy']}"
-        lines.append(f"  → {r['host']}:{r['port']} ({r['role']}) {path} — {r['reason']}{src}"
+        lines.append(f"  → {join_host_port(r['host'], r['port'])} ({r['role']}) {path} — {r['reason']}{src}"
                      + ("  [Python rules]" if "Python" in r["actor"] else ""))
     return lines
 
 
 def render_text(doc: Mapping[str, Any]) -> str:
-    hosts = ", ".join(f"{h['host']}:{h['port']} ({h['role']})" for h in doc["hosts"])
+    hosts = ", ".join(f"{join_host_port(h['host'], h['port'])} ({h['role']})" for h in doc["hosts"])
     lines = [f"regdoctor proxy — who uses which proxy for {hosts or 'no host'}", ""]
     for a in doc["actors"]:
         lines += [*actor_lines(a), ""]
@@ -54,7 +56,8 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
     lines = ["## regdoctor proxy", "", "| actor | host | path | rule | source |", "|---|---|---|---|---|"]
     for a in doc["actors"]:
         for r in a["routes"]:
-            lines.append(f"| {r['actor']} | {r['host']}:{r['port']} ({r['role']}) | {r['proxy']} | {r['reason']} | "
+            lines.append(f"| {r['actor']} | {join_host_port(r['host'], r['port'])} ({r['role']}) | {r['proxy']} | "
+                         f"{r['reason']} | "
                          f"{r['source'] or ''} |")
     lines.append("")
     for a in doc["actors"]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from regdoctor.kb import CodeInfo
+from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Finding, Report, Step, findings_sorted
 from regdoctor.render.lines import Line, Terminal, box, emit, labelled, plain, wrap
 
@@ -179,7 +180,13 @@ def _verdict(report: Report, width: int) -> list[Line]:
     warnings = sum(f.severity == "warning" for f in findings)
     notes = sum(f.severity == "info" for f in findings)
     roots = [f for f in findings_sorted(findings) if f.root_cause and f.severity != "info"]
-    if not report.problems:
+    stopped = next((f for f in findings if f.code == Code.CLIENT_INTERRUPTED), None)
+    if stopped is not None and not report.problems:  # Ctrl-C: what did not run cannot be called healthy
+        unfinished = sum(not any(s.status != "skip" for s in e.steps) for e in report.endpoints)
+        text = (f"Diagnosis: interrupted after {stopped.evidence.get('elapsed_s', '?')} s, no problem found in "
+                f"what ran; {unfinished} of {len(report.endpoints)} endpoint(s) not finished.")
+        mark, style = "!", "bold yellow"
+    elif not report.problems:
         text = "Diagnosis: healthy. Every layer passed." if not notes else \
             f"Diagnosis: healthy, with {notes} note{'s' if notes != 1 else ''}."
         mark, style = "✓", "bold green"
@@ -221,7 +228,7 @@ def _step_lines(s: Step, last: bool, width: int) -> list[Line]:
 
 
 def _endpoint_name(e: EndpointResult) -> str:
-    return f"{e.host}:{e.port}"
+    return e.address
 
 
 def _folded(steps: Sequence[Step]) -> list[Step]:
@@ -249,8 +256,7 @@ def _folded(steps: Sequence[Step]) -> list[Step]:
 def endpoint_lines(e: EndpointResult, width: int, *, verbose: bool = True) -> list[Line]:
     """The tree of one endpoint's steps; not ``verbose``: passed and same-reason skipped runs folded."""
     label = f"({e.role}, {e.origin})" if e.origin else f"({e.role})"
-    out: list[Line] = [[(_endpoint_name(e), "bold"), ("  ", ""), (p, "")] if i == 0 else [("    ", ""), (p, "")]
-                       for i, p in enumerate(wrap(label, max(width - len(_endpoint_name(e)) - 2, 20)))]
+    out = _beside(_endpoint_name(e), "bold", "  ", label, "", width)
     steps = list(e.steps) if verbose else _folded(e.steps)
     for i, s in enumerate(steps):
         out += _step_lines(s, i == len(steps) - 1, width)
@@ -261,9 +267,23 @@ def _healthy_line(e: EndpointResult, width: int) -> list[Line]:
     ran = [s for s in e.steps if s.status != "skip"]
     ms = sum(s.elapsed_ms for s in e.steps)
     text = f"({e.role}) {len(ran)} steps passed, {ms:.0f} ms"
-    name = _endpoint_name(e)
-    return [[("✓ ", "green"), (name, "bold"), (" ", ""), (p, "dim")] if i == 0 else [("    ", ""), (p, "dim")]
-            for i, p in enumerate(wrap(text, max(width - len(name) - 3, 20)))]
+    lines = _beside(_endpoint_name(e), "bold", " ", text, "dim", width - 2)
+    return [[("✓ ", "green"), *lines[0]], *[[("  ", ""), *line] for line in lines[1:]]]
+
+
+def _beside(name: str, name_style: str, gap: str, text: str, style: str, width: int) -> list[Line]:
+    """``name`` then ``text`` wrapped beside it; when a word of ``text`` would not fit in the room
+    left (a long host name on a narrow terminal), ``text`` goes under ``name``, indented, so that
+    no word is broken.
+
+    >>> [plain(x) for x in _beside("h.io:443", "", "  ", "(registry, REF docker.io/library/nginx:latest)", "", 40)]
+    ['h.io:443', '    (registry, REF', '    docker.io/library/nginx:latest)']
+    """
+    room = width - len(name) - len(gap)
+    if room >= max((len(w) for w in text.split()), default=0):
+        return [[(name, name_style), (gap, ""), (p, style)] if i == 0 else [("    ", ""), (p, style)]
+                for i, p in enumerate(wrap(text, room))]
+    return [[(name, name_style)], *[[("    ", ""), (p, style)] for p in wrap(text, max(width - 4, 20))]]
 
 
 def _problem(e: EndpointResult) -> bool:
@@ -295,7 +315,8 @@ def render_catalogue(entries: Sequence[CodeInfo], *, term: Terminal | None = Non
     term = term or Terminal(width=160)
     width = max(term.width, 40)
     cw = max((len(c.code) for c in entries), default=4)
-    lw = max((len(c.layer) for c in entries), default=5)
+    cw = max(cw, len("code"))
+    lw = max([len("layer"), *(len(c.layer) for c in entries)])  # the header is a row too
     head = f"{'code':<{cw}}  {'layer':<{lw}}  {'severity':<8}  "
     rest = width - len(head)
     lines: list[Line] = []
@@ -317,5 +338,31 @@ def render_catalogue(entries: Sequence[CodeInfo], *, term: Terminal | None = Non
     return emit(lines, term)
 
 
-__all__ = ["MAX_WIDTH", "endpoint_lines", "finding_lines", "key", "render_catalogue", "render_findings",
-           "render_report", "report_lines"]
+def _template(text: str) -> str:
+    """A catalogue template as a reader sees it: ``{host}`` becomes ``<host>`` (filled in a finding)."""
+    import re
+
+    return re.sub(r"\{([a-z_][a-z0-9_]*)\}", r"<\1>", text)
+
+
+def render_code_entries(entries: Sequence[CodeInfo], *, term: Terminal | None = None) -> str:
+    """``regdoctor codes CODE…``: each entry whole — title, layer, severity, why, fix, docs, az code."""
+    term = term or Terminal()
+    width = _width(term)
+    lines: list[Line] = []
+    for n, c in enumerate(entries):
+        if n:
+            lines.append([])
+        lines.append([(c.code, _SEVERITY_STYLE[c.severity] + " bold"), (f" · {c.layer} · {c.severity}", "dim")])
+        lines += [[(p, "bold")] for p in wrap(c.title, width)]
+        rows = [("why", _template(c.cause)), ("fix", _template(c.fix))]
+        rows += [("docs", c.docs)] if c.docs else []
+        rows += [("az", f"check-health {c.az_code}")] if c.az_code else []
+        rows += [("causes", ", ".join(c.explains))] if c.explains else []
+        for label, text in rows:
+            lines += labelled(label, text, width, label_width=6, hard=False)
+    return emit(lines, term)
+
+
+__all__ = ["MAX_WIDTH", "endpoint_lines", "finding_lines", "key", "render_catalogue", "render_code_entries",
+           "render_findings", "render_report", "report_lines"]

@@ -111,7 +111,7 @@ def endpoint_sample(e: EndpointResult) -> EndpointSample:
             if isinstance(code, int) and not isinstance(code, bool):
                 status_code = code
     return EndpointSample(
-        endpoint=f"{e.host}:{e.port}", host=e.host, role=e.role, success=not e.failed,
+        endpoint=e.address, host=e.host, role=e.role, success=not e.failed,
         duration_s=sum(layers.values()), dns_s=phases["resolve"], phases=tuple(phases.items()),
         layers=tuple(sorted(layers.items())), status_code=status_code, cert_expiry=expiry,
     )
