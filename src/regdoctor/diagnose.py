@@ -122,10 +122,31 @@ def diagnose(endpoints: Sequence[EndpointResult], *, interrupted_after: float | 
     if not any(s.status == "fail" for e in endpoints for s in e.steps):
         # nothing failed: the warnings are the problems of this run, each its own root cause
         findings = [replace(f, root_cause=True) if f.severity == "warning" else f for f in findings]
+    findings = _distinct(findings)
     if interrupted_after is not None:
         findings.append(kb.code(Code.CLIENT_INTERRUPTED).finding(
             host=None, evidence={"elapsed_s": round(interrupted_after, 1)}, root_cause=False))
     return findings_sorted(findings)
+
+
+def _distinct(findings: list[Finding]) -> list[Finding]:
+    """Findings that say the same thing once: two images on one registry walk the same network
+    path, so a DNS, proxy or TCP failure there is one fact, not one per image.
+
+    >>> from regdoctor.model import Step, EndpointResult
+    >>> e = EndpointResult("r.io", 443, "registry", steps=(Step("tcp", "connect", "fail", 1.0, "x", Code.TCP_REFUSED,
+    ...                                                          {"address": "10.0.0.1", "port": 443}),))
+    >>> [f.code for f in diagnose([e, e])]
+    ['TCP_REFUSED']
+    """
+    seen: set[tuple[str, str | None, bool, str, str]] = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.host, f.root_cause, f.cause, f.fix)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 __all__ = ["diagnose", "diagnose_endpoint", "network_failure"]

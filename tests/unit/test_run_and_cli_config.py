@@ -44,6 +44,14 @@ def test_region_jobs_only_for_acr_targets() -> None:
         ("myreg.westeurope.data.azurecr.io", "data"), ("myreg.eastus.data.azurecr.io", "data")]
 
 
+def test_one_job_per_image_as_docker_names_it() -> None:
+    # `nginx` and `docker.io/library/nginx:latest` are one pull; `nginx:1.25` another image
+    targets = [parse_target(r) for r in ("nginx", "docker.io/library/nginx:latest", "nginx:1.25", "nginx")]
+    jobs = jobs_for(targets)
+    assert [j.target.normalized for j in jobs if j.target] == ["docker.io/library/nginx:latest",
+                                                              "docker.io/library/nginx:1.25"]
+
+
 def test_registries_from_docker_config(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({
         "auths": {"https://index.docker.io/v1/": {}, "myreg.azurecr.io": {}, "unix:///var/run/docker.sock": {}},

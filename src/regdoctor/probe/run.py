@@ -62,11 +62,15 @@ def jobs_for(targets: Sequence[Target], regions: Sequence[str] = ()) -> list[Job
     """The endpoints a set of targets involves (deduplicated, in order): each registry, and for
     ACR registries each ``--region`` replica's dedicated data endpoint."""
     seen: set[tuple[str, int]] = set()
+    images: set[tuple[str, int, str | None, str | None]] = set()
     out: list[Job] = []
     for t in targets:
         key = (t.host, t.port, t.repository, t.reference)
-        if key[:2] not in seen or t.repository:
+        # an image once (`nginx` and `docker.io/library/nginx:latest` are one pull); a registry
+        # alone once, and not beside an image of its own (that walks the same path)
+        if key not in images and (t.repository or key[:2] not in seen):
             seen.add((t.host, t.port))
+            images.add(key)
             shown = t.raw if t.normalized == t.raw else f"{t.raw} = {t.normalized}"  # as docker reads it
             out.append(Job(t.host, t.port, "registry", origin=f"REF {shown}", target=t))
     for t in targets:
