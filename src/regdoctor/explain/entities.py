@@ -209,6 +209,8 @@ def _network_entities(e: dict[str, Any], r: Reading) -> None:
         e["scope_action"] = f["detail_action"]
     if kind == "tcp.timeout" and "host" in f and "address" not in e:
         e["host"] = f["host"]
+    if "dialing_host" in f and not r.proxied:
+        e.setdefault("host", f["dialing_host"])  # Docker Desktop's `dialing H:443`: the endpoint dialled
 
 
 def extract(text: str, prev: str, reading: Reading) -> LineState:

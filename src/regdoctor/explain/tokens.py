@@ -77,6 +77,22 @@ def _addr_fields(raw: str | None, prefix: str = "") -> dict[str, str]:
     return out
 
 
+_IP_LITERAL = re.compile(r"\A(?:[0-9]{1,3}+(?:\.[0-9]{1,3}+){3}|[0-9A-Fa-f:.%]{2,64}+)\Z")
+
+
+def _desktop_dialing(m: re.Match[str]) -> Token:
+    """Docker Desktop's forwarder names the destination *host* it dials (``dialing H:443 …``).
+
+    The dial that follows (``connecting to IP:443: dial tcp IP:443: …``) shows only an address, so the
+    name is the one thing that tells which endpoint (registry, CDN, storage) the connection was for.
+    """
+    f: dict[str, str] = {"op": "dial", **_addr_fields(m.group("addr"))}
+    name = f.get("address", "")
+    if name and "." in name and not _IP_LITERAL.match(name):
+        f["dialing_host"] = name.lower().rstrip(".")
+    return Token("op", m.start(), m.end(), "dial", f)
+
+
 def _op(m: re.Match[str]) -> Token:
     op = m.group("op")
     f: dict[str, str] = {"op": op}
@@ -295,8 +311,7 @@ _SPECS: tuple[Spec, ...] = (
                 rf"(?P<addr>{ADDR})))?|(?P<op2>lookup) (?P<lhost>{HOST})(?: on (?P<resolver>{ADDR}))?"),
      lambda m: _op(m) if m.group("op") else _op_lookup(m)),
     # Docker Desktop's forwarder: `dialing HOST:443 container via direct connection because …`
-    (("dialing ",), re.compile(rf"dialing (?P<addr>{ADDR})"),
-     lambda m: Token("op", m.start(), m.end(), "dial", {"op": "dial", **_addr_fields(m.group("addr"))})),
+    (("dialing ",), re.compile(rf"dialing (?P<addr>{ADDR})"), _desktop_dialing),
     (("connectex:", "getaddrinfow:", "wsarecv:", "wsasend:", "getsockopt:"),
      re.compile(r"(?P<op>connectex|getaddrinfow|wsarecv|wsasend|getsockopt):"), _simple("op", "win")),
     (("ConnectionPool(",),
