@@ -121,3 +121,42 @@ def test_s3_path_style_endpoints_are_data_hosts() -> None:
     text = ('Get "https://s3.eu-west-1.amazonaws.com/my-registry-bucket/docker/registry/v2/blobs/sha256/aa/aabb/data'
             '?X-Amz-Signature=x": dial tcp 52.218.1.1:443: i/o timeout')
     assert top(text)[:2] == ("data", "DATA_ENDPOINT_BLOCKED")
+
+
+# ---- gRPC's status wrapper (CRI): `rpc error: code = DeadlineExceeded desc = <chain>` is the status of the
+# whole call; the chain's innermost request is what the deadline cut
+
+def test_grpc_deadline_is_about_the_innermost_request_of_its_description() -> None:
+    # aws/containers-roadmap#2304: kubelet prints the event on one line (the reporter's paste wrapped it);
+    # the description ends at the blob URL on Docker Hub's CDN, which the private EKS nodes cannot reach
+    real = ('Failed to pull image "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/docker.io/library/busybox:'
+            '1.35.0": rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "123456789012.dkr.ecr.'
+            'eu-west-1.amazonaws.com/mirror/docker.io/library/busybox:1.35.0": failed to copy: httpReadSeeker: '
+            'failed open: failed to do request: Get "https://production.cloudflare.docker.com/registry-v2/docker/registry/v2/blobs/'
+            'sha256/1c/1c10e93757391bd459976f6382e0c0e03a0af3f239cd745424b06d3b4737f60e/data?verify=1709809284-GBrKCqH8'
+            'amXhl9E%!D(MISSING)":')
+    layer, _, host = top(real)
+    assert (layer, host) == ("data", "production.cloudflare.docker.com")
+    variant = ('Failed to pull image "quay.io/a/b:1": rpc error: code = DeadlineExceeded desc = failed to pull and '
+               'unpack image "quay.io/a/b:1": failed to copy: httpReadSeeker: failed open: failed to do request: Get '
+               '"https://cdn01.quay.io/quayio-production-s3/sha256/aa/aabb?X-Amz-Signature=x":')
+    assert top(variant)[::2] == ("data", "cdn01.quay.io")
+
+
+def test_a_leaf_in_the_grpc_description_still_decides() -> None:
+    # radius-project/radius test data (a real kubelet message): the description's own timeout is the leaf
+    real = ('rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "ghcr.io/radius-project/mirror/'
+            'rabbitmq:3.10": failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://ghcr.io/v2/'
+            'radius-project/mirror/rabbitmq/manifests/sha256:0c60": net/http: timeout awaiting response headers')
+    assert top(real)[2] == "ghcr.io"
+    assert top(real)[0] != "data"
+    bare = 'rpc error: code = DeadlineExceeded desc = context deadline exceeded'
+    assert explain(bare).findings  # still a timeout finding, with no URL to be about
+
+
+# ---- Go shows a proxy's refusal of CONNECT as the proxy's own reason phrase (transport.go), old wordings too
+
+def test_squid_and_nginx_old_reason_phrases_are_connect_refusals() -> None:
+    assert top('Error response from daemon: Get "https://registry.example.com/v2/": Gateway Time-out')[:2] == (
+        "proxy", "PROXY_UPSTREAM_FAILED")
+    assert top('Error response from daemon: Get https://registry-1.docker.io/v2/: Request Time-out')[0] == "proxy"

@@ -178,7 +178,24 @@ def _ranked_leaf(text: str, toks: list[Token], urls: tuple[Url, ...], best: Toke
     kind = _kind(best, before, connect)
     if best.kind in ("oci", "status") and any(t.kind == "body" and t.value == "html" for t in toks):
         kind = "http.html"  # an HTML page where the registry answers JSON: a middlebox's page
+    inner = _grpc_status_subject(best, urls)
+    if inner is not None:
+        # the call's deadline ran out during the innermost request its description names
+        return Leaf(kind, inner.start, len(text), text[inner.start:].strip(), dict(best.fields)), inner, proxied
     return Leaf(kind, best.start, best.end, text[best.start:best.end], dict(best.fields)), url, proxied
+
+
+def _grpc_status_subject(best: Token, urls: tuple[Url, ...]) -> Url | None:
+    """The request a gRPC status code is about: ``rpc error: code = DeadlineExceeded desc = … Get "URL":``.
+
+    The code is the status of the whole CRI call; the description is the client's error chain, whose
+    innermost (last) URL is what was under way when the deadline ran out. Only when the chain has no leaf
+    of its own (any other leaf outranks a bare deadline) does the code decide, and then about that URL.
+    """
+    if "grpc_code" not in best.fields:
+        return None
+    after = [u for u in urls if u.start > best.start]
+    return after[-1] if after else None
 
 
 def _token_fields(toks: list[Token]) -> dict[str, str]:

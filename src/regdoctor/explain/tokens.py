@@ -379,7 +379,10 @@ _SPECS: tuple[Spec, ...] = (
      re.compile(r"net/http: request canceled(?: while waiting for connection)?"), _simple("timeout", "canceled")),
     (("Network timed out",), re.compile(r"Network timed out while trying to connect"), _simple("timeout", "context")),
     (("deadline exceeded", "DeadlineExceeded"),
-     re.compile(r"context deadline exceeded|DeadlineExceeded|deadline exceeded"), _simple("timeout", "context")),
+     # `rpc error: code = DeadlineExceeded desc = …`: the gRPC status of the whole call (CRI), not a leaf
+     # of the chain in desc (grammar.read places it on the chain's innermost request)
+     re.compile(r"(?<=code = )(?P<grpc_code>DeadlineExceeded)|context deadline exceeded|DeadlineExceeded|"
+                r"deadline exceeded"), _simple("timeout", "context")),
     # ---- TLS
     (("x509: ", "certificate signed by unknown authority", "certificate has expired", "certificate is valid for",
       "certificate is not valid for", "cannot validate certificate", "legacy Common Name"),
