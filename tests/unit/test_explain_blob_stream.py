@@ -160,3 +160,11 @@ def test_squid_and_nginx_old_reason_phrases_are_connect_refusals() -> None:
     assert top('Error response from daemon: Get "https://registry.example.com/v2/": Gateway Time-out')[:2] == (
         "proxy", "PROXY_UPSTREAM_FAILED")
     assert top('Error response from daemon: Get https://registry-1.docker.io/v2/: Request Time-out')[0] == "proxy"
+
+
+def test_docker_config_blob_verification_failure_is_a_corrupted_blob() -> None:
+    # distribution/distribution#1539 (title: the message docker printed for the image config blob)
+    real = 'image config verification failed for digest sha256:<sha256>'
+    assert top(real)[1] == "DATA_BLOB_CORRUPTED"
+    variant = 'error pulling image configuration: image config verification failed for digest sha256:9f0a'
+    assert top(variant)[:2] == ("data", "DATA_BLOB_CORRUPTED")
