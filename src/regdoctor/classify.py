@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,53 +129,91 @@ def classify_v2(
     ev: dict[str, Any] = {"status": status, "reason": reason, "path": path, "headers": hdrs}
     if errors:
         ev["errors"] = errors
-    status_line = f"{status} {reason}".strip()
-
-    if status == 401:
-        challenge = hdrs.get("www-authenticate")
-        if challenge:
-            scheme = challenge.split(" ", 1)[0]
-            return Verdict("pass", None, f"{status_line} with a {scheme} challenge: the network path and the "
-                           "registry's firewall let this client in", ev)
-        return Verdict("fail", Code.AUTH_NO_CHALLENGE, f"{status_line} without a WWW-Authenticate challenge", ev)
-    if status == 200:
-        api = hdrs.get("docker-distribution-api-version")
-        if api or (ctype == "application/json" and body.strip() in (b"{}", b"")):
-            return Verdict("pass", None, f"{status_line}{f' ({api})' if api else ''}: anonymous access", ev)
-        title = page_title(body)
-        ev["page_title"] = title
-        ev["body_excerpt"] = body_excerpt(body)
-        return Verdict("fail", Code.HTTP_NOT_A_REGISTRY,
-                       f"{status_line} without Docker-Distribution-API-Version"
-                       f"{f' (page: {title})' if title else ''}", ev)
-    if status == 403:
-        for e in errors:
-            m = _ACR_DENIED_IP.search(e["message"])
-            if e["code"].upper() == "DENIED" and m:
-                ev.update(client_ip=m.group(1), message=e["message"])
-                return Verdict("fail", Code.HTTP_FIREWALL_DENIED,
-                               f"{status_line} DENIED: client with IP '{m.group(1)}' is not allowed access", ev)
-        if errors:
-            ev["errors_text"] = "; ".join(f"{e['code']}: {e['message']}" for e in errors)
-            return Verdict("fail", Code.HTTP_FORBIDDEN, f"{status_line}: {ev['errors_text']}", ev)
-        return _middlebox(status_line, ev, body, ctype)
-    if status == 429:
-        retry = hdrs.get("retry-after")
-        msg = errors[0]["message"] if errors else body_excerpt(body, 200)
-        ev.update(retry_after=retry, message=msg,
-                  retry_after_note=f" (Retry-After: {retry})" if retry else "")
-        return Verdict("fail", Code.HTTP_RATE_LIMITED, f"{status_line}{f', Retry-After {retry}' if retry else ''}", ev)
-    if status >= 500 or status in (407, 451):
-        if _is_html(ctype, body) or status in (407, 451) or (status in (502, 504) and not errors):
-            return _middlebox(status_line, ev, body, ctype)
-        ev["body_excerpt"] = body_excerpt(body)
-        return Verdict("fail", Code.HTTP_SERVER_ERROR, f"{status_line}"
-                       f"{': ' + errors[0]['code'] if errors else ''}", ev)
-    if status == 404:
-        ev["body_excerpt"] = body_excerpt(body)
-        return Verdict("fail", Code.HTTP_NOT_A_REGISTRY, f"{status_line}: no /v2/ API here", ev)
+    answer = _Answer(status, f"{status} {reason}".strip(), hdrs, ctype, body, errors, ev)
+    by_status = _V2_BY_STATUS.get(status)
+    if by_status is not None:
+        return by_status(answer)
+    if status >= 500:
+        return _v2_server_error(answer)
     ev["body_excerpt"] = body_excerpt(body)
-    return Verdict("fail", Code.HTTP_UNEXPECTED_STATUS, status_line, ev)
+    return Verdict("fail", Code.HTTP_UNEXPECTED_STATUS, answer.status_line, ev)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One HTTP answer as ``classify_v2``'s status rules read it; ``ev`` is the verdict's evidence,
+    which the rules extend."""
+
+    status: int
+    status_line: str
+    hdrs: dict[str, str]
+    ctype: str
+    body: bytes
+    errors: list[dict[str, str]]
+    ev: dict[str, Any]
+
+
+def _v2_unauthorized(a: _Answer) -> Verdict:
+    challenge = a.hdrs.get("www-authenticate")
+    if challenge:
+        scheme = challenge.split(" ", 1)[0]
+        return Verdict("pass", None, f"{a.status_line} with a {scheme} challenge: the network path and the "
+                       "registry's firewall let this client in", a.ev)
+    return Verdict("fail", Code.AUTH_NO_CHALLENGE, f"{a.status_line} without a WWW-Authenticate challenge", a.ev)
+
+
+def _v2_ok(a: _Answer) -> Verdict:
+    api = a.hdrs.get("docker-distribution-api-version")
+    if api or (a.ctype == "application/json" and a.body.strip() in (b"{}", b"")):
+        return Verdict("pass", None, f"{a.status_line}{f' ({api})' if api else ''}: anonymous access", a.ev)
+    title = page_title(a.body)
+    a.ev["page_title"] = title
+    a.ev["body_excerpt"] = body_excerpt(a.body)
+    return Verdict("fail", Code.HTTP_NOT_A_REGISTRY,
+                   f"{a.status_line} without Docker-Distribution-API-Version"
+                   f"{f' (page: {title})' if title else ''}", a.ev)
+
+
+def _v2_forbidden(a: _Answer) -> Verdict:
+    for e in a.errors:
+        m = _ACR_DENIED_IP.search(e["message"])
+        if e["code"].upper() == "DENIED" and m:
+            a.ev.update(client_ip=m.group(1), message=e["message"])
+            return Verdict("fail", Code.HTTP_FIREWALL_DENIED,
+                           f"{a.status_line} DENIED: client with IP '{m.group(1)}' is not allowed access", a.ev)
+    if a.errors:
+        a.ev["errors_text"] = "; ".join(f"{e['code']}: {e['message']}" for e in a.errors)
+        return Verdict("fail", Code.HTTP_FORBIDDEN, f"{a.status_line}: {a.ev['errors_text']}", a.ev)
+    return _middlebox(a.status_line, a.ev, a.body, a.ctype)
+
+
+def _v2_too_many(a: _Answer) -> Verdict:
+    retry = a.hdrs.get("retry-after")
+    msg = a.errors[0]["message"] if a.errors else body_excerpt(a.body, 200)
+    a.ev.update(retry_after=retry, message=msg, retry_after_note=f" (Retry-After: {retry})" if retry else "")
+    return Verdict("fail", Code.HTTP_RATE_LIMITED, f"{a.status_line}{f', Retry-After {retry}' if retry else ''}",
+                   a.ev)
+
+
+def _v2_server_error(a: _Answer) -> Verdict:
+    """5xx, 407 and 451: a page (HTML, or a bare gateway error) is a middlebox's; a registry's
+    own error document is the server's error."""
+    if _is_html(a.ctype, a.body) or a.status in (407, 451) or (a.status in (502, 504) and not a.errors):
+        return _middlebox(a.status_line, a.ev, a.body, a.ctype)
+    a.ev["body_excerpt"] = body_excerpt(a.body)
+    return Verdict("fail", Code.HTTP_SERVER_ERROR, f"{a.status_line}"
+                   f"{': ' + a.errors[0]['code'] if a.errors else ''}", a.ev)
+
+
+def _v2_not_found(a: _Answer) -> Verdict:
+    a.ev["body_excerpt"] = body_excerpt(a.body)
+    return Verdict("fail", Code.HTTP_NOT_A_REGISTRY, f"{a.status_line}: no /v2/ API here", a.ev)
+
+
+_V2_BY_STATUS: dict[int, Callable[[_Answer], Verdict]] = {
+    401: _v2_unauthorized, 200: _v2_ok, 403: _v2_forbidden, 429: _v2_too_many,
+    407: _v2_server_error, 451: _v2_server_error, 404: _v2_not_found,
+}
 
 
 def _middlebox(status_line: str, ev: dict[str, Any], body: bytes, ctype: str) -> Verdict:

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from regdoctor.cli.check import _config_registries
+from regdoctor.cli._targets import config_targets
 from regdoctor.credentials import load_client_config
 from regdoctor.model import EndpointResult, Step
 from regdoctor.probe.endpoint import ProbeOptions
@@ -52,10 +52,13 @@ def test_registries_from_docker_config(tmp_path: Path) -> None:
     enc = "dTpw"  # u:p
     env["DOCKER_AUTH_CONFIG"] = json.dumps({"auths": {"env.example:5000": {"auth": enc}}})
     # Docker Hub's key is docker.io; a key naming no registry ("unix:") is skipped, not a usage error
-    assert _config_registries(load_client_config(env)) == [
+    assert [t.raw for t in config_targets(load_client_config(env))] == [
         "docker.io", "myreg.azurecr.io", "123.dkr.ecr.eu-west-1.amazonaws.com", "env.example:5000"]
     (tmp_path / "config.json").write_text("{broken")
     cfg = load_client_config(env)
-    assert _config_registries(cfg) == ["env.example:5000"]
+    assert [t.raw for t in config_targets(cfg)] == ["env.example:5000"]
+    # a config that names no registry: Docker Hub, as `docker pull` without a host
+    assert [t.raw for t in config_targets(load_client_config({"DOCKER_CONFIG": str(tmp_path / "none")}))] == [
+        "docker.io"]
     [problem] = cfg.problems
     assert problem.path == str(tmp_path / "config.json") and problem.kind == "not_json"

@@ -12,35 +12,18 @@ import click
 
 from regdoctor.cli._common import RUN, chosen_format, format_option, handle_errors, isatty, terminal, write
 from regdoctor.cli._probeargs import probe_options, probe_setup
+from regdoctor.cli._targets import acr_name_option, config_targets, named_targets
 from regdoctor.kb.codes import Code
 
 if TYPE_CHECKING:
-    from regdoctor.credentials import ClientConfig
     from regdoctor.model import NodeInfo
     from regdoctor.render.progress import Progress
 
 
 
-def _config_registries(config: ClientConfig) -> list[str]:
-    """Registries named in the Docker config that are valid references (others are skipped)."""
-    from regdoctor.credentials import registries_in_config
-    from regdoctor.errors import BadReference
-    from regdoctor.target import parse_target
-
-    names = []
-    for name in registries_in_config(config):
-        try:
-            parse_target(name)
-        except BadReference:
-            continue  # a key such as "unix:" names no registry; docker would never use it either
-        names.append(name)
-    return names
-
-
 @click.command()
 @click.argument("refs", nargs=-1, metavar="[REF]...")
-@click.option("--name", "-n", "acr_names", multiple=True, metavar="NAME",
-              help="An ACR registry by name, as az acr -n: NAME means NAME.azurecr.io (repeatable).")
+@acr_name_option
 @probe_options
 @click.option("--username", "-u", help="Log in as this user (with --password-stdin).")
 @click.option("--password-stdin", is_flag=True, help="Read the password or token from standard input.")
@@ -73,18 +56,14 @@ def check(refs: tuple[str, ...], acr_names: tuple[str, ...], username: str | Non
     Exit codes: 0 healthy, 1 problems found, 2 bad usage, 3 regdoctor failed.
     """
     from regdoctor.cli._npd import npd_boundary
-    from regdoctor.target import acr_target, parse_registry, parse_target
-
     with handle_errors(), npd_boundary(npd, npd_max):
         node = _node(node_name, labels)
         from regdoctor.credentials import load_client_config
 
         plain_http = bool(probe["plain_http"])
         config = load_client_config(os.environ)  # the one read of every credential file
-        targets = [parse_target(r, plain_http=plain_http) for r in refs]
-        targets += [acr_target(n, plain_http=plain_http) for n in acr_names]
-        if not targets:  # Docker config keys are registries: read as such, whatever their shape
-            targets = [parse_registry(r, plain_http=plain_http) for r in _config_registries(config) or ["docker.io"]]
+        targets = named_targets(refs, acr_names, plain_http=plain_http) or config_targets(config,
+                                                                                           plain_http=plain_http)
         acr = None
         if acr_config is not None:
             from regdoctor.cli import _acr_io

@@ -8,6 +8,7 @@ import sys
 import click
 
 from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, terminal, write
+from regdoctor.cli._targets import acr_name_option, config_targets, named_targets
 
 
 def root_options(f: click.decorators.FC) -> click.decorators.FC:
@@ -39,8 +40,7 @@ def read_aks(paths: tuple[str, ...]) -> list[tuple[str, str]]:
 
 @click.command()
 @click.argument("hosts", nargs=-1, metavar="[HOST|REF]...")
-@click.option("--name", "-n", "acr_names", multiple=True, metavar="NAME",
-              help="An ACR registry by name, as az acr -n: NAME means NAME.azurecr.io (repeatable).")
+@acr_name_option
 @root_options
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="ACR: also evaluate the data endpoint <reg>.<region>.data.azurecr.io (repeatable).")
@@ -58,7 +58,6 @@ def proxy(hosts: tuple[str, ...], acr_names: tuple[str, ...], root_dir: str, pro
     Exit codes: 0 nothing found, 1 problems found, 2 bad usage.
     """
     from regdoctor.errors import BadInput
-    from regdoctor.target import acr_target, parse_registry, parse_target
 
     with handle_errors():
         if not os.path.isdir(root_dir):
@@ -69,13 +68,10 @@ def proxy(hosts: tuple[str, ...], acr_names: tuple[str, ...], root_dir: str, pro
             regions = tuple(parse_region(r) for r in regions)
         except ValueError as exc:
             raise BadInput(f"--region: {exc}") from None
-        from regdoctor.cli.check import _config_registries
         from regdoctor.credentials import load_client_config
 
         # REFs as docker reads them, -n NAME as az does, Docker config keys as the registries they are
-        targets = [parse_target(h) for h in hosts] + [acr_target(n) for n in acr_names]
-        if not targets:
-            targets = [parse_registry(h) for h in _config_registries(load_client_config(os.environ)) or ["docker.io"]]
+        targets = named_targets(hosts, acr_names) or config_targets(load_client_config(os.environ))
         aks = read_aks(aks_configs)
 
         from regdoctor.model import finding_to_dict, findings_sorted

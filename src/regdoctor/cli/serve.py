@@ -11,6 +11,7 @@ import click
 
 from regdoctor.cli._common import FiniteRange, handle_errors
 from regdoctor.cli._probeargs import probe_options, probe_setup
+from regdoctor.cli._targets import acr_name_option, named_targets
 
 # clear of node-exporter 9100, blackbox 9115, kubelet 10250, NPD 20257: with hostNetwork the port is the node's
 DEFAULT_PORT = 9737
@@ -44,8 +45,7 @@ def _default_node() -> str:
 
 @click.command()
 @click.argument("refs", nargs=-1, metavar="REF...")
-@click.option("--name", "-n", "acr_names", multiple=True, metavar="NAME",
-              help="An ACR registry by name, as az acr -n: NAME means NAME.azurecr.io (repeatable).")
+@acr_name_option
 @click.option("--interval", type=FiniteRange(0.01, 86400.0), default=60.0, show_default=True,
               help="Seconds between the starts of two rounds of one target.")
 @click.option("--jitter", type=FiniteRange(0.0, 0.5), default=0.1, show_default=True,
@@ -72,14 +72,12 @@ def serve(refs: tuple[str, ...], acr_names: tuple[str, ...], interval: float, ji
     """
     from regdoctor.errors import BadInput
     from regdoctor.fleet.node import node_info
-    from regdoctor.target import acr_target, parse_target
 
     with handle_errors():
         address = parse_listen(listen)
         node = node_info(node_name if node_name is not None else _default_node(), labels)
         plain_http = bool(probe["plain_http"])
-        targets = [parse_target(r, plain_http=plain_http) for r in refs]
-        targets += [acr_target(n, plain_http=plain_http) for n in acr_names]
+        targets = named_targets(refs, acr_names, plain_http=plain_http)
         if not targets:
             raise BadInput("serve needs a REF or -n NAME to check")
         if len({t.raw for t in targets}) != len(targets):

@@ -382,35 +382,52 @@ def parse_docker_env_config(value: str) -> AuthFile:
             return broken("not_json", "holds more than one JSON object")
     if doc is None:
         return AuthFile(path, "docker", exists=True)
+    try:
+        entries = _env_config_entries(doc)
+    except _ShapeError as exc:
+        return broken("wrong_shape", str(exc))
+    except _BadEntryError as exc:
+        return broken("bad_entry", str(exc))
+    return AuthFile(path, "docker", exists=True, auths=entries)
+
+
+class _BadEntryError(ValueError):
+    pass
+
+
+def _env_config_entries(doc: Any) -> tuple[AuthEntry, ...]:
+    """The ``auths`` of a decoded ``DOCKER_AUTH_CONFIG`` (``parseEnvConfig`` with
+    DisallowUnknownFields); raises _ShapeError or _BadEntryError with docker's reason."""
     if not isinstance(doc, dict):
-        return broken("wrong_shape", f"the value is {_type_name(doc)}, expected an object")
+        raise _ShapeError(f"the value is {_type_name(doc)}, expected an object")
     top = _go_fields(doc, {"auths"})
     unknown = [k for k in doc if k.lower() != "auths"]
     if unknown:  # DisallowUnknownFields
-        return broken("wrong_shape", f"unknown field {unknown[0][:100]!r}")
+        raise _ShapeError(f"unknown field {unknown[0][:100]!r}")
     auths_raw = top.get("auths")
     if auths_raw is not None and not isinstance(auths_raw, dict):
-        return broken("wrong_shape", f"`auths` is {_type_name(auths_raw)}, expected an object")
-    entries = []
-    for key, entry in (auths_raw or {}).items():
-        label = f"`auths` entry {key[:100]!r}"
-        if entry is not None and not isinstance(entry, dict):
-            return broken("wrong_shape", f"{label} is {_type_name(entry)}, expected an object")
-        fields = entry or {}
-        extra = [k for k in fields if k.lower() != "auth"]
-        if extra:
-            return broken("wrong_shape", f"{label}: unknown field {extra[0][:100]!r}")
-        auth = _go_fields(fields, {"auth"}).get("auth")
-        if auth is not None and not isinstance(auth, str):
-            return broken("wrong_shape", f"{label}: `auth` is {_type_name(auth)}, expected a string")
-        if not auth:
-            return broken("wrong_shape", f"{label} has no `auth` value")
-        try:
-            user, pw = decode_auth(auth)
-        except ValueError as exc:
-            return broken("bad_entry", f"{label}: the `auth` value {exc}")
-        entries.append(AuthEntry(key, user, pw))
-    return AuthFile(path, "docker", exists=True, auths=tuple(entries))
+        raise _ShapeError(f"`auths` is {_type_name(auths_raw)}, expected an object")
+    return tuple(_env_config_entry(key, entry) for key, entry in (auths_raw or {}).items())
+
+
+def _env_config_entry(key: str, entry: Any) -> AuthEntry:
+    label = f"`auths` entry {key[:100]!r}"
+    if entry is not None and not isinstance(entry, dict):
+        raise _ShapeError(f"{label} is {_type_name(entry)}, expected an object")
+    fields = entry or {}
+    extra = [k for k in fields if k.lower() != "auth"]
+    if extra:
+        raise _ShapeError(f"{label}: unknown field {extra[0][:100]!r}")
+    auth = _go_fields(fields, {"auth"}).get("auth")
+    if auth is not None and not isinstance(auth, str):
+        raise _ShapeError(f"{label}: `auth` is {_type_name(auth)}, expected a string")
+    if not auth:
+        raise _ShapeError(f"{label} has no `auth` value")
+    try:
+        user, pw = decode_auth(auth)
+    except ValueError as exc:
+        raise _BadEntryError(f"{label}: the `auth` value {exc}") from None
+    return AuthEntry(key, user, pw)
 
 
 # -- where the files are (I/O) ----------------------------------------------------------------------

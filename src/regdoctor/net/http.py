@@ -64,6 +64,7 @@ def request(
     target: str,
     deadline: Deadline,
     headers: Sequence[tuple[str, str]] = (),
+    *,
     max_body: int = 64 * 1024,
     user_agent: str = "regdoctor",
     body: bytes = b"",

@@ -97,7 +97,8 @@ def probe_endpoint(
         return (layers.forwarded_answer(r) if forwarded else None) or own(r)
 
     response = layers.http(log, conn, route.host_header, route.target(path), opts, check,
-                           [*(request_headers or []), *route.proxy_headers()], base, method=method, body=body)
+                           [*(request_headers or []), *route.proxy_headers()], base=base, method=method,
+                           body=body)
     return result(), (None if log.done else route), response
 
 

@@ -258,7 +258,7 @@ def connect_direct(log: StepLog, addresses: list[str], port: int, opts: ProbeOpt
 # ----------------------------------------------------------------------------- 4. proxy CONNECT
 
 
-def _proxy_tls(log: StepLog, conn: Connected, proxy: ProxyURL, opts: ProbeOptions, step: str, t0: float,
+def _proxy_tls(log: StepLog, conn: Connected, proxy: ProxyURL, opts: ProbeOptions, step: str, t0: float, *,
                deadline: Deadline, base: dict[str, Any]) -> bool:
     """TLS to an ``https://`` proxy (before CONNECT or a forwarded request); False when it failed."""
     if proxy.scheme != "https":
@@ -286,7 +286,7 @@ def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int,
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
     base = proxy_evidence(proxy, port, opts)
-    if not _proxy_tls(log, conn, proxy, opts, "CONNECT", t0, deadline, base):
+    if not _proxy_tls(log, conn, proxy, opts, "CONNECT", t0, deadline=deadline, base=base):
         return False
     auth = nproxy.basic_auth(proxy.username, proxy.password or "") if proxy.username else None
     try:
@@ -307,7 +307,7 @@ def forward(log: StepLog, conn: Connected, proxy: ProxyURL, port: int, opts: Pro
     answers (``forwarded_answer``)."""
     t0 = time.monotonic()
     base = proxy_evidence(proxy, port, opts)
-    if not _proxy_tls(log, conn, proxy, opts, "forward", t0, Deadline(opts.timeout), base):
+    if not _proxy_tls(log, conn, proxy, opts, "forward", t0, deadline=Deadline(opts.timeout), base=base):
         return False
     log.add("proxy", "forward", "pass", t0, f"plain HTTP goes to {proxy.address} as absolute-form requests "
             "(no CONNECT), as Go clients send it", evidence=base)
@@ -434,7 +434,7 @@ def _plain_http_probe(host: str, port: int, address: str | None, proxy: ProxyURL
 
 
 def http(log: StepLog, conn: Connected, host_header: str, path: str, opts: ProbeOptions,
-         check: Callable[[nhttp.HttpResponse], classify.Verdict], headers: list[tuple[str, str]],
+         check: Callable[[nhttp.HttpResponse], classify.Verdict], headers: list[tuple[str, str]], *,
          base: dict[str, Any], method: str = "GET", body: bytes = b"") -> nhttp.HttpResponse | None:
     """Layer 6: one request (``GET path`` unless told) on the stream; its answer judged by
     ``check``. ``base`` is the step's context (address, port, the path as shown without secrets)."""

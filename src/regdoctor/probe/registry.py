@@ -83,6 +83,22 @@ def _errors_text(resp: HttpResponse) -> tuple[list[dict[str, str]], str]:
     return errs, msg
 
 
+@dataclass
+class _Pull:
+    """What every request of one pull path shares: its step log, the route to the registry, the
+    options, and the Authorization the login produced (sent to the registry's host only)."""
+
+    flow: Flow
+    route: Route
+    opts: ProbeOptions
+    authz: str | None = None
+
+    def request(self, method: str, target: str, *, extra: list[tuple[str, str]] | None = None,
+                name: str | None = None, layer: Layer = "registry", max_body: int = 64 * 1024) -> HttpResponse | None:
+        return _request(self.flow, self.route, method, target, self.opts, self.authz, extra=extra, name=name,
+                        layer=layer, max_body=max_body)
+
+
 def run_pull_path(
     flow: Flow,
     route: Route,
@@ -96,102 +112,123 @@ def run_pull_path(
     registry_name: str | None = None,
 ) -> None:
     """Append the auth, manifest and blob steps (and realm/data endpoints) to ``flow``."""
-    # -- challenge --------------------------------------------------------------------------------
-    t0 = time.monotonic()
-    challenge: auth.Challenge | None = None
-    if v2.status == 401:
-        lines = v2.header_all("www-authenticate")
-        header = "\n".join(lines)
-        try:
-            challenges = auth.parse_challenges(lines)
-        except auth.ChallengeError as exc:
-            flow.add("auth", "challenge", "fail", t0, f"unparsable challenge: {exc}", Code.AUTH_MALFORMED_CHALLENGE,
-                     {"challenge": header[:300], "reason": str(exc)})
+    go_on, challenge = _challenge_step(flow, v2)
+    if not go_on:
+        return
+    go_on, cred = _credentials_step(flow, credential_lookup)
+    if not go_on:
+        return
+    scope = f"repository:{repository}:pull" if repository else None
+    ev_ctx = _evidence_context(flow, cred, scope, repository, registry_name)
+    pull = _Pull(flow, route, opts)
+    if challenge is not None and challenge.scheme == "bearer":
+        # Without an image this is `docker login`: a token without scope, from the realm the
+        # registry names, so "healthy" means the login would work (issue: realm down = not healthy).
+        pull.authz = _bearer_token(pull, challenge, cred, scope, repository, ev_ctx)
+        if pull.authz is None:
             return
-        usable = [c for c in challenges if c.scheme in ("bearer", "basic")]
-        if not usable:
-            flow.add("auth", "challenge", "fail", t0, f"unsupported scheme {challenges[0].scheme}",
-                     Code.AUTH_UNSUPPORTED_SCHEME, {"challenge": header[:300]})
+    elif challenge is not None:  # Basic: the credentials go on every request
+        go_on, pull.authz = _basic_login(pull, cred, repository, ev_ctx)
+        if not go_on:
             return
-        challenge = next((c for c in usable if c.scheme == "bearer"), usable[0])
-        if challenge.scheme == "bearer":
-            problem = auth.bearer_problem(challenge)
-            if problem:
-                flow.add("auth", "challenge", "fail", t0, problem, Code.AUTH_MALFORMED_CHALLENGE,
-                         {"challenge": header[:300], "reason": problem})
-                return
-        flow.add("auth", "challenge", "pass", t0,
-                 f"{challenge.scheme.capitalize()} " + ", ".join(f"{k}={v}" for k, v in challenge.params.items()),
-                 evidence={"scheme": challenge.scheme, "params": dict(challenge.params),
-                           # RFC 7235 allows several challenges per line; docker and containerd read one
-                           "schemes_clients_ignore": auth.challenges_missed(lines)})
-    else:
-        flow.skip("auth", "challenge", f"/v2/ answered {v2.status}: no authentication asked for")
+    if repository is None or reference is None:
+        return
+    _manifest_and_blob(pull, repository, reference, platform, ev_ctx, cred)
 
-    # -- credentials ------------------------------------------------------------------------------
+
+def _challenge_step(flow: Flow, v2: HttpResponse) -> tuple[bool, auth.Challenge | None]:
+    """The challenge ``GET /v2/`` answered with (None: no authentication asked for); False when
+    the challenge itself is the failure (recorded)."""
     t0 = time.monotonic()
-    cred: Credential | None = None
+    if v2.status != 401:
+        flow.skip("auth", "challenge", f"/v2/ answered {v2.status}: no authentication asked for")
+        return True, None
+    lines = v2.header_all("www-authenticate")
+    header = "\n".join(lines)
     try:
-        cred = credential_lookup()
+        challenges = auth.parse_challenges(lines)
+    except auth.ChallengeError as exc:
+        flow.add("auth", "challenge", "fail", t0, f"unparsable challenge: {exc}", Code.AUTH_MALFORMED_CHALLENGE,
+                 {"challenge": header[:300], "reason": str(exc)})
+        return False, None
+    usable = [c for c in challenges if c.scheme in ("bearer", "basic")]
+    if not usable:
+        flow.add("auth", "challenge", "fail", t0, f"unsupported scheme {challenges[0].scheme}",
+                 Code.AUTH_UNSUPPORTED_SCHEME, {"challenge": header[:300]})
+        return False, None
+    challenge = next((c for c in usable if c.scheme == "bearer"), usable[0])
+    problem = auth.bearer_problem(challenge) if challenge.scheme == "bearer" else None
+    if problem:
+        flow.add("auth", "challenge", "fail", t0, problem, Code.AUTH_MALFORMED_CHALLENGE,
+                 {"challenge": header[:300], "reason": problem})
+        return False, None
+    flow.add("auth", "challenge", "pass", t0,
+             f"{challenge.scheme.capitalize()} " + ", ".join(f"{k}={v}" for k, v in challenge.params.items()),
+             evidence={"scheme": challenge.scheme, "params": dict(challenge.params),
+                       # RFC 7235 allows several challenges per line; docker and containerd read one
+                       "schemes_clients_ignore": auth.challenges_missed(lines)})
+    return True, challenge
+
+
+def _credentials_step(flow: Flow, lookup: Callable[[], Credential | None]) -> tuple[bool, Credential | None]:
+    """The credential the client would use (None: anonymous); False when the lookup failed."""
+    t0 = time.monotonic()
+    try:
+        cred = lookup()
     except CredentialError as exc:
         flow.add("auth", "credentials", "fail", t0, str(exc), Code.AUTH_CREDENTIAL_HELPER_FAILED,
                  {"helper": exc.helper, "reason": exc.reason, "registry_host": flow.display})
-        return
+        return False, None
     if cred is None:
         flow.add("auth", "credentials", "pass", t0, "none found: anonymous",
                  evidence={"credential_source": "anonymous"})
     else:
         flow.add("auth", "credentials", "pass", t0, f"user {cred.username} from {cred.source}",
                  evidence={"username": cred.username, "credential_source": cred.source})
-
-    scope = f"repository:{repository}:pull" if repository else None
-    authz: str | None = None
-    # fix texts name the registry as the user writes it (host[:port]); az commands only for ACR
-    ev_ctx = {"registry_host": flow.display, "registry": registry_name or flow.display, "scope": scope or "(none)",
-              "username": cred.username if cred else "(anonymous)",
-              "credential_source": cred.source if cred else "anonymous",
-              "acr_login_note": f" or `az acr login -n {registry_name}`" if registry_name else "",
-              "acr_tags_note": (f" or `az acr repository show-tags -n {registry_name} --repository {repository}`"
-                                if registry_name and repository else "")}
-
-    # -- token / login ----------------------------------------------------------------------------
-    if challenge is not None and challenge.scheme == "bearer":
-        # Without an image this is `docker login`: a token without scope, from the realm the
-        # registry names, so "healthy" means the login would work (issue: realm down = not healthy).
-        authz = _bearer_token(flow, route, challenge, cred, scope, repository, opts, ev_ctx)
-        if authz is None:
-            return
-    elif challenge is not None:  # Basic: the credentials go on every request
-        if cred is None:
-            if repository is None:
-                flow.skip("auth", "login", "no image and no credentials given: Basic login not tested")
-            else:
-                flow.add("auth", "login", "fail", time.monotonic(), "Basic auth required and no credentials found",
-                         Code.AUTH_CREDENTIALS_REQUIRED, {**ev_ctx, "status": 401})
-                return
-        else:
-            authz = auth.basic_header(cred.username, cred.secret)
-            t0 = time.monotonic()
-            resp = _request(flow, route, "GET", "/v2/", opts, authz)
-            if resp is None:
-                return
-            if resp.status == 401:
-                flow.add("auth", "login", "fail", t0, "401: the registry refused the credentials",
-                         Code.AUTH_BAD_CREDENTIALS, {**ev_ctx, "status": 401, "realm": f"https://{flow.display}/v2/"})
-                return
-            flow.add("auth", "login", "pass" if resp.status == 200 else "fail", t0,
-                     f"GET /v2/ with Basic credentials: {resp.status} {resp.reason}",
-                     None if resp.status == 200 else Code.REGISTRY_UNEXPECTED_STATUS,
-                     {**ev_ctx, "status": resp.status, "method": "GET", "path": "/v2/", "message": resp.reason})
-            if resp.status != 200:
-                return
-
-    if repository is None or reference is None:
-        return
-    _manifest_and_blob(flow, route, opts, repository, reference, platform, authz, ev_ctx, cred)
+    return True, cred
 
 
-def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOptions, authz: str | None,
+def _evidence_context(flow: Flow, cred: Credential | None, scope: str | None, repository: str | None,
+                      registry_name: str | None) -> dict[str, Any]:
+    """The evidence every auth and registry finding carries. Fix texts name the registry as the
+    user writes it (host[:port]); az commands only for ACR."""
+    return {"registry_host": flow.display, "registry": registry_name or flow.display, "scope": scope or "(none)",
+            "username": cred.username if cred else "(anonymous)",
+            "credential_source": cred.source if cred else "anonymous",
+            "acr_login_note": f" or `az acr login -n {registry_name}`" if registry_name else "",
+            "acr_tags_note": (f" or `az acr repository show-tags -n {registry_name} --repository {repository}`"
+                              if registry_name and repository else "")}
+
+
+def _basic_login(pull: _Pull, cred: Credential | None, repository: str | None,
+                 ev_ctx: dict[str, Any]) -> tuple[bool, str | None]:
+    """Basic auth: the credentials go on every request, tried once on ``/v2/``; False when the
+    login failed (recorded). Without credentials and without an image there is nothing to try."""
+    flow = pull.flow
+    if cred is None:
+        if repository is None:
+            flow.skip("auth", "login", "no image and no credentials given: Basic login not tested")
+            return True, None
+        flow.add("auth", "login", "fail", time.monotonic(), "Basic auth required and no credentials found",
+                 Code.AUTH_CREDENTIALS_REQUIRED, {**ev_ctx, "status": 401})
+        return False, None
+    authz = auth.basic_header(cred.username, cred.secret)
+    t0 = time.monotonic()
+    resp = _request(flow, pull.route, "GET", "/v2/", pull.opts, authz)
+    if resp is None:
+        return False, None
+    if resp.status == 401:
+        flow.add("auth", "login", "fail", t0, "401: the registry refused the credentials",
+                 Code.AUTH_BAD_CREDENTIALS, {**ev_ctx, "status": 401, "realm": f"https://{flow.display}/v2/"})
+        return False, None
+    flow.add("auth", "login", "pass" if resp.status == 200 else "fail", t0,
+             f"GET /v2/ with Basic credentials: {resp.status} {resp.reason}",
+             None if resp.status == 200 else Code.REGISTRY_UNEXPECTED_STATUS,
+             {**ev_ctx, "status": resp.status, "method": "GET", "path": "/v2/", "message": resp.reason})
+    return resp.status == 200, authz
+
+
+def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOptions, authz: str | None, *,
              extra: list[tuple[str, str]] | None = None, name: str | None = None,
              layer: Layer = "registry", max_body: int = 64 * 1024) -> HttpResponse | None:
     """One request on the registry route; a network failure here is recorded and returns None."""
@@ -210,8 +247,9 @@ def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOpti
         return None
 
 
-def _bearer_token(flow: Flow, route: Route, ch: auth.Challenge, cred: Credential | None, scope: str | None,
-                  repository: str | None, opts: ProbeOptions, ev_ctx: dict[str, Any]) -> str | None:
+def _bearer_token(pull: _Pull, ch: auth.Challenge, cred: Credential | None, scope: str | None,
+                  repository: str | None, ev_ctx: dict[str, Any]) -> str | None:
+    flow, route, opts = pull.flow, pull.route, pull.opts
     realm = ch.realm or ""
     # an identity token is exchanged the OAuth way (POST, grant_type=refresh_token), as docker
     # does; a user and password go as Basic on a GET with the scope in the query
@@ -311,12 +349,13 @@ def token_verdict(resp: HttpResponse, had_credentials: bool, repository: str | N
                             {**base, "message": msg})
 
 
-def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, reference: str,
-                       platform: str, authz: str | None, ev_ctx: dict[str, Any], cred: Credential | None) -> None:
+def _manifest_and_blob(pull: _Pull, repository: str, reference: str, platform: str, ev_ctx: dict[str, Any],
+                       cred: Credential | None) -> None:
+    flow = pull.flow
     accept = [("Accept", ", ".join(MANIFEST_TYPES))]
     path = f"/v2/{repository}/manifests/{reference}"
     t0 = time.monotonic()
-    resp = _request(flow, route, "GET", path, opts, authz, accept, name="manifest", max_body=MAX_MANIFEST)
+    resp = pull.request("GET", path, extra=accept, name="manifest", max_body=MAX_MANIFEST)
     if resp is None:
         return
     ev = {**ev_ctx, **_ev_base(flow, "GET", path, ev_ctx.get("registry")), "repository": repository,
@@ -341,8 +380,7 @@ def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository:
                      Code.REGISTRY_PLATFORM_MISSING, {**ev, "platform": platform, "available": available})
             return
         ppath = f"/v2/{repository}/manifests/{chosen}"
-        resp = _request(flow, route, "GET", ppath, opts, authz, accept, name=f"manifest {platform}",
-                        max_body=MAX_MANIFEST)
+        resp = pull.request("GET", ppath, extra=accept, name=f"manifest {platform}", max_body=MAX_MANIFEST)
         if resp is None:
             return
         v = manifest_failure(resp, {**ev, "path": ppath}, cred is not None)
@@ -366,7 +404,7 @@ def _manifest_and_blob(flow: Flow, route: Route, opts: ProbeOptions, repository:
     if not isinstance(blob, str):
         flow.skip("registry", "blob", "the manifest lists no blob to download")
         return
-    _blob(flow, route, opts, repository, reference, blob, authz, ev)
+    _blob(pull, repository, blob, ev)
 
 
 def read_manifest(resp: HttpResponse) -> tuple[dict[str, Any], str, str | None]:
@@ -538,12 +576,12 @@ def data_verdict(resp: HttpResponse) -> classify.Verdict:
     return classify.Verdict("fail", Code.DATA_UNEXPECTED_STATUS, f"{resp.status} {resp.reason}: {msg}", ev)
 
 
-def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, reference: str, digest: str,
-          authz: str | None, ev: dict[str, Any]) -> None:
+def _blob(pull: _Pull, repository: str, digest: str, ev: dict[str, Any]) -> None:
+    flow, route, opts, authz = pull.flow, pull.route, pull.opts, pull.authz
     path = f"/v2/{repository}/blobs/{digest}"
     rng = [("Range", "bytes=0-1023")]
     t0 = time.monotonic()
-    resp = _request(flow, route, "GET", path, opts, authz, rng, name="blob")
+    resp = pull.request("GET", path, extra=rng, name="blob")
     if resp is None:
         return
     bev = {**ev, "path": path, "digest": digest, "status": resp.status}
@@ -582,7 +620,7 @@ def _blob(flow: Flow, route: Route, opts: ProbeOptions, repository: str, referen
             return
         scheme, host, port, target = hop_target
         if (host, port) == (route.host, route.port):
-            resp = _request(flow, route, "GET", target, opts, authz, rng, name=f"redirect {hop}")
+            resp = pull.request("GET", target, extra=rng, name=f"redirect {hop}")
             if resp is None:
                 return
             if 300 <= resp.status < 400 and resp.header("location"):

@@ -25,7 +25,7 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote, urlparse
+from urllib.parse import ParseResult, unquote, urlparse
 
 # ---------------------------------------------------------------- urllib.request (CPython 3.11)
 
@@ -267,26 +267,9 @@ def should_bypass_proxies(env: Mapping[str, str], url: str, no_proxy: str | None
     hostname = parsed.hostname
     if hostname is None:
         return Bypass(True)
-    if no_proxy:
-        hosts = [h for h in no_proxy.replace(" ", "").split(",") if h]
-        if is_ipv4_address(hostname):
-            for proxy_ip in hosts:
-                if is_valid_cidr(proxy_ip):
-                    if address_in_network(hostname, proxy_ip):
-                        return Bypass(True, proxy_ip, variable)
-                elif hostname == proxy_ip:
-                    return Bypass(True, proxy_ip, variable)
-        else:
-            host_with_port = hostname
-            if parsed.port:
-                host_with_port += f":{parsed.port}"
-            for entry in hosts:
-                host = entry.lstrip(".")
-                if host in (hostname, host_with_port):
-                    return Bypass(True, entry, variable)
-                host = "." + host
-                if hostname.endswith(host) or host_with_port.endswith(host):
-                    return Bypass(True, entry, variable)
+    entry = _requests_no_proxy_entry(hostname, parsed, no_proxy) if no_proxy else None
+    if entry is not None:
+        return Bypass(True, entry, variable)
     # then urllib's proxy_bypass(hostname), with no_proxy_arg (if given) as the environment's no_proxy
     scoped = dict(env)
     if no_proxy_arg is not None:
@@ -296,6 +279,34 @@ def should_bypass_proxies(env: Mapping[str, str], url: str, no_proxy: str | None
     if matched is not None:
         return Bypass(True, matched, sources["no"][1], hostname)
     return Bypass(False, hostname=hostname)
+
+
+def _requests_no_proxy_entry(hostname: str, parsed: ParseResult, no_proxy: str) -> str | None:
+    """The ``no_proxy`` entry requests' own loop matches (before urllib is asked), or None: an
+    IPv4 host against CIDRs and equal addresses, any other host by suffix, with or without port.
+
+    >>> _requests_no_proxy_entry("a.corp.io", urlparse("https://a.corp.io:443/"), "x.io, .corp.io")
+    '.corp.io'
+    """
+    hosts = [h for h in no_proxy.replace(" ", "").split(",") if h]
+    if is_ipv4_address(hostname):
+        for proxy_ip in hosts:
+            if is_valid_cidr(proxy_ip):
+                if address_in_network(hostname, proxy_ip):
+                    return proxy_ip
+            elif hostname == proxy_ip:
+                return proxy_ip
+        return None
+    # requests reads the port only here: an IPv4 host with a bad port never raises above
+    host_with_port = f"{hostname}:{parsed.port}" if parsed.port else hostname
+    for entry in hosts:
+        host = entry.lstrip(".")
+        if host in (hostname, host_with_port):
+            return entry
+        host = "." + host
+        if hostname.endswith(host) or host_with_port.endswith(host):
+            return entry
+    return None
 
 
 def get_environ_proxies(env: Mapping[str, str], url: str, no_proxy: str | None = None) -> dict[str, str]:

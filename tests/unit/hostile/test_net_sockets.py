@@ -564,7 +564,7 @@ def test_tunnel_with_early_bytes_over_plain_http(servers: list[Server], tmp_path
     log = StepLog()
     never = classify_v2  # the check is never reached: the layer fails first
     assert layers.http(log, conn, "r", "/v2/", _opts(tmp_path), lambda r: never(200, "", [], b""), [],
-                       {"path": "/v2/"}) is None
+                       base={"path": "/v2/"}) is None
     step = log.steps[0]
     assert step.code == Code.HTTP_MALFORMED_RESPONSE and step.evidence["first_bytes"] == "SSH-2.0-x\\r\\n"
     with pytest.raises(net.TlsNotTls):
