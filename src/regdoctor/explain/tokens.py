@@ -447,7 +447,7 @@ _SPECS: tuple[Spec, ...] = (
     (OCI_CODES,
      re.compile(rf"\b(?P<upper>{OCI_UPPER})\b(?::\s?(?P<message>[^;\n]{{0,300}}+))?"), _oci_any),
     (OCI_LOWER_CODES,
-     re.compile(rf"(?:(?<=: )|(?<=^)|(?<=Error )|(?<=\] )|(?<=\"))(?P<lower>{OCI_LOWER})(?=:|\s*$)"
+     re.compile(rf"(?:(?<=: )|(?<=^)|(?<=Error )|(?<=\] )|(?<=\"))(?P<lower>{OCI_LOWER})(?=:|\.?\s*$)"
                 rf"(?::\s?(?P<message2>[^;\n]{{0,300}}+))?|(?<=\s)(?P<lower2>{OCI_LOWER})(?=:)"
                 rf"(?::\s?(?P<message3>[^;\n]{{0,300}}+))?"), _oci_any),
     (('"code"',), re.compile(r"\"code\"\s{0,3}+:\s{0,3}+\"(?P<json>[A-Za-z_]{3,40}+)\""), _oci_any),
