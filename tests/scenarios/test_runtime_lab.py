@@ -175,3 +175,45 @@ def test_dockerd_registry_mirror_down(lab: Lab, node: Node) -> None:
     assert rc == 1 and first["code"] == "MIRROR_UNREACHABLE", doc["findings"]
     assert first["evidence"]["blocked_code"] == "TCP_REFUSED" and "/etc/docker/daemon.json" in first["cause"]
     show("dockerd registry-mirror down", pull.stderr, first)
+
+
+PODMAN_CONF = "/etc/containers/containers.conf"
+
+
+def test_podman_engine_env_proxy(lab: Lab, node: Node) -> None:
+    # podman is daemonless: the proxy of its pull is the invoking shell's, then containers.conf
+    # `[engine] env`, which podman sets in its own process. The shell here has NO proxy.
+    node.write(PODMAN_CONF, '[engine]\nenv = ["https_proxy=http://127.0.0.1:3128"]\n')
+    pull = node.podman("pull", EGRESS, env={})
+    assert pull.returncode == 0, pull.stderr
+
+    rc, doc = rd(lab, node, "check", "--as", "podman", EGRESS, env={})
+    assert rc == 0 and not roots(doc), doc["findings"]
+    rc, doc = rd(lab, node, "proxy", EGRESS, env={})
+    actors = {a["actor"]: a for a in doc["actors"]}
+    route = actors["podman"]["routes"][0]
+    assert route["proxy"] == "http://127.0.0.1:3128", actors["podman"]
+    print(f"\n=== podman [engine] env\n--- real client: {pull.stdout.strip()[-200:]}\n--- regdoctor proxy: {route}")
+
+    # the same proxy left out of containers.conf: podman goes direct and the lab drops it
+    node.write(PODMAN_CONF, '[engine]\nenv = ["https_proxy=http://127.0.0.1:3999"]\n')
+    pull = node.podman("rmi", "-f", EGRESS, env={})
+    pull = node.podman("pull", EGRESS, env={})
+    assert pull.returncode != 0 and "127.0.0.1:3999" in pull.stderr, pull.stderr
+    rc, doc = rd(lab, node, "check", "--as", "podman", EGRESS, env={})
+    first = roots(doc)[0]
+    assert rc == 1 and first["code"] == "RUNTIME_PROXY_FAILS", doc["findings"]
+    assert first["evidence"]["where"] == f"{PODMAN_CONF}:2" and first["evidence"]["blocked_code"] == "PROXY_REFUSED"
+    assert f"{PODMAN_CONF}:2" in first["fix"] and "docker.service.d" not in first["fix"]
+    refused = [f for f in doc["findings"] if f["code"] == "PROXY_REFUSED"]
+    assert refused and not any(f["root_cause"] for f in refused), doc["findings"]
+    show("podman [engine] env names a proxy that is down", pull.stderr, first)
+
+    # with the shell's HTTPS_PROXY as well, both are in podman's environment and Go's rule takes
+    # the upper-case name first: the pull goes through the shell's (good) proxy; regdoctor agrees,
+    # and says nothing of how Python would read them (podman is a Go program)
+    pull = node.podman("pull", EGRESS, env=SHELL)
+    rc, doc = rd(lab, node, "check", "--as", "podman", EGRESS, env=SHELL)
+    assert pull.returncode == 0 and rc == 0 and not roots(doc), (pull.stderr, doc["findings"])
+    assert "PROXY_RULES_DIFFER" not in [f["code"] for f in doc["findings"]]
+    print(f"--- with the shell's HTTPS_PROXY too: podman exit {pull.returncode}, regdoctor exit {rc}")

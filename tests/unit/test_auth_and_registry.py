@@ -14,7 +14,9 @@ from regdoctor import auth
 from regdoctor.credentials import Credential, CredentialError, load_client_config
 from regdoctor.credentials import find_credential as _find
 from regdoctor.net.http import HttpResponse
-from regdoctor.probe.registry import data_verdict, manifest_failure, pick_platform, redact_location, token_verdict
+from regdoctor.probe.manifest import pick_platform
+from regdoctor.probe.registry import data_verdict, manifest_failure, token_verdict
+from regdoctor.redact import redact_location
 
 
 def _jwt(access: object) -> str:

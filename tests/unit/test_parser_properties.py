@@ -32,15 +32,9 @@ from regdoctor.net import dns as ndns
 from regdoctor.net import http as nhttp
 from regdoctor.net import proxy as nproxy
 from regdoctor.net.http import HttpResponse
-from regdoctor.probe.registry import (
-    RedirectRefused,
-    _join,
-    read_manifest,
-    redact_location,
-    redirect_target,
-    request_target,
-    shape_problem,
-)
+from regdoctor.probe.manifest import read_manifest, shape_problem
+from regdoctor.probe.redirects import RedirectRefused, join_location, redirect_target, request_target
+from regdoctor.redact import redact_location
 from regdoctor.runtime import syntax
 
 EXAMPLES = int(os.environ.get("REGDOCTOR_HYPOTHESIS_EXAMPLES", "200"))
@@ -200,7 +194,7 @@ def test_shape_problem_is_total(doc: Any, index: bool) -> None:
 @given(_URLISH, _URLISH)
 def test_redirects_are_followed_or_refused_never_raised(base: str, location: str) -> None:
     with budget((base, location)):
-        joined = _join(base, location)
+        joined = join_location(base, location)
         got = redirect_target(joined)
         shown = redact_location(joined)
     assert isinstance(shown, str) and len(shown) <= max(len(joined), 300) + 50

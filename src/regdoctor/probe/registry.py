@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from regdoctor import auth, classify, safejson
+from regdoctor import auth, classify
 from regdoctor.credentials import Credential, CredentialError
 from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Layer, Step
@@ -30,28 +30,21 @@ from regdoctor.net import Deadline, NetError
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, Route, probe_endpoint
 from regdoctor.probe.errors import code_for
+from regdoctor.probe.manifest import INDEX_TYPES, MANIFEST_TYPES, MAX_MANIFEST, pick_platform, read_manifest
+from regdoctor.probe.redirects import (
+    MAX_REDIRECTS,
+    RedirectRefused,
+    join_location,
+    redirect_target,
+    request_target,
+    urlscheme,
+)
 from regdoctor.probe.route import authority
 from regdoctor.probe.steps import StepLog
 from regdoctor.redact import redact_location
 
 if TYPE_CHECKING:
     from regdoctor.probe.events import Observer
-
-MANIFEST_TYPES = (
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-)
-INDEX_TYPES = MANIFEST_TYPES[:2]
-#: Docker schema 1: refused by containerd 2.x and Docker 28 ("not supported"), named as such.
-SCHEMA1_TYPES = ("application/vnd.docker.distribution.manifest.v1+json",
-                 "application/vnd.docker.distribution.manifest.v1+prettyjws")
-#: Only these redirects are followed, as Docker and containerd do.
-REDIRECT_SCHEMES = ("http", "https")
-MAX_REDIRECTS = 5
-MAX_MANIFEST = 4 * 1024 * 1024
-
 
 class Flow(StepLog):
     """The state of one pull path: the registry's steps plus the endpoints found on the way.
@@ -407,98 +400,6 @@ def _manifest_and_blob(pull: _Pull, repository: str, reference: str, platform: s
     _blob(pull, repository, blob, ev)
 
 
-def read_manifest(resp: HttpResponse) -> tuple[dict[str, Any], str, str | None]:
-    """The manifest document, its media type, and why it is unusable (None when it is usable).
-
-    Real clients refuse a manifest whose media type they do not know (containerd: "unsupported
-    media type"), and Docker 28 / containerd 2 refuse schema 1; so does the check.
-
-    >>> from regdoctor.net.http import HttpResponse
-    >>> r = HttpResponse(200, "OK", (("content-type", "text/html"),), b"<html>")
-    >>> read_manifest(r)[2]
-    'not JSON: Expecting value (line 1, column 1)'
-    """
-    media = resp.content_type
-    encoding = (resp.header("content-encoding") or "identity").strip().lower()
-    if encoding != "identity":  # regdoctor asks for identity: it never inflates what a server sends
-        return {}, media, f"sent with Content-Encoding {encoding[:40]!r} although identity was asked for"
-    if resp.truncated:
-        why = f"larger than {MAX_MANIFEST} bytes" if len(resp.body) >= MAX_MANIFEST else \
-            f"cut after {len(resp.body)} bytes (the connection ended or the deadline passed)"
-        return {}, media, f"the manifest is {why}"
-    try:
-        doc = safejson.loads(resp.body, max_bytes=MAX_MANIFEST)
-    except ValueError as exc:  # JSONLimitError names size, depth, encoding or syntax itself
-        return {}, media, str(exc)
-    if not isinstance(doc, dict):
-        return {}, media, "not a JSON object"
-    declared = doc.get("mediaType")
-    media = str(declared) if isinstance(declared, str) and declared else media
-    if media in SCHEMA1_TYPES or doc.get("schemaVersion") == 1:
-        return doc, media, "Docker schema 1, which current clients no longer pull"
-    if media not in MANIFEST_TYPES:
-        return doc, media, f"unknown manifest media type {media[:100]!r}" if media else "no media type"
-    return doc, media, shape_problem(doc, index=media in INDEX_TYPES)
-
-
-#: a descriptor's fields and the JSON types Go's decoder accepts for them (OCI image-spec descriptor)
-_DESCRIPTOR_FIELDS: dict[str, tuple[type, ...]] = {"mediaType": (str,), "digest": (str,), "size": (int,),
-                                                   "platform": (dict,), "urls": (list,),
-                                                   "annotations": (dict,)}
-
-
-def shape_problem(doc: dict[str, Any], *, index: bool) -> str | None:
-    """Why Go's ``json.Unmarshal`` into the OCI structs would refuse ``doc``, or None.
-
-    Clients decode a manifest into typed structs: ``layers`` a list of descriptors, ``config`` a
-    descriptor, an index's ``manifests`` a list of descriptors, each field its type. A wrong type
-    is "cannot unmarshal" for them, so it is an unusable manifest here too (never a crash).
-
-    >>> shape_problem({"layers": {"digest": 1}}, index=False)
-    "'layers' is an object, not a list of descriptors"
-    >>> shape_problem({"manifests": [{"digest": "sha256:a", "size": 1}]}, index=True) is None
-    True
-    """
-    for key in ("manifests", "layers"):  # the pull path reads either key whatever the media type says
-        value = doc.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, list):
-            return f"{key!r} is {_json_type(value)}, not a list of descriptors"
-        for i, item in enumerate(value):
-            problem = _descriptor_problem(item, f"{key}[{i}]", index=index)
-            if problem:
-                return problem
-    if not index and doc.get("config") is not None:
-        return _descriptor_problem(doc["config"], "config", index=False)
-    return None
-
-
-def _descriptor_problem(item: Any, where: str, *, index: bool) -> str | None:
-    if item is None and index:
-        return None  # Go decodes null into a zero descriptor; pick_platform skips it
-    if not isinstance(item, dict):
-        return f"{where} is {_json_type(item)}, not a descriptor object"
-    for name, kinds in _DESCRIPTOR_FIELDS.items():
-        value = item.get(name)
-        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
-            return f"{where}.{name} is {_json_type(value)}, not {_JSON_NAMES[kinds[0]]}"
-    return None
-
-
-_JSON_NAMES = {str: "a string", int: "a number", dict: "an object", list: "a list", bool: "a boolean"}
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    for kind, name in ((bool, "a boolean"), (str, "a string"), (int, "a number"), (float, "a fraction"),
-                       (dict, "an object"), (list, "a list")):
-        if isinstance(value, kind):
-            return name
-    return "something else"
-
-
 def manifest_failure(resp: HttpResponse, ev: dict[str, Any], had_credentials: bool) -> classify.Verdict | None:
     """None when the manifest answer is a usable 200; else the failing verdict."""
     if resp.status == 200:
@@ -528,30 +429,6 @@ def manifest_failure(resp: HttpResponse, ev: dict[str, Any], had_credentials: bo
         return classify.Verdict("fail", Code.HTTP_RATE_LIMITED, f"429 on the manifest: {msg}",
                                 {**base, "retry_after_note": f" (Retry-After: {retry})" if retry else ""})
     return classify.Verdict("fail", Code.REGISTRY_UNEXPECTED_STATUS, f"{resp.status} {resp.reason}: {msg}", base)
-
-
-def pick_platform(index: dict[str, Any], platform: str) -> tuple[str | None, list[str]]:
-    """The digest of ``os/arch[/variant]`` in an image index, and what the index offers.
-
-    >>> pick_platform({"manifests": [{"digest": "sha256:a", "platform": {"os": "linux", "architecture": "amd64"}}]},
-    ...               "linux/amd64")
-    ('sha256:a', ['linux/amd64'])
-    """
-    want = platform.split("/")
-    available: list[str] = []
-    chosen = None
-    for m in index.get("manifests") or []:
-        if not isinstance(m, dict):
-            continue
-        p = m.get("platform") or {}
-        if not isinstance(p, dict):
-            continue
-        parts = [str(p.get("os", "?")), str(p.get("architecture", "?"))] + ([str(p["variant"])] if p.get("variant")
-                                                                           else [])
-        available.append("/".join(parts))
-        if chosen is None and parts[:2] == want[:2] and (len(want) < 3 or parts[2:3] == want[2:3]):
-            chosen = str(m.get("digest"))
-    return chosen, available
 
 
 def data_verdict(resp: HttpResponse) -> classify.Verdict:
@@ -600,7 +477,7 @@ def _blob(pull: _Pull, repository: str, digest: str, ev: dict[str, Any]) -> None
         return
     # follow redirects by hand: credentials only to the registry's own host:port
     seen = [f"{route.scheme}://{route.host_header}{path}"]
-    current = _join(seen[0], resp.header("location") or "")
+    current = join_location(seen[0], resp.header("location") or "")
     flow.add("registry", "blob", "pass", t0, f"{resp.status} redirect to {redact_location(current)}",
              evidence={**bev, "location": redact_location(current)})
     for hop in range(1, MAX_REDIRECTS + 1):
@@ -624,7 +501,7 @@ def _blob(pull: _Pull, repository: str, digest: str, ev: dict[str, Any]) -> None
             if resp is None:
                 return
             if 300 <= resp.status < 400 and resp.header("location"):
-                current = _join(current, resp.header("location") or "")
+                current = join_location(current, resp.header("location") or "")
                 continue
             v = data_verdict(resp)
             flow.add("registry", f"redirect {hop}", v.status, t0, v.summary, v.code, {**bev, **v.evidence})
@@ -641,7 +518,7 @@ def _blob(pull: _Pull, repository: str, digest: str, ev: dict[str, Any]) -> None
                      evidence={"fqdn": host})
             return
         if 300 <= dresp.status < 400 and dresp.header("location"):
-            current = _join(current, dresp.header("location") or "")
+            current = join_location(current, dresp.header("location") or "")
             continue
         flow.add("data", "download", "pass", t0, f"{host}:{port} served the blob", evidence={"fqdn": host})
         return
@@ -650,107 +527,4 @@ def _blob(pull: _Pull, repository: str, digest: str, ev: dict[str, Any]) -> None
              Code.REGISTRY_REDIRECT_LOOP, {**bev, "redirects": len(seen) - 1, "chain": chain})
 
 
-def _join(base: str, location: str) -> str:
-    """``urljoin`` that never raises: a Location it cannot join is kept as given (and refused later).
-
-    A Location with a scheme is absolute (Go's ``ResolveReference``), even without a host:
-    ``http://`` is a redirect to nowhere, not back to the base.
-
-    >>> _join("https://r.io/v2/x", "/blobs/y"), _join("https://r.io/v2/x", "http://")
-    ('https://r.io/blobs/y', 'http://')
-    """
-    if urlscheme(location):
-        return location[:8192]
-    try:
-        return urljoin(base, location[:8192])
-    except ValueError:
-        return location[:8192]
-
-
-def urlscheme(url: str) -> str:
-    """The scheme of ``url`` in lower case, or "" (never raises).
-
-    >>> urlscheme("FTP://x/y"), urlscheme("no scheme")
-    ('ftp', '')
-    """
-    head, sep, _ = url.partition(":")
-    return head.lower() if sep and head.replace("+", "").replace("-", "").replace(".", "").isalnum() else ""
-
-
-@dataclass(frozen=True)
-class RedirectRefused:
-    """A redirect clients would not follow, and the code that says why."""
-
-    code: Code
-    reason: str
-
-
-def redirect_target(url: str) -> tuple[str, str, int, str] | RedirectRefused:
-    """(scheme, host, port, path?query) of a redirect clients would follow, or why they would not.
-
-    Docker and containerd follow only http and https redirects; anything else (``ftp://``,
-    ``file://``, ``data:``) or a URL without a usable host is the registry's fault, reported
-    as such, never dialled.
-
-    >>> redirect_target("https://s.blob.core.windows.net/c/b?sig=x")
-    ('https', 's.blob.core.windows.net', 443, '/c/b?sig=x')
-    >>> redirect_target("file:///etc/passwd").code, redirect_target("https://[").reason
-    ('REGISTRY_REDIRECT_BAD_SCHEME', "not a URL: missing ']' in host")
-    """
-    from regdoctor.credentials.keys import go_url_host
-
-    scheme = urlscheme(url)
-    if scheme not in REDIRECT_SCHEMES:
-        return RedirectRefused(Code.REGISTRY_REDIRECT_BAD_SCHEME,
-                               f"scheme {scheme!r} is not http or https" if scheme else "no scheme")
-    if go_url_host(url) is None:  # a control character, a bad escape or host: Go's url.Parse fails
-        why = "missing ']' in host" if "[" in url and "]" not in url else \
-            "Go's url.Parse rejects it (a control character, a bad escape or host)"
-        return RedirectRefused(Code.REGISTRY_BAD_REDIRECT, f"not a URL: {why}")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port or (443 if scheme == "https" else 80)
-    except ValueError as exc:
-        return RedirectRefused(Code.REGISTRY_BAD_REDIRECT, f"not a URL: {exc}")
-    if not host:
-        return RedirectRefused(Code.REGISTRY_BAD_REDIRECT, "no host in the URL")
-    return scheme, host, port, request_target(parts.path, parts.query)
-
-
-def request_target(path: str, query: str) -> str:
-    """``path?query`` as Go's client puts it on the request line: what a request line cannot
-    carry (a space, a byte above 0x7E) percent-encoded, escapes already there kept.
-
-    Header values arrive decoded as Latin-1, so encoding them back as Latin-1 escapes the very
-    bytes that came over the wire (``é`` sent as UTF-8 stays ``%C3%A9``).
-
-    >>> request_target("/a b/c", "x=a b"), request_target("", "")
-    ('/a%20b/c?x=a%20b', '/')
-    """
-    from urllib.parse import quote
-
-    def esc(text: str, safe: str) -> str:
-        encoding = "latin-1" if all(ord(c) < 256 for c in text) else "utf-8"
-        return quote(text, safe=safe, encoding=encoding)
-
-    safe = "/%!$&'()*+,;=:@-._~"
-    path = path if path.startswith("/") else "/" + path
-    return esc(path, safe) + ("?" + esc(query, safe + "?") if query else "")
-
-
-__all__ = [
-    "Flow",
-    "RedirectRefused",
-    "data_verdict",
-    "manifest_failure",
-    "pick_platform",
-    "read_manifest",
-    "redact_location",
-    "redirect_target",
-    "request_target",
-    "run_pull_path",
-    "shape_problem",
-    "token_verdict",
-    "urlscheme",
-]
+__all__ = ["Flow", "data_verdict", "manifest_failure", "run_pull_path", "token_verdict"]

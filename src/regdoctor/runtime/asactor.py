@@ -159,6 +159,11 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
                                   f"({would.reason})", "changed": list(a.changed_since_start) or list(a.files[:3])},
                     root_cause=True))
                 continue
+        broken = _proxy_fails(a, e, fail, own.proxy, own.source, own.reason)
+        if broken is not None:
+            out = _demote(out, e.host, kb.code(Code.RUNTIME_PROXY_FAILS).explains)
+            added.append(broken)
+            continue
         if own.direct and own.source is None and not shell.direct:
             info = kb.code(Code.RUNTIME_NO_PROXY)
             note = f"; direct egress to {e.host}:{e.port} fails ({fail.code}: {fail.summary})"
@@ -179,10 +184,30 @@ def verdict(p: Plan, endpoints: Sequence[EndpointResult], findings: Sequence[Fin
                     "where": a.where(np.name) if np else a.edit_file, "bypass_reason": reg.reason,
                     "proxy": redact_url(own.proxy or ""), "suggested": suggestion}, root_cause=True))
                 continue
+    if a.name != "shell":  # every daemon and podman is a Go program: how Python would read it is not its path
+        out = [f for f in out if f.code != Code.PROXY_RULES_DIFFER]
     # the actor's own configuration mistakes (not the restart note when a finding above already says it)
     own_findings = [f for f in actor_findings(a, [a])
                     if not (f.code == Code.RUNTIME_RESTART_PENDING and any(x.code == f.code for x in added))]
     return added + out + own_findings
+
+
+def _proxy_fails(a: Actor, e: EndpointResult, fail: Step, proxy: str | None, variable: str | None,
+                 reason: str) -> Finding | None:
+    """The actor's own proxy setting as the root cause: the proxy step failed with a code the
+    setting explains (refused, unresolvable, wrong scheme…), on a proxy the actor's settings name.
+
+    Without it the fix of the proxy finding names the shell and docker's drop-in whatever the
+    actor is; with it the fix names the file and line the actor reads (podman's containers.conf
+    ``[engine] env``, a containerd drop-in…)."""
+    info = kb.code(Code.RUNTIME_PROXY_FAILS)
+    if fail.code not in info.explains or not proxy or not variable:  # reaching the proxy is a tcp step
+        return None
+    apply = a.apply if not a.apply.startswith("nothing") else ""
+    return info.finding(host=e.host, evidence=_ev(a) | {
+        "blocked_layer": fail.layer, "blocked_code": fail.code, "blocked_summary": fail.summary,
+        "proxy": redact_url(proxy), "variable": variable, "where": a.where(variable), "reason": reason,
+        "apply_note": f"`{apply}`" if apply else "pull again (it reads the file at each start)"}, root_cause=True)
 
 
 def path_notes(actors: Sequence[Actor], shell_env: Mapping[str, str], endpoints: Sequence[EndpointResult],

@@ -21,6 +21,7 @@ Facts (containers/common ``docs/containers.conf.5.md``, containers/image
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ from regdoctor.runtime.source import Process, Source
 from regdoctor.runtime.units import env_file, load_unit
 
 REGISTRIES_CONF = "/etc/containers/registries.conf"
+REGISTRIES_CONF_D = "/etc/containers/registries.conf.d"
 CONTAINERS_CERTS_D = "/etc/containers/certs.d"
 
 
@@ -55,61 +57,105 @@ def _registry_host(location: str) -> str:
     return location.split("/", 1)[0]
 
 
+def registries_conf_files(src: Source, env: Mapping[str, str], home: str = "/root") -> list[str]:
+    """The registries.conf files containers/image reads, in order (later entries for a prefix win).
+
+    ``CONTAINERS_REGISTRIES_CONF`` names the only file; otherwise a rootless user's own file replaces
+    the system one, and ``registries.conf.d/*.conf`` follow either.
+
+    >>> registries_conf_files(Source("/nonexistent"), {"CONTAINERS_REGISTRIES_CONF": "/srv/regs.conf"})
+    ['/srv/regs.conf']
+    >>> registries_conf_files(Source("/nonexistent"), {}, home="/home/u")
+    ['/etc/containers/registries.conf']
+    """
+    if "CONTAINERS_REGISTRIES_CONF" in env:
+        return [env.get("CONTAINERS_REGISTRIES_CONF") or REGISTRIES_CONF]
+    user = f"{home}/.config/containers/registries.conf"
+    paths = [user] if home != "/root" and src.read(user) is not None else [REGISTRIES_CONF]
+    return paths + [f"{REGISTRIES_CONF_D}/{n}" for n in src.listdir(REGISTRIES_CONF_D) if n.endswith(".conf")]
+
+
 def registries_conf(src: Source, env: dict[str, str], home: str = "/root") -> Registries:
     """Mirrors, insecure and blocked registries from registries.conf and its drop-ins."""
     out = Registries()
-    main = env.get("CONTAINERS_REGISTRIES_CONF") or REGISTRIES_CONF
-    user = f"{home}/.config/containers/registries.conf"
-    paths = [main] if "CONTAINERS_REGISTRIES_CONF" in env else (
-        [user] if home != "/root" and src.read(user) is not None else [REGISTRIES_CONF])
-    if "CONTAINERS_REGISTRIES_CONF" not in env:
-        paths += [f"/etc/containers/registries.conf.d/{n}" for n in src.listdir("/etc/containers/registries.conf.d")
-                  if n.endswith(".conf")]
     entries: dict[str, tuple[dict[str, Any], str]] = {}
-    for path in paths:
-        ft = src.read(path)
-        if ft is None:
+    for path in registries_conf_files(src, env, home):
+        doc = _registries_doc(src, path, out)
+        if doc is None:
             continue
-        out.files.append(path)
-        try:
-            doc = syntax.load_toml(ft.text)
-        except syntax.ConfigSyntaxError as exc:
-            out.issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(path), {
-                "file": path, "error": str(exc), "effect": "podman, buildah, skopeo and CRI-O refuse to pull"}))
-            continue
-        regs = doc.get("registry")
-        for reg in regs if isinstance(regs, list) else []:
-            if isinstance(reg, dict):
-                prefix = str(reg.get("prefix") or reg.get("location") or "")
-                if prefix:
-                    entries[prefix] = (reg, path)  # a later file's entry for the same prefix replaces it
-        v1 = doc.get("registries")
-        if isinstance(v1, dict):
-            for kind, target in (("insecure", out.insecure), ("block", out.blocked)):
-                table = v1.get(kind)
-                names = table.get("registries") if isinstance(table, dict) else None
-                target += [str(n) for n in names or [] if isinstance(n, str)]
+        for prefix, reg in _v2_entries(doc):
+            entries[prefix] = (reg, path)  # a later file's entry for the same prefix replaces it
+        _add_v1_tables(doc, out)
     for prefix, (reg, path) in entries.items():
-        registry = _registry_host(prefix)
-        location = str(reg.get("location") or prefix)
-        if reg.get("insecure"):
-            out.insecure.append(registry)
-        if reg.get("blocked"):
-            out.blocked.append(registry)
-        text = src.read(path)
-        for m in reg.get("mirror") or []:
-            if not isinstance(m, dict) or not isinstance(m.get("location"), str):
-                continue
-            loc = m["location"]
-            line = next((i for i, t in enumerate(text.text.splitlines(), 1) if loc in t), None) if text else None
-            mm = mirror_from_url(registry, _registry_host(loc), Origin(path, line), insecure=bool(m.get("insecure")))
-            if mm:
-                out.mirrors.append(mm)
-        if _registry_host(location) != registry:
-            # a location other than the prefix redirects every pull: treat it as a mirror without fallback
-            mm = mirror_from_url(registry, _registry_host(location), Origin(path), fallback=False)
-            if mm:
-                out.mirrors.append(mm)
+        _add_registry_entry(src, prefix, reg, path, out)
+    return out
+
+
+def _registries_doc(src: Source, path: str, out: Registries) -> dict[str, Any] | None:
+    """The parsed file (None when missing, or unreadable: then an issue, as the pullers refuse it)."""
+    ft = src.read(path)
+    if ft is None:
+        return None
+    out.files.append(path)
+    try:
+        return syntax.load_toml(ft.text)
+    except syntax.ConfigSyntaxError as exc:
+        out.issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(path), {
+            "file": path, "error": str(exc), "effect": "podman, buildah, skopeo and CRI-O refuse to pull"}))
+        return None
+
+
+def _v2_entries(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The ``[[registry]]`` tables with the prefix each applies to (``location`` when no ``prefix``)."""
+    regs = doc.get("registry")
+    out = []
+    for reg in regs if isinstance(regs, list) else []:
+        if isinstance(reg, dict):
+            prefix = str(reg.get("prefix") or reg.get("location") or "")
+            if prefix:
+                out.append((prefix, reg))
+    return out
+
+
+def _add_v1_tables(doc: dict[str, Any], out: Registries) -> None:
+    """The v1 format's ``[registries.insecure]`` and ``[registries.block]`` lists."""
+    v1 = doc.get("registries")
+    if not isinstance(v1, dict):
+        return
+    for kind, target in (("insecure", out.insecure), ("block", out.blocked)):
+        table = v1.get(kind)
+        names = table.get("registries") if isinstance(table, dict) else None
+        target += [str(n) for n in names or [] if isinstance(n, str)]
+
+
+def _add_registry_entry(src: Source, prefix: str, reg: dict[str, Any], path: str, out: Registries) -> None:
+    """One ``[[registry]]``: insecure, blocked, its mirrors, and a location that redirects the prefix."""
+    registry = _registry_host(prefix)
+    location = str(reg.get("location") or prefix)
+    if reg.get("insecure"):
+        out.insecure.append(registry)
+    if reg.get("blocked"):
+        out.blocked.append(registry)
+    out.mirrors += _entry_mirrors(src, registry, reg, path)
+    if _registry_host(location) != registry:
+        # a location other than the prefix redirects every pull: treat it as a mirror without fallback
+        mm = mirror_from_url(registry, _registry_host(location), Origin(path), fallback=False)
+        if mm:
+            out.mirrors.append(mm)
+
+
+def _entry_mirrors(src: Source, registry: str, reg: dict[str, Any], path: str) -> list[Mirror]:
+    """The ``[[registry.mirror]]`` tables with a ``location``, in the order they are tried."""
+    text = src.read(path)
+    out = []
+    for m in reg.get("mirror") or []:
+        if not isinstance(m, dict) or not isinstance(m.get("location"), str):
+            continue
+        loc = m["location"]
+        line = next((i for i, t in enumerate(text.text.splitlines(), 1) if loc in t), None) if text else None
+        mm = mirror_from_url(registry, _registry_host(loc), Origin(path, line), insecure=bool(m.get("insecure")))
+        if mm:
+            out.append(mm)
     return out
 
 
@@ -212,5 +258,5 @@ def crio(src: Source, processes: list[Process]) -> Actor | None:
         changed_since_start=changed_files(mtimes, proc.started if proc else None))
 
 
-__all__ = ["CONTAINERS_CERTS_D", "REGISTRIES_CONF", "Registries", "containers_conf_env", "containers_trust", "crio",
-           "podman", "registries_conf"]
+__all__ = ["CONTAINERS_CERTS_D", "REGISTRIES_CONF", "REGISTRIES_CONF_D", "Registries", "containers_conf_env",
+           "containers_trust", "crio", "podman", "registries_conf", "registries_conf_files"]

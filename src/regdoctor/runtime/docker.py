@@ -17,6 +17,7 @@ docker/cli#93/#507):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -141,14 +142,7 @@ def changed_files(mtimes: dict[str, float], started: float | None) -> tuple[str,
 def dockerd(src: Source, processes: list[Process]) -> Actor | None:
     """The Docker daemon (rootful, else the first rootless one found)."""
     proc = find_process(processes, "dockerd")
-    unit = load_unit(src, "docker.service")
-    rootless_home: str | None = None
-    if not unit.found:
-        for home, _uid in src.homes():
-            u = load_unit(src, "docker.service", home=home)
-            if u.found:
-                unit, rootless_home = u, home
-                break
+    unit, rootless_home = _docker_unit(src)
     default_json = f"{rootless_home}/.config/docker/daemon.json" if rootless_home else DAEMON_JSON
     argv = list(proc.argv) if proc else unit.exec_start
     config = (flag_values(argv, "--config-file") or [default_json])[-1]
@@ -157,6 +151,50 @@ def dockerd(src: Source, processes: list[Process]) -> Actor | None:
     doc, json_mtime = _daemon_json(src, config, issues, files)
     if proc is None and not unit.found and not doc and not src.exists("/usr/bin/dockerd"):
         return None
+    argv_origin = Origin(f"/proc/{proc.pid}/cmdline" if proc else str(unit.exec_origin or "ExecStart"))
+    certs = f"{rootless_home}/.config/docker/certs.d" if rootless_home else CERTS_D
+    live, note = live_values(proc)
+    mtimes = dict(unit.mtimes)
+    if json_mtime is not None:
+        mtimes[config] = json_mtime
+    user = " --user" if rootless_home else ""
+    dropin = (f"{rootless_home}/.config/systemd/user/docker.service.d/http-proxy.conf" if rootless_home
+              else "/etc/systemd/system/docker.service.d/http-proxy.conf")
+    return Actor(
+        name="dockerd", label="Docker daemon (dockerd" + (", rootless)" if rootless_home else ")"),
+        applies_to="image pulls, pushes and logins (docker pull/push/login, FROM in builds)",
+        configured=unit.proxy_values(), live=live, pid=proc.pid if proc else None,
+        started=proc.started if proc else None, live_note=note,
+        overrides=tuple(daemon_proxy_overrides(doc, config, argv, argv_origin)),
+        mirrors=tuple(_daemon_mirrors(doc, config, argv, argv_origin)),
+        trust=tuple(certs_dir_trust(src, certs)), insecure=tuple(_daemon_insecure(doc, argv)), issues=tuple(issues),
+        files=tuple(files), edit_file=dropin, apply=f"systemctl{user} daemon-reload && systemctl{user} restart docker",
+        changed_since_start=changed_files(mtimes, proc.started if proc else None))
+
+
+def _docker_unit(src: Source) -> tuple[UnitEnv, str | None]:
+    """docker.service as a system unit, else the first user's rootless one (with that user's home)."""
+    unit = load_unit(src, "docker.service")
+    if unit.found:
+        return unit, None
+    for home, _uid in src.homes():
+        u = load_unit(src, "docker.service", home=home)
+        if u.found:
+            return u, home
+    return unit, None
+
+
+def daemon_proxy_overrides(doc: Mapping[str, Any], config: str, argv: list[str], argv_origin: Origin) -> list[Value]:
+    """The proxy settings that win over dockerd's environment: ``daemon.json`` ``proxies``, then the flags.
+
+    A ``--http-proxy``/``--https-proxy``/``--no-proxy`` flag replaces the same setting from the file.
+
+    >>> doc = {"proxies": {"https-proxy": "http://file:3128", "no-proxy": "a.example"}}
+    >>> argv = ["dockerd", "--https-proxy", "http://flag:3128"]
+    >>> [(v.name, v.value) for v in daemon_proxy_overrides(doc, "daemon.json", argv, Origin("ExecStart"))]
+    [('NO_PROXY', 'a.example'), ('no_proxy', 'a.example'), ('HTTPS_PROXY', 'http://flag:3128'), \
+('https_proxy', 'http://flag:3128')]
+    """
     text = str(doc.get("_text", ""))
     overrides: list[Value] = []
     proxies = doc.get("proxies")
@@ -169,42 +207,28 @@ def dockerd(src: Source, processes: list[Process]) -> Actor | None:
                 overrides += [Value(env, v, o, why), Value(env.lower(), v, o, why)]
     for flag, env in _FLAG_PROXY.items():
         for v in flag_values(argv, flag)[-1:]:
-            o = Origin(f"/proc/{proc.pid}/cmdline" if proc else str(unit.exec_origin or "ExecStart"))
             overrides = [x for x in overrides if x.name.upper() != env]
-            overrides += [Value(env, v, o, (f"{flag} flag",)), Value(env.lower(), v, o, (f"{flag} flag",))]
-    mirrors: list[Mirror] = []
+            why = (f"{flag} flag",)
+            overrides += [Value(env, v, argv_origin, why), Value(env.lower(), v, argv_origin, why)]
+    return overrides
+
+
+def _daemon_mirrors(doc: Mapping[str, Any], config: str, argv: list[str], argv_origin: Origin) -> list[Mirror]:
+    """Docker Hub mirrors: ``daemon.json`` ``registry-mirrors``, then ``--registry-mirror`` flags."""
+    found: list[Mirror | None] = []
     mirror_list = doc.get("registry-mirrors")
     if isinstance(mirror_list, list):
-        line = syntax.json_line(text, "registry-mirrors")
-        for m in mirror_list:
-            if isinstance(m, str):
-                mm = mirror_from_url("docker.io", m, Origin(config, line))
-                if mm:
-                    mirrors.append(mm)
-    for m in flag_values(argv, "--registry-mirror"):
-        mm = mirror_from_url("docker.io", m, Origin(f"/proc/{proc.pid}/cmdline" if proc else str(unit.exec_origin)))
-        if mm:
-            mirrors.append(mm)
-    insecure = [str(x) for x in doc.get("insecure-registries", []) if isinstance(x, str)] \
-        if isinstance(doc.get("insecure-registries"), list) else []
-    insecure += flag_values(argv, "--insecure-registry")
-    certs = f"{rootless_home}/.config/docker/certs.d" if rootless_home else CERTS_D
-    trust = certs_dir_trust(src, certs)
-    live, note = live_values(proc)
-    mtimes = dict(unit.mtimes)
-    if json_mtime is not None:
-        mtimes[config] = json_mtime
-    user = " --user" if rootless_home else ""
-    dropin = (f"{rootless_home}/.config/systemd/user/docker.service.d/http-proxy.conf" if rootless_home
-              else "/etc/systemd/system/docker.service.d/http-proxy.conf")
-    return Actor(
-        name="dockerd", label="Docker daemon (dockerd" + (", rootless)" if rootless_home else ")"),
-        applies_to="image pulls, pushes and logins (docker pull/push/login, FROM in builds)",
-        configured=unit.proxy_values(), live=live, pid=proc.pid if proc else None,
-        started=proc.started if proc else None, live_note=note, overrides=tuple(overrides), mirrors=tuple(mirrors),
-        trust=tuple(trust), insecure=tuple(insecure), issues=tuple(issues), files=tuple(files),
-        edit_file=dropin, apply=f"systemctl{user} daemon-reload && systemctl{user} restart docker",
-        changed_since_start=changed_files(mtimes, proc.started if proc else None))
+        origin = Origin(config, syntax.json_line(str(doc.get("_text", "")), "registry-mirrors"))
+        found += [mirror_from_url("docker.io", m, origin) for m in mirror_list if isinstance(m, str)]
+    found += [mirror_from_url("docker.io", m, argv_origin) for m in flag_values(argv, "--registry-mirror")]
+    return [m for m in found if m is not None]
+
+
+def _daemon_insecure(doc: Mapping[str, Any], argv: list[str]) -> list[str]:
+    """``daemon.json`` ``insecure-registries`` and ``--insecure-registry`` flags."""
+    listed = doc.get("insecure-registries")
+    insecure = [str(x) for x in listed if isinstance(x, str)] if isinstance(listed, list) else []
+    return insecure + flag_values(argv, "--insecure-registry")
 
 
 def _cli_config(src: Source, home: str, docker_config: str | None) -> tuple[str, FileText | None]:
@@ -252,5 +276,5 @@ def docker_cli(src: Source, shell_env: dict[str, str], processes: list[Process])
     return None
 
 
-__all__ = ["CERTS_D", "DAEMON_JSON", "UnitEnv", "certs_dir_trust", "changed_files", "docker_cli", "dockerd",
-           "find_process", "flag_values", "live_values", "mirror_from_url"]
+__all__ = ["CERTS_D", "DAEMON_JSON", "UnitEnv", "certs_dir_trust", "changed_files", "daemon_proxy_overrides",
+           "docker_cli", "dockerd", "find_process", "flag_values", "live_values", "mirror_from_url"]

@@ -168,49 +168,66 @@ def host_findings(actors: Sequence[Actor], hosts: Sequence[Host]) -> list[Findin
     for h in hosts:
         shell_go = go_proxy_for(shell.env(), h.host, h.port, scheme=h.scheme) if shell else None
         if shell is not None and shell_go is not None:
-            py = python_proxy_for(shell.env(), h.host, h.port, scheme=h.scheme)
-            if (shell_go.proxy or None) != (py.proxy or None):
-                out.append(_f(Code.PROXY_RULES_DIFFER, h.host, {
-                    "go_proxy": _redact(shell_go.proxy) or "direct", "python_proxy": _redact(py.proxy) or "direct",
-                    "difference": f"Go: {shell_go.reason}; Python: {py.reason}", "actor": "shell"}))
+            out += _shell_rules_differ(shell, h, shell_go)
         for a in actors:
-            if a.name == "shell" or not a.pulls:
-                continue
-            choice = go_proxy_for(a.env(), h.host, h.port, scheme=h.scheme)
-            ev = _actor_ev(a) | {"role": h.role, "port": h.port, "reason": choice.reason,
-                                 "live": "running process" if a.live is not None else "configuration files"}
-            if choice.direct and choice.source is None and shell_go is not None and not shell_go.direct \
-                    and h.role in ("registry", "mirror"):
-                out.append(_f(Code.RUNTIME_NO_PROXY, h.host, ev | {
-                    "shell_proxy": _redact(shell_go.proxy), "direct_note": ""}))
-            np_name, np_origin, entries = _no_proxy_entries(a)
-            if not choice.direct and entries and not _is_cidr_or_ip(h.host.strip("[]")):
-                cidrs = [e for e in entries if "/" in e and _is_cidr_or_ip(e)]
-                if cidrs:
-                    out.append(_f(Code.NOPROXY_CIDR_FOR_NAME, h.host, ev | {
-                        "entries": cidrs, "variable": np_name, "where": str(np_origin),
-                        "proxy": _redact(choice.proxy)}))
+            if a.name != "shell" and a.pulls:
+                out += _puller_route_findings(a, h, shell_go)
     # the registry bypassed, its data endpoint or realm not: the classic private-endpoint half-fix
     for a in actors:
-        if not a.pulls and a.name != "shell":
+        if a.pulls or a.name == "shell":
+            out += _half_bypass_findings(a, hosts)
+    return out
+
+
+def _shell_rules_differ(shell: Actor, h: Host, shell_go: ProxyChoice) -> list[Finding]:
+    """The shell's variables send Go clients and Python clients different ways to ``h``."""
+    py = python_proxy_for(shell.env(), h.host, h.port, scheme=h.scheme)
+    if (shell_go.proxy or None) == (py.proxy or None):
+        return []
+    return [_f(Code.PROXY_RULES_DIFFER, h.host, {
+        "go_proxy": _redact(shell_go.proxy) or "direct", "python_proxy": _redact(py.proxy) or "direct",
+        "difference": f"Go: {shell_go.reason}; Python: {py.reason}", "actor": "shell"})]
+
+
+def _puller_route_findings(a: Actor, h: Host, shell_go: ProxyChoice | None) -> list[Finding]:
+    """A puller going direct to a registry the shell reaches by proxy; CIDR NO_PROXY entries for a name."""
+    out: list[Finding] = []
+    choice = go_proxy_for(a.env(), h.host, h.port, scheme=h.scheme)
+    ev = _actor_ev(a) | {"role": h.role, "port": h.port, "reason": choice.reason,
+                         "live": "running process" if a.live is not None else "configuration files"}
+    if choice.direct and choice.source is None and shell_go is not None and not shell_go.direct \
+            and h.role in ("registry", "mirror"):
+        out.append(_f(Code.RUNTIME_NO_PROXY, h.host, ev | {
+            "shell_proxy": _redact(shell_go.proxy), "direct_note": ""}))
+    np_name, np_origin, entries = _no_proxy_entries(a)
+    if not choice.direct and entries and not _is_cidr_or_ip(h.host.strip("[]")):
+        cidrs = [e for e in entries if "/" in e and _is_cidr_or_ip(e)]
+        if cidrs:
+            out.append(_f(Code.NOPROXY_CIDR_FOR_NAME, h.host, ev | {
+                "entries": cidrs, "variable": np_name, "where": str(np_origin), "proxy": _redact(choice.proxy)}))
+    return out
+
+
+def _half_bypass_findings(a: Actor, hosts: Sequence[Host]) -> list[Finding]:
+    """Registries ``a`` reaches directly by a NO_PROXY entry while their data endpoint or realm is proxied."""
+    out: list[Finding] = []
+    env = a.env()
+    for reg in (h for h in hosts if h.role == "registry"):
+        rc = go_proxy_for(env, reg.host, reg.port, scheme=reg.scheme)
+        if not rc.direct or rc.source in (None, "loopback"):
             continue
-        env = a.env()
-        for reg in (h for h in hosts if h.role == "registry"):
-            rc = go_proxy_for(env, reg.host, reg.port, scheme=reg.scheme)
-            if not rc.direct or rc.source in (None, "loopback"):
+        for h in hosts:
+            if h.registry != reg.host or h.role not in ("data", "realm"):
                 continue
-            for h in hosts:
-                if h.registry != reg.host or h.role not in ("data", "realm"):
-                    continue
-                c = go_proxy_for(env, h.host, h.port, scheme=h.scheme)
-                if c.direct:
-                    continue
-                np_name, np_origin, _ = _no_proxy_entries(a)
-                suggestion = ".data.azurecr.io" if h.host.endswith(".data.azurecr.io") else h.host
-                out.append(_f(Code.NOPROXY_DATA_ENDPOINT_MISSING, h.host, _actor_ev(a) | {
-                    "registry_host": reg.host, "role": h.role, "variable": np_name,
-                    "where": a.where(np_name) if np_origin else a.edit_file,
-                    "bypass_reason": rc.reason, "proxy": _redact(c.proxy), "suggested": suggestion}))
+            c = go_proxy_for(env, h.host, h.port, scheme=h.scheme)
+            if c.direct:
+                continue
+            np_name, np_origin, _ = _no_proxy_entries(a)
+            suggestion = ".data.azurecr.io" if h.host.endswith(".data.azurecr.io") else h.host
+            out.append(_f(Code.NOPROXY_DATA_ENDPOINT_MISSING, h.host, _actor_ev(a) | {
+                "registry_host": reg.host, "role": h.role, "variable": np_name,
+                "where": a.where(np_name) if np_origin else a.edit_file,
+                "bypass_reason": rc.reason, "proxy": _redact(c.proxy), "suggested": suggestion}))
     return out
 
 

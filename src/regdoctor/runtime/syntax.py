@@ -25,7 +25,7 @@ All functions here take text and return values; reading files is ``source.py``'s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,11 +241,12 @@ def parse_environment(lines: list[Line], specifiers: Mapping[str, str] | None) -
 
     ``specifiers`` None: no specifier resolution (the manager's ``DefaultEnvironment=``)."""
     res = EnvResult()
+    assigned: dict[str, Assignment] = {}
     for ln in lines:
         if ln.key != "Environment":
             continue
         if not ln.value:
-            res.assignments.clear()
+            assigned.clear()
             res.reset_at = ln.line
             continue
         words, err = split_words(ln.value)
@@ -267,18 +268,17 @@ def parse_environment(lines: list[Line], specifiers: Mapping[str, str] | None) -
                 notes.append("specifiers replaced: " + " ".join(seen))
             if quoted:
                 notes.append("quotes removed")
-            _replace(res.assignments, Assignment(name, val, ln.line, tuple(notes)))
+            _assign(assigned, Assignment(name, val, ln.line, tuple(notes)))
         if err:
             res.dropped.append(Dropped(ln.value, ln.line, "quoting"))
+    res.assignments = list(assigned.values())
     return res
 
 
-def _replace(items: list[Assignment], new: Assignment) -> None:
-    for i, a in enumerate(items):
-        if a.name == new.name:
-            del items[i]
-            break
-    items.append(new)
+def _assign(assigned: dict[str, Assignment], new: Assignment) -> None:
+    """The last assignment of a name wins and takes its place in the order (a dict: linear in the count)."""
+    assigned.pop(new.name, None)
+    assigned[new.name] = new
 
 
 def unit_values(lines: list[Line], section: str, key: str) -> list[Line]:
@@ -318,105 +318,203 @@ def parse_env_file(text: str) -> EnvResult:
     >>> [(a.name, a.value) for a in parse_env_file("A='x y'\\nB=\\"q\\\\$\\" # not a comment\\n").assignments]
     [('A', 'x y'), ('B', 'q$# not a comment')]
     """
-    res = EnvResult()
-    state = "pre_key"
-    key: list[str] = []
-    val: list[str] = []
-    key_ws: int | None = None
-    val_ws: int | None = None
-    line = 1
-    key_line = 1
-    quoted = False
+    scan = _EnvFileScan(text)
+    state, steps = "PRE_KEY", _ENV_FILE_STATES
+    while scan.pos < scan.end:
+        state = steps[state](scan)
+    if state in _ENV_FILE_PENDING:
+        scan.push()  # input ending inside a value still assigns it (a VALUE's blanks are already trimmed)
+    scan.result.assignments = list(scan.assigned.values())
+    return scan.result
 
-    def push() -> None:
-        k = "".join(key[:key_ws] if key_ws is not None else key)
-        v = "".join(val)
+
+def _step(run: str) -> re.Pattern[str]:
+    """A state's step: the run of characters that keep it (group 1), then the one that ends it (group 2).
+
+    systemd reads a character at a time; taking a run of characters that leave the state unchanged
+    in one match is the same thing, in time linear in the input. Group 2 is empty at the end of input.
+
+    >>> _step("[^=]*").match("key=value").groups()
+    ('key', '=')
+    """
+    return re.compile(f"({run})(.?)", re.DOTALL)
+
+
+_PRE_KEY_STEP = _step(r"[ \t\n\r]*")
+_KEY_STEP = _step(r"[^=\n\r]*")
+_PRE_VALUE_STEP = _step(r"[ \t]*")
+_VALUE_STEP = _step(r"[^\\\n\r]*")
+_DOUBLE_QUOTE_STEP = _step(r'[^"\\]*')
+_COMMENT_STEP = _VALUE_STEP
+_NEWLINE = "\n\r"
+_SHELL_NEED_ESCAPE = '"\\`$'
+
+
+class _EnvFileScan:
+    """The variables of systemd's ``parse_env_file_internal()``: input position, key, value so far."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.end = len(text)
+        self.pos = 0
+        self.result = EnvResult()
+        self.assigned: dict[str, Assignment] = {}
+        self.key = ""
+        self.key_line = 1
+        self.value: list[str] = []
+        self.quoted = False
+        self._line = 1
+        self._counted = 0
+
+    def step(self, pattern: re.Pattern[str]) -> tuple[str, str]:
+        """The run ``pattern`` takes from here and the character that stopped it ("" at the end), consumed."""
+        m = pattern.match(self.text, self.pos)
+        assert m is not None  # a step's run is a starred class and its stop optional: it always matches
+        self.pos = m.end()
+        run, stop = m.groups()
+        return run, stop
+
+    def take(self) -> str:
+        """The next character, consumed (a state is only entered with one left)."""
+        self.pos += 1
+        return self.text[self.pos - 1]
+
+    def start_key(self, first: str) -> None:
+        self._line += self.text.count("\n", self._counted, self.pos)
+        self._counted = self.pos
+        self.key, self.key_line, self.quoted = first, self._line, False
+
+    def push(self) -> None:
+        """Assign the key and value read (systemd's ``push``): names that are not valid are dropped."""
+        k, v = self.key, "".join(self.value)
         if not _ENV_NAME.match(k):
-            res.dropped.append(Dropped(f"{k}={v}", key_line, "name",
-                                       "`export` is not understood by systemd" if k.startswith("export ") else ""))
+            detail = "`export` is not understood by systemd" if k.startswith("export ") else ""
+            self.result.dropped.append(Dropped(f"{k}={v}", self.key_line, "name", detail))
             return
-        _replace(res.assignments, Assignment(k, v, key_line, ("quotes removed",) if quoted else ()))
+        _assign(self.assigned, Assignment(k, v, self.key_line, ("quotes removed",) if self.quoted else ()))
 
-    for c in text:
-        if state == "pre_key":
-            if c in "#;":
-                state = "comment"
-            elif c not in _WS:
-                state, key, key_ws, key_line, quoted = "key", [c], None, line, False
-        elif state == "key":
-            if c in "\n\r":
-                state, key = "pre_key", []
-            elif c == "=":
-                state, val, val_ws = "pre_value", [], None
-            else:
-                if c not in _WS:
-                    key_ws = None
-                elif key_ws is None:
-                    key_ws = len(key)
-                key.append(c)
-        elif state == "pre_value":
-            if c in "\n\r":
-                push()
-                state = "pre_key"
-            elif c == "'":
-                state, quoted = "single", True
-            elif c == '"':
-                state, quoted = "double", True
-            elif c == "\\":
-                state = "value_escape"
-            elif c not in _WS:
-                state = "value"
-                val.append(c)
-        elif state == "value":
-            if c in "\n\r":
-                if val_ws is not None:
-                    del val[val_ws:]
-                push()
-                state = "pre_key"
-            elif c == "\\":
-                state, val_ws = "value_escape", None
-            else:
-                if c not in _WS:
-                    val_ws = None
-                elif val_ws is None:
-                    val_ws = len(val)
-                val.append(c)
-        elif state == "value_escape":
-            state = "value"
-            if c not in "\n\r":
-                val.append(c)
-        elif state == "single":
-            if c == "'":
-                state = "pre_value"
-            else:
-                val.append(c)
-        elif state == "double":
-            if c == '"':
-                state = "pre_value"
-            elif c == "\\":
-                state = "double_escape"
-            else:
-                val.append(c)
-        elif state == "double_escape":
-            state = "double"
-            if c in '"\\`$':
-                val.append(c)
-            elif c != "\n":
-                val += ["\\", c]
-        elif state == "comment":
-            if c == "\\":
-                state = "comment_escape"
-            elif c in "\n\r":
-                state = "pre_key"
-        elif state == "comment_escape":
-            state = "pre_key" if c in "\n\r" else "comment"
-        if c == "\n":
-            line += 1
-    if state in ("pre_value", "value", "value_escape", "single", "double", "double_escape"):
-        if state == "value" and val_ws is not None:
-            del val[val_ws:]
-        push()
-    return res
+
+def _pre_key(scan: _EnvFileScan) -> str:
+    """Blanks and empty lines skipped; ``#`` or ``;`` opens a comment, any other character a key."""
+    _, stop = scan.step(_PRE_KEY_STEP)
+    if not stop:
+        return "PRE_KEY"
+    if stop in "#;":
+        return "COMMENT"
+    scan.start_key(stop)  # even ``=``: the first character always belongs to the key
+    return "KEY"
+
+
+def _key(scan: _EnvFileScan) -> str:
+    """Up to ``=`` (trailing blanks trimmed); a line that ends first is no assignment and is dropped."""
+    run, stop = scan.step(_KEY_STEP)
+    if stop == "=":
+        scan.key, scan.value = (scan.key + run).rstrip(_WS), []
+        return "PRE_VALUE"
+    return "PRE_KEY" if stop else "KEY"
+
+
+def _pre_value(scan: _EnvFileScan) -> str:
+    """Blanks before the value skipped; a quote or backslash here starts quoting, else a plain value."""
+    _, stop = scan.step(_PRE_VALUE_STEP)
+    if not stop:
+        return "PRE_VALUE"
+    if stop in _NEWLINE:
+        scan.push()
+        return "PRE_KEY"
+    if stop in _VALUE_OPENERS:
+        scan.quoted = scan.quoted or stop != "\\"
+        return _VALUE_OPENERS[stop]
+    scan.value.append(stop)
+    return "VALUE"
+
+
+_VALUE_OPENERS = {"'": "SINGLE_QUOTE_VALUE", '"': "DOUBLE_QUOTE_VALUE", "\\": "VALUE_ESCAPE"}
+
+
+def _value(scan: _EnvFileScan) -> str:
+    """A plain value to the end of the line, trailing blanks trimmed (not escaped ones); quotes are literal."""
+    run, stop = scan.step(_VALUE_STEP)
+    if stop == "\\":
+        scan.value.append(run)
+        return "VALUE_ESCAPE"
+    scan.value.append(run.rstrip(_WS))
+    if not stop:
+        return "VALUE"
+    scan.push()
+    return "PRE_KEY"
+
+
+def _value_escape(scan: _EnvFileScan) -> str:
+    """The character after ``\\`` taken literally; an escaped line end joins the next line."""
+    c = scan.take()
+    if c not in _NEWLINE:
+        scan.value.append(c)
+    return "VALUE"
+
+
+def _single_quote_value(scan: _EnvFileScan) -> str:
+    """Everything up to the closing ``'`` literally, line ends included; unterminated: to the end."""
+    close = scan.text.find("'", scan.pos)
+    if close < 0:
+        scan.value.append(scan.text[scan.pos:])
+        scan.pos = scan.end
+        return "SINGLE_QUOTE_VALUE"
+    scan.value.append(scan.text[scan.pos:close])
+    scan.pos = close + 1
+    return "PRE_VALUE"
+
+
+def _double_quote_value(scan: _EnvFileScan) -> str:
+    """Everything up to the closing ``"``, line ends included; ``\\`` escapes the next character."""
+    run, stop = scan.step(_DOUBLE_QUOTE_STEP)
+    scan.value.append(run)
+    return _DOUBLE_QUOTE_STOPS[stop]
+
+
+_DOUBLE_QUOTE_STOPS = {'"': "PRE_VALUE", "\\": "DOUBLE_QUOTE_VALUE_ESCAPE", "": "DOUBLE_QUOTE_VALUE"}
+
+
+def _double_quote_value_escape(scan: _EnvFileScan) -> str:
+    """``\\"`` ``\\\\`` ``\\``` ``\\$`` unescaped, ``\\`` newline eaten, any other escape kept as written."""
+    c = scan.take()
+    if c in _SHELL_NEED_ESCAPE:
+        scan.value.append(c)
+    elif c != "\n":
+        scan.value += ["\\", c]
+    return "DOUBLE_QUOTE_VALUE"
+
+
+def _comment(scan: _EnvFileScan) -> str:
+    """To the end of the line; a ``\\`` escapes the next character (never the line end, since v254)."""
+    _, stop = scan.step(_COMMENT_STEP)
+    return _COMMENT_STOPS.get(stop, "PRE_KEY")
+
+
+_COMMENT_STOPS = {"\\": "COMMENT_ESCAPE", "": "COMMENT"}
+
+
+def _comment_escape(scan: _EnvFileScan) -> str:
+    """The escaped character skipped; an escaped line end still ends the comment."""
+    return "PRE_KEY" if scan.take() in _NEWLINE else "COMMENT"
+
+
+# systemd's states (env-file.c ``parse_env_file_internal``) and the step each takes.
+_ENV_FILE_STATES: dict[str, Callable[[_EnvFileScan], str]] = {
+    "PRE_KEY": _pre_key,
+    "KEY": _key,
+    "PRE_VALUE": _pre_value,
+    "VALUE": _value,
+    "VALUE_ESCAPE": _value_escape,
+    "SINGLE_QUOTE_VALUE": _single_quote_value,
+    "DOUBLE_QUOTE_VALUE": _double_quote_value,
+    "DOUBLE_QUOTE_VALUE_ESCAPE": _double_quote_value_escape,
+    "COMMENT": _comment,
+    "COMMENT_ESCAPE": _comment_escape,
+}
+# states in which the end of the input still assigns the value read so far
+_ENV_FILE_PENDING = frozenset({"PRE_VALUE", "VALUE", "VALUE_ESCAPE", "SINGLE_QUOTE_VALUE", "DOUBLE_QUOTE_VALUE",
+                               "DOUBLE_QUOTE_VALUE_ESCAPE"})
 
 
 def parse_environ(data: bytes) -> dict[str, str]:

@@ -10,7 +10,9 @@ systemd(1) order, for a system service ``NAME``:
    (``NAME.d/*.conf`` and the type-wide ``service.d/*.conf`` from each unit directory; a drop-in in
    /etc hides one of the same name further down; one linked to /dev/null is masked);
 3. ``EnvironmentFile=`` files, in order, overriding ``Environment=`` (systemd.exec(5)); ``-`` makes
-   a missing file harmless, otherwise the service does not start.
+   a missing file harmless, otherwise the service does not start. Each value is one absolute path
+   or glob(3) pattern, specifiers resolved, never quoted or split into words (systemd ignores
+   ``EnvironmentFile="/etc/x"``: the quotes make it relative).
 
 User services (rootless Docker) read ``~/.config/systemd/user`` first and the manager's
 ``user.conf``. Only reading happens here (through ``Source``); the rules of each syntax are in
@@ -19,6 +21,9 @@ User services (rootless Docker) read ``~/.config/systemd/user`` first and the ma
 
 from __future__ import annotations
 
+import fnmatch
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from regdoctor.kb.codes import Code
@@ -129,15 +134,12 @@ def load_unit(src: Source, unit: str, *, home: str | None = None) -> UnitEnv:
     dirs = user_dirs(home) if home else SYSTEM_DIRS
     out = UnitEnv(unit)
     _manager_env(src, USER_CONF if home else SYSTEM_CONF, out)
-    for d in dirs:
-        path = f"{d}/{unit}"
-        if src.is_null(path):
-            out.issues.append(Issue(Code.UNIT_MASKED, Origin(path), {"file": path, "unit": unit}))
-            return out
-        if src.read(path) is not None:
-            out.fragment = path
-            break
-    paths = ([out.fragment] if out.fragment else []) + _dropins(src, dirs, unit)
+    fragment, masked = _fragment(src, dirs, unit)
+    if masked is not None:
+        out.issues.append(Issue(Code.UNIT_MASKED, Origin(masked), {"file": masked, "unit": unit}))
+        return out
+    out.fragment = fragment
+    paths = ([fragment] if fragment else []) + _dropins(src, dirs, unit)
     if not paths:
         # no such unit here: the manager's defaults alone say nothing about it
         out.files.clear()
@@ -152,41 +154,109 @@ def load_unit(src: Source, unit: str, *, home: str | None = None) -> UnitEnv:
             continue
         out.files.append(path)
         out.mtimes[path] = ft.mtime
-        lines = syntax.unit_lines(ft.text)
-        service = [ln for ln in lines if ln.section == "Service"]
-        stray = [ln for ln in lines if ln.section != "Service" and ln.key in ("Environment", "EnvironmentFile")]
-        for ln in stray:
-            out.issues.append(Issue(Code.UNIT_ENV_OUTSIDE_SERVICE, Origin(path, ln.line), {
-                "file": path, "line": ln.line, "section": ln.section or "(none)", "directive": ln.key}))
-        _apply(syntax.parse_environment(service, specs), path, out, "Environment")
-        for ln in service:
-            if ln.key == "EnvironmentFile":
-                if not ln.value:
-                    env_files.clear()
-                else:
-                    env_files.append((ln, path))
-            elif ln.key == "ExecStart":
-                if not ln.value:
-                    out.exec_start, out.exec_origin = [], None
-                else:
-                    out.exec_start, out.exec_origin = syntax.exec_words(ln.value), Origin(path, ln.line)
+        _unit_file(path, syntax.unit_lines(ft.text), specs, out, env_files)
     for ln, unit_file in env_files:
-        for word, _ in syntax.split_words(ln.value)[0]:
-            optional = word.startswith("-")
-            resolved = syntax.resolve_specifiers(word.lstrip("-"), specs)
-            if resolved is None:
-                continue
-            target = resolved[0]
-            ft = src.read(target)
-            if ft is None:
-                if not optional:
-                    out.issues.append(Issue(Code.UNIT_ENV_FILE_MISSING, Origin(unit_file, ln.line), {
-                        "file": unit_file, "line": ln.line, "env_file": target, "unit": unit}))
-                continue
-            out.files.append(target)
-            out.mtimes[target] = ft.mtime
-            _apply(syntax.parse_env_file(ft.text), target, out, "EnvironmentFile")
+        named = env_file_path(ln.value, specs)
+        if named is not None:
+            _env_files(src, *named, ln, unit_file, out)
     return out
+
+
+def _fragment(src: Source, dirs: tuple[str, ...], unit: str) -> tuple[str | None, str | None]:
+    """(the unit file found first in ``dirs``, the path masking the unit): systemd stops at either."""
+    for d in dirs:
+        path = f"{d}/{unit}"
+        if src.is_null(path):
+            return None, path
+        if src.read(path) is not None:
+            return path, None
+    return None, None
+
+
+def _unit_file(path: str, lines: list[syntax.Line], specs: Mapping[str, str], out: UnitEnv,
+               env_files: list[tuple[syntax.Line, str]]) -> None:
+    """One unit file or drop-in: its ``Environment=``, ``EnvironmentFile=`` (kept for later) and ``ExecStart=``."""
+    service = [ln for ln in lines if ln.section == "Service"]
+    stray = [ln for ln in lines if ln.section != "Service" and ln.key in ("Environment", "EnvironmentFile")]
+    for ln in stray:
+        out.issues.append(Issue(Code.UNIT_ENV_OUTSIDE_SERVICE, Origin(path, ln.line), {
+            "file": path, "line": ln.line, "section": ln.section or "(none)", "directive": ln.key}))
+    _apply(syntax.parse_environment(service, specs), path, out, "Environment")
+    for ln in service:
+        if ln.key == "EnvironmentFile":
+            if not ln.value:
+                env_files.clear()  # an empty assignment resets the list
+            else:
+                env_files.append((ln, path))
+        elif ln.key == "ExecStart":
+            if not ln.value:
+                out.exec_start, out.exec_origin = [], None
+            else:
+                out.exec_start, out.exec_origin = syntax.exec_words(ln.value), Origin(path, ln.line)
+
+
+def env_file_path(value: str, specs: Mapping[str, str]) -> tuple[str, bool] | None:
+    """The path (or glob) an ``EnvironmentFile=`` value names and whether it is optional; None: ignored.
+
+    systemd (``config_parse_unit_env_file``, ``exec_context_load_environment``) takes the whole value
+    as one path: specifiers resolved, no quotes, no word splitting; one leading ``-`` makes it
+    optional; a value with an unknown specifier or a path that is not absolute (a quoted one, say)
+    is ignored with a warning.
+
+    >>> env_file_path("-/etc/default/%N", {"N": "docker"})
+    ('/etc/default/docker', True)
+    >>> env_file_path("/etc/proxy env", {})
+    ('/etc/proxy env', False)
+    >>> env_file_path('"/etc/default/docker"', {}) is None
+    True
+    """
+    resolved = syntax.resolve_specifiers(value, specs)
+    if resolved is None:
+        return None
+    path = resolved[0]
+    optional = path.startswith("-")
+    path = path.removeprefix("-")
+    return (path, optional) if path.startswith("/") else None
+
+
+_GLOB_MAGIC = re.compile(r"[*?\[]")
+_MAX_GLOB = 256  # matches kept per level: a pattern like /*/*/*/* must not walk the whole tree
+
+
+def glob_files(src: Source, pattern: str) -> list[str]:
+    """The paths glob(3) (no flags, as systemd calls it) finds for ``pattern`` under ``src``, sorted.
+
+    A pattern without wildcards stands for itself. ``*`` and ``?`` never match a leading dot.
+
+    >>> glob_files(Source("/nonexistent"), "/etc/default/docker")
+    ['/etc/default/docker']
+    >>> glob_files(Source("/nonexistent"), "/etc/default/docker*")
+    []
+    """
+    if not _GLOB_MAGIC.search(pattern):
+        return [pattern]
+    found = [""]
+    for part in pattern.split("/")[1:]:
+        if not part:
+            continue
+        if not _GLOB_MAGIC.search(part):
+            found = [f"{d}/{part}" for d in found]
+            continue
+        found = [f"{d}/{n}" for d in found for n in src.listdir(d or "/")
+                 if fnmatch.fnmatchcase(n, part) and (part.startswith(".") or not n.startswith("."))][:_MAX_GLOB]
+    return sorted(p for p in found if src.exists(p))
+
+
+def _env_files(src: Source, pattern: str, optional: bool, ln: syntax.Line, unit_file: str, out: UnitEnv) -> None:
+    """Apply the files a path or glob names; none, when not optional, is an issue (the unit fails to start)."""
+    texts = [(path, ft) for path in glob_files(src, pattern) if (ft := src.read(path)) is not None]
+    if not texts and not optional:
+        out.issues.append(Issue(Code.UNIT_ENV_FILE_MISSING, Origin(unit_file, ln.line), {
+            "file": unit_file, "line": ln.line, "env_file": pattern, "unit": out.unit}))
+    for path, ft in texts:
+        out.files.append(path)
+        out.mtimes[path] = ft.mtime
+        _apply(syntax.parse_env_file(ft.text), path, out, "EnvironmentFile")
 
 
 def env_file(src: Source, path: str) -> tuple[dict[str, Value], list[Issue], float | None]:
@@ -199,4 +269,4 @@ def env_file(src: Source, path: str) -> tuple[dict[str, Value], list[Issue], flo
     return holder.env, holder.issues, ft.mtime
 
 
-__all__ = ["SYSTEM_DIRS", "UnitEnv", "env_file", "load_unit", "user_dirs"]
+__all__ = ["SYSTEM_DIRS", "UnitEnv", "env_file", "env_file_path", "glob_files", "load_unit", "user_dirs"]
