@@ -12,11 +12,14 @@ from __future__ import annotations
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from regdoctor.cli._common import chosen_format, fail_usage, format_option, handle_errors, isatty, terminal, write
+
+if TYPE_CHECKING:
+    from regdoctor.explain.rank import Explanation
 
 _CHUNK = 1 << 20
 _MAX_HEADER_GROUPS = 30
@@ -228,6 +231,62 @@ def _shortcut(text: str, fmt: str) -> tuple[str | None, str | None]:
     return text, None
 
 
+def _explain_file(log_file: str) -> tuple[_Input, Explanation]:
+    """Scan a log (``--file``; ``-`` is stdin): generic network texts count only next to a registry context."""
+    from regdoctor.explain import explain_chunks
+
+    if log_file == "-":
+        data = _Input(_chunks(sys.stdin.buffer))
+        return data, explain_chunks(data.chunks(), strict=True)
+    try:
+        with open(log_file, "rb") as stream:
+            data = _Input(_chunks(stream))
+            return data, explain_chunks(data.chunks(), strict=True)
+    except OSError as exc:
+        fail_usage(f"cannot read {log_file}: {exc.strerror or exc}")
+
+
+def _explain_stdin() -> tuple[_Input, Explanation]:
+    from regdoctor.explain import explain_chunks
+
+    try:
+        data = _Input(_chunks(sys.stdin.buffer))
+        return data, explain_chunks(data.chunks())
+    except OSError as exc:
+        fail_usage(f"cannot read stdin: {exc.strerror or exc}")
+
+
+def _explain_argument(text: str) -> tuple[_Input, Explanation]:
+    from regdoctor.explain import explain_chunks
+
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "replace")
+    data = _Input([raw])
+    return data, explain_chunks(data.chunks())
+
+
+def _read_and_explain(text: str | None, log_file: str | None) -> tuple[str, str, _Input, Explanation]:
+    """Which input was given (file, stdin or the argument), its name for messages, and its explanation."""
+    if log_file is not None:
+        return ("file", "stdin" if log_file == "-" else log_file, *_explain_file(log_file))
+    if text == "-":
+        return ("stdin", "stdin", *_explain_stdin())
+    assert text is not None
+    return ("text", "the TEXT argument", *_explain_argument(text))
+
+
+def _refuse_unreadable(data: _Input, ex: Explanation, name: str) -> None:
+    """Exit 2 on an input that is not error text: a corrupt gzip stream, nothing, or binary data."""
+    if data.bad_gzip is not None:
+        fail_usage(f"cannot read {name}: a corrupt gzip stream ({data.bad_gzip})")
+    if data.empty:
+        fail_usage(f"{name} is empty: give the error text a client printed")
+    if data.binary and not ex.recognised:
+        fail_usage(f"{name} is binary data, not a text log{' (after gunzip)' if data.gzip else ''}")
+
+
 @click.command()
 @click.argument("text", required=False)
 @click.option("--file", "log_file", metavar="LOG",
@@ -246,47 +305,13 @@ def explain(text: str | None, log_file: str | None, fmt: str, as_json: bool) -> 
     Exit codes: 0 no known symptom, 1 a known symptom was found, 2 unreadable input,
     3 regdoctor failed.
     """
-    from regdoctor.explain import explain_chunks
     from regdoctor.render import render_findings
 
     fmt = chosen_format(fmt, as_json)
     text, log_file = _what_to_read(text, log_file, fmt)
     with handle_errors():
-        if log_file is not None:
-            source, name = "file", ("stdin" if log_file == "-" else log_file)
-            # a log holds anything: generic network errors count only next to a registry context
-            if log_file == "-":
-                data = _Input(_chunks(sys.stdin.buffer))
-                ex = explain_chunks(data.chunks(), strict=True)
-            else:
-                try:
-                    with open(log_file, "rb") as stream:
-                        data = _Input(_chunks(stream))
-                        ex = explain_chunks(data.chunks(), strict=True)
-                except OSError as exc:
-                    fail_usage(f"cannot read {log_file}: {exc.strerror or exc}")
-        elif text == "-":
-            source, name = "stdin", "stdin"
-            try:
-                data = _Input(_chunks(sys.stdin.buffer))
-                ex = explain_chunks(data.chunks())
-            except OSError as exc:
-                fail_usage(f"cannot read stdin: {exc.strerror or exc}")
-        else:
-            source, name = "text", "the TEXT argument"
-            assert text is not None
-            try:
-                raw = text.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError:
-                raw = text.encode("utf-8", "replace")
-            data = _Input([raw])
-            ex = explain_chunks(data.chunks())
-    if data.bad_gzip is not None:
-        fail_usage(f"cannot read {name}: a corrupt gzip stream ({data.bad_gzip})")
-    if data.empty:
-        fail_usage(f"{name} is empty: give the error text a client printed")
-    if data.binary and not ex.recognised:
-        fail_usage(f"{name} is binary data, not a text log{' (after gunzip)' if data.gzip else ''}")
+        source, name, data, ex = _read_and_explain(text, log_file)
+    _refuse_unreadable(data, ex, name)
 
     extra = {"source": source, **ex.extra()}
     if data.gzip:

@@ -7,6 +7,7 @@ or pinned, so each costs time linear in the line length.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -115,59 +116,101 @@ def _port(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and int(value) < 65536 else None
 
 
-def _network_entities(e: dict[str, Any], r: Reading) -> None:
-    """Addresses, resolver, proxy, status and server message, as the grammar read them."""
-    f = r.fields
-    kind = r.leaf.kind if r.leaf else ""
+def _python_pool_entities(e: dict[str, Any], f: Mapping[str, str]) -> None:
+    """The host and URL of a urllib3 ``HTTPSConnectionPool(host=…, port=…)`` wrapper."""
     if "pool_host" in f:
         e["python_host"] = f["pool_host"]
         e["python_url"] = (f"{f.get('scheme', 'https')}://{f['pool_host']}:{f.get('pool_port', '443')}"
                            f"{f.get('path', '/')}")
+
+
+def _dns_leaf_entities(e: dict[str, Any], r: Reading, f: Mapping[str, str]) -> None:
+    """The name that did not resolve (the proxy's, behind ``proxyconnect``) and the resolver asked."""
+    host = f.get("lookup_host") or f.get("host")
+    if host:
+        e["proxy_host" if r.proxied else "host"] = host
+    if "resolver" in f:
+        e["resolver"] = f["resolver"]
+
+
+def _socket_leaf_entities(e: dict[str, Any], r: Reading, f: Mapping[str, str]) -> None:
+    """The peer of a failed socket (the proxy's, behind ``proxyconnect``) and whether it was a read or write."""
+    if r.proxied:
+        port = f.get("leaf_port")
+        e["proxy_address"] = f"{f['leaf_address']}:{port}" if port else f["leaf_address"]
+    else:
+        e["address"] = f["leaf_address"]
+        port_n = _port(f.get("leaf_port"))
+        if port_n is not None:
+            e["port"] = port_n
+    if f.get("during") in ("read", "write"):
+        e["during"] = f["during"]
+
+
+_SOCKET_KINDS = ("tcp.", "conn.", "timeout.", "tls.", "http.")
+
+
+def _leaf_peer_entities(e: dict[str, Any], r: Reading, f: Mapping[str, str], kind: str) -> None:
+    """Who the leaf error is about: a name, a socket peer or a dialled address (the proxy's when proxied)."""
     if kind.startswith("dns."):
-        host = f.get("lookup_host") or f.get("host")
-        if host:
-            e["proxy_host" if r.proxied else "host"] = host
-        if "resolver" in f:
-            e["resolver"] = f["resolver"]
-    elif "leaf_address" in f and kind.startswith(("tcp.", "conn.", "timeout.", "tls.", "http.")):
-        if r.proxied:
-            port = f.get("leaf_port")
-            e["proxy_address"] = f"{f['leaf_address']}:{port}" if port else f["leaf_address"]
-        else:
-            e["address"] = f["leaf_address"]
-            port_n = _port(f.get("leaf_port"))
-            if port_n is not None:
-                e["port"] = port_n
-        if f.get("during") in ("read", "write"):
-            e["during"] = f["during"]
+        _dns_leaf_entities(e, r, f)
+    elif "leaf_address" in f and kind.startswith(_SOCKET_KINDS):
+        _socket_leaf_entities(e, r, f)
     elif "dial_address" in f and not r.proxied:
         e["address"] = f["dial_address"]
     if r.proxied and "lookup_host" in f and "proxy_host" not in e and not kind.startswith("dns."):
         e["proxy_host"] = f["lookup_host"]
-    for key in ("status", "status_text", "errno_text", "errno_name", "client_ip", "page_title", "timeout_s",
-                "cert_names", "issuer", "http_error", "oauth_error"):
+
+
+#: grammar fields copied as they are: what the server or the OS answered
+_ANSWER_FIELDS = ("status", "status_text", "errno_text", "errno_name", "client_ip", "page_title", "timeout_s",
+                  "cert_names", "issuer", "http_error", "oauth_error")
+
+
+def _answer_entities(e: dict[str, Any], f: Mapping[str, str]) -> None:
+    """The status, errno, page and registry error the line carries."""
+    for key in _ANSWER_FIELDS:
         if key in f:
             e[key] = f[key]
     if "message" in f:
         e["message"] = f["message"]
     if "oci_code" in f:
         e["errors"] = f["oci_code"] + (f": {f['message']}" if "message" in f else "")
-    if kind.startswith("tls."):
-        e["tls_error"] = f.get("tls_error") or (r.leaf.text if r.leaf else "")
-        if "now" in f:
-            e["now"] = f["now"]
-            e["not_after" if f.get("when") == "after" else "not_before"] = f.get("bound", "")
-        wanted = f.get("host") or f.get("host2")
-        if wanted and kind == "tls.name_mismatch":
-            e["host"] = wanted.lower()
-        if "address" in f and kind == "tls.name_mismatch" and "leaf_address" not in f:
-            e["address"] = f["address"]
+
+
+def _tls_entities(e: dict[str, Any], r: Reading, f: Mapping[str, str], kind: str) -> None:
+    """A TLS leaf: its text, the clock against the validity bound, the name a certificate lacked."""
+    if not kind.startswith("tls."):
+        return
+    e["tls_error"] = f.get("tls_error") or (r.leaf.text if r.leaf else "")
+    if "now" in f:
+        e["now"] = f["now"]
+        e["not_after" if f.get("when") == "after" else "not_before"] = f.get("bound", "")
+    if kind != "tls.name_mismatch":
+        return
+    wanted = f.get("host") or f.get("host2")
+    if wanted:
+        e["host"] = wanted.lower()
+    if "address" in f and "leaf_address" not in f:
+        e["address"] = f["address"]
+
+
+def _network_entities(e: dict[str, Any], r: Reading) -> None:
+    """Addresses, resolver, proxy, status and server message, as the grammar read them."""
+    f = r.fields
+    kind = r.leaf.kind if r.leaf else ""
+    _python_pool_entities(e, f)
+    _leaf_peer_entities(e, r, f, kind)
+    _answer_entities(e, f)
+    _tls_entities(e, r, f, kind)
     if "detail_name" in f:
         e.setdefault("repository", f["detail_name"])
     if "detail_action" in f:
         e["scope_action"] = f["detail_action"]
     if kind == "tcp.timeout" and "host" in f and "address" not in e:
         e["host"] = f["host"]
+    if "dialing_host" in f and not r.proxied:
+        e.setdefault("host", f["dialing_host"])  # Docker Desktop's `dialing H:443`: the endpoint dialled
 
 
 def extract(text: str, prev: str, reading: Reading) -> LineState:

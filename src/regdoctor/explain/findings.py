@@ -47,15 +47,13 @@ def finding_host(code: Code, e: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _template_values(code: Code, host: str | None, e: Mapping[str, Any], matched: str, bk: SymptomBook
-                     ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(evidence, extra): evidence holds what the text showed; extra fills the rest of the templates."""
-    info = kb.code(code)
-    evidence: dict[str, Any] = {}
-    for k, v in e.items():
-        if isinstance(v, str | int | float | bool | list) and k not in ("python_url",):
-            evidence[k] = v
-    derived: dict[str, Any] = {}
+def _evidence(e: Mapping[str, Any]) -> dict[str, Any]:
+    """The entities a finding shows as evidence: plain values the text held."""
+    return {k: v for k, v in e.items() if isinstance(v, str | int | float | bool | list) and k not in ("python_url",)}
+
+
+def _derive_address(derived: dict[str, Any], host: str | None, e: Mapping[str, Any]) -> None:
+    """Port, ``host:port`` and the registry the templates name."""
     port = e.get("url_port") if e.get("url_host") == host else None
     port = port or e.get("registry_port") or e.get("port") if host else port
     if isinstance(port, int):
@@ -67,6 +65,10 @@ def _template_values(code: Code, host: str | None, e: Mapping[str, Any], matched
         derived["registry_host"] = rh
     if "registry" in e:
         derived["registry"] = e["registry"]
+
+
+def _derive_answer(derived: dict[str, Any], layer: str, e: Mapping[str, Any], matched: str) -> None:
+    """The status line, the token realm and the server's message the templates quote."""
     status = e.get("status") or BARE_STATUS.get(str(e.get("status_text", "")))
     if status:
         derived["status"] = status
@@ -76,14 +78,29 @@ def _template_values(code: Code, host: str | None, e: Mapping[str, Any], matched
         derived["realm"] = str(e["url"]).split("?", 1)[0]
         derived["realm_host"] = e.get("url_host")
         derived["realm_port"] = e.get("url_port")
-    if "message" not in e and info.layer in ("http", "auth", "registry", "data", "config"):
+    if "message" not in e and layer in ("http", "auth", "registry", "data", "config"):
         derived["message"] = matched
     if "page_title" in e:
         derived["page_title_note"] = f" titled \u201c{e['page_title']}\u201d"
+
+
+def _derive_proxy(derived: dict[str, Any], e: Mapping[str, Any]) -> None:
+    """The proxy's ``host:port`` from a proxy URL the text showed (``HTTPS_PROXY=…``, ``--proxy``)."""
     if "proxy_address" not in e and "proxy" in e:
         h, p, _, _ = host_port(str(e["proxy"]) if "://" in str(e["proxy"]) else f"http://{e['proxy']}")
         if h:
             derived["proxy_address"] = f"{h}:{p}" if p else h
+
+
+def _template_values(code: Code, host: str | None, e: Mapping[str, Any], matched: str, bk: SymptomBook
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(evidence, extra): evidence holds what the text showed; extra fills the rest of the templates."""
+    info = kb.code(code)
+    evidence = _evidence(e)
+    derived: dict[str, Any] = {}
+    _derive_address(derived, host, e)
+    _derive_answer(derived, info.layer, e, matched)
+    _derive_proxy(derived, e)
     if info.layer == "data" and not host:
         derived["host"] = "the data endpoint (blob storage or CDN host)"
     extra = {k: v for k, v in derived.items() if k not in evidence}
@@ -126,42 +143,45 @@ def _soften(template: str, known: set[str], host_known: bool, bk: SymptomBook) -
     return _CODE_SPAN.sub(code, template)
 
 
-def _confirm(code: Code, e: Mapping[str, Any]) -> str | None:
-    """The ``regdoctor check`` command that would show this finding live (None: no host is known).
+def _owning_registry(e: Mapping[str, Any]) -> str | None:
+    """The registry that owns a data or token host of the text (Docker Hub's CDN, GHCR's blob host…)."""
+    for key in ("url_host", "host"):
+        owned = e.get(key)
+        if isinstance(owned, str) and roles.table().registry_of(owned):
+            return roles.table().registry_of(owned)
+    return None
 
-    Without a host the command would check whatever the Docker config names, which is not
-    necessarily the registry of the text: no command is better than a misleading one.
-    """
-    layer = kb.code(code).layer
-    registry_host = e.get("registry_host") or e.get("login_server")
-    host = registry_host
+
+def _confirm_host(layer: str, e: Mapping[str, Any]) -> Any:
+    """The host a confirming ``regdoctor check`` probes: the registry's, never a data host's own."""
+    host = e.get("registry_host") or e.get("login_server")
     if not host and e.get("endpoint_role") == "registry":
         host = e.get("url_host") or e.get("host") or e.get("python_host")
     if not host and layer not in ("data",):
         host = e.get("host") if e.get("endpoint_role") != "data" else None
     if not host and e.get("registry"):
         host = f"{e['registry']}.azurecr.io"
-    if not host:
-        # a data or token host that one registry owns (Docker Hub's CDN, GHCR's blob host…)
-        for key in ("url_host", "host"):
-            owned = e.get(key)
-            if isinstance(owned, str) and roles.table().registry_of(owned):
-                host = roles.table().registry_of(owned)
-                break
-    if not host:
-        return None
+    return host or _owning_registry(e)
+
+
+def _confirm_port(host: Any, e: Mapping[str, Any]) -> Any:
+    port = e.get("registry_port")
+    if port is None and e.get("url_host") == host:
+        port = e.get("url_port")
+    if port is None and e.get("host") == host and isinstance(e.get("port"), int):
+        port = e.get("port")
+    return port
+
+
+def _confirm_target(host: Any, layer: str, e: Mapping[str, Any], scheme_http: bool) -> str:
+    """What ``check`` is given: ``-n NAME``, ``host[:port]``, then the image when one is known or needed."""
     repo = e.get("repository")
     name = acr_name(str(host))
     # the short ACR name goes through -n (a bare word is a Docker Hub image), only without a repository
     short = name if name and str(host).endswith(".azurecr.io") and not repo and layer not in ("data", "registry") \
         else None
     target = f"-n {short}" if short else str(host)  # az's convention: a bare word is a Docker Hub image
-    port = e.get("registry_port")
-    if port is None and e.get("url_host") == host:
-        port = e.get("url_port")
-    if port is None and e.get("host") == host and isinstance(e.get("port"), int):
-        port = e.get("port")
-    scheme_http = str(e.get("url", "")).startswith("http://")
+    port = _confirm_port(host, e)
     if isinstance(port, int) and port != (80 if scheme_http else 443):
         target = f"{host}:{port}"
     if repo:
@@ -170,7 +190,12 @@ def _confirm(code: Code, e: Mapping[str, Any]) -> str | None:
     elif layer in ("data", "registry"):
         # blob redirects and manifests are only probed for an image
         target += "/<repository>:<tag>"
-    parts = ["regdoctor", "check", target]
+    return target
+
+
+def _confirm_options(layer: str, e: Mapping[str, Any], scheme_http: bool) -> list[str]:
+    """``--region`` for a data host, ``--proxy`` for a proxy hop, ``--plain-http`` for an http:// registry."""
+    parts: list[str] = []
     if e.get("region") and layer == "data":
         parts += ["--region", str(e["region"])]
     proxy = e.get("proxy")
@@ -182,7 +207,22 @@ def _confirm(code: Code, e: Mapping[str, Any]) -> str | None:
             parts += ["--proxy", f"http://{e['proxy_address']}"]
     if scheme_http and layer in ("http", "registry", "auth"):
         parts.append("--plain-http")
-    return " ".join(parts)
+    return parts
+
+
+def _confirm(code: Code, e: Mapping[str, Any]) -> str | None:
+    """The ``regdoctor check`` command that would show this finding live (None: no host is known).
+
+    Without a host the command would check whatever the Docker config names, which is not
+    necessarily the registry of the text: no command is better than a misleading one.
+    """
+    layer = kb.code(code).layer
+    host = _confirm_host(layer, e)
+    if not host:
+        return None
+    scheme_http = str(e.get("url", "")).startswith("http://")
+    target = _confirm_target(host, layer, e, scheme_http)
+    return " ".join(["regdoctor", "check", target, *_confirm_options(layer, e, scheme_http)])
 
 
 def _advice(code: Code, line: str, prev: str, bk: SymptomBook) -> list[str]:

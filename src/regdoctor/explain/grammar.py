@@ -134,46 +134,14 @@ def read(text: str) -> Reading:
     """
     toks = tokens(text)
     urls = tuple(parse_url(t.start, t.value, t.fields.get("method")) for t in toks if t.kind == "url")
-    best: Token | None = None
-    for t in toks:
-        r = _rank(t)
-        if r >= 0 and (best is None or r >= _rank(best)):
-            best = t
-    fields: dict[str, str] = {}
-    leaf: Leaf | None = None
-    proxied = False
-    url: Url | None = None
-    if best is not None:
-        before = [t for t in toks if t.start < best.start]
-        # the URL the leaf is about: the innermost one before it; a URL inside a server message
-        # (Docker Hub's link to its docs) comes after the code, so it never counts
-        url = next((u for u in reversed(urls) if u.start < best.start), None)
-        connect = best.kind == "reason" and (best.fields.get("via") == "tunnel" or _bare_after_url(text, best, url))
-        proxied = connect or any(t.kind == "proxy" for t in before) or "proxy_host" in best.fields
-        kind = _kind(best, before, connect)
-        if best.kind in ("oci", "status") and any(t.kind == "body" and t.value == "html" for t in toks):
-            kind = "http.html"  # an HTML page where the registry answers JSON: a middlebox's page
-        leaf = Leaf(kind, best.start, best.end, text[best.start:best.end], dict(best.fields))
-    for t in toks:
-        for k, v in t.fields.items():
-            if k in ("op", "op_hint", "url", "method"):
-                continue
-            fields.setdefault(k, v)
-        if t.kind == "op" and t.fields.get("op") in ("dial", "connectex") and "address" in t.fields:
-            fields["dial_address"] = t.fields["address"]
-    if leaf is None and urls:
-        reason = _custom_reason(text, urls[-1])
-        if reason is not None:
-            url, proxied = urls[-1], True
-            leaf = Leaf(f"connect.{_status_family(reason.value)}", reason.start, reason.end,
-                        text[reason.start:reason.end], dict(reason.fields))
-    if leaf is None:
-        # a lookup with nothing after it (a message cut short, as guides quote it) still names DNS
-        lookup = next((t for t in reversed(toks) if t.kind == "op" and t.fields.get("op") == "lookup"), None)
-        if lookup is not None:
-            url = next((u for u in reversed(urls) if u.start < lookup.start), None)
-            proxied = any(t.kind == "proxy" and t.start < lookup.start for t in toks)
-            leaf = Leaf("dns.unknown", lookup.start, lookup.end, text[lookup.start:lookup.end], dict(lookup.fields))
+    best = _most_telling(toks)
+    found = _ranked_leaf(text, toks, urls, best) if best is not None else None
+    fields = _token_fields(toks)
+    if found is None and urls:
+        found = _proxy_reason_leaf(text, urls[-1])
+    if found is None:
+        found = _bare_lookup_leaf(text, toks, urls)
+    leaf, url, proxied = found or (None, None, False)
     if leaf is not None:
         for k, v in leaf.fields.items():
             fields[k] = v
@@ -183,6 +151,85 @@ def read(text: str) -> Reading:
     if any(t.kind == "body" and t.value == "storage_xml" for t in toks):
         fields["storage_xml"] = "1"
     return Reading(tokens=tuple(toks), urls=urls, leaf=leaf, url=url, proxied=proxied, fields=fields)
+
+
+#: a leaf, the URL it is about, and whether it sits behind a proxy hop
+_Found = tuple[Leaf, Url | None, bool]
+
+
+def _most_telling(toks: list[Token]) -> Token | None:
+    """The token that says most about the cause; among equals the last (innermost) one."""
+    best: Token | None = None
+    for t in toks:
+        r = _rank(t)
+        if r >= 0 and (best is None or r >= _rank(best)):
+            best = t
+    return best
+
+
+def _ranked_leaf(text: str, toks: list[Token], urls: tuple[Url, ...], best: Token) -> _Found:
+    """The leaf the most telling token makes, the URL before it, and whether a proxy hop is in between."""
+    before = [t for t in toks if t.start < best.start]
+    # the URL the leaf is about: the innermost one before it; a URL inside a server message
+    # (Docker Hub's link to its docs) comes after the code, so it never counts
+    url = next((u for u in reversed(urls) if u.start < best.start), None)
+    connect = best.kind == "reason" and (best.fields.get("via") == "tunnel" or _bare_after_url(text, best, url))
+    proxied = connect or any(t.kind == "proxy" for t in before) or "proxy_host" in best.fields
+    kind = _kind(best, before, connect)
+    if best.kind in ("oci", "status") and any(t.kind == "body" and t.value == "html" for t in toks):
+        kind = "http.html"  # an HTML page where the registry answers JSON: a middlebox's page
+    inner = _grpc_status_subject(best, urls)
+    if inner is not None:
+        # the call's deadline ran out during the innermost request its description names
+        return Leaf(kind, inner.start, len(text), text[inner.start:].strip(), dict(best.fields)), inner, proxied
+    return Leaf(kind, best.start, best.end, text[best.start:best.end], dict(best.fields)), url, proxied
+
+
+def _grpc_status_subject(best: Token, urls: tuple[Url, ...]) -> Url | None:
+    """The request a gRPC status code is about: ``rpc error: code = DeadlineExceeded desc = … Get "URL":``.
+
+    The code is the status of the whole CRI call; the description is the client's error chain, whose
+    innermost (last) URL is what was under way when the deadline ran out. Only when the chain has no leaf
+    of its own (any other leaf outranks a bare deadline) does the code decide, and then about that URL.
+    """
+    if "grpc_code" not in best.fields:
+        return None
+    after = [u for u in urls if u.start > best.start]
+    return after[-1] if after else None
+
+
+def _token_fields(toks: list[Token]) -> dict[str, str]:
+    """Every token's fields merged (the first value wins), and the address a dial names."""
+    fields: dict[str, str] = {}
+    for t in toks:
+        for k, v in t.fields.items():
+            if k in ("op", "op_hint", "url", "method"):
+                continue
+            fields.setdefault(k, v)
+        if t.kind == "op" and t.fields.get("op") in ("dial", "connectex") and "address" in t.fields:
+            fields["dial_address"] = t.fields["address"]
+    return fields
+
+
+def _proxy_reason_leaf(text: str, last_url: Url) -> _Found | None:
+    """A proxy's own reason phrase right after the last URL: its refusal of CONNECT."""
+    reason = _custom_reason(text, last_url)
+    if reason is None:
+        return None
+    leaf = Leaf(f"connect.{_status_family(reason.value)}", reason.start, reason.end,
+                text[reason.start:reason.end], dict(reason.fields))
+    return leaf, last_url, True
+
+
+def _bare_lookup_leaf(text: str, toks: list[Token], urls: tuple[Url, ...]) -> _Found | None:
+    """A lookup with nothing after it (a message cut short, as guides quote it) still names DNS."""
+    lookup = next((t for t in reversed(toks) if t.kind == "op" and t.fields.get("op") == "lookup"), None)
+    if lookup is None:
+        return None
+    url = next((u for u in reversed(urls) if u.start < lookup.start), None)
+    proxied = any(t.kind == "proxy" and t.start < lookup.start for t in toks)
+    leaf = Leaf("dns.unknown", lookup.start, lookup.end, text[lookup.start:lookup.end], dict(lookup.fields))
+    return leaf, url, proxied
 
 
 _PHRASE = re.compile(r'"?: (?P<text>[A-Za-z]{6,40}+)(?=["\').]*\s*$)')

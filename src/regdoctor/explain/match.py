@@ -72,10 +72,14 @@ _LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving
                   "az acr login", "unable to login", "error logging in")
 
 
-def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: bool, bk: SymptomBook
-                ) -> frozenset[str]:
-    e, text, r = ln.entities, ln.text, ln.reading
-    ctx = bk.context
+def _seen(markers: Sequence[str], ln: LineState) -> bool:
+    """One of ``markers`` is on the line or on the line before (a wrapper printed there)."""
+    return any(m in ln.text or m in ln.prev for m in markers)
+
+
+def _endpoint_conditions(ln: LineState, leaf_url: str | None, proxied: bool, bk: SymptomBook) -> set[str]:
+    """What kind of endpoint and path the line is about: ACR, a proxy hop, a token service, plain http."""
+    e, text, ctx = ln.entities, ln.text, bk.context
     conds: set[str] = set()
     hosts = [h for h in (e.get("host"), e.get("registry_host"), e.get("login_server"), e.get("python_host"),
                          e.get("url_host")) if isinstance(h, str)]
@@ -83,28 +87,50 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: boo
         conds.add("acr")
     if proxied or any(m in text for m in ctx.proxy_markers) or "proxy" in e or "proxy_address" in e:
         conds.add("proxy")
-    if any(m in text or m in ln.prev for m in ctx.manifest_markers):
-        conds.add("manifest")
     if any(m in text for m in ctx.realm_markers) or (leaf_url is not None and is_realm_path(leaf_url)):
         conds.add("token")
     if leaf_url is not None and leaf_url.startswith("http://"):
         conds.add("http_url")
+    if any(_host_in(h, ctx.iam_registries) for h in hosts):
+        conds.add("iam_registry")
+    return conds
+
+
+_STATUS_CONDITIONS = frozenset({"401", "403", "404", "408", "413", "429"})
+
+
+def _answer_conditions(ln: LineState, bk: SymptomBook) -> set[str]:
+    """What the server answered: an intercepting certificate, a status, an HTML page, a storage XML error."""
+    e, fields = ln.entities, ln.reading.fields
+    conds: set[str] = set()
     names = " ".join(str(e.get(k, "")) for k in ("issuer", "cert_names", "tls_error")).lower()
     if names.strip() and any(n in names for n in bk.interception):
         conds.add("interception")
     status = e.get("status")
-    if status in ("401", "403", "404", "408", "413", "429"):
+    if status in _STATUS_CONDITIONS:
         conds.add(f"status_{status}")
-    if "html" in r.fields:
-        conds.add("html")
-    if "storage_xml" in r.fields:
-        conds.add("storage_xml")
-    if any(m in text or m in ln.prev for m in _LOGIN_MARKERS):
-        conds.add("login")
+    conds.update(k for k in ("html", "storage_xml") if k in fields)
+    return conds
+
+
+def _operation_conditions(ln: LineState, leaf_url: str | None, blob_op: bool, bk: SymptomBook) -> set[str]:
+    """What the client was doing: a manifest, login, blob, ping or push request, by a daemon or not."""
+    e = ln.entities
+    conds = {name for name, markers in (("manifest", bk.context.manifest_markers), ("login", _LOGIN_MARKERS),
+                                         ("daemon", _DAEMON_MARKERS), ("logged_in", _LOGGED_IN_MARKERS))
+             if _seen(markers, ln)}
     if blob_op:
         conds.add("blob")
-    if any(m in text or m in ln.prev for m in _DAEMON_MARKERS):
-        conds.add("daemon")
+    if _seen(_PING_MARKERS, ln) or (leaf_url is not None and host_port(leaf_url)[3].rstrip("/") in ("", "/v2")):
+        conds.add("ping")  # the API root (/v2/): no repository asked yet, so no per-repository verdict
+    if _seen(_PUSH_MARKERS, ln) or e.get("method") in ("POST", "PUT", "PATCH"):
+        conds.add("push")
+    return conds
+
+
+def _address_conditions(e: Mapping[str, Any]) -> set[str]:
+    """What the dialled address says: a name resolved to loopback (or ICANN's collision answer), IPv6."""
+    conds: set[str] = set()
     dial = e.get("address")
     host = e.get("url_host") or e.get("registry_host")
     if (isinstance(dial, str) and (dial.startswith("127.") or dial == "::1") and isinstance(host, str)
@@ -112,15 +138,14 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: boo
         conds.add("loopback_dial")  # the name resolved to a loopback address (/etc/hosts, a stub)
         if dial == "127.0.53.53":
             conds.add("name_collision")  # ICANN's name-collision answer: DNS, never a listener
-    if (any(m in text or m in ln.prev for m in _PING_MARKERS)
-            or (leaf_url is not None and host_port(leaf_url)[3].rstrip("/") in ("", "/v2"))):
-        conds.add("ping")  # the API root (/v2/): no repository asked yet, so no per-repository verdict
     if isinstance(dial, str) and ":" in dial:
         conds.add("ipv6_dial")
-    if any(m in text or m in ln.prev for m in _PUSH_MARKERS) or e.get("method") in ("POST", "PUT", "PATCH"):
-        conds.add("push")
-    if any(_host_in(h, ctx.iam_registries) for h in hosts):
-        conds.add("iam_registry")
+    return conds
+
+
+def _reference_conditions(e: Mapping[str, Any], leaf_url: str | None) -> set[str]:
+    """What the requested name says: a Docker Hub official image, a name the reference grammar refuses."""
+    conds: set[str] = set()
     repo = e.get("repository")
     if (isinstance(repo, str) and repo.startswith("library/")
             and e.get("registry_host") in ("docker.io", "registry-1.docker.io", "index.docker.io")):
@@ -129,11 +154,17 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: boo
         # every Docker Hub repository has a namespace (`library/` for the official images): a client
         # that asked for `nginx` without it asked for a repository that cannot exist
         conds.add("official_image")
-    if any(m in text or m in ln.prev for m in _LOGGED_IN_MARKERS):
-        conds.add("logged_in")  # the credentials just worked: what fails next is not the password
     if leaf_url is not None and not _reference_path_ok(host_port(leaf_url)[3]):
         conds.add("bad_reference")  # the request names a repository or tag the reference grammar refuses
-    return frozenset(conds)
+    return conds
+
+
+def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: bool, bk: SymptomBook
+                ) -> frozenset[str]:
+    """The conditions the symptom book's boosts test, from every concern of the line."""
+    return frozenset(_endpoint_conditions(ln, leaf_url, proxied, bk) | _answer_conditions(ln, bk)
+                     | _operation_conditions(ln, leaf_url, blob_op, bk) | _address_conditions(ln.entities)
+                     | _reference_conditions(ln.entities, leaf_url))
 
 
 _REPO_PATH = re.compile(r"\A/v2/(?P<name>[^?#]{1,4096}?)/(?P<kind>manifests|blobs|tags)/(?P<ref>[^/?#]{1,4096})")
@@ -198,16 +229,9 @@ def is_realm_path(url: str) -> bool:
     return roles.table().is_realm_path(path)
 
 
-def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tuple[str, str | None, bool]:
-    """Which endpoint failed (``registry``, ``data`` or ``realm``), the URL that says so, and
-    whether a blob download was under way.
-
-    The failing URL is the innermost one before the leaf (Go nests ``Get "a": Get "b": leaf``),
-    or one inside the match itself (``unexpected status code URL: 403``), never one inside the
-    server's own message (Docker Hub's text ends with a link to its docs).
-    """
-    ctx = bk.context
-    e, r = ln.entities, ln.reading
+def _leaf_urls(ln: LineState, leaf_at: int, inside_end: int) -> tuple[list[tokens.Url], Any]:
+    """The URLs before the leaf and the one it is about (urllib3's pool URL, or the line before's)."""
+    r, e = ln.reading, ln.entities
     before = [u for u in r.urls if u.start <= leaf_at] or [u for u in r.urls if u.start < inside_end]
     leaf_url = before[-1].url if before else e.get("python_url")
     if leaf_url is None and ln.wrapped and "://" in ln.prev:
@@ -216,6 +240,11 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
         if prev_urls:
             before = [prev_urls[-1]]
             leaf_url = prev_urls[-1].url
+    return before, leaf_url
+
+
+def _note_registry_host(e: dict[str, Any], r: grammar.Reading) -> Any:
+    """The registry's host: a wrapper's, else a registry API URL's (/v2/ on no known role), else urllib3's."""
     registry_host = e.get("registry_host") or e.get("login_server")
     if registry_host is None:
         # only a registry API URL (/v2/…) names the registry; a blob URL may be a CDN's
@@ -228,31 +257,54 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
         registry_host = e["python_host"]
     if isinstance(registry_host, str):
         e.setdefault("registry_host", registry_host)
-    host: str | None = None
-    port: int | None = None
-    path = ""
-    if leaf_url is not None:
-        host, port, scheme, path = host_port(leaf_url)
-        e["url"] = leaf_url
-        method = next((u.method for u in reversed(before) if u.url == leaf_url and u.method), None)
-        if method:
-            e["method"] = method
-        if host:
-            e["url_host"] = host
-            e["url_port"] = port or (80 if scheme == "http" else 443)
-            e["path"] = path or "/"
+    return registry_host
+
+
+def _note_leaf_url(e: dict[str, Any], leaf_url: Any, before: list[tokens.Url]
+                   ) -> tuple[str | None, int | None, str]:
+    """Record the failing URL, its method, host and port in the entities; its host, port and path."""
+    if leaf_url is None:
+        return None, None, ""
+    host, port, scheme, path = host_port(leaf_url)
+    e["url"] = leaf_url
+    method = next((u.method for u in reversed(before) if u.url == leaf_url and u.method), None)
+    if method:
+        e["method"] = method
+    if host:
+        e["url_host"] = host
+        e["url_port"] = port or (80 if scheme == "http" else 443)
+        e["path"] = path or "/"
+    return host, port, path
+
+
+def _role_without_url(e: Mapping[str, Any], r: grammar.Reading, token_op: bool, blob_op: bool) -> str:
+    """No URL: a token fetch, a host the leaf names (a lookup, urllib3's pool), a blob or storage text."""
+    if token_op:
+        return "realm"  # `failed to fetch oauth token: unexpected status: 403`
+    named = [h for h in (e.get("host"), e.get("address")) if isinstance(h, str)]
+    if any(roles.table().role_of_host(h) == "data" for h in named):
+        return "data"
+    return "data" if blob_op or "storage_xml" in r.fields else "registry"
+
+
+def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tuple[str, str | None, bool]:
+    """Which endpoint failed (``registry``, ``data`` or ``realm``), the URL that says so, and
+    whether a blob download was under way.
+
+    The failing URL is the innermost one before the leaf (Go nests ``Get "a": Get "b": leaf``),
+    or one inside the match itself (``unexpected status code URL: 403``), never one inside the
+    server's own message (Docker Hub's text ends with a link to its docs).
+    """
+    ctx = bk.context
+    e, r = ln.entities, ln.reading
+    before, leaf_url = _leaf_urls(ln, leaf_at, inside_end)
+    registry_host = _note_registry_host(e, r)
+    host, port, path = _note_leaf_url(e, leaf_url, before)
     prefix = ln.text[:max(leaf_at, 0)]
     blob_op = any(m in prefix or m in ln.prev for m in ctx.data_markers)
     token_op = any(m in prefix for m in ctx.realm_markers)
-    if host is None and token_op:
-        return "realm", None, blob_op  # `failed to fetch oauth token: unexpected status: 403`
     if host is None:
-        # no URL: the host the leaf itself names (a lookup, urllib3's pool) still has a role
-        named = [h for h in (e.get("host"), e.get("address")) if isinstance(h, str)]
-        if any(roles.table().role_of_host(h) == "data" for h in named):
-            return "data", None, blob_op
-        storage = "storage_xml" in r.fields
-        return ("data" if blob_op or storage else "registry"), None, blob_op
+        return _role_without_url(e, r, token_op, blob_op), None, blob_op
     host_role = roles.table().role_of_host(host)
     if host_role == "data" or "storage_xml" in r.fields:
         return "data", leaf_url, blob_op
@@ -262,7 +314,6 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     separate = registry_host is not None and (host, port or 443) != (registry_host, reg_port)
     if acr_name(host) and not ACR_DATA.match(host):
         separate = False  # an ACR login server is its own token service
-    token_op = token_op or any(m in ln.text[:max(leaf_at, 0)] for m in ctx.realm_markers)
     if host_role == "realm" or ((separate or (token_op and registry_host is None and not acr_name(host)))
                                 and is_realm_path(str(leaf_url))):
         return "realm", leaf_url, blob_op

@@ -77,6 +77,22 @@ def _addr_fields(raw: str | None, prefix: str = "") -> dict[str, str]:
     return out
 
 
+_IP_LITERAL = re.compile(r"\A(?:[0-9]{1,3}+(?:\.[0-9]{1,3}+){3}|[0-9A-Fa-f:.%]{2,64}+)\Z")
+
+
+def _desktop_dialing(m: re.Match[str]) -> Token:
+    """Docker Desktop's forwarder names the destination *host* it dials (``dialing H:443 …``).
+
+    The dial that follows (``connecting to IP:443: dial tcp IP:443: …``) shows only an address, so the
+    name is the one thing that tells which endpoint (registry, CDN, storage) the connection was for.
+    """
+    f: dict[str, str] = {"op": "dial", **_addr_fields(m.group("addr"))}
+    name = f.get("address", "")
+    if name and "." in name and not _IP_LITERAL.match(name):
+        f["dialing_host"] = name.lower().rstrip(".")
+    return Token("op", m.start(), m.end(), "dial", f)
+
+
 def _op(m: re.Match[str]) -> Token:
     op = m.group("op")
     f: dict[str, str] = {"op": op}
@@ -295,8 +311,7 @@ _SPECS: tuple[Spec, ...] = (
                 rf"(?P<addr>{ADDR})))?|(?P<op2>lookup) (?P<lhost>{HOST})(?: on (?P<resolver>{ADDR}))?"),
      lambda m: _op(m) if m.group("op") else _op_lookup(m)),
     # Docker Desktop's forwarder: `dialing HOST:443 container via direct connection because …`
-    (("dialing ",), re.compile(rf"dialing (?P<addr>{ADDR})"),
-     lambda m: Token("op", m.start(), m.end(), "dial", {"op": "dial", **_addr_fields(m.group("addr"))})),
+    (("dialing ",), re.compile(rf"dialing (?P<addr>{ADDR})"), _desktop_dialing),
     (("connectex:", "getaddrinfow:", "wsarecv:", "wsasend:", "getsockopt:"),
      re.compile(r"(?P<op>connectex|getaddrinfow|wsarecv|wsasend|getsockopt):"), _simple("op", "win")),
     (("ConnectionPool(",),
@@ -364,7 +379,10 @@ _SPECS: tuple[Spec, ...] = (
      re.compile(r"net/http: request canceled(?: while waiting for connection)?"), _simple("timeout", "canceled")),
     (("Network timed out",), re.compile(r"Network timed out while trying to connect"), _simple("timeout", "context")),
     (("deadline exceeded", "DeadlineExceeded"),
-     re.compile(r"context deadline exceeded|DeadlineExceeded|deadline exceeded"), _simple("timeout", "context")),
+     # `rpc error: code = DeadlineExceeded desc = …`: the gRPC status of the whole call (CRI), not a leaf
+     # of the chain in desc (grammar.read places it on the chain's innermost request)
+     re.compile(r"(?<=code = )(?P<grpc_code>DeadlineExceeded)|context deadline exceeded|DeadlineExceeded|"
+                r"deadline exceeded"), _simple("timeout", "context")),
     # ---- TLS
     (("x509: ", "certificate signed by unknown authority", "certificate has expired", "certificate is valid for",
       "certificate is not valid for", "cannot validate certificate", "legacy Common Name"),
@@ -429,7 +447,7 @@ _SPECS: tuple[Spec, ...] = (
     (OCI_CODES,
      re.compile(rf"\b(?P<upper>{OCI_UPPER})\b(?::\s?(?P<message>[^;\n]{{0,300}}+))?"), _oci_any),
     (OCI_LOWER_CODES,
-     re.compile(rf"(?:(?<=: )|(?<=^)|(?<=Error )|(?<=\] )|(?<=\"))(?P<lower>{OCI_LOWER})(?=:|\s*$)"
+     re.compile(rf"(?:(?<=: )|(?<=^)|(?<=Error )|(?<=\] )|(?<=\"))(?P<lower>{OCI_LOWER})(?=:|\.?\s*$)"
                 rf"(?::\s?(?P<message2>[^;\n]{{0,300}}+))?|(?<=\s)(?P<lower2>{OCI_LOWER})(?=:)"
                 rf"(?::\s?(?P<message3>[^;\n]{{0,300}}+))?"), _oci_any),
     (('"code"',), re.compile(r"\"code\"\s{0,3}+:\s{0,3}+\"(?P<json>[A-Za-z_]{3,40}+)\""), _oci_any),

@@ -20,7 +20,8 @@ ADDR_PARTS = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:]+))(?::(?P<port>[0
 REASONS: Mapping[str, int] = {
     "Bad Request": 400, "Unauthorized": 401, "Payment Required": 402, "Forbidden": 403, "Not Found": 404,
     "Method Not Allowed": 405, "Not Acceptable": 406, "Proxy Authentication Required": 407,
-    "Request Timeout": 408, "Conflict": 409, "Gone": 410, "Length Required": 411, "Precondition Failed": 412,
+    "Request Timeout": 408, "Request Time-out": 408, "Conflict": 409, "Gone": 410, "Length Required": 411,
+    "Precondition Failed": 412,
     "Request Entity Too Large": 413, "Payload Too Large": 413, "Request URI Too Long": 414,
     "Unsupported Media Type": 415, "Requested Range Not Satisfiable": 416, "Range Not Satisfiable": 416,
     "Misdirected Request": 421, "Unprocessable Entity": 422, "Too Many Requests": 429,
@@ -31,9 +32,11 @@ REASONS: Mapping[str, int] = {
 }
 REASON_ALT = "|".join(re.escape(r) for r in sorted(REASONS, key=len, reverse=True))
 # Reason phrases a Go proxy CONNECT failure shows bare (transport.go: errors.New(resp.Status[4:]))
+# Go shows the *proxy's* own phrase (resp.Status after the code), so the older wordings that Squid 2 and
+# nginx send (`Gateway Time-out`, `Request Time-out`) count too.
 CONNECT_REASONS = ("Proxy Authentication Required", "Forbidden", "Bad Gateway", "Service Unavailable",
-                    "Gateway Timeout", "Internal Server Error", "Not Found", "Method Not Allowed",
-                    "Bad Request", "Unauthorized", "Too Many Requests")
+                    "Gateway Timeout", "Gateway Time-out", "Internal Server Error", "Not Found", "Method Not Allowed",
+                    "Bad Request", "Unauthorized", "Too Many Requests", "Request Timeout", "Request Time-out")
 
 #: The OCI distribution spec's error codes, with docker/distribution's extras.
 OCI_CODES = ("BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
