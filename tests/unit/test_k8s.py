@@ -209,3 +209,15 @@ def test_containerfile_builds_from_the_wheel() -> None:
     text = (ROOT / "Containerfile").read_text()
     assert "COPY dist/regdoctor-*.whl" in text and "pip install" in text
     assert "USER 65532:65532" in text and "EXPOSE 9737" in text and 'ENTRYPOINT ["regdoctor"]' in text
+
+
+def test_dash_n_is_the_registry_name_as_everywhere_else() -> None:
+    # -n NAME means NAME.azurecr.io on every regdoctor command (az acr -n); the namespace is --namespace
+    docs = manifests(["daemonset", "-n", "myacr", "--namespace", "ops"])
+    ds = next(d for d in docs if d["kind"] == "DaemonSet")
+    assert ds["metadata"]["namespace"] == "ops"
+    assert "myacr.azurecr.io" in ds["spec"]["template"]["spec"]["containers"][0]["args"]
+    npd = json.loads(CliRunner().invoke(cli, ["k8s", "npd-config", "-n", "myacr"]).output)
+    assert "myacr.azurecr.io" in json.dumps(npd)
+    res = CliRunner().invoke(cli, ["k8s", "job"])
+    assert res.exit_code == 2 and "REF or -n NAME" in res.output

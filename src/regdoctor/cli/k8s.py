@@ -8,14 +8,17 @@ from typing import Any
 import click
 
 from regdoctor.cli._common import FiniteRange, handle_errors, write
+from regdoctor.cli._targets import acr_name_option
 
 
 def _shared(f: Callable[..., Any]) -> Callable[..., Any]:
     from regdoctor.k8s.manifests import DEFAULT_NODE_CA, DEFAULT_POOL_LABEL, NAME
 
     opts = [
-        click.argument("refs", nargs=-1, required=True, metavar="REF..."),
-        click.option("--namespace", "-n", default=NAME, show_default=True, help="Namespace of every object."),
+        click.argument("refs", nargs=-1, metavar="[REF]..."),
+        acr_name_option,
+        # long form only: -n is the registry name on every regdoctor command (az acr -n)
+        click.option("--namespace", default=NAME, show_default=True, help="Namespace of every object."),
         click.option("--image", metavar="IMG", help="regdoctor's image (build it with the Containerfile)."),
         click.option("--as", "runtime", metavar="RUNTIME",
                      help="Check as this runtime sees it (containerd, docker, crio, k3s, rke2, microk8s): mounts its "
@@ -34,18 +37,27 @@ def _shared(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _options(refs: tuple[str, ...], namespace: str, image: str | None, runtime: str | None,
-             pools: tuple[str, ...], pool_label: str, timeout: float, node_ca: str, no_namespace: bool,
-             **more: Any) -> Any:
+def _refs(refs: tuple[str, ...], acr_names: tuple[str, ...]) -> tuple[str, ...]:
+    """REFs for the nodes' commands: each REF as given (a REF docker would refuse is bad input here
+    too, before any manifest is made) and each ``-n NAME`` as the registry it names."""
+    from regdoctor.cli._targets import named_targets
+    from regdoctor.errors import BadInput
+
+    targets = named_targets(refs, acr_names)
+    if not targets:
+        raise BadInput("give a REF or -n NAME to check")
+    return (*refs, *(t.host_port for t in targets[len(refs):]))
+
+
+def _options(refs: tuple[str, ...], acr_names: tuple[str, ...], namespace: str, image: str | None,
+             runtime: str | None, pools: tuple[str, ...], pool_label: str, timeout: float, node_ca: str,
+             no_namespace: bool, **more: Any) -> Any:
     from regdoctor.k8s.manifests import Options
 
+    refs = _refs(refs, acr_names)
     kw: dict[str, Any] = {"refs": refs, "namespace": namespace, "runtime": runtime, "pools": pools,
                           "pool_label": pool_label, "timeout": timeout, "namespace_object": not no_namespace,
                           "node_ca": None if node_ca.lower() == "none" else node_ca, **more}
-    from regdoctor.target import parse_target
-
-    for r in refs:  # a REF docker would refuse is bad input here too, before any manifest is made
-        parse_target(r)
     if image is not None:
         kw["image"] = image
     return Options(**kw)
@@ -112,24 +124,23 @@ def job(node: str | None, **kw: Any) -> None:
 
 
 @k8s.command("npd-config")
-@click.argument("refs", nargs=-1, required=True, metavar="REF...")
+@click.argument("refs", nargs=-1, metavar="[REF]...")
+@acr_name_option
 @click.option("--path", default="/usr/local/bin/regdoctor", show_default=True,
               help="regdoctor's path where node-problem-detector runs.")
 @click.option("--interval", type=click.IntRange(10, 86400), default=300, show_default=True,
               help="Seconds between checks.")
 @click.option("--timeout", type=FiniteRange(0.1, 120.0), default=5.0, show_default=True,
               help="Deadline of each network step, in seconds.")
-def npd_config(refs: tuple[str, ...], path: str, interval: int, timeout: float) -> None:
+def npd_config(refs: tuple[str, ...], acr_names: tuple[str, ...], path: str, interval: int, timeout: float) -> None:
     """The node-problem-detector custom plugin monitor (JSON) that runs `regdoctor check --npd`."""
     from regdoctor.k8s.npd import npd_config as build
     from regdoctor.render.k8s import npd_json
 
     with handle_errors():
         from regdoctor.errors import BadInput
-        from regdoctor.target import parse_target
 
-        for r in refs:
-            parse_target(r)
+        refs = _refs(refs, acr_names)
         if not path.startswith("/"):
             raise BadInput(f"--path {path!r}: NPD needs an absolute path")
         write(npd_json(build(refs, path, interval, timeout)))
