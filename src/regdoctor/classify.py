@@ -22,7 +22,8 @@ from regdoctor import safejson
 from regdoctor.kb.codes import Code
 from regdoctor.model import StepStatus
 
-_ACR_DENIED_IP = re.compile(r"client with IP '([^']+)'", re.IGNORECASE)
+# ACR quotes the address; a proxy or gateway that rewrites the body may not
+_ACR_DENIED_IP = re.compile(r"client with IP ['\"]?([^'\"\s]+?)['\"]?(?: is not allowed|[.,;]?\s|$)", re.IGNORECASE)
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _KEEP_HEADERS = (
     "server", "via", "content-type", "www-authenticate", "docker-distribution-api-version", "retry-after",

@@ -265,3 +265,19 @@ def test_explain_reading_a_terminal_says_so_and_a_terminal_without_text_is_usage
     assert proc.returncode == 1, err
     assert "paste it, then Ctrl-D" in err and json.loads(out)["findings"][0]["code"] == "DNS_NXDOMAIN"
     assert one_error_line(bare).startswith("regdoctor: give the error TEXT")
+
+
+@pytest.mark.parametrize("text", [
+    "denied: client with IP 20.1.2.3 is not allowed access. Refer https://aka.ms/acr/firewall to grant access.",
+    'denied: client with IP "2001:db8::7" is not allowed access',
+    "denied: client with IP '10.1.1.1' is not allowed access",
+])
+def test_acr_firewall_text_with_or_without_its_quotes(text: str) -> None:
+    from regdoctor.classify import classify_v2
+    from regdoctor.explain import explain
+
+    first = explain(text).findings[0]
+    assert first.code == "HTTP_FIREWALL_DENIED" and first.evidence["client_ip"] in text
+    body = json.dumps({"errors": [{"code": "DENIED", "message": text.removeprefix("denied: ")}]}).encode()
+    v = classify_v2(403, "Forbidden", [("content-type", "application/json")], body)
+    assert v.code == "HTTP_FIREWALL_DENIED" and v.evidence["client_ip"] in text
