@@ -281,3 +281,16 @@ def test_acr_firewall_text_with_or_without_its_quotes(text: str) -> None:
     body = json.dumps({"errors": [{"code": "DENIED", "message": text.removeprefix("denied: ")}]}).encode()
     v = classify_v2(403, "Forbidden", [("content-type", "application/json")], body)
     assert v.code == "HTTP_FIREWALL_DENIED" and v.evidence["client_ip"] in text
+
+
+def test_an_unusable_proxy_setting_is_the_first_failure_not_the_lookup() -> None:
+    # Go asks its Proxy func before any lookup: a garbage HTTPS_PROXY fails the request there. The
+    # name here fails regdoctor's own name check (a 64-character label), so no query leaves the machine.
+    from regdoctor.diagnose import diagnose
+    from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
+
+    result, route, _ = probe_endpoint("a" * 64 + ".example", 443, "registry",
+                                      ProbeOptions(env={"HTTPS_PROXY": "garbage here"}, timeout=1.0))
+    assert route is None
+    assert [s.status for s in result.steps[:2]] == ["skip", "fail"] and result.steps[1].code == "PROXY_BAD_URL"
+    assert [f.code for f in diagnose([result]) if f.root_cause] == ["PROXY_BAD_URL"]

@@ -61,7 +61,13 @@ def probe_endpoint(
 
     plan = layers.decide_proxy(host, port, opts, scheme)
     proxy = plan.proxy
-    addresses = layers.resolve(log, host, port, opts, proxied=proxy is not None)
+    if plan.step.status == "fail":
+        # an unusable proxy setting fails the request before any lookup or dial (Go's transport
+        # asks its Proxy func first; requests and urllib parse the proxy URL first)
+        log.skip("dns", "resolve", "not looked up: the client stops at its unusable proxy setting")
+        addresses: list[str] = []
+    else:
+        addresses = layers.resolve(log, host, port, opts, proxied=proxy is not None)
     log.verdict("proxy", "decide", time.monotonic(), plan.step)
     conn = None
     if not log.done:
