@@ -233,8 +233,9 @@ def _middlebox(status_line: str, ev: dict[str, Any], body: bytes, ctype: str) ->
                    f"{f' via {via}' if via else ''}", ev)
 
 
-def classify_connect_reply(status: int, reason: str, headers: Sequence[tuple[str, str]], body: bytes) -> Verdict:
-    """Decide what a proxy's answer to CONNECT means.
+def classify_connect_reply(status: int, reason: str, headers: Sequence[tuple[str, str]], body: bytes, *,
+                           credentials_sent: bool = False, proxy_address: str = "<proxy>:<port>") -> Verdict:
+    """Decide what a proxy's answer to CONNECT means (``credentials_sent``: the proxy URL held a user).
 
     >>> classify_connect_reply(407, "Proxy Authentication Required", [], b"").code
     'PROXY_AUTH_REQUIRED'
@@ -250,12 +251,43 @@ def classify_connect_reply(status: int, reason: str, headers: Sequence[tuple[str
     if 200 <= status < 300:
         return Verdict("pass", None, f"CONNECT answered {status_line}", ev)
     if status == 407:
+        ev.update(proxy_auth_fix(headers, credentials_sent=credentials_sent, proxy_address=proxy_address))
         return Verdict("fail", Code.PROXY_AUTH_REQUIRED, f"CONNECT answered {status_line}", ev)
     if status == 403:
         return Verdict("fail", Code.PROXY_DENIED, f"CONNECT answered {status_line}{ev['proxy_reason']}", ev)
     if status in (500, 502, 503, 504):
         return Verdict("fail", Code.PROXY_UPSTREAM_FAILED, f"CONNECT answered {status_line}{ev['proxy_reason']}", ev)
     return Verdict("fail", Code.PROXY_UNEXPECTED_STATUS, f"CONNECT answered {status_line}", ev)
+
+
+#: the only proxy authentication Go's transport does: the proxy URL's user and password as Basic
+_GO_PROXY_SCHEMES = frozenset({"basic"})
+
+
+def proxy_auth_fix(headers: Sequence[tuple[str, str]], *, credentials_sent: bool,
+                   proxy_address: str = "<proxy>:<port>") -> dict[str, Any]:
+    """What a 407 asks for and what to do: the schemes the proxy offers (``Proxy-Authenticate``),
+    and the fix for a Go client, which sends the proxy URL's credentials as Basic and nothing else.
+
+    >>> proxy_auth_fix([("Proxy-Authenticate", "Negotiate"), ("Proxy-Authenticate", "NTLM")],
+    ...                credentials_sent=True)["proxy_auth_schemes"]
+    ['negotiate', 'ntlm']
+    """
+    schemes = sorted({v.strip().split(None, 1)[0].rstrip(",").lower() for k, v in headers
+                      if k.lower() == "proxy-authenticate" and v.strip()})
+    if schemes and not _GO_PROXY_SCHEMES & set(schemes):
+        fix = (f"The proxy offers only {', '.join(schemes)} authentication, which Go clients (docker, containerd, "
+               "podman, the kubelet) cannot do: they send the proxy URL's user and password as Basic only. Ask the "
+               "proxy team to allow the registry's hosts without authentication (or to enable Basic), or run a "
+               "local authenticating relay (cntlm, px) and point HTTPS_PROXY at it.")
+    elif credentials_sent:
+        fix = ("The proxy refused the user and password in the proxy URL: check them with the proxy team. In the URL, "
+               "`@`, `:`, `/`, `%` and `#` in the user or password must be percent-encoded (`%40`, `%3A`, …), and in "
+               "systemd drop-ins every `%` is written `%%`.")
+    else:
+        fix = (f"Put the credentials in the proxy URL, percent-encoded: `HTTPS_PROXY=http://USER:PASSWORD@{proxy_address}`"
+               " (in systemd drop-ins write `%` as `%%`).")
+    return {"proxy_auth_schemes": schemes, "proxy_auth_fix": fix}
 
 
 def expected_issuers(host: str) -> tuple[str, ...] | None:

@@ -132,6 +132,21 @@ def test_fault(lab: Lab, case: Case) -> None:
     assert doc["status"] == "problems"
 
 
+@pytest.mark.parametrize(("case_id", "says", "not_says"), [
+    ("proxy-auth-missing", "Put the credentials in the proxy URL", "refused the user"),
+    ("proxy-auth-wrong", "refused the user and password", "Put the credentials"),
+    ("proxy-forward-auth-missing", "Put the credentials in the proxy URL", "refused the user"),
+])
+def test_proxy_407_fix_follows_what_was_sent(lab: Lab, case_id: str, says: str, not_says: str) -> None:
+    # real squid with Basic auth: no credentials, and wrong ones, get different fixes
+    case = next(c for c in CASES if c.id == case_id)
+    _, doc, _ = run_check(lab, case)
+    first = next(f for f in doc["findings"] if f["root_cause"])
+    assert first["code"] == "PROXY_AUTH_REQUIRED" and first["evidence"]["proxy_auth_schemes"] == ["basic"]
+    assert says in first["fix"] and not_says not in first["fix"], first["fix"]
+    assert "wrong-secret" not in json.dumps(doc)
+
+
 def test_distinct_fault_count() -> None:
     """The issue asks for at least 25 distinct lab faults."""
     assert len({c.id for c in CASES}) >= 25

@@ -214,3 +214,24 @@ def test_certificate_window() -> None:
 )
 def test_name_matches(host: str, sans: list[str], ok: bool) -> None:
     assert classify.name_matches(host, sans) is ok
+
+
+def test_407_fix_follows_what_was_sent_and_what_the_proxy_offers() -> None:
+    # Go's transport sends the proxy URL's credentials as Basic and knows no other proxy scheme
+    from regdoctor.classify import classify_connect_reply
+
+    basic = [("Proxy-Authenticate", 'Basic realm="corp"')]
+    none_sent = classify_connect_reply(407, "Proxy Authentication Required", basic, b"", proxy_address="10.0.0.5:3128")
+    assert "USER:PASSWORD@10.0.0.5:3128" in none_sent.evidence["proxy_auth_fix"]
+    wrong = classify_connect_reply(407, "Proxy Authentication Required", basic, b"", credentials_sent=True)
+    assert "refused the user and password" in wrong.evidence["proxy_auth_fix"]
+    assert "Put the credentials" not in wrong.evidence["proxy_auth_fix"]
+    ntlm = classify_connect_reply(407, "Proxy Authentication Required",
+                                  [("Proxy-Authenticate", "NTLM"), ("Proxy-Authenticate", "Negotiate")], b"",
+                                  credentials_sent=True)
+    assert ntlm.evidence["proxy_auth_schemes"] == ["negotiate", "ntlm"]
+    assert "Basic only" in ntlm.evidence["proxy_auth_fix"]
+    # a proxy that offers Basic beside NTLM can take the URL's credentials
+    both = classify_connect_reply(407, "X", [("Proxy-Authenticate", "NTLM"), ("Proxy-Authenticate", "Basic")], b"",
+                                  credentials_sent=True)
+    assert "refused the user and password" in both.evidence["proxy_auth_fix"]

@@ -100,7 +100,12 @@ def probe_endpoint(
     own = http_check or (lambda r: classify.classify_v2(r.status, r.reason, r.headers, r.body, path=shown))
 
     def check(r: nhttp.HttpResponse) -> classify.Verdict:
-        return (layers.forwarded_answer(r) if forwarded else None) or own(r)
+        if forwarded and proxy is not None:
+            answer = layers.forwarded_answer(r, credentials_sent=proxy.username is not None,
+                                             proxy_address=proxy.address)
+            if answer is not None:
+                return answer
+        return own(r)
 
     response = layers.http(log, conn, route.host_header, route.target(path), opts, check,
                            [*(request_headers or []), *route.proxy_headers()], base=base, method=method,

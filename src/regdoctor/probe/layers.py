@@ -294,7 +294,8 @@ def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int,
     except ProxyError as exc:
         log.add("proxy", "CONNECT", "fail", t0, exc.message, code_for(exc), {**base, **exc.info})
         return False
-    v = classify.classify_connect_reply(reply.status, reply.reason, reply.headers, reply.body)
+    v = classify.classify_connect_reply(reply.status, reply.reason, reply.headers, reply.body,
+                                        credentials_sent=proxy.username is not None, proxy_address=proxy.address)
     log.verdict("proxy", "CONNECT", t0, v, **base)
     conn.early = reply.leftover
     return v.status != "fail"
@@ -318,7 +319,8 @@ def forward(log: StepLog, conn: Connected, proxy: ProxyURL, port: int, opts: Pro
 _PROXY_MARKS = ("x-squid-error", "proxy-authenticate", "x-cache-lookup")
 
 
-def forwarded_answer(response: nhttp.HttpResponse) -> classify.Verdict | None:
+def forwarded_answer(response: nhttp.HttpResponse, *, credentials_sent: bool = False,
+                     proxy_address: str = "<proxy>:<port>") -> classify.Verdict | None:
     """The proxy's own answer to a forwarded request (407, or a refusal it marks as its own),
     judged as a CONNECT answer would be; None when the answer came from the registry.
 
@@ -331,7 +333,8 @@ def forwarded_answer(response: nhttp.HttpResponse) -> classify.Verdict | None:
     if "docker-distribution-api-version" in names or response.status < 400:
         return None
     if response.status == 407 or names & set(_PROXY_MARKS):
-        return classify.classify_connect_reply(response.status, response.reason, response.headers, response.body)
+        return classify.classify_connect_reply(response.status, response.reason, response.headers, response.body,
+                                               credentials_sent=credentials_sent, proxy_address=proxy_address)
     return None
 
 
