@@ -278,3 +278,14 @@ def test_bad_reference_is_one_line(lab: Lab) -> None:
     r = lab.regdoctor("check", "not a ref!")
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_fix_commands_reach_a_plain_http_registry_as_the_check_did(lab: Lab) -> None:
+    _, doc, _ = run_check(lab, Case("plain-missing-tag", f"{R}:5000/lab/hello:no-such-tag", None,
+                                    args=("--plain-http",)))
+    first = next(f for f in doc["findings"] if f["root_cause"])
+    assert first["code"] == "REGISTRY_MANIFEST_UNKNOWN", doc["findings"]
+    assert "skopeo list-tags --tls-verify=false docker://" in first["fix"], first["fix"]
+    _, doc, _ = run_check(lab, Case("tls-missing-tag", f"{R}:5441/lab/hello:no-such-tag", None))
+    first = next(f for f in doc["findings"] if f["root_cause"])
+    assert "skopeo list-tags docker://" in first["fix"], first["fix"]

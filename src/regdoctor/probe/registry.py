@@ -113,6 +113,8 @@ def run_pull_path(
         return
     scope = f"repository:{repository}:pull" if repository else None
     ev_ctx = _evidence_context(flow, cred, scope, repository, registry_name)
+    # the commands a fix prints must reach the registry the way this check did
+    ev_ctx["skopeo_flags"] = " --tls-verify=false" if route.scheme == "http" else ""
     pull = _Pull(flow, route, opts)
     if challenge is not None and challenge.scheme == "bearer":
         # Without an image this is `docker login`: a token without scope, from the realm the
