@@ -75,3 +75,11 @@ def test_wrap_keeps_backquoted_spans_and_is_linear() -> None:
     assert wrap("x `a b c d` y", 6, hard=False) == ["x", "`a b c d`", "y"]
     long = "`" + "a " * 20000  # an unclosed backquote: scanned once
     assert len("".join(wrap(long, 50))) > 0
+
+
+def test_check_as_names_the_actor_in_the_verdict() -> None:
+    r = _report()
+    actor = Step("proxy", "actor", "pass", 0.0, "as dockerd: direct", evidence={"actor": "dockerd"})
+    r = replace(r, endpoints=tuple(replace(e, steps=(actor, *e.steps)) for e in r.endpoints))
+    assert render_report(r, term=Terminal(width=80)).startswith("✗ Diagnosis as dockerd: 1 problem(s)")
+    assert render_report(_report(), term=Terminal(width=80)).startswith("✗ Diagnosis: 1 problem(s)")

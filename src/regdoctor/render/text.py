@@ -198,6 +198,9 @@ def _verdict(report: Report, width: int) -> list[Line]:
             if len(roots) > 1:
                 text += f" and {len(roots) - 1} more"
         mark, style = ("✗", "bold red") if errors else ("!", "bold yellow")
+    actor = _vantage(report)
+    if actor is not None:  # check --as: whose path this verdict is about
+        text = text.replace("Diagnosis:", f"Diagnosis as {actor}:", 1)
     out: list[Line] = [[(f"{mark} " if i == 0 else "  ", style), (piece, style)]
                        for i, piece in enumerate(wrap(text, width - 2))]
     n = len(report.endpoints)
@@ -205,6 +208,12 @@ def _verdict(report: Report, width: int) -> list[Line]:
            f"{report.elapsed_ms / 1000:.2f} s"
     out += [[("  ", ""), (piece, "dim")] for piece in wrap(tail, width - 2)]
     return out
+
+
+def _vantage(report: Report) -> str | None:
+    """The actor a ``check --as`` probed as: the first step of each of its endpoints says so."""
+    return next((str(s.evidence["actor"]) for e in report.endpoints for s in e.steps[:1]
+                 if s.layer == "proxy" and s.name == "actor" and s.evidence.get("actor")), None)
 
 
 def _step_lines(s: Step, last: bool, width: int) -> list[Line]:
