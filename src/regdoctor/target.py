@@ -15,7 +15,8 @@ component (no ``/``) whose host part — before an optional ``:port`` — contai
 as the Docker Hub image ``library/myreg.azurecr.io:latest``. A bare word without a dot
 (``nginx``, ``ubuntu:22.04``) is always a Docker Hub image; ACR short names come through
 :func:`acr_target` (``check -n NAME``). ``https://host[:port][/v2/]`` URLs (and ``http://``,
-which means plain HTTP) also name a registry.
+which means plain HTTP) also name a registry; a distribution API URL (``/v2/<name>/manifests/<ref>``,
+the URL a Go error prints) names its image, and ``docker://REF`` (containers-transports(5)) is REF.
 
 The connection goes where docker's would: Docker Hub (``docker.io``, ``index.docker.io``) is
 served by ``registry-1.docker.io``; any other domain is dialled as written (lower-cased), its
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from regdoctor.reference import (
     ANCHORED_DIGEST_RE,
@@ -58,6 +59,9 @@ _ACR_DATA = re.compile(r"\A(?P<reg>[a-z0-9]+)\.(?P<region>[a-z0-9]+)\.data(?P<su
 _HOST_PORT = re.compile(r"\A(?P<host>" + HOST_PATTERN + r")(?::(?P<port>[0-9]+))?\Z", re.ASCII)
 _URL = re.compile(r"\A(?P<scheme>https?)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)\Z", re.ASCII | re.IGNORECASE)
 _URL_PATHS = ("", "/", "/v2", "/v2/")
+#: transports whose URL-like prefix wraps a docker reference (containers-transports(5): skopeo,
+#: podman, buildah, CRI-O's `docker://`); helm's `oci://` names a chart without its version
+_TRANSPORTS = ("docker://",)
 _HOST_RE = re.compile(r"\A" + HOST_PATTERN + r"\Z", re.ASCII)
 _PATH_COMPONENT_RE = re.compile(r"\A" + PATH_COMPONENT_PATTERN + r"\Z", re.ASCII)
 _ECHO_MAX = 100
@@ -255,9 +259,17 @@ def parse_target(ref: str, *, plain_http: bool = False) -> Target:
     ('::1', 5000, None, '[::1]:5000')
     """
     scheme = "http" if plain_http else "https"
+    transport = next((t for t in _TRANSPORTS if ref[: len(t)].lower() == t), None)
+    if transport is not None:  # `docker://nginx:1.25` as skopeo writes it: the REF after the transport
+        inner = ref[len(transport):]
+        if "://" in inner:  # one transport wraps a docker reference, never a URL or another transport
+            raise _bad(ref, f"after {transport} comes a reference (host/repo:tag), not a URL")
+        return replace(parse_target(inner, plain_http=plain_http), raw=ref)
     url = _URL.match(ref) if "://" in ref else None
     if url is not None:
         return _parse_url(ref, url, plain_http)
+    if ref[:6].lower() == "oci://":
+        raise _bad(ref, "helm's oci:// URL names a chart without its version: give it as host/repo:VERSION")
     if "://" in ref:
         raise _bad(ref, "not a reference or a registry URL (expected https://host[:port][/v2/])")
     if "/" not in ref and _names_registry(ref):
@@ -318,12 +330,59 @@ def _parse_url(raw: str, url: re.Match[str], plain_http: bool) -> Target:
         raise InvalidReference(RefError.INVALID_FORMAT,
                                "a registry URL must not carry credentials (user:password@); use "
                                "-u USER --password-stdin or the Docker config")
-    if path not in _URL_PATHS:
-        raise _bad(raw, "a registry URL is https://host[:port][/v2/]; write an image as host/repo:tag")
     scheme = "http" if plain_http or url.group("scheme").lower() == "http" else "https"
     if not authority:
         raise _bad(raw, "no host in the URL")
+    route = api_route(path)
+    if route is not None:
+        return _api_url(raw, authority, *route, scheme)
+    if path not in _URL_PATHS:
+        raise _bad(raw, "a registry URL is https://host[:port][/v2/] or an API URL (/v2/<name>/manifests/<tag>); "
+                        "write an image as host/repo:tag")
     return _registry_only(raw, authority, scheme)
+
+
+_CHECKED_DOMAIN = "registry.invalid"  # RFC 6761: never a real host; only the grammar sees it
+
+
+def api_route(path: str) -> tuple[str, str | None] | None:
+    """(name, manifest reference) of a distribution API path (registry/api/v2/descriptors.go), the
+    URL every Go error prints (``Get "https://r/v2/<name>/manifests/<reference>": …``); the
+    reference is None for ``tags/list`` and ``blobs/…``. The name and reference are checked by
+    the REF grammar afterwards. A reference never holds ``/``, so the last ``/manifests/`` splits.
+
+    >>> api_route("/v2/team/manifests/app/manifests/1.2"), api_route("/v2/a/blobs/sha256:0"), api_route("/v2/")
+    (('team/manifests/app', '1.2'), ('a', None), None)
+    """
+    if not path.startswith("/v2/"):
+        return None
+    rest = path[4:]
+    name, sep, reference = rest.rpartition("/manifests/")
+    if sep and name and reference and "/" not in reference:
+        return name, reference
+    if rest.endswith("/tags/list") and len(rest) > len("/tags/list"):
+        return rest[: -len("/tags/list")], None
+    name, sep, blob = rest.rpartition("/blobs/")
+    if sep and name and (blob.startswith("uploads") or (":" in blob and "/" not in blob)):
+        return name, None
+    return None
+
+
+def _api_url(raw: str, authority: str, name: str, reference: str | None, scheme: str) -> Target:
+    """A registry API URL as the image it is about: ``/v2/<name>/manifests/<reference>`` is that
+    image; ``tags/list`` and ``blobs/…`` name the repository (its default tag is checked).
+
+    >>> t = _api_url("u", "r.io", "team/app", "1.2", "https")
+    >>> t.normalized, t.raw
+    ('r.io/team/app:1.2', 'u')
+    """
+    registry = _registry_only(raw, authority, scheme)  # the URL names its host: no Docker Hub guess
+    sep = "@" if reference and ":" in reference else ":"
+    try:  # the name and reference by docker's grammar, under a domain that is surely one
+        image = parse_normalized_named(f"{_CHECKED_DOMAIN}/{name}" + (f"{sep}{reference}" if reference else ""))
+    except InvalidReference as exc:
+        raise _bad(raw, f"the URL's {'image' if reference else 'repository'}: {exc}", exc.kind) from None
+    return replace(registry, repository=image.path, tag=image.tag or None, digest=image.digest or None)
 
 
 def _describe(ref: str, exc: InvalidReference) -> str:

@@ -230,3 +230,45 @@ def test_hostile_input_is_linear(make: object) -> None:
             parse_target(text)
 
     bounded(refuse, 1.0)
+
+
+@pytest.mark.parametrize(("url", "normalized", "host", "port", "scheme"), [
+    # the URL a Go error prints: `Get "https://r.io/v2/<name>/manifests/<reference>": …`
+    ("https://myreg.azurecr.io/v2/team/app/manifests/1.2", "myreg.azurecr.io/team/app:1.2", "myreg.azurecr.io",
+     443, "https"),
+    ("https://r.io/v2/app/manifests/sha256:" + "a" * 64, "r.io/app@sha256:" + "a" * 64, "r.io", 443, "https"),
+    ("http://localhost:5000/v2/x/tags/list", "localhost:5000/x:latest", "localhost", 5000, "http"),
+    ("https://[::1]:5000/v2/a/b/blobs/sha256:00", "[::1]:5000/a/b:latest", "::1", 5000, "https"),
+    ("https://r.io/v2/team/manifests/app/manifests/1", "r.io/team/manifests/app:1", "r.io", 443, "https"),
+    ("https://registry-1.docker.io/v2/library/nginx/manifests/1.25", "docker.io/library/nginx:1.25",
+     "registry-1.docker.io", 443, "https"),  # Docker Hub's API host is Docker Hub
+    ("https://r/v2/app/manifests/1", "r/app:1", "r", 443, "https"),  # the URL names its host: no Docker Hub guess
+    # containers-transports(5): skopeo's `docker://` wraps a docker reference
+    ("docker://nginx:1.25", "docker.io/library/nginx:1.25", "registry-1.docker.io", 443, "https"),
+    ("DOCKER://ghcr.io/org/app@sha256:" + "b" * 64, "ghcr.io/org/app@sha256:" + "b" * 64, "ghcr.io", 443, "https"),
+])
+def test_api_urls_and_transports_name_the_image(url: str, normalized: str, host: str, port: int,
+                                                scheme: str) -> None:
+    t = parse_target(url)
+    assert (t.normalized, t.host, t.port, t.scheme, t.raw) == (normalized, host, port, scheme, url)
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("https://r.io/v2/App/manifests/1", "must be lowercase"),
+    ("https://r.io/v2/app/manifests/bad+tag", "invalid reference format"),
+    ("https://r.io/v2/app/blobs/nodigest", "API URL"),
+    ("https://r.io/v2/app/manifests/", "API URL"),
+    ("oci://ghcr.io/org/chart", "VERSION"),
+    ("docker://", "invalid reference format"),
+])
+def test_bad_api_urls_say_what_is_wrong(url: str, says: str) -> None:
+    with pytest.raises(BadReference) as exc:
+        parse_target(url)
+    assert says in str(exc.value)
+
+
+def test_a_transport_wraps_one_reference() -> None:
+    with pytest.raises(BadReference, match="not a URL"):
+        parse_target("docker://" * 10_000)  # never a recursion
+    with pytest.raises(BadReference, match="not a URL"):
+        parse_target("docker://https://r.io/v2/")
