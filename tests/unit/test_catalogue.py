@@ -127,3 +127,13 @@ def test_fill_leaves_unknown_placeholders() -> None:
 def test_unknown_code_is_a_catalogue_error() -> None:
     with pytest.raises(CatalogueError):
         kb.parse_code("NOT_A_CODE")
+
+
+def test_an_ipv6_address_and_its_port_read_as_one_authority() -> None:
+    from regdoctor.kb import fill
+
+    assert fill("{address}:{port} answered", {"address": "::1", "port": 5000}) == "[::1]:5000 answered"
+    assert fill("{address}:{port}", {"address": "10.0.0.1", "port": 443}) == "10.0.0.1:443"
+    assert fill("{host}:{port}", {"host": "r.io", "port": 443}) == "r.io:443"
+    assert fill("{address}:{port}", {"address": "not:an:address", "port": 1}) == "not:an:address:1"
+    assert fill("{address}:{port}", {"address": "::1"}) == "::1:{port}"  # no port known: left as written

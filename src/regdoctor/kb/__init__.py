@@ -25,11 +25,13 @@ from functools import cache, lru_cache
 from typing import Any, cast
 
 from regdoctor.kb.codes import Code
-from regdoctor.model import LAYERS, Evidence, Finding, Layer, Severity
+from regdoctor.model import LAYERS, Evidence, Finding, Layer, Severity, join_host_port
 
 _SEVERITIES = ("error", "warning", "info")
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]+$")
 _PLACEHOLDER_RE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+#: ``{address}:{port}`` in a template: one authority, written as Go writes it (``[::1]:5000``)
+_HOST_PORT_RE = re.compile(r"\{([a-z_][a-z0-9_]*)\}:\{port\}")
 
 
 class CatalogueError(Exception):
@@ -84,18 +86,36 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _is_ipv6(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(text.partition("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
 def fill(template: str, values: Mapping[str, Any]) -> str:
     """Replace ``{name}`` placeholders present in ``values``; leave the others as written.
 
     >>> fill("{host}:{port} {missing}", {"host": "r.io", "port": 443})
     'r.io:443 {missing}'
+    >>> fill("dial tcp {address}:{port}", {"address": "2001:db8::1", "port": 443})
+    'dial tcp [2001:db8::1]:443'
     """
 
     def sub(m: re.Match[str]) -> str:
         key = m.group(1)
         return _text(values[key]) if key in values and values[key] is not None else m.group(0)
 
-    return _PLACEHOLDER_RE.sub(sub, template)
+    def authority(m: re.Match[str]) -> str:
+        host, port = values.get(m.group(1)), values.get("port")
+        if isinstance(host, str) and host.count(":") >= 2 and port is not None and _is_ipv6(host):
+            return join_host_port(host, _text(port))
+        return m.group(0)
+
+    return _PLACEHOLDER_RE.sub(sub, _HOST_PORT_RE.sub(authority, template))
 
 
 def _validate(raw: Mapping[str, Any], known: Collection[str] | None = None) -> dict[Code, CodeInfo]:
