@@ -83,3 +83,12 @@ def test_check_as_names_the_actor_in_the_verdict() -> None:
     r = replace(r, endpoints=tuple(replace(e, steps=(actor, *e.steps)) for e in r.endpoints))
     assert render_report(r, term=Terminal(width=80)).startswith("✗ Diagnosis as dockerd: 1 problem(s)")
     assert render_report(_report(), term=Terminal(width=80)).startswith("✗ Diagnosis: 1 problem(s)")
+
+
+def test_markdown_puts_the_diagnosis_first_and_nests_its_headings() -> None:
+    from regdoctor.render.markdown import render_report as markdown
+
+    heads = [ln for ln in markdown(_report()).splitlines() if ln.startswith("#")]
+    assert heads[:3] == ["## regdoctor check `r.io`", "### Diagnosis", "#### 1. `TCP_TIMEOUT` — " +
+                         kb.code(Code.TCP_TIMEOUT).title]
+    assert heads.index("### Endpoints") < heads.index("#### `r.io:443` (registry)")

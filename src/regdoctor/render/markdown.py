@@ -13,12 +13,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _findings(findings: Sequence[Finding], keep_order: bool = False) -> list[str]:
+def _findings(findings: Sequence[Finding], keep_order: bool = False, level: int = 3) -> list[str]:
     out: list[str] = []
     for i, f in enumerate(findings if keep_order else findings_sorted(findings), 1):
         role = f.role + (f" of `{f.alternative_of}`" if f.alternative_of else "")
         out += [
-            f"### {i}. `{f.code}` — {f.title}",
+            f"{'#' * level} {i}. `{f.code}` — {f.title}",
             "",
             f"- **Layer:** {f.layer} ({role}, {f.severity}){f' — host `{f.host}`' if f.host else ''}",
             f"- **Why:** {f.cause}",
@@ -37,8 +37,14 @@ def _findings(findings: Sequence[Finding], keep_order: bool = False) -> list[str
 
 
 def render_report(report: Report) -> str:
+    """The verdict first, as in the terminal: the diagnosis, then every endpoint's steps.
+
+    Headings nest (## the check, ### Diagnosis and Endpoints, #### each finding or endpoint),
+    so a ticket's outline reads as the report does."""
     lines = [f"## regdoctor check `{' '.join(report.targets)}`", "",
-             f"**Status:** {report.status} ({report.elapsed_ms / 1000:.2f} s)", ""]
+             f"**Status:** {report.status} ({report.elapsed_ms / 1000:.2f} s)", "", "### Diagnosis", ""]
+    lines += _findings(report.findings, level=4) if report.findings else ["Healthy: every layer passed.", ""]
+    lines += ["### Endpoints", ""]
     for e in report.endpoints:
         lines += [f"#### `{e.address}` ({e.role})", "", "| status | layer | step | ms | result | code |",
                   "|---|---|---|---:|---|---|"]
@@ -46,8 +52,6 @@ def render_report(report: Report) -> str:
             lines.append(f"| {_ICON[s.status]} | {s.layer} | {s.name} | {s.elapsed_ms:.0f} | {_cell(s.summary)} | "
                          f"{s.code or ''} |")
         lines.append("")
-    lines += ["### Diagnosis", ""]
-    lines += _findings(report.findings) if report.findings else ["Healthy: every layer passed.", ""]
     return "\n".join(lines)
 
 
