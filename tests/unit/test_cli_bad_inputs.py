@@ -99,7 +99,7 @@ def _table() -> list[Bad]:
     add("check", "127.0.0.1:1/x", "--node", "bad node name!")
     for f in BAD_FILES:
         add("check", "127.0.0.1:1/x", "--ca", F[f])
-    for f in ("missing", "dir", "binary"):  # a JSON syntax error in it is a finding (CONFIG_UNREADABLE)
+    for f in ("missing", "dir", "binary", "empty"):  # a JSON syntax error in it is a finding (CONFIG_UNREADABLE)
         add("check", "127.0.0.1:1/x", "--aks-config", F[f])
     # explain
     add("explain", "")
@@ -115,7 +115,7 @@ def _table() -> list[Bad]:
     # proxy
     add("proxy", "0:\u24f8")
     add("proxy", "127.0.0.1:1/x", "--region", "west europe!")
-    for f in ("missing", "dir", "binary"):
+    for f in ("missing", "dir", "binary", "empty"):
         add("proxy", "127.0.0.1:1/x", "--aks-config", F[f])
     # serve
     add("serve")

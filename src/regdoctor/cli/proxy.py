@@ -34,6 +34,8 @@ def read_aks(paths: tuple[str, ...]) -> list[tuple[str, str]]:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             fail_usage(f"--aks-config {p}: not UTF-8 text (byte {exc.start}): not `az aks show` output")
+        if not text.strip():  # as for every input file: nothing to read is bad input, not a finding
+            fail_usage(f"--aks-config {p} is empty: give `az aks show -g RG -n CLUSTER` output")
         out.append((p, text))
     return out
 
