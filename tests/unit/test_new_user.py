@@ -294,3 +294,17 @@ def test_an_unusable_proxy_setting_is_the_first_failure_not_the_lookup() -> None
     assert route is None
     assert [s.status for s in result.steps[:2]] == ["skip", "fail"] and result.steps[1].code == "PROXY_BAD_URL"
     assert [f.code for f in diagnose([result]) if f.root_cause] == ["PROXY_BAD_URL"]
+
+
+def test_ctrl_c_keeps_the_steps_an_unfinished_endpoint_had_done() -> None:
+    with silent_server() as port:  # DNS (localhost) and TCP pass; the TLS handshake waits
+        proc = subprocess.Popen([*CLI, "check", f"localhost:{port}", "--timeout", "20", "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(), text=True)
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130, err[-500:]
+    [endpoint] = json.loads(out)["endpoints"]
+    steps = [(s["layer"], s["name"], s["status"]) for s in endpoint["steps"]]
+    assert ("tcp", "connect", "pass") in steps, steps
+    assert steps[-1] == ("client", "probe", "skip")

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from regdoctor.classify import Verdict, classify_v2
 from regdoctor.credentials import ClientConfig, Credential, config_findings, find_credential, load_client_config
@@ -31,6 +32,9 @@ from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
 from regdoctor.probe.registry import Flow, run_pull_path
 from regdoctor.target import ACR_SUFFIX, DOCKER_HUB, Target, acr_data_endpoint, acr_name, acr_suffix
+
+if TYPE_CHECKING:
+    from regdoctor.probe.events import Observer, ProbeEvent
 
 
 @dataclass(frozen=True)
@@ -132,10 +136,28 @@ def _crash_result(job: Job, exc: BaseException) -> EndpointResult:
                        "error": str(exc)[:300], "where": where}),))
 
 
-def _interrupted_result(job: Job) -> EndpointResult:
-    return EndpointResult(host=job.host, port=job.port, role=job.role, origin=job.origin, parent=job.parent,
-                          steps=(Step(layer="client", name="probe", status="skip", elapsed_ms=0.0,
-                                      summary="not finished: the check was interrupted"),))
+class _StepRecorder:
+    """An observer that keeps every finished step per endpoint, so that Ctrl-C reports what an
+    unfinished job had already found; it passes every event on to the caller's observer."""
+
+    def __init__(self, then: Observer | None) -> None:
+        self.then = then
+        self.steps: dict[tuple[str, int, str], list[Step]] = {}
+
+    def __call__(self, event: ProbeEvent) -> None:
+        if event.kind == "step" and event.step is not None:
+            # one list per endpoint, appended by its own probe thread only (list.append is atomic)
+            self.steps.setdefault((event.host, event.port, event.role), []).append(event.step)
+        if self.then is not None:
+            self.then(event)
+
+    def interrupted(self, job: Job) -> EndpointResult:
+        """The job's endpoint with the steps it finished, then the mark of where it stopped."""
+        done = tuple(self.steps.get((job.host, job.port, job.role), ()))
+        stop = Step(layer="client", name="probe", status="skip", elapsed_ms=0.0,
+                    summary="not finished: the check was interrupted")
+        return EndpointResult(host=job.host, port=job.port, role=job.role, origin=job.origin, parent=job.parent,
+                              steps=(*done, stop))
 
 
 class Interrupted(Exception):  # an event (Ctrl-C), not an error
@@ -171,7 +193,8 @@ def run_jobs(jobs: Sequence[Job], opts: ProbeOptions, pull: PullOptions | None =
     if not jobs:
         return []
     pull = pull or PullOptions()
-    opts = _with_contexts(opts, jobs)
+    recorder = _StepRecorder(opts.observer)
+    opts = replace(_with_contexts(opts, jobs), observer=recorder)
     # every step has its own deadline; this only guards against a bug holding a thread forever
     overall = opts.timeout * 20 + 5.0
     end = time.monotonic() + overall
@@ -184,10 +207,10 @@ def run_jobs(jobs: Sequence[Job], opts: ProbeOptions, pull: PullOptions | None =
             except queue.Empty:
                 continue
             got[i] = value
-            if opts.observer is not None:
+            if recorder.then is not None:
                 _tell_done(opts, jobs[i], value)
     except KeyboardInterrupt:
-        partial = _collect(jobs, got, unfinished=_interrupted_result)
+        partial = _collect(jobs, got, unfinished=recorder.interrupted)
         elapsed = time.monotonic() - (started if started is not None else end - overall)
         raise Interrupted(Report(targets=(), endpoints=tuple(partial), findings=tuple(
             diagnose(partial, interrupted_after=elapsed)), elapsed_ms=elapsed * 1000)) from None

@@ -182,7 +182,9 @@ def _verdict(report: Report, width: int) -> list[Line]:
     roots = [f for f in findings_sorted(findings) if f.root_cause and f.severity != "info"]
     stopped = next((f for f in findings if f.code == Code.CLIENT_INTERRUPTED), None)
     if stopped is not None and not report.problems:  # Ctrl-C: what did not run cannot be called healthy
-        unfinished = sum(not any(s.status != "skip" for s in e.steps) for e in report.endpoints)
+        # an unfinished endpoint ends with the interruption's mark (after the steps it did finish)
+        unfinished = sum(bool(e.steps) and (e.steps[-1].layer, e.steps[-1].name, e.steps[-1].status)
+                         == ("client", "probe", "skip") for e in report.endpoints)
         text = (f"Diagnosis: interrupted after {stopped.evidence.get('elapsed_s', '?')} s, no problem found in "
                 f"what ran; {unfinished} of {len(report.endpoints)} endpoint(s) not finished.")
         mark, style = "!", "bold yellow"
