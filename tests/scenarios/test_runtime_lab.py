@@ -238,3 +238,22 @@ def test_podman_registries_conf_blocks_the_registry(lab: Lab, node: Node) -> Non
     pull = node.podman("pull", EGRESS, env={})
     rc, doc = rd(lab, node, "check", "--as", "podman", EGRESS, env={})
     assert pull.returncode == 0 and rc == 0 and not roots(doc), (pull.stderr, doc["findings"])
+
+
+def test_dockerd_insecure_registry_is_not_verified(lab: Lab, node: Node) -> None:
+    # registry.lab.test:5448 serves a self-signed certificate; dockerd's insecure-registries accepts it
+    ref = "registry.lab.test:5448/lab/hello:latest"
+    node.write("/etc/docker/daemon.json", json.dumps({"insecure-registries": ["registry.lab.test:5448"]}))
+    node.start_dockerd(env={})
+    pull = node.docker("pull", ref)
+    assert pull.returncode == 0, pull.stderr
+    rc, doc = rd(lab, node, "check", "--as", "docker", ref, env={})
+    assert rc == 0 and not roots(doc), doc["findings"]
+    notes = [f for f in doc["findings"] if f["code"] == "TLS_VERIFY_SKIPPED"]
+    assert notes and "registry.lab.test:5448" in notes[0]["cause"], doc["findings"]
+    # the shell's own path verifies, as `curl` or skopeo without --tls-verify=false would
+    r = lab.regdoctor("check", ref, "--json", env={}, timeout=120)
+    first = next(f for f in json.loads(r.stdout)["findings"] if f["root_cause"])
+    assert r.returncode == 1 and first["layer"] == "tls", first
+    print(f"\n=== dockerd insecure-registries\n--- docker pull: exit {pull.returncode}\n--- regdoctor --as docker: "
+          f"{notes[0]['code']}: {notes[0]['cause']}\n--- regdoctor (shell): {first['code']}")

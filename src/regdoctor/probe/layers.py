@@ -359,6 +359,8 @@ def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | N
         chain: list[dict[str, Any]] = []
         issuer_org: str | None = None
         verify_kind = exc.info.get("verify_kind")
+        if verify_kind is not None and opts.skips_verify(host, port):
+            return _unverified(log, conn, host, port, proxy, opts, t0=t0, failed=exc)
         if verify_kind is not None:
             chain, issuer_org = _read_chain(host, port, conn.address, proxy, opts)
         v = classify.tls_failure_verdict(host, code_for(exc), exc.message, verify_kind=verify_kind, chain=chain,
@@ -373,6 +375,27 @@ def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | N
         log.add("tls", "handshake", "fail", t0, v.summary, v.code, ev)
         return None
     log.verdict("tls", "handshake", t0, tls_ok(host, info, trust))
+    return ctx
+
+
+def _unverified(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | None, opts: ProbeOptions, *,
+                t0: float, failed: TlsError) -> ssl.SSLContext | None:
+    """The actor does not verify this registry's certificate (``check --as``): neither does the
+    check, on a fresh connection; the note says what verification would have said."""
+    ctx = opts.tls_context(verify=False)
+    deadline = Deadline(opts.timeout)
+    try:
+        conn.sock = dial(host, port, conn.address, proxy, opts, deadline)
+        conn.sock, info = ntls.handshake(conn.sock, host, ctx, deadline)
+    except NetError as exc:
+        log.add("tls", "handshake", "fail", t0, f"{exc.message} (without verification, as the actor connects)",
+                code_for(exc), {**exc.info, "address": conn.address, "port": port, "timeout_s": opts.timeout})
+        return None
+    host_port = host if port == 443 else f"{host}:{port}"
+    log.add("tls", "handshake", "pass", t0, f"{info.version}, not verified: {host_port} is insecure in the actor's "
+            f"configuration ({failed.message})", Code.TLS_VERIFY_SKIPPED,
+            {"host_port": host_port, "verify_error": failed.message, "version": info.version,
+             "chain": [c.as_dict() for c in info.chain], "verified": False})
     return ctx
 
 

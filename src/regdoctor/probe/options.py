@@ -34,6 +34,9 @@ class ProbeOptions:
     user_agent: str = USER_AGENT
     #: CA files added to the system roots per ``host[:port]`` (a runtime's certs.d, ``check --as``)
     trust: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``host[:port]`` whose certificate the actor does not verify (daemon.json
+    #: ``insecure-registries``, registries.conf ``insecure``, hosts.toml ``skip_verify``; ``check --as``)
+    insecure: frozenset[str] = frozenset()
     #: called with each ``probe.events.ProbeEvent`` (live progress); None: nobody watches
     observer: Observer | None = field(default=None, compare=False, repr=False)
     #: the run's TLS contexts, one per trust setting (``probe.run`` sets a fresh one per run);
@@ -48,6 +51,15 @@ class ProbeOptions:
         if self.contexts is None:
             return ntls.make_context(self.ca_file if verify else None, verify=verify, extra=extra)
         return self.contexts.get(self.ca_file if verify else None, verify=verify, extra=extra)
+
+    def skips_verify(self, host: str, port: int) -> bool:
+        """Whether the actor's configuration turns certificate verification off for ``host:port``
+        (its names omit :443, as certs.d does).
+
+        >>> ProbeOptions(insecure=frozenset({"r.io:5000"})).skips_verify("r.io", 5000)
+        True
+        """
+        return (host if port == 443 else f"{host}:{port}") in self.insecure or f"{host}:{port}" in self.insecure
 
     def extra_trust(self, host: str, port: int) -> tuple[str, ...]:
         """The CA files a runtime adds for ``host:port`` (certs.d names omit :443).

@@ -48,6 +48,8 @@ class Plan:
     shell_env: dict[str, str]
     #: each target's name and the registries.conf entry that blocks it (podman, CRI-O)
     blocked: tuple[tuple[Target, RegistryEntry], ...] = ()
+    #: host[:port] whose certificate the actor does not verify
+    insecure: frozenset[str] = frozenset()
 
 
 def _matches(m: Mirror, t: Target) -> bool:
@@ -84,7 +86,28 @@ def plan(actor: Actor, targets: Sequence[Target], shell_env: Mapping[str, str],
             trust[t.host_port] = trust.get(t.host_port, ()) + files
     blocked = tuple((t, e) for t in targets if (e := find_registry(actor.registries, t.name)) and e.blocked)
     return Plan(actor=actor, env=actor.env(), trust=trust, mirrors=tuple(mirror_jobs(actor, targets)),
-                shell_env=dict(shell_env), blocked=blocked)
+                shell_env=dict(shell_env), blocked=blocked, insecure=insecure_hosts(actor, targets))
+
+
+def insecure_hosts(actor: Actor, targets: Sequence[Target]) -> frozenset[str]:
+    """The registries whose certificate ``actor`` does not check: containerd's ``skip_verify``, the
+    host of a registries.conf entry with ``insecure = true`` that applies to a target (podman,
+    CRI-O), and dockerd's ``insecure-registries`` names (its CIDR entries match addresses, which
+    the probe does not know before it resolves: left to the finding's evidence).
+
+    >>> from regdoctor.runtime.model import Origin, Trust
+    >>> a = Actor(name="containerd", label="c", applies_to="p", trust=(Trust("r.io:5000", (), Origin("h"), True),))
+    >>> sorted(insecure_hosts(a, []))
+    ['r.io:5000']
+    """
+    out = {t.host_port for t in actor.trust if t.skip_verify}
+    for t in targets:
+        entry = find_registry(actor.registries, t.name)
+        if entry is not None and entry.insecure:
+            out.add(t.host_port if t.port != 443 else t.host)
+    if actor.name == "dockerd":
+        out |= {name.split("://")[-1].rstrip("/") for name in actor.insecure if "/" not in name.split("://")[-1]}
+    return frozenset(out)
 
 
 def _first_fail(e: EndpointResult) -> Step | None:

@@ -99,7 +99,8 @@ def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions,
     def probe(job: Job, o: ProbeOptions, pl: PullOptions) -> list[EndpointResult]:
         return probe_job(job, replace(o, plain_http=True) if (job.host, job.port) in plain else o, pl)
 
-    return check(targets, replace(opts, env=p.env, trust=p.trust), pull, extra_jobs=mirrors, probe=probe,
+    return check(targets, replace(opts, env=p.env, trust=p.trust, insecure=p.insecure), pull, extra_jobs=mirrors,
+                 probe=probe,
                  annotate=lambda eps: annotate(p, eps), conclude=lambda eps, fs: verdict(p, eps, fs))
 
 

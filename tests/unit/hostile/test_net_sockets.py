@@ -35,6 +35,7 @@ from hostile.servers import (
 )
 from regdoctor import net
 from regdoctor.classify import classify_v2
+from regdoctor.diagnose import diagnose
 from regdoctor.kb.codes import Code
 from regdoctor.net import Deadline, h11io
 from regdoctor.net import dns as ndns
@@ -757,3 +758,20 @@ def test_rdn_escaping_matches_rfc4514() -> None:
 def test_context_alpn_and_unverified_mode() -> None:
     ctx = ntls.make_context(verify=False)
     assert ctx.check_hostname is False and ctx.verify_mode == ssl.CERT_NONE
+
+
+@pytest.mark.parametrize("kind", ["unknown_ca", "expired", "wrong_name"])
+def test_a_registry_the_actor_marks_insecure_is_not_verified(servers: list[Server], tmp_path: Path,
+                                                             kind: str) -> None:
+    # check --as: daemon.json insecure-registries, registries.conf insecure, hosts.toml skip_verify
+    reg = serve(servers, routed([("/v2/", answer(200, [("Docker-Distribution-API-Version", "registry/2.0")]))]), kind)
+    strict, _, _ = probe_endpoint("127.0.0.1", reg.port, "registry", _opts(tmp_path))
+    assert strict.failed and next(s for s in strict.steps if s.layer == "tls").status == "fail"
+    opts = _opts(tmp_path, insecure=frozenset({f"127.0.0.1:{reg.port}"}))
+    result, route, resp = probe_endpoint("127.0.0.1", reg.port, "registry", opts)
+    assert route is not None and resp is not None and resp.status == 200, result.steps
+    tls = next(s for s in result.steps if s.layer == "tls")
+    assert tls.status == "pass" and tls.code == Code.TLS_VERIFY_SKIPPED and tls.evidence["verify_error"]
+    assert route.request("GET", "/v2/", Deadline(2.0)).status == 200  # the route keeps the unverified context
+    [note] = diagnose([result])
+    assert note.code == Code.TLS_VERIFY_SKIPPED and not note.root_cause and note.severity == "info"
