@@ -238,11 +238,13 @@ def test_podman_registries_conf_blocks_the_registry(lab: Lab, node: Node) -> Non
     pull = node.podman("pull", EGRESS, env={})
     rc, doc = rd(lab, node, "check", "--as", "podman", EGRESS, env={})
     assert pull.returncode == 0 and rc == 0 and not roots(doc), (pull.stderr, doc["findings"])
+    node.remove(regs)  # the node root is shared by this module's tests
 
 
 def test_dockerd_insecure_registry_is_not_verified(lab: Lab, node: Node) -> None:
     # registry.lab.test:5448 serves a self-signed certificate; dockerd's insecure-registries accepts it
     ref = "registry.lab.test:5448/lab/hello:latest"
+    node.remove(DROPIN)  # the node root is shared by this module's tests: no proxy drop-in here
     node.write("/etc/docker/daemon.json", json.dumps({"insecure-registries": ["registry.lab.test:5448"]}))
     node.start_dockerd(env={})
     pull = node.docker("pull", ref)
