@@ -58,6 +58,14 @@ _RD_ROOT = re.compile(r"root cause: (\w+)")
 
 def verdict(out: str) -> str:
     """What the tool said, in one line: regdoctor's root cause, az's error codes, skopeo's cause."""
+    if out.startswith("{"):  # regdoctor --json: its first root cause, or healthy
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and doc.get("tool") == "regdoctor":
+            roots = [f["code"] for f in doc.get("findings", []) if f.get("root_cause")]
+            return roots[0] if roots else "healthy"
     if m := _RD_ROOT.search(out):
         return m.group(1)
     if codes := list(dict.fromkeys(_AZ_CODES.findall(out))):
