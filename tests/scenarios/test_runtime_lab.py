@@ -259,3 +259,23 @@ def test_dockerd_insecure_registry_is_not_verified(lab: Lab, node: Node) -> None
     assert r.returncode == 1 and first["layer"] == "tls", first
     print(f"\n=== dockerd insecure-registries\n--- docker pull: exit {pull.returncode}\n--- regdoctor --as docker: "
           f"{notes[0]['code']}: {notes[0]['cause']}\n--- regdoctor (shell): {first['code']}")
+
+
+def test_dockerd_insecure_plain_http_registry(lab: Lab, node: Node) -> None:
+    # registry.lab.test:5000 speaks plain HTTP; for an insecure registry dockerd tries https, then http
+    ref = "registry.lab.test:5000/lab/hello:latest"
+    node.remove(DROPIN)
+    node.write("/etc/docker/daemon.json", json.dumps({"insecure-registries": ["registry.lab.test:5000"]}))
+    node.start_dockerd(env={})
+    pull = node.docker("pull", ref)
+    assert pull.returncode == 0, pull.stderr
+    rc, doc = rd(lab, node, "check", "--as", "docker", ref, env={})
+    assert rc == 0 and not roots(doc), doc["findings"]
+    [registry] = [e for e in doc["endpoints"] if e["role"] == "registry"]
+    assert registry["scheme"] == "http"
+    assert "TLS_PLAIN_HTTP_FALLBACK" in [f["code"] for f in doc["findings"]]
+    r = lab.regdoctor("check", ref, "--json", env={}, timeout=120)  # the shell's path: https, as docker without it
+    first = next(f for f in json.loads(r.stdout)["findings"] if f["root_cause"])
+    assert r.returncode == 1 and first["layer"] == "tls", first
+    print(f"\n=== dockerd insecure plain-HTTP registry\n--- docker pull: exit {pull.returncode}\n--- regdoctor "
+          f"--as docker: exit {rc}, TLS_PLAIN_HTTP_FALLBACK\n--- regdoctor (shell): {first['code']}")

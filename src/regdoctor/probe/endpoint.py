@@ -85,10 +85,14 @@ def probe_endpoint(
         return result(), None, None
     ctx = None
     if scheme == "https":
-        ctx = layers.tls(log, conn, host, port, proxy, opts)
-        if ctx is None:
+        secured = layers.tls(log, conn, host, port, proxy, opts)
+        if secured is None:
             log.skip("http", f"GET {shown}")
             return result(), None, None
+        if secured == "plain":
+            scheme = "http"  # check --as: an insecure registry the actor reaches over plain HTTP
+        else:
+            ctx = secured
     else:
         log.skip("tls", "handshake", "plain HTTP requested (--plain-http)")
     route = Route(host=host, port=port, scheme=scheme, address=conn.address, proxy=proxy, ctx=ctx, opts=opts,

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from regdoctor import classify
 from regdoctor.kb.codes import Code
@@ -342,8 +342,10 @@ def forwarded_answer(response: nhttp.HttpResponse, *, credentials_sent: bool = F
 
 
 def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | None,
-        opts: ProbeOptions) -> ssl.SSLContext | None:
-    """Layer 5: the verified handshake; on failure, the chain the server showed as evidence."""
+        opts: ProbeOptions) -> ssl.SSLContext | Literal["plain"] | None:
+    """Layer 5: the verified handshake; on failure, the chain the server showed as evidence.
+    ``"plain"``: an insecure registry that does not speak TLS, reached over plain HTTP on
+    ``conn`` as its actor falls back to it."""
     log.begin("tls", "handshake", opts.timeout)
     t0 = time.monotonic()
     extra = opts.extra_trust(host, port)
@@ -361,6 +363,9 @@ def tls(log: StepLog, conn: Connected, host: str, port: int, proxy: ProxyURL | N
         verify_kind = exc.info.get("verify_kind")
         if verify_kind is not None and opts.skips_verify(host, port):
             return _unverified(log, conn, host, port, proxy, opts, t0=t0, failed=exc)
+        if opts.skips_verify(host, port) and proxy is None and _plain_fallback(log, conn, port, opts, t0=t0,
+                                                                               failed=exc):
+            return "plain"
         if verify_kind is not None:
             chain, issuer_org = _read_chain(host, port, conn.address, proxy, opts)
         v = classify.tls_failure_verdict(host, code_for(exc), exc.message, verify_kind=verify_kind, chain=chain,
@@ -397,6 +402,25 @@ def _unverified(log: StepLog, conn: Connected, host: str, port: int, proxy: Prox
             {"host_port": host_port, "verify_error": failed.message, "version": info.version,
              "chain": [c.as_dict() for c in info.chain], "verified": False})
     return ctx
+
+
+def _plain_fallback(log: StepLog, conn: Connected, port: int, opts: ProbeOptions, *, t0: float,
+                   failed: TlsError) -> bool:
+    """An insecure registry whose HTTPS fails: docker (an ``http://`` endpoint after the
+    ``https://`` one) and containers/image (``insecure``: ping over http when https fails) try plain
+    HTTP next, so the check does too, on a fresh connection. Behind a proxy the plain request
+    would be forwarded instead: not attempted (the TLS failure stands)."""
+    if conn.address is None:
+        return False
+    try:
+        conn.sock = ntcp.connect(conn.address, port, Deadline(opts.timeout))
+    except NetError:
+        return False
+    conn.early = b""
+    log.add("tls", "handshake", "pass", t0, f"no TLS ({failed.message}): plain HTTP, as the actor falls back for "
+            "an insecure registry", Code.TLS_PLAIN_HTTP_FALLBACK,
+            {"host_port": f"{conn.address}:{port}", "tls_error": failed.message, "port": port})
+    return True
 
 
 def tls_ok(host: str, info: ntls.TlsInfo, trust: str) -> classify.Verdict:

@@ -775,3 +775,17 @@ def test_a_registry_the_actor_marks_insecure_is_not_verified(servers: list[Serve
     assert route.request("GET", "/v2/", Deadline(2.0)).status == 200  # the route keeps the unverified context
     [note] = diagnose([result])
     assert note.code == Code.TLS_VERIFY_SKIPPED and not note.root_cause and note.severity == "info"
+
+
+def test_an_insecure_registry_without_tls_is_reached_over_plain_http(servers: list[Server], tmp_path: Path) -> None:
+    # docker and containers/image try plain HTTP after https for an insecure registry
+    reg = serve(servers, routed([("/v2/", answer(200, [("Docker-Distribution-API-Version", "registry/2.0")]))]))
+    strict, _, _ = probe_endpoint("127.0.0.1", reg.port, "registry", _opts(tmp_path))
+    assert strict.failed
+    opts = _opts(tmp_path, insecure=frozenset({f"127.0.0.1:{reg.port}"}))
+    result, route, resp = probe_endpoint("127.0.0.1", reg.port, "registry", opts)
+    assert route is not None and route.scheme == "http" and result.scheme == "http", result.steps
+    assert resp is not None and resp.status == 200
+    tls = next(s for s in result.steps if s.layer == "tls")
+    assert tls.code == Code.TLS_PLAIN_HTTP_FALLBACK and tls.status == "pass"
+    assert route.request("GET", "/v2/", Deadline(2.0)).status == 200
