@@ -22,6 +22,10 @@ from hostile.runner import Outcome, run_cli
 
 TIMEOUT = 1.0
 WALL_BOUND = 3 * TIMEOUT + 2.0
+#: the healthy controls prove that healthy stays healthy, not the bounds: their scripted servers
+#: share this process's GIL with three hostile cases (a 2 GB body, drips), so a 1 s step deadline
+#: could starve them (seen once in ~15 runs: the https proxy's pump thread)
+HEALTHY_TIMEOUT = 5.0
 RSS_BOUND_MIB = 300.0
 PARALLEL = 3
 
@@ -32,8 +36,9 @@ def _run(case: Case, tmp: Path) -> Outcome:
     kit = Kit(home)
     try:
         args = case.build(kit)
-        return run_cli(["check", *args, "--json", "--timeout", str(TIMEOUT)], home=home,
-                       kill_after=WALL_BOUND + 20)
+        timeout = TIMEOUT if case.code is not None else HEALTHY_TIMEOUT
+        return run_cli(["check", *args, "--json", "--timeout", str(timeout)], home=home,
+                       kill_after=3 * timeout + 22)
     finally:
         kit.stop()
 
@@ -68,12 +73,13 @@ def test_hostile_case(case: Case, outcomes: dict[str, Outcome]) -> None:
     o = outcomes[case.id]
     shown = f"rc={o.rc} stderr={o.stderr[-2000:]!r} stdout={o.stdout[:3000]!r}"
     assert "Traceback" not in o.stderr + o.stdout, shown
-    assert o.wall <= WALL_BOUND, f"{o.wall:.2f} s > {WALL_BOUND} s: {shown}"
+    bound = WALL_BOUND if case.code is not None else 3 * HEALTHY_TIMEOUT + 2.0
+    assert o.wall <= bound, f"{o.wall:.2f} s > {bound} s: {shown}"
     assert o.rss_mib <= RSS_BOUND_MIB, f"peak RSS {o.rss_mib:.0f} MiB"
     doc = o.doc()
     assert doc["schema"] == 1 and doc["tool"] == "regdoctor", shown
     assert "CLIENT_INTERNAL_ERROR" not in o.codes(), shown
-    assert o.rc == case.rc, shown
+    assert o.rc == case.rc, f"codes {o.codes()}: {shown}"
     if case.code is None:
         assert doc["findings"] == [], shown
     else:
