@@ -284,16 +284,10 @@ def _kind(t: Token, before: list[Token], connect: bool) -> str:
         return f"{_family(t, before)}.{t.value}"
     if t.kind == "eof":
         return f"conn.{t.value}"
-    if t.kind == "timeout":
-        return f"timeout.{t.value}"
-    if t.kind == "tls":
-        return f"tls.{t.value}"
     if t.kind in ("status", "reason"):
         return f"{'connect' if connect else 'status'}.{_status_family(t.value)}"
     if t.kind == "oci":
         return f"oci.{t.value.lower()}"
-    if t.kind == "oauth":
-        return f"oauth.{t.value}"
     if t.kind == "body":
         return "http.malformed" if t.value == "malformed" else "http.html"
     return f"{t.kind}.{t.value}"

@@ -79,36 +79,34 @@ def registries_conf_files(src: Source, env: Mapping[str, str], home: str = "/roo
 def registries_conf(src: Source, env: dict[str, str], home: str = "/root") -> Registries:
     """Mirrors, insecure and blocked registries from registries.conf and its drop-ins."""
     out = Registries()
-    entries: dict[str, tuple[dict[str, Any], str]] = {}
+    entries: dict[str, tuple[dict[str, Any], str, str]] = {}
     for path in registries_conf_files(src, env, home):
-        doc = _registries_doc(src, path, out)
-        if doc is None:
+        read = _registries_doc(src, path, out)
+        if read is None:
             continue
+        doc, text = read
         for prefix, reg in _v2_entries(doc):
-            entries[prefix] = (reg, path)  # a later file's entry for the same prefix replaces it
-        _add_v1_tables(doc, path, src, out)
-    for prefix, (reg, path) in entries.items():
-        _add_registry_entry(src, prefix, reg, path, out)
+            entries[prefix] = (reg, path, text)  # a later file's entry for the same prefix replaces it
+        _add_v1_tables(doc, path, text, out)
+    for prefix, (reg, path, text) in entries.items():
+        _add_registry_entry(prefix, reg, path, text, out)
     return out
 
 
-def _line_of(src: Source, path: str, needle: str) -> int | None:
-    """The first line of ``path`` holding ``needle`` quoted (where a TOML value names it)."""
-    ft = src.read(path)
-    if ft is None:
-        return None
-    return next((i for i, t in enumerate(ft.text.splitlines(), 1) if f'"{needle}"' in t or f"'{needle}'" in t),
-                None)
+def _line_of(text: str, needle: str) -> int | None:
+    """The first line of ``text`` holding ``needle`` quoted (where a TOML value names it)."""
+    return next((i for i, t in enumerate(text.splitlines(), 1) if f'"{needle}"' in t or f"'{needle}'" in t), None)
 
 
-def _registries_doc(src: Source, path: str, out: Registries) -> dict[str, Any] | None:
-    """The parsed file (None when missing, or unreadable: then an issue, as the pullers refuse it)."""
+def _registries_doc(src: Source, path: str, out: Registries) -> tuple[dict[str, Any], str] | None:
+    """The parsed file and its text, read once (None when missing, or unreadable: then an issue,
+    as the pullers refuse it)."""
     ft = src.read(path)
     if ft is None:
         return None
     out.files.append(path)
     try:
-        return syntax.load_toml(ft.text)
+        return syntax.load_toml(ft.text), ft.text
     except syntax.ConfigSyntaxError as exc:
         out.issues.append(Issue(Code.CONFIG_UNREADABLE, Origin(path), {
             "file": path, "error": str(exc), "effect": "podman, buildah, skopeo and CRI-O refuse to pull"}))
@@ -127,7 +125,7 @@ def _v2_entries(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _add_v1_tables(doc: dict[str, Any], path: str, src: Source, out: Registries) -> None:
+def _add_v1_tables(doc: dict[str, Any], path: str, text: str, out: Registries) -> None:
     """The v1 format's ``[registries.insecure]`` and ``[registries.block]`` lists (containers/image
     ``ConvertToV2``: one entry per name, prefix = location = the name without a trailing ``/``)."""
     v1 = doc.get("registries")
@@ -141,11 +139,11 @@ def _add_v1_tables(doc: dict[str, Any], path: str, src: Source, out: Registries)
         target.extend(found)
         for n in found:
             flags.setdefault(n.rstrip("/"), {})["blocked" if kind == "block" else "insecure"] = True
-    out.entries += [RegistryEntry(name, name, Origin(path, _line_of(src, path, name)), **f)
+    out.entries += [RegistryEntry(name, name, Origin(path, _line_of(text, name)), **f)
                     for name, f in flags.items()]
 
 
-def _add_registry_entry(src: Source, prefix: str, reg: dict[str, Any], path: str, out: Registries) -> None:
+def _add_registry_entry(prefix: str, reg: dict[str, Any], path: str, text: str, out: Registries) -> None:
     """One ``[[registry]]``: insecure, blocked, its mirrors, and a location that redirects the prefix."""
     registry = _registry_host(prefix)
     location = str(reg.get("location") or prefix)
@@ -153,10 +151,10 @@ def _add_registry_entry(src: Source, prefix: str, reg: dict[str, Any], path: str
         out.insecure.append(registry)
     if reg.get("blocked"):
         out.blocked.append(registry)
-    origin = Origin(path, _line_of(src, path, prefix))
+    origin = Origin(path, _line_of(text, prefix))
     out.entries.append(RegistryEntry(prefix.rstrip("/"), location.rstrip("/"), origin,
                                      blocked=bool(reg.get("blocked")), insecure=bool(reg.get("insecure"))))
-    out.mirrors += _entry_mirrors(src, registry, reg, path)
+    out.mirrors += _entry_mirrors(registry, reg, path, text)
     if _registry_host(location) != registry:
         # a location other than the prefix redirects every pull: treat it as a mirror without fallback
         mm = mirror_from_url(registry, _registry_host(location), Origin(path), fallback=False)
@@ -164,15 +162,14 @@ def _add_registry_entry(src: Source, prefix: str, reg: dict[str, Any], path: str
             out.mirrors.append(mm)
 
 
-def _entry_mirrors(src: Source, registry: str, reg: dict[str, Any], path: str) -> list[Mirror]:
+def _entry_mirrors(registry: str, reg: dict[str, Any], path: str, text: str) -> list[Mirror]:
     """The ``[[registry.mirror]]`` tables with a ``location``, in the order they are tried."""
-    text = src.read(path)
     out = []
     for m in reg.get("mirror") or []:
         if not isinstance(m, dict) or not isinstance(m.get("location"), str):
             continue
         loc = m["location"]
-        line = next((i for i, t in enumerate(text.text.splitlines(), 1) if loc in t), None) if text else None
+        line = next((i for i, t in enumerate(text.splitlines(), 1) if loc in t), None)
         mm = mirror_from_url(registry, _registry_host(loc), Origin(path, line), insecure=bool(m.get("insecure")))
         if mm:
             out.append(mm)
