@@ -212,7 +212,7 @@ CASES: tuple[Case, ...] = (
          clients=NO_DOCKER),
     Case("data-refused-5605", "the data host refuses connections", R, 5605, "DATA_ENDPOINT_BLOCKED",
          clients=NO_DOCKER),
-    Case("data-badtls-5606", "the data host has an expired certificate", R, 5606, "DATA_ENDPOINT_BLOCKED",
+    Case("data-badtls-5606", "the data host has an expired certificate", R, 5606, "TLS_EXPIRED",
          clients=NO_DOCKER),
     Case("data-403-5607", "the storage answers 403", R, 5607, "DATA_ENDPOINT_DENIED", clients=NO_DOCKER),
     Case("data-nx-5608", "the data host does not resolve", R, 5608, "DATA_ENDPOINT_BLOCKED", clients=NO_DOCKER),

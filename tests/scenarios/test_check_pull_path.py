@@ -27,8 +27,10 @@ CASES = [
      {"fqdn": "data-drop.lab.test", "blocked_code": "TCP_TIMEOUT"}),
     ("data-refused", f"{R}:5605/{IMG}", (), None, "DATA_ENDPOINT_BLOCKED", "data",
      {"fqdn": "data-refused.lab.test", "blocked_code": "TCP_REFUSED"}),
-    ("data-expired-tls", f"{R}:5606/{IMG}", (), None, "DATA_ENDPOINT_BLOCKED", "data",
-     {"fqdn": "data-badtls.lab.test", "blocked_code": "TLS_EXPIRED"}),
+    # a certificate that fails verification is named as such on a data host too: the fix is that
+    # certificate (or the clock), not an allow list (roles.toml [wrap] certificate)
+    ("data-expired-tls", f"{R}:5606/{IMG}", (), None, "TLS_EXPIRED", "tls",
+     {"tls_error": "certificate verify failed: certificate has expired"}),
     ("data-nxdomain", f"{R}:5608/{IMG}", (), None, "DATA_ENDPOINT_BLOCKED", "data",
      {"fqdn": "data-nx.lab.test", "blocked_code": "DNS_NXDOMAIN"}),
     ("data-403", f"{R}:5607/{IMG}", (), None, "DATA_ENDPOINT_DENIED", "data", {"status": 403}),
@@ -62,6 +64,13 @@ def test_pull_path_fault(lab: Lab, cid: str, ref: str, args: tuple[str, ...], pa
     for k, v in evidence.items():
         assert first["evidence"].get(k) == v, (k, first["evidence"])
     assert rc == 1
+
+
+def test_an_expired_certificate_on_the_data_host_names_that_host(lab: Lab) -> None:
+    _, doc, _ = check(lab, f"{R}:5606/{IMG}")
+    f = root(doc)
+    assert (f["code"], f["host"]) == ("TLS_EXPIRED", "data-badtls.lab.test"), f
+    assert all(s["status"] in ("pass", "skip") for s in steps(doc, R) if s["layer"] in ("dns", "tcp", "tls", "http"))
 
 
 def test_at_least_twelve_pull_path_scenarios() -> None:

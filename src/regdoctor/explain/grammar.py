@@ -49,7 +49,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from regdoctor.explain.tokens import Token, Url, parse_url, tokens
-from regdoctor.explain.vocab import ERRNO_TEXT, OAUTH, OCI_CODES, PY_ERRNO
+from regdoctor.explain.vocab import ERRNO_TEXT, OAUTH, OCI_CODES, PY_ERRNO, STORAGE_STATUS
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,10 @@ def _rank(t: Token) -> int:
     if t.kind == "timeout":
         return _TIMEOUT_RANK.get(t.value, 40)
     if t.kind == "body":
-        # a page where an error was expected says little alone, but it is an answer
+        # a page where an error was expected says little alone, but it is an answer; a storage
+        # XML error is one too, and its code names the status (below any status the line prints)
+        if t.value == "storage_xml":
+            return 34 if t.fields.get("storage_code") in STORAGE_STATUS else -1
         return {"malformed": 60, "html": 35}.get(t.value, -1)
     if t.kind == "errno" and t.value == "other":
         return 20
@@ -178,11 +181,14 @@ def _ranked_leaf(text: str, toks: list[Token], urls: tuple[Url, ...], best: Toke
     kind = _kind(best, before, connect)
     if best.kind in ("oci", "status") and any(t.kind == "body" and t.value == "html" for t in toks):
         kind = "http.html"  # an HTML page where the registry answers JSON: a middlebox's page
+    fields = dict(best.fields)
+    if best.kind == "body" and "storage_code" in fields:
+        fields.setdefault("status", str(STORAGE_STATUS[fields["storage_code"]]))
     inner = _grpc_status_subject(best, urls)
     if inner is not None:
         # the call's deadline ran out during the innermost request its description names
-        return Leaf(kind, inner.start, len(text), text[inner.start:].strip(), dict(best.fields)), inner, proxied
-    return Leaf(kind, best.start, best.end, text[best.start:best.end], dict(best.fields)), url, proxied
+        return Leaf(kind, inner.start, len(text), text[inner.start:].strip(), fields), inner, proxied
+    return Leaf(kind, best.start, best.end, text[best.start:best.end], fields), url, proxied
 
 
 def _grpc_status_subject(best: Token, urls: tuple[Url, ...]) -> Url | None:
@@ -288,6 +294,8 @@ def _kind(t: Token, before: list[Token], connect: bool) -> str:
         return f"{'connect' if connect else 'status'}.{_status_family(t.value)}"
     if t.kind == "oci":
         return f"oci.{t.value.lower()}"
+    if t.kind == "body" and t.value == "storage_xml":
+        return f"status.{_status_family(str(STORAGE_STATUS[t.fields['storage_code']]))}"
     if t.kind == "body":
         return "http.malformed" if t.value == "malformed" else "http.html"
     return f"{t.kind}.{t.value}"

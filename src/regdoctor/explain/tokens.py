@@ -463,7 +463,8 @@ _SPECS: tuple[Spec, ...] = (
     (("<title>",),
      re.compile(r"<title>(?P<page_title>[^<]{1,120}+)</title>"), _body("title")),
     (("<Error>", "<?xml"),
-     re.compile(r"<Error>\s{0,3}+<Code>(?P<storage_code>[A-Za-z]{2,64}+)</Code>|<\?xml[^>]{0,80}+>\s{0,3}+<Error>"),
+     re.compile(r"(?:<\?xml[^>]{0,80}+>\s{0,3}+<Error>|<Error>(?=\s{0,3}+<Code>))"
+                r"\s{0,3}+(?:<Code>(?P<storage_code>[A-Za-z]{2,64}+)</Code>)?"),
      _body("storage_xml")),
     (("malformed HTTP", "server response was not HTTP", "transport connection broken", "BadStatusLine",
       "bad status line", "invalid header"),

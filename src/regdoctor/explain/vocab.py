@@ -39,6 +39,23 @@ CONNECT_REASONS = ("Proxy Authentication Required", "Forbidden", "Bad Gateway", 
                     "Bad Request", "Unauthorized", "Too Many Requests", "Request Timeout", "Request Time-out")
 
 #: The OCI distribution spec's error codes, with docker/distribution's extras.
+#: the status a storage service's XML error code stands for (S3's and Azure Blob's error-code
+#: tables; GCS speaks S3's XML), so a pasted body without its status line still says 403 or 404
+STORAGE_STATUS: Mapping[str, int] = {
+    **dict.fromkeys(("AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId",
+                     "SignatureDoesNotMatch", "RequestTimeTooSkewed", "InvalidObjectState", "AuthorizationFailure",
+                     "AuthenticationFailed", "AuthorizationPermissionMismatch", "AuthorizationSourceIPMismatch",
+                     "AuthorizationProtocolMismatch", "AuthorizationResourceTypeMismatch",
+                     "AuthorizationServiceMismatch", "AccountIsDisabled", "InsufficientAccountPermissions",
+                     "KeyBasedAuthenticationNotPermitted", "UserProjectAccountProblem"), 403),
+    **dict.fromkeys(("NoSuchKey", "NoSuchBucket", "NoSuchUpload", "BlobNotFound", "ContainerNotFound",
+                     "ResourceNotFound"), 404),
+    **dict.fromkeys(("ExpiredToken", "InvalidToken", "AuthorizationQueryParametersError", "InvalidArgument",
+                     "InvalidRequest", "InvalidQueryParameterValue", "InvalidUri"), 400),
+    **dict.fromkeys(("SlowDown", "ServerBusy", "ServiceUnavailable"), 503),
+    "InternalError": 500, "OperationTimedOut": 500,
+}
+
 OCI_CODES = ("BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
              "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "MANIFEST_UNVERIFIED",
              "NAME_INVALID", "NAME_UNKNOWN", "SIZE_INVALID", "TAG_INVALID", "UNAUTHORIZED", "DENIED",

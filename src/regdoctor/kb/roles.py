@@ -145,7 +145,8 @@ def build(raw: Mapping[str, Any]) -> RoleTable:
         wraps[role] = Wrap(default=parse_code(w["default"]),
                            layers=frozenset(_strings(w.get("layers"), f"wrap.{role}.layers")),
                            mapping={parse_code(k): parse_code(v) for k, v in mapping.items()})
-    independent = frozenset(parse_code(c) for c in _strings(wrap.get("host_independent"), "wrap.host_independent"))
+    independent = frozenset(parse_code(c) for c in (*_strings(wrap.get("host_independent"), "wrap.host_independent"),
+                                                    *_strings(wrap.get("certificate"), "wrap.certificate")))
     owners = raw.get("registry_of", {})
     if not isinstance(owners, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in owners.items()):
         raise CatalogueError("roles: [registry_of] must map host suffixes to registry hosts")
