@@ -137,3 +137,30 @@ def test_in_a_log_the_lines_before_do_not_lend_their_hosts() -> None:
     pasted = (b"error pulling image configuration: Get https://cdn.example.net/registry-v2/docker/registry/v2/blobs/\n"
               b"sha256/93/data?Expires=1: dial tcp 52.85.221.56:443: i/o timeout\n")
     assert explain_chunks([pasted]).findings[0].host == "cdn.example.net"
+
+
+def test_a_paste_hard_wrapped_by_a_terminal_is_read_as_one_line() -> None:
+    # a terminal 90 columns wide cut the error chain: full pieces and a shorter tail
+    line = ('Error: parsing image configuration: Get "https://production.cloudflare.docker.com/registry-v2/'
+            'docker/registry/v2/blobs/sha256/a2/a2a5/data?verify=1": tls: failed to verify certificate: '
+            'x509: certificate has expired or is not yet valid: current time 2023-05-11T07:06:36Z is before '
+            '2023-05-12T00:00:00Z')
+    width = 90
+    pieces = [line[i:i + width] for i in range(0, len(line), width)]
+    assert len(pieces) >= 3 and len(pieces[-1]) < width
+    ex = explain_chunks(["\n".join(pieces).encode()])
+    assert ex.findings[0].code == "TLS_NOT_YET_VALID"
+    assert ex.lines == len(pieces) and ex.groups[0].first_line == len(pieces)  # numbers as pasted
+    # a log's lines are its own: --file does not join them
+    strict = explain_chunks(["\n".join(pieces).encode()], strict=True)
+    assert "TLS_NOT_YET_VALID" not in [f.code for f in strict.findings]
+
+
+def test_lines_of_one_width_that_are_messages_of_their_own_are_not_joined() -> None:
+    from regdoctor.explain.scan import unwrap
+
+    retries = [f"E1201 12:00:0{i} kubelet: Failed to pull image: dial tcp 10.0.0.{i}:443: i/o timeout".encode()
+               for i in range(3)]
+    assert unwrap(b"\n".join([*retries, b"short"])) == b"\n".join([*retries, b"short"])
+    same_start = [f'Get "https://r{i}.io/v2/": dial tcp: lookup r{i}.io: no such host'.encode() for i in range(10, 13)]
+    assert unwrap(b"\n".join([*same_start, b"x"])) == b"\n".join([*same_start, b"x"])

@@ -41,9 +41,52 @@ CONTEXT_LINES = 3
 #: its leaf; the gate only keeps the cost of long inputs down.
 READ_ALL = 200
 
+#: A terminal wraps a long line at its width: the pieces are all that wide except the last. Two or
+#: more consecutive lines of one width (at least this many bytes) and a shorter tail are one line.
+WRAP_MIN = 60
+# ... unless the next piece starts a message of its own (a timestamp, a level, a klog header, a
+# wrapper's first word): logs print lines of equal length too (retries of one error)
+_NEW_MESSAGE = re.compile(rb"^\s*+(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}/[0-9]{2}/[0-9]{2}|[IWEF][0-9]{4} |"
+                          rb"time=|level=|\[|\$ |# |(?:Error|ERROR|error|WARN|INFO|FATA|Failed|failed|Warning|Trying|Using)\b)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # one or more backslashes before a quote; pinned to the start of the backslash run (linear)
 _ESCAPED_QUOTE = re.compile(r'(?<!\\)\\++"')
+
+
+def unwrap(block: bytes) -> bytes:
+    """Rejoin the lines a terminal hard-wrapped (see ``WRAP_MIN``); the line count stays the same.
+
+    The joined line takes the place of the wrap's last piece and the earlier pieces become empty,
+    so line numbers still point into the text as pasted.
+
+    >>> w = b"A" * 60, b"B" * 60, b"CC", b"next"
+    >>> unwrap(b"\\n".join(w)).split(b"\\n") == [b"", b"", b"".join(w[:3]), b"next"]
+    True
+    >>> same = b"E" * 70, b"E" * 70, b"short"  # one error printed twice: not a wrap
+    >>> unwrap(b"\\n".join(same)) == b"\\n".join(same)
+    True
+    """
+    lines = block.split(b"\n")
+    n, i, changed = len(lines), 0, False
+
+    def piece(k: int, head: bytes) -> bool:  # a continuation, not a message of its own or a repeat
+        return not _NEW_MESSAGE.match(lines[k]) and lines[k][:8] != head
+
+    while i < n:
+        width, head = len(lines[i].rstrip(b"\r")), lines[i][:8]
+        j = i
+        while width >= WRAP_MIN and j + 1 < n and len(lines[j + 1].rstrip(b"\r")) == width and piece(j + 1, head):
+            j += 1
+        # the wrap ends in a shorter piece; without one, lines of one width are just alike
+        if j > i and j + 1 < n and 0 < len(lines[j + 1].rstrip(b"\r")) < width and piece(j + 1, head):
+            last = j + 1
+            lines[last] = b"".join(line.rstrip(b"\r") for line in lines[i:last + 1])
+            for k in range(i, last):
+                lines[k] = b""
+            i, changed = last + 1, True
+            continue
+        i += 1
+    return b"\n".join(lines) if changed else block
 
 
 def clean(raw: bytes) -> str:
@@ -86,10 +129,13 @@ class Scanner:
         # context, tested in place; a registry-specific anchor (`standalone`) counts by itself
         self._context = context_gate(bk) if strict else None
         self._read_all = 0 if strict else READ_ALL
+        self._strict = strict
         self._strong = _strong(tuple(sorted(a for s in bk.symptoms if s.standalone for a in s.gate)))
         self.max_line = max_line
         self.lines = 0
         self.cut_lines = 0
+        self._base = 1
+        self._prev: tuple[bytes, ...] = ()
 
     def candidates(self, chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
         """Yield ``(line number, line, context)`` for each line the gate admits.
@@ -98,8 +144,8 @@ class Scanner:
         ``CONTEXT_LINES`` lines before (fewer at the start), joined by newlines.
         """
         buf = b""
-        base = 1  # the line number of buf[0]
-        prev: tuple[bytes, ...] = ()  # the lines before buf[0] (at most CONTEXT_LINES, each cut)
+        self._base = 1  # the line number of buf[0]
+        self._prev = ()  # the lines before buf[0] (at most CONTEXT_LINES, each cut)
         skipping = False  # inside an over-long line whose head was already looked at
         for raw in chunks:
             chunk = raw
@@ -110,27 +156,37 @@ class Scanner:
                 if nl < 0:
                     continue
                 chunk = chunk[nl + 1:]
-                base += 1
+                self._base += 1
                 skipping = False
             buf = buf + chunk if buf else chunk
-            end = buf.rfind(b"\n")
+            # a paste is read in one block (up to a chunk), so that a wrap is never cut in two
+            end = buf.rfind(b"\n") if self._strict or len(buf) >= CHUNK else -1
             if end >= 0:
-                complete, buf = buf[:end], buf[end + 1:]
-                yield from self._scan(complete, base, prev)
-                base += complete.count(b"\n") + 1
-                prev = (*prev, *_last_lines(complete, CONTEXT_LINES, self.max_line))[-CONTEXT_LINES:]
-            if len(buf) > self.max_line:
+                yield from self._block(buf[:end])
+                buf = buf[end + 1:]
+            last = buf.rfind(b"\n")
+            if len(buf) - last - 1 > self.max_line:
                 # no newline for max_line bytes: judge the head once, then drop the rest
+                if last >= 0:  # (a paste's complete lines first)
+                    yield from self._block(buf[:last])
+                    buf = buf[last + 1:]
                 self.cut_lines += 1
                 head = buf[: self.max_line]
-                yield from self._scan(head, base, prev, counted=True)
-                prev, buf, skipping = (*prev, head)[-CONTEXT_LINES:], b"", True
+                yield from self._scan(head, self._base, self._prev, counted=True)
+                self._prev, buf, skipping = (*self._prev, head)[-CONTEXT_LINES:], b"", True
         if buf:
-            yield from self._scan(buf, base, prev)
-            base += 1
+            yield from self._block(buf[:-1] if buf.endswith(b"\n") else buf)
         elif skipping:
-            base += 1
-        self.lines = base - 1
+            self._base += 1
+        self.lines = self._base - 1
+
+    def _block(self, complete: bytes) -> Iterator[tuple[int, bytes, bytes]]:
+        """Scan complete lines (the newline after the last one already cut off) and move past them."""
+        if not self._strict:
+            complete = unwrap(complete)  # a paste; a log's lines are its own
+        yield from self._scan(complete, self._base, self._prev)
+        self._base += complete.count(b"\n") + 1
+        self._prev = (*self._prev, *_last_lines(complete, CONTEXT_LINES, self.max_line))[-CONTEXT_LINES:]
 
     def _count_long(self, block: bytes) -> None:
         """Count the lines of ``block`` longer than ``max_line`` (a few C calls per MiB)."""
