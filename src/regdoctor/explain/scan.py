@@ -47,7 +47,8 @@ WRAP_MIN = 60
 # ... unless the next piece starts a message of its own (a timestamp, a level, a klog header, a
 # wrapper's first word): logs print lines of equal length too (retries of one error)
 _NEW_MESSAGE = re.compile(rb"^\s*+(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}/[0-9]{2}/[0-9]{2}|[IWEF][0-9]{4} |"
-                          rb"time=|level=|\[|\$ |# |(?:Error|ERROR|error|WARN|INFO|FATA|Failed|failed|Warning|Trying|Using)\b)")
+                          rb"time=|level=|\[|\$ |# |"
+                          rb"(?:Error|ERROR|error|WARN|INFO|FATA|Failed|failed|Warning|Trying|Using)\b)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # one or more backslashes before a quote; pinned to the start of the backslash run (linear)
 _ESCAPED_QUOTE = re.compile(r'(?<!\\)\\++"')
