@@ -72,6 +72,14 @@ _LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving
                   "az acr login", "unable to login", "error logging in")
 
 
+# A proxy *setting* in the paste (the shell's variables, `docker info`'s `HTTP Proxy:`, a unit's
+# Environment=, daemon.json's "proxies"): with a request that went direct (no proxy hop in the
+# chain), the process that failed did not use that proxy - the seed article's case of a proxy
+# set for the docker client and not the daemon.
+_PROXY_SETTING = re.compile(r"\b(?:[Hh][Tt][Tt][Pp][Ss]?|[Aa][Ll][Ll])_[Pp][Rr][Oo][Xx][Yy]\s{0,3}+=\s{0,3}+[\"']?+[a-z0-9]"
+                            r"|\bHTTPS? Proxy: \S|\"https?-?[Pp]roxy\"\s{0,3}+:\s{0,3}+\"[a-z]")
+
+
 def _seen(markers: Sequence[str], ln: LineState) -> bool:
     """One of ``markers`` is on the line or on the line before (a wrapper printed there)."""
     return any(m in ln.text or m in ln.prev for m in markers)
@@ -121,6 +129,8 @@ def _operation_conditions(ln: LineState, leaf_url: str | None, blob_op: bool, bk
              if _seen(markers, ln)}
     if blob_op:
         conds.add("blob")
+    if _PROXY_SETTING.search(ln.text) or _PROXY_SETTING.search(ln.prev):
+        conds.add("proxy_set")
     if _seen(_PING_MARKERS, ln) or (leaf_url is not None and host_port(leaf_url)[3].rstrip("/") in ("", "/v2")):
         conds.add("ping")  # the API root (/v2/): no repository asked yet, so no per-repository verdict
     if _seen(_PUSH_MARKERS, ln) or e.get("method") in ("POST", "PUT", "PATCH"):
