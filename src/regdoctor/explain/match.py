@@ -76,7 +76,7 @@ _LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving
 # Environment=, daemon.json's "proxies"): with a request that went direct (no proxy hop in the
 # chain), the process that failed did not use that proxy - the seed article's case of a proxy
 # set for the docker client and not the daemon.
-_PROXY_SETTING = re.compile(r"\b(?:[Hh][Tt][Tt][Pp][Ss]?|[Aa][Ll][Ll])_[Pp][Rr][Oo][Xx][Yy]\s{0,3}+=\s{0,3}+[\"']?+[a-z0-9]"
+_PROXY_SETTING = re.compile(r"\b(?i:https?|all)_(?i:proxy)\s{0,3}+=\s{0,3}+[\"']?+[a-z0-9]"
                             r"|\bHTTPS? Proxy: \S|\"https?-?[Pp]roxy\"\s{0,3}+:\s{0,3}+\"[a-z]")
 
 
