@@ -28,3 +28,19 @@ def test_a_proxy_setting_does_not_override_a_failure_through_the_proxy() -> None
     text = ("HTTPS_PROXY=http://proxy.corp:3128\n"
             'Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.0.0.9:3128: i/o timeout')
     assert explain(text).findings[0].code == "PROXY_TIMEOUT"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("dial tcp: lookup <redacted registry host> on <cluster DNS IP>:53: read udp <pod IP>:60645-><cluster DNS IP>:53: "
+     "i/o timeout", "DNS_TIMEOUT"),
+    ('Get "https://<my registry>/v2/": dial tcp: lookup <my registry> on 10.0.0.2:53: no such host', "DNS_NXDOMAIN"),
+    ('Get "https://<registry>/v2/": dial tcp <ip>:443: connect: connection refused', "TCP_REFUSED"),
+])
+def test_a_users_redaction_stands_where_the_name_was(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code
+
+
+def test_an_html_page_is_not_taken_for_a_redaction() -> None:
+    page = ('error parsing HTTP 403 response body: invalid character \'<\' looking for beginning of value: '
+            '"<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center></body></html>"')
+    assert explain(page).findings[0].code == "HTTP_MIDDLEBOX_BLOCKED"

@@ -50,6 +50,13 @@ _NEW_MESSAGE = re.compile(rb"^\s*+(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}/[0-9]{2
                           rb"time=|level=|\[|\$ |# |"
                           rb"(?:Error|ERROR|error|WARN|INFO|FATA|Failed|failed|Warning|Trying|Using)\b)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# A user's redaction (`lookup <redacted registry host> on <cluster DNS IP>:53`, `https://<registry>/v2/`)
+# stands where one name or address was: where the grammar expects a name (after `lookup `, `//`,
+# `tcp `, `udp `, ` on `, `->`, or before `:port`) it becomes one, its spaces joined; an HTML tag is
+# never in those places
+_PLACEHOLDER = re.compile(r"(?:(?<=lookup )|(?<=//)|(?<=tcp )|(?<=udp )|(?<= on )|(?<=->)|(?<=-> ))"
+                          r"<([A-Za-z][A-Za-z0-9_.-]{0,30}+(?: [A-Za-z0-9_.-]{1,30}+){0,6}+)>"
+                          r"|<([A-Za-z][A-Za-z0-9_.-]{0,30}+(?: [A-Za-z0-9_.-]{1,30}+){0,6}+)>(?=:[0-9])")
 # one or more backslashes before a quote; pinned to the start of the backslash run (linear)
 _ESCAPED_QUOTE = re.compile(r'(?<!\\)\\++"')
 
@@ -102,6 +109,8 @@ def clean(raw: bytes) -> str:
         # quoted error inside a quoted error (kubelet's err="…") escapes them twice; their
         # newlines (containers/image's `errors:\ndenied: …`) are `\n`: each starts a new piece
         text = _ESCAPED_QUOTE.sub('"', text).replace("\\n", "; ")
+    if "<" in text:
+        text = _PLACEHOLDER.sub(lambda m: (m.group(1) or m.group(2)).replace(" ", "-"), text)
     return redact(_CONTROL.sub("?", text))
 
 
