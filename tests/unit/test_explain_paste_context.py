@@ -42,5 +42,6 @@ def test_a_users_redaction_stands_where_the_name_was(text: str, code: str) -> No
 
 def test_an_html_page_is_not_taken_for_a_redaction() -> None:
     page = ('error parsing HTTP 403 response body: invalid character \'<\' looking for beginning of value: '
-            '"<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center></body></html>"')
+            '"<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center>'
+            '</body></html>"')
     assert explain(page).findings[0].code == "HTTP_MIDDLEBOX_BLOCKED"
