@@ -45,3 +45,14 @@ def test_an_html_page_is_not_taken_for_a_redaction() -> None:
             '"<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center>'
             '</body></html>"')
     assert explain(page).findings[0].code == "HTTP_MIDDLEBOX_BLOCKED"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The remote server returned an error: (403) Forbidden.", "HTTP_FIREWALL_DENIED"),  # .NET WebException
+    ("urllib3.exceptions.MaxRetryError: HTTPSConnectionPool(host='r.io', port=443): Max retries exceeded with url: "
+     "/v2/ (Caused by ResponseError('too many 503 error responses'))", "HTTP_SERVER_ERROR"),
+    ("(remote response: 429: Too Many Requests)", "HTTP_RATE_LIMITED"),  # Artifactory's remote repository
+    ("<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>", "DATA_ENDPOINT_DENIED"),
+])
+def test_statuses_in_other_wordings(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code

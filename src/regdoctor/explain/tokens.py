@@ -420,7 +420,8 @@ _SPECS: tuple[Spec, ...] = (
      _simple("tls", "name_mismatch")),
     # ---- HTTP statuses in any wording
     (tuple(REASONS),
-     re.compile(rf"\b(?P<status>[45][0-9]{{2}}):? \(?(?P<text>{REASON_ALT})\b"), _status),  # `429: Too Many …`
+     # `429: Too Many …`, .NET's `(403) Forbidden`
+     re.compile(rf"\b(?P<status>[45][0-9]{{2}})\)?:? \(?(?P<text>{REASON_ALT})\b"), _status),
     (("tatus", "STATUS", "ttp code", "TTP code", "esponse code", "rror code"),
      re.compile(r"(?:[Ss]tatus(?:[ _-]?[Cc]ode)?|STATUS(?:_CODE)?|[Hh]ttp code|HTTP code|[Rr]esponse code|"
                 r"[Ee]rror code)"
@@ -433,6 +434,8 @@ _SPECS: tuple[Spec, ...] = (
     (("returned ", "answered ", "responded with ", "failed with ", "with status ", "got ", "error "),
      re.compile(r"(?:returned|answered|responded with|failed with|with status|got|error) (?P<status>[45][0-9]{2})\b"
                 r"(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"), _status),
+    # urllib3's Retry giving up: `ResponseError('too many 503 error responses')`
+    (("error responses",), re.compile(r"too many (?P<status>[45][0-9]{2}) error responses"), _status),
     (("status code ", "status: ", "statuscode: "),
      re.compile(r"(?:unexpected status code|response status code|unexpected status:|status code|statuscode:) "
                 r"(?P<status>[45][0-9]{2})"), _status),
