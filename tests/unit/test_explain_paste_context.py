@@ -56,3 +56,11 @@ def test_an_html_page_is_not_taken_for_a_redaction() -> None:
 ])
 def test_statuses_in_other_wordings(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
+
+
+def test_a_401_on_an_anonymous_token_wants_a_login_and_on_an_oauth_token_refuses_one() -> None:
+    # containerd asks anonymously when it has no credentials for the host, with OAuth when it has
+    chain = 'failed to resolve reference "r.io/app:v1": failed to authorize: failed to fetch {} token: ' \
+            "unexpected status: 401 Unauthorized"
+    assert explain(chain.format("anonymous")).findings[0].code == "AUTH_CREDENTIALS_REQUIRED"
+    assert explain(chain.format("oauth")).findings[0].code == "AUTH_BAD_CREDENTIALS"

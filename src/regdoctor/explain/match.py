@@ -67,6 +67,9 @@ _PING_MARKERS = ("pinging container registry", "pinging docker registry", "error
 # the failing request belongs to a push (uploads, the push-permission check)
 _PUSH_MARKERS = ("The push refers to", "failed to push", "checking push permission", "/blobs/uploads", "writing blob",
                  "uploading layer", "action: push", "error pushing", "push access denied")
+# the client asked for its token without credentials (containerd: no credentials for this host, so
+# `FetchToken` went anonymous): a 401 there is the registry wanting a login, not refusing one
+_ANONYMOUS_MARKERS = ("failed to fetch anonymous token", "fetching anonymous token")
 _LOGGED_IN_MARKERS = ("Login Succeeded", "login Succeeded", "Login succeeded")
 _LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving credentials", "Login did not succeed",
                   "az acr login", "unable to login", "error logging in")
@@ -125,7 +128,8 @@ def _operation_conditions(ln: LineState, leaf_url: str | None, blob_op: bool, bk
     """What the client was doing: a manifest, login, blob, ping or push request, by a daemon or not."""
     e = ln.entities
     conds = {name for name, markers in (("manifest", bk.context.manifest_markers), ("login", _LOGIN_MARKERS),
-                                         ("daemon", _DAEMON_MARKERS), ("logged_in", _LOGGED_IN_MARKERS))
+                                         ("daemon", _DAEMON_MARKERS), ("logged_in", _LOGGED_IN_MARKERS),
+                                         ("anonymous", _ANONYMOUS_MARKERS))
              if _seen(markers, ln)}
     if blob_op:
         conds.add("blob")
