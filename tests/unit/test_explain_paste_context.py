@@ -64,3 +64,15 @@ def test_a_401_on_an_anonymous_token_wants_a_login_and_on_an_oauth_token_refuses
             "unexpected status: 401 Unauthorized"
     assert explain(chain.format("anonymous")).findings[0].code == "AUTH_CREDENTIALS_REQUIRED"
     assert explain(chain.format("oauth")).findings[0].code == "AUTH_BAD_CREDENTIALS"
+
+
+@pytest.mark.parametrize(("host", "code"), [
+    ("registry-1.docker.io", "TLS_INTERCEPTED"), ("myreg.azurecr.io", "TLS_INTERCEPTED"),
+    ("production.cloudflare.docker.com", "TLS_INTERCEPTED"),
+    ("harbor.corp.example", "TLS_UNKNOWN_CA"), ("10.0.0.5:5000", "TLS_UNKNOWN_CA"),
+])
+def test_an_unknown_authority_on_a_hosted_registry_is_inspection(host: str, code: str) -> None:
+    # hosted registries and their CDNs chain to public CAs every trust store has; a private one has its own
+    text = f'Error response from daemon: Get "https://{host}/v2/": x509: certificate signed by unknown authority'
+    ranked = [f.code for f in explain(text).findings]
+    assert ranked[0] == code and {"TLS_INTERCEPTED", "TLS_UNKNOWN_CA"} <= set(ranked)

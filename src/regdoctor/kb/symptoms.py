@@ -43,7 +43,7 @@ CONDITIONS = frozenset({
     "status_401", "status_403", "status_404", "status_408", "status_413", "status_429",
     "html", "storage_xml", "login", "blob", "daemon", "loopback_dial", "name_collision", "official_image",
     "ping", "ipv6_dial", "push", "iam_registry", "logged_in", "bad_reference", "proxy_set",
-    "anonymous",
+    "anonymous", "public_host",
 })
 
 #: Named groups a pattern may capture; each becomes an entity of the match.
@@ -164,6 +164,8 @@ class Context:
     manifest_markers: tuple[str, ...]
     #: host suffixes of registries whose refusals are identity verdicts (no client network rules)
     iam_registries: tuple[str, ...] = ()
+    #: host suffixes of other hosted registries whose certificates come from public CAs
+    public_ca_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -359,6 +361,7 @@ def _context(raw: Any) -> Context:
         realm_markers=_str_list(raw.get("realm_markers"), "context.realm_markers"),
         manifest_markers=_str_list(raw.get("manifest_markers"), "context.manifest_markers"),
         iam_registries=_str_list(raw.get("iam_registries"), "context.iam_registries"),
+        public_ca_hosts=_str_list(raw.get("public_ca_hosts"), "context.public_ca_hosts"),
     )
 
 
