@@ -52,6 +52,9 @@ FAULTS = (
     Fault("tls-expired", f"{R}:5444/{IMG}"),
     Fault("tls-not-yet-valid", f"{R}:5445/{IMG}"),
     Fault("tls-name-mismatch", f"{R}:5447/{IMG}"),
+    # an inspection CA re-signing a hosted registry's name: check reads the issuer, explain the host
+    Fault("tls-intercepted", f"labreg.azurecr.io:5440/{IMG}"),
+    Fault("data-expired-certificate", f"{R}:5606/{IMG}"),
     Fault("http-rate-limited", f"{R}:5451/{IMG}", timeout="30s"),
     Fault("http-server-error", f"{R}:5442/{IMG}"),
     Fault("registry-manifest-unknown", f"{R}:5601/lab/hello:no-such-tag"),
