@@ -76,3 +76,25 @@ def test_an_unknown_authority_on_a_hosted_registry_is_inspection(host: str, code
     text = f'Error response from daemon: Get "https://{host}/v2/": x509: certificate signed by unknown authority'
     ranked = [f.code for f in explain(text).findings]
     assert ranked[0] == code and {"TLS_INTERCEPTED", "TLS_UNKNOWN_CA"} <= set(ranked)
+
+
+def test_a_registrys_own_token_service_answering_is_a_token_failure() -> None:
+    token = "https://ghcr.io/token?scope=repository%3Aaquasecurity%2Ftrivy-db%3Apull&service=ghcr.io"
+    assert explain(f"GET {token}: UNAVAILABLE: service unavailable").findings[0].code == "AUTH_TOKEN_FAILED"
+    # a connection failure on that host and path is the registry's: one host, one path
+    assert explain(f'Get "{token}": dial tcp 140.82.1.1:443: i/o timeout').findings[0].code == "TCP_TIMEOUT"
+
+
+def test_permission_denied_inside_a_registrys_sentence_is_not_a_socket_error() -> None:
+    text = ('pull access denied for gcr.io/x/y, repository does not exist or may require \'docker login\': denied: '
+            'Permission denied for "sha256:ced4" from request "/v2/x/y/manifests/sha256:ced4".')
+    assert "TCP_LOCAL_POLICY" not in [f.code for f in explain(text).findings]
+    assert explain("dial tcp 10.0.0.1:443: connect: permission denied").findings[0].code == "TCP_LOCAL_POLICY"
+
+
+def test_a_pull_refused_after_credentials_were_sent_is_a_permission() -> None:
+    text = ("Authenticating with credentials from job payload (GitLab Registry)\n"
+            "ERROR: Job failed: failed to pull image \"r.example.net/p/image:latest\": Error response from daemon: "
+            "pull access denied for r.example.net/p/image, repository does not exist or may require 'docker login': "
+            "denied: requested access to the resource is denied")
+    assert explain(text).findings[0].code == "AUTH_PERMISSION_DENIED"

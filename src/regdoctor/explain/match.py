@@ -70,7 +70,9 @@ _PUSH_MARKERS = ("The push refers to", "failed to push", "checking push permissi
 # the client asked for its token without credentials (containerd: no credentials for this host, so
 # `FetchToken` went anonymous): a 401 there is the registry wanting a login, not refusing one
 _ANONYMOUS_MARKERS = ("failed to fetch anonymous token", "fetching anonymous token")
-_LOGGED_IN_MARKERS = ("Login Succeeded", "login Succeeded", "Login succeeded")
+# the client says it sent credentials: a login that worked, gitlab-runner's `Authenticating with
+# credentials from $DOCKER_AUTH_CONFIG / job payload`
+_LOGGED_IN_MARKERS = ("Login Succeeded", "login Succeeded", "Login succeeded", "Authenticating with credentials from")
 _LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving credentials", "Login did not succeed",
                   "az acr login", "unable to login", "error logging in")
 
@@ -340,7 +342,19 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     redirected_blob = "/blobs/" in path and not path.startswith("/v2/")
     if (redirected_blob or (blob_op and (separate or not path.startswith("/v2/")))) and "/manifests/" not in path:
         return "data", leaf_url, blob_op
+    if _TOKEN_QUERY.search(str(leaf_url)) and is_realm_path(str(leaf_url)) and _answered(r):
+        # the registry's own token service (GHCR's ghcr.io/token?scope=…&service=…) answered: its verdict
+        # is the token request's; a connection failure there stays the registry's (one host, one path)
+        return "realm", leaf_url, blob_op
     return "registry", leaf_url, blob_op
+
+
+_TOKEN_QUERY = re.compile(r"[?&](?:scope|service)=")
+
+
+def _answered(r: grammar.Reading) -> bool:
+    """The leaf is a server's answer (a status, a registry or OAuth code, a page), not a network failure."""
+    return r.leaf is not None and r.leaf.kind.split(".", 1)[0] in ("status", "oci", "oauth", "http")
 
 
 def _symptom_entities(m: re.Match[str], e: dict[str, Any]) -> None:

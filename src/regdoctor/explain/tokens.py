@@ -120,8 +120,15 @@ def _py_connect_to(m: re.Match[str]) -> Token:
                                                           **_g(m, "timeout_s")})
 
 
-def _errno(m: re.Match[str]) -> Token:
+#: after a socket error Go's chain ends (or a wrapper closes a quote, a bracket, a sentence)
+_CHAIN_END = re.compile(r"\s*+(?:$|[\"'\])};,.]|\()")
+
+
+def _errno(m: re.Match[str]) -> Token | None:
     text = m.group("text")
+    if ERRNO_TEXT[text.lower()] == "local_policy" and not _CHAIN_END.match(m.string, m.end()):
+        # `denied: Permission denied for "sha256:…" from request …` is a registry's sentence, not EACCES
+        return None
     f = {"errno_text": text}
     if text.lower() in ERRNO_NAME:
         f["errno_name"] = ERRNO_NAME[text.lower()]
