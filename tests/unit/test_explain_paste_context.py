@@ -98,3 +98,15 @@ def test_a_pull_refused_after_credentials_were_sent_is_a_permission() -> None:
             "pull access denied for r.example.net/p/image, repository does not exist or may require 'docker login': "
             "denied: requested access to the resource is denied")
     assert explain(text).findings[0].code == "AUTH_PERMISSION_DENIED"
+
+
+@pytest.mark.parametrize("text", [
+    "403 Server failed to authenticate the request.",
+    '<?xml version="1.0" encoding="utf-8"?><Error><Code>InvalidAuthenticationInfo</Code><Message>Authentication '
+    "information is not given in the correct format. Check the value of Authorization header.</Message></Error>",
+    "<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+    "parameter, Signature query string parameter or the Authorization header should be specified</Message></Error>",
+    'statusCode: 403, "server": "Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0"',
+])
+def test_the_storage_host_refusing_a_forwarded_authorization_is_the_data_hosts_answer(text: str) -> None:
+    assert explain(text).findings[0].code == "DATA_ENDPOINT_DENIED"

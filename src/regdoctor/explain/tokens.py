@@ -476,6 +476,8 @@ _SPECS: tuple[Spec, ...] = (
      re.compile(r"(?:<\?xml[^>]{0,80}+>\s{0,3}+<Error>|<Error>(?=\s{0,3}+<Code>))"
                 r"\s{0,3}+(?:<Code>(?P<storage_code>[A-Za-z]{2,64}+)</Code>)?"),
      _body("storage_xml")),
+    # the storage service's own Server header in a dumped response: the blob host answered, not the registry
+    (("Windows-Azure-Blob", "AmazonS3"), re.compile(r"Windows-Azure-Blob/|\bAmazonS3\b"), _body("storage_xml")),
     (("malformed HTTP", "server response was not HTTP", "transport connection broken", "BadStatusLine",
       "bad status line", "invalid header"),
      re.compile(r"(?:(?<=: )|(?<=\()|(?<=, )|^)"
