@@ -110,3 +110,19 @@ def test_a_pull_refused_after_credentials_were_sent_is_a_permission() -> None:
 ])
 def test_the_storage_host_refusing_a_forwarded_authorization_is_the_data_hosts_answer(text: str) -> None:
     assert explain(text).findings[0].code == "DATA_ENDPOINT_DENIED"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("curl: (5) Could not resolve proxy: proxy.corp.example", "PROXY_UNRESOLVABLE"),
+    ("curl: (7) Failed to connect to registry-1.docker.io port 443 after 21045 ms: Timed out", "TCP_TIMEOUT"),
+    ("curl: (7) Failed to connect to registry-1.docker.io port 443: Connection refused", "TCP_REFUSED"),
+    ("curl: (28) Operation timed out after 30001 milliseconds with 0 bytes received", "HTTP_NO_RESPONSE"),
+    ("curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to registry-1.docker.io:443",
+     "TLS_HANDSHAKE_CLOSED"),
+    ("curl: (52) Empty reply from server", "HTTP_CONNECTION_CLOSED"),
+    ("curl: (56) Proxy CONNECT aborted", "PROXY_CLOSED"),
+    ("curl: (56) Received HTTP code 407 from proxy after CONNECT", "PROXY_AUTH_REQUIRED"),
+    ("curl: (60) SSL certificate problem: unable to get local issuer certificate", "TLS_UNKNOWN_CA"),
+])
+def test_curl_run_by_hand_is_read_by_its_exit_code(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code
