@@ -164,3 +164,26 @@ def test_lines_of_one_width_that_are_messages_of_their_own_are_not_joined() -> N
     assert unwrap(b"\n".join([*retries, b"short"])) == b"\n".join([*retries, b"short"])
     same_start = [f'Get "https://r{i}.io/v2/": dial tcp: lookup r{i}.io: no such host'.encode() for i in range(10, 13)]
     assert unwrap(b"\n".join([*same_start, b"x"])) == b"\n".join([*same_start, b"x"])
+
+
+def test_an_error_chain_the_paster_broke_at_its_separators_is_read_as_one() -> None:
+    text = ('Failed to pull image "r.example/mirror/busybox:1": rpc error: code = DeadlineExceeded desc = failed to '
+            'pull and unpack image\n'
+            '"r.example/mirror/busybox:1": failed to copy:\n'
+            'httpReadSeeker: failed open: failed to do request:\n'
+            'Get "https://production.cloudflare.docker.com/registry-v2/docker/registry/v2/blobs/sha256/1c/1c10/data":')
+    ex = explain_chunks([text.encode()])
+    assert ex.findings[0].code == "DATA_ENDPOINT_BLOCKED" and ex.lines == 4
+    # a formatter's indented continuation (crane inside another tool)
+    crane = ("Error: agent operation failed: pull image: crane manifest failed: fetching manifest\n"
+             "  docker.io/library/nginx:1: GET https://index.docker.io/v2/library/nginx/manifests/1:\n"
+             "  UNAUTHORIZED: authentication required; [map[Action:pull Class: Name:library/nginx Type:repository]]")
+    assert explain_chunks([crane.encode()]).findings[0].code == "AUTH_CREDENTIALS_REQUIRED"
+
+
+def test_a_list_of_errors_one_per_line_stays_a_list() -> None:
+    from regdoctor.explain.scan import unwrap
+
+    block = (b"Error: reading manifest latest in r.io/lab/private: errors:\n"
+             b"denied: requested access to the resource is denied\nunauthorized: authentication required")
+    assert unwrap(block) == block

@@ -94,7 +94,36 @@ def unwrap(block: bytes) -> bytes:
             i, changed = last + 1, True
             continue
         i += 1
-    return b"\n".join(lines) if changed else block
+    return b"\n".join(lines) if _rejoin_chains(lines) or changed else block
+
+
+def _rejoin_chains(lines: list[bytes]) -> bool:
+    """Join an error chain the paster (or a formatter) broke at its own width, in place.
+
+    A Go error chain broken after a separator (`failed to do request:` / `Get "https://…"`), or a
+    formatter's indented continuation lines (crane's and gitlab's `  ror: fetching manifest`), read as
+    the one line they were. As with ``unwrap``, the earlier pieces become empty lines.
+    """
+    changed = False
+    for i in range(len(lines) - 1):
+        cur, nxt = lines[i].rstrip(), lines[i + 1]
+        if not cur or not nxt.strip() or _NEW_MESSAGE.match(nxt):
+            continue
+        # (containers/image lists several errors one per line after `errors:`: each is its own)
+        after_separator = cur.endswith(b":") and not cur.endswith(b"errors:")
+        indented = len(cur) >= _INDENT_MIN and nxt.startswith(b"  ") and not nxt.startswith(b"   ")
+        quoted_on = len(cur) >= WRAP_MIN and not cur.endswith(_ENDS) and _GOES_ON.match(nxt) is not None
+        if after_separator or indented or quoted_on:
+            lines[i + 1], lines[i], changed = cur + b" " + nxt.strip(), b"", True
+    return changed
+
+
+#: a line this long, then one indented by two spaces: a formatter's continuation
+_INDENT_MIN = 40
+#: a long line that does not end a sentence, then one that starts with a quoted name: the paster broke
+#: the line at a space (`failed to pull and unpack image` / `"r.io/app:1": …`)
+_ENDS = (b".", b"!", b"?", b")", b"]", b"}", b">", b"|")
+_GOES_ON = re.compile(rb'^\s*+["\'][A-Za-z0-9]')
 
 
 def clean(raw: bytes) -> str:
