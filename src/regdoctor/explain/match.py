@@ -337,15 +337,15 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     if host_role == "realm" or ((separate or (token_op and registry_host is None and not acr_name(host)))
                                 and is_realm_path(str(leaf_url))):
         return "realm", leaf_url, blob_op
+    if _TOKEN_QUERY.search(str(leaf_url)) and is_realm_path(str(leaf_url)) and _answered(r):
+        # the registry's own token service (GHCR's ghcr.io/token?scope=…&service=…) answered: its verdict
+        # is the token request's (never a blob download); a connection failure there stays the registry's
+        return "realm", leaf_url, blob_op
     # The registry API lives under /v2/; a blob URL elsewhere is a storage or CDN host the
     # registry redirected to, even one the host list does not know
     redirected_blob = "/blobs/" in path and not path.startswith("/v2/")
     if (redirected_blob or (blob_op and (separate or not path.startswith("/v2/")))) and "/manifests/" not in path:
         return "data", leaf_url, blob_op
-    if _TOKEN_QUERY.search(str(leaf_url)) and is_realm_path(str(leaf_url)) and _answered(r):
-        # the registry's own token service (GHCR's ghcr.io/token?scope=…&service=…) answered: its verdict
-        # is the token request's; a connection failure there stays the registry's (one host, one path)
-        return "realm", leaf_url, blob_op
     return "registry", leaf_url, blob_op
 
 
