@@ -110,8 +110,11 @@ def test_the_audit_runs_beside_the_probes_and_the_note_still_comes(tmp_path: Pat
 
     monkeypatch.setattr("regdoctor.probe.run.probe_job", probe)
     monkeypatch.setattr("regdoctor.runtime.actors.audit", audit)
+    proc = tmp_path / "proc"
+    (proc / "42").mkdir(parents=True)
+    (proc / "42" / "comm").write_text("dockerd\n")  # a daemon runs: the audit has something to say
     report = check_from([parse_target("r.example/app:1")], ProbeOptions(timeout=1, env={}), PullOptions(),
-                        actor=None, source=Source("/nonexistent"))
+                        actor=None, source=Source("/nonexistent", proc=str(proc)))
     assert sorted(p.name for p in met.iterdir()) == ["audit saw the probe", "probe saw the audit"]
     [note] = report.findings
     assert note.code == Code.RUNTIME_PATH_DIFFERS and note.evidence["actor"] == "dockerd"
@@ -124,3 +127,36 @@ def test_beside_hands_its_exception_to_the_caller() -> None:
 
     with pytest.raises(ValueError, match="from the thread"):
         Beside(boom).result()
+
+
+def test_without_a_running_daemon_the_audit_is_not_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def audit(src: Source, env: object, aks: object = ()) -> list[Actor]:
+        raise AssertionError("the audit ran with no daemon to note")
+
+    monkeypatch.setattr("regdoctor.probe.run.probe_job", _passing)
+    monkeypatch.setattr("regdoctor.runtime.actors.audit", audit)
+    proc = tmp_path / "proc"
+    for pid, name in ((1, "systemd"), (7, "bash"), (9, "podman")):  # podman has no daemon: nothing live
+        (proc / str(pid)).mkdir(parents=True)
+        (proc / str(pid) / "comm").write_text(name + "\n")
+    report = check_from([parse_target("r.example/app:1")], ProbeOptions(timeout=1, env={}), PullOptions(),
+                        actor=None, source=Source("/nonexistent", proc=str(proc)))
+    assert report.status == "ok" and not report.findings
+
+
+def test_every_live_reader_looks_for_a_name_the_pre_check_knows() -> None:
+    """The pre-check and the actor readers share the daemon names: a reader's name missing from
+    DAEMON_PROCESSES would make its note silently vanish."""
+    import re
+
+    from regdoctor.runtime.notes import DAEMON_PROCESSES
+
+    root = Path(__file__).resolve().parents[2] / "src" / "regdoctor" / "runtime"
+    names = set()
+    for module in ("docker.py", "containerd.py", "containers.py", "kube.py", "actors.py"):
+        text = (root / module).read_text(encoding="utf-8")
+        names |= set(re.findall(r'find_process\(processes, "([a-z0-9-]+)"', text))
+        names |= set(re.findall(r'k3s_like\(src, procs, "([a-z0-9-]+)"\)', text))
+        names |= set(re.findall(r'p\.name == "([a-z0-9-]+)"', text))
+    assert names and names <= DAEMON_PROCESSES, names - DAEMON_PROCESSES
+

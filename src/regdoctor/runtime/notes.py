@@ -21,6 +21,12 @@ from regdoctor.proxyconf.rules import go_proxy_for, redact_url
 if TYPE_CHECKING:
     from regdoctor.runtime.model import Actor
 
+#: The process names the actors' live readers look for (docker.py ``dockerd``, containerd.py and
+#: microk8s ``containerd``, containers.py ``crio``, kube.py ``k3s``/``rke2``/``kubelet``): only a running
+#: one can be a ``Puller``, so without any of them the audit has nothing to say and is not run
+#: (tests/unit/test_check_cost.py holds the readers to this set).
+DAEMON_PROCESSES = frozenset({"dockerd", "containerd", "crio", "k3s", "rke2", "kubelet"})
+
 #: actor name → the ``--as`` name that probes through it
 AS_NAME = {"dockerd": "docker", "containerd": "containerd", "podman": "podman", "crio": "crio", "k3s": "k3s",
            "rke2": "kubelet", "microk8s": "kubelet"}

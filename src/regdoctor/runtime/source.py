@@ -169,6 +169,21 @@ class Source:
                 out.append(p)
         return out
 
+    def process_names(self) -> frozenset[str]:
+        """The command name (``comm``) of every process under ``proc``: one small read each, no argv
+        or environment, so that "is any daemon running?" costs far less than ``processes()``."""
+        try:
+            pids = [n for n in os.listdir(self.proc) if n.isdigit()]
+        except OSError:
+            return frozenset()
+        names = set()
+        for pid in pids:
+            try:
+                names.add(_read(os.path.join(self.proc, pid, "comm"), 64).decode("utf-8", "replace").rstrip("\n"))
+            except OSError:
+                continue  # gone meanwhile, or not ours to read
+        return frozenset(names)
+
     def process(self, pid: int, boot: float | None = None) -> Process | None:
         """One process; ``boot``: the boot time (``_boot_time``) when the caller read it already."""
         # plain string paths: pathlib interns every path part (sys.intern), and /proc brings new

@@ -12,6 +12,9 @@ it only for that note. So it starts on a thread of its own beside the probes, wh
 wait on the network, and hands back only the running daemons and their environment
 (``runtime.notes.Puller``); the note is made once both are done. (A forked child was tried:
 on a loaded two-core machine it won nothing over the thread, the servers' CPU being the limit.)
+Only a running daemon can be noted, so when no process has one of their names (a laptop without
+a local engine, a CI runner, a container) the audit is not started at all: one read of each
+process's ``comm`` decides.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from regdoctor.errors import BadInput
 from regdoctor.model import EndpointResult, Finding, Report
 from regdoctor.probe.options import ProbeOptions
 from regdoctor.probe.run import Job, PullOptions, check, probe_job
-from regdoctor.runtime.notes import Puller, path_notes_for, pullers
+from regdoctor.runtime.notes import DAEMON_PROCESSES, Puller, path_notes_for, pullers
 from regdoctor.target import Target
 
 if TYPE_CHECKING:
@@ -74,8 +77,8 @@ def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions,
                source: Source, aks: Sequence[tuple[str, str]] = ()) -> Report:
     """The layered check as ``actor`` would make it (None: the shell, noting a daemon that differs)."""
     if actor is None or actor == "shell":
-        if opts.proxy is not None or actor is not None:
-            return check(targets, opts, pull)
+        if opts.proxy is not None or actor is not None or not DAEMON_PROCESSES & source.process_names():
+            return check(targets, opts, pull)  # (no daemon running: no other path to note)
         # a running daemon that would go another way than this shell: worth one line
         daemons = Beside(lambda: _pullers(source, dict(opts.env), list(aks)), name="audit")
 
