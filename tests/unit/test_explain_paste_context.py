@@ -126,3 +126,24 @@ def test_the_storage_host_refusing_a_forwarded_authorization_is_the_data_hosts_a
 ])
 def test_curl_run_by_hand_is_read_by_its_exit_code(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("docker.errors.DockerException: Credentials store error: StoreError('docker-credential-osxkeychain not "
+     "installed or not available in PATH',)", "AUTH_CREDENTIAL_HELPER_FAILED"),
+    ("dockerpycreds.errors.InitializationError: docker-credential-desktop not installed or not available in PATH",
+     "AUTH_CREDENTIAL_HELPER_FAILED"),
+    ("2026/06/15 19:12:14 [error] 75#75: *11 upstream SSL certificate verify error: (22:certificate chain too long) "
+     'while SSL handshaking to upstream, host: "auth.docker.io"', "TLS_UNKNOWN_CA"),
+    ('time="2017-10-11T11:53:15Z" level=warning msg="Error forwarding to https://10.2.13.13:443, err: stream error: '
+     'stream ID 87; PROTOCOL_ERROR"', "HTTP_FRONTEND_MISCONFIGURED"),
+])
+def test_other_programs_words_for_known_faults(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code
+
+
+def test_a_certificate_for_another_name_on_a_hosted_registry_keeps_dns_among_the_readings() -> None:
+    text = ('Error response from daemon: Get https://auth.docker.io/token?service=registry.docker.io: '
+            "x509: certificate is valid for *.hms.example.com, not auth.docker.io")
+    ranked = [f.code for f in explain(text).findings]
+    assert {"TLS_NAME_MISMATCH", "TLS_INTERCEPTED", "DNS_HOSTS_OVERRIDE"} <= set(ranked)
