@@ -147,3 +147,19 @@ def test_a_certificate_for_another_name_on_a_hosted_registry_keeps_dns_among_the
             "x509: certificate is valid for *.hms.example.com, not auth.docker.io")
     ranked = [f.code for f in explain(text).findings]
     assert {"TLS_NAME_MISMATCH", "TLS_INTERCEPTED", "DNS_HOSTS_OVERRIDE"} <= set(ranked)
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Error: image library/foo:latest not found", "REGISTRY_MANIFEST_UNKNOWN"),
+    ("Error: tag does not exist: 1.0", "REGISTRY_MANIFEST_UNKNOWN"),
+    ('Error: chart "redis" version "99.0.0" not found in https://charts.bitnami.com/bitnami repository',
+     "REGISTRY_MANIFEST_UNKNOWN"),
+    ("docker: no matching manifest for windows/amd64 10.0.17763 in the manifest list entries.",
+     "REGISTRY_PLATFORM_MISSING"),
+    ("Error response from daemon: image with reference nginx was found but does not match the specified platform: "
+     "wanted linux/arm64, actual: linux/amd64", "REGISTRY_PLATFORM_MISSING"),
+    ("Error: layer sha256:1c10e93757391bd4 not found", "REGISTRY_BLOB_UNKNOWN"),
+    ("Error: image is not a valid manifest list", "REGISTRY_BAD_MANIFEST"),
+])
+def test_registry_content_in_the_clients_own_words(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code
