@@ -206,6 +206,21 @@ def _v2_server_error(a: _Answer) -> Verdict:
                    f"{': ' + a.errors[0]['code'] if a.errors else ''}", a.ev)
 
 
+#: what a TLS server answers a plain-HTTP request with (Go's net/http, nginx): the client should have
+#: spoken TLS. explain's symptom ``tls.client_plain_http`` reads the same words (a unit test holds them
+#: to each other).
+PLAIN_HTTP_TO_TLS = (b"Client sent an HTTP request to an HTTPS server",
+                     b"The plain HTTP request was sent to HTTPS port")
+
+
+def _v2_bad_request(a: _Answer) -> Verdict:
+    if any(p in a.body for p in PLAIN_HTTP_TO_TLS):
+        a.ev["body_excerpt"] = body_excerpt(a.body)
+        return Verdict("fail", Code.TLS_CLIENT_PLAIN_HTTP, f"{a.status_line}: plain HTTP sent to a TLS port", a.ev)
+    a.ev["body_excerpt"] = body_excerpt(a.body)
+    return Verdict("fail", Code.HTTP_UNEXPECTED_STATUS, a.status_line, a.ev)
+
+
 def _v2_not_found(a: _Answer) -> Verdict:
     a.ev["body_excerpt"] = body_excerpt(a.body)
     return Verdict("fail", Code.HTTP_NOT_A_REGISTRY, f"{a.status_line}: no /v2/ API here", a.ev)
@@ -213,7 +228,7 @@ def _v2_not_found(a: _Answer) -> Verdict:
 
 _V2_BY_STATUS: dict[int, Callable[[_Answer], Verdict]] = {
     401: _v2_unauthorized, 200: _v2_ok, 403: _v2_forbidden, 429: _v2_too_many,
-    407: _v2_server_error, 451: _v2_server_error, 404: _v2_not_found,
+    407: _v2_server_error, 451: _v2_server_error, 404: _v2_not_found, 400: _v2_bad_request,
 }
 
 

@@ -53,6 +53,10 @@ CASES = [
     Case("tcp-reset", f"{R}:5458", "TCP_RESET", "tcp"),
     # --- tls
     Case("tls-plain-http-server", f"{R}:5000", "TLS_NOT_TLS", "tls"),
+    # the reverse: --plain-http to the real registry's TLS port (Go answers `Client sent an HTTP request to
+    # an HTTPS server.`) and to a TLS port that answers the plain request with a TLS record
+    Case("tls-plain-http-to-go-tls-port", f"{R}:5443", "TLS_CLIENT_PLAIN_HTTP", "tls", args=("--plain-http",)),
+    Case("tls-plain-http-to-tls-port", f"{R}:5446", "TLS_CLIENT_PLAIN_HTTP", "tls", args=("--plain-http",)),
     Case("tls-expired", f"{R}:5444", "TLS_EXPIRED", "tls"),
     Case("tls-not-yet-valid", f"{R}:5445", "TLS_NOT_YET_VALID", "tls"),
     Case("tls-unknown-ca", f"{R}:5446", "TLS_UNKNOWN_CA", "tls"),

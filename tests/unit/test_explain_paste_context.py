@@ -163,3 +163,16 @@ def test_a_certificate_for_another_name_on_a_hosted_registry_keeps_dns_among_the
 ])
 def test_registry_content_in_the_clients_own_words(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
+
+
+def test_check_and_explain_read_plain_http_to_a_tls_port_from_the_same_words() -> None:
+    from regdoctor.classify import PLAIN_HTTP_TO_TLS, classify_v2
+
+    for phrase in PLAIN_HTTP_TO_TLS:
+        body = phrase + b"."
+        assert classify_v2(400, "Bad Request", [("content-type", "text/plain")], body).code == "TLS_CLIENT_PLAIN_HTTP"
+        text = f'Error response from daemon: Get "http://r.io:5000/v2/": {phrase.decode()}.'
+        assert explain(text).findings[0].code == "TLS_CLIENT_PLAIN_HTTP"
+    assert classify_v2(400, "Bad Request", [], b"nope").code == "HTTP_UNEXPECTED_STATUS"
+    assert explain('Get "https://r.io/v2/": net/http: HTTP/1.x transport connection broken: malformed HTTP '
+                   'response "\\x15\\x03\\x01\\x00\\x02\\x02"').findings[0].code == "TLS_CLIENT_PLAIN_HTTP"

@@ -193,6 +193,11 @@ def _status(m: re.Match[str]) -> Token:
     return Token("status", m.start(), m.end(), m.group("status"), f)
 
 
+#: reason phrases that, bare, can only be a server's status: those Go's CONNECT error never shows
+_BARE_STATUS_REASONS = tuple(sorted((r for r in REASONS if r not in CONNECT_REASONS and REASONS[r] >= 400
+                                     and r not in ("Conflict", "Gone", "Not Acceptable")), key=len, reverse=True))
+
+
 def _reason_status(m: re.Match[str]) -> Token:
     text = m.group("text")
     return Token("status", m.start(), m.end(), str(REASONS[text]), {"status": str(REASONS[text]), "status_text": text})
@@ -450,6 +455,9 @@ _SPECS: tuple[Spec, ...] = (
     (("http.Status",), re.compile(r"http\.Status(?P<name>[A-Z][A-Za-z]{2,40}+)"), _go_status),
     # containerd's errdefs.ErrNotFound at the end of a chain (`…/hello:nope: not found`)
     (("not found",), re.compile(r"(?<=: )not found(?=\s*$|[\"'\]])"), _simple("oci", "NOT_FOUND")),
+    # a bare reason phrase no proxy sends to CONNECT (`Error: Request Entity Too Large`): the server's status
+    (_BARE_STATUS_REASONS,
+     re.compile(rf"(?:(?<=: )|^)(?P<text>{'|'.join(re.escape(r) for r in _BARE_STATUS_REASONS)})\b"), _reason_status),
     # a bare reason phrase right after `URL: ` (Go: a proxy's non-200 answer to CONNECT)
     (CONNECT_REASONS,
      re.compile(rf"(?<=: )(?P<text>{'|'.join(re.escape(r) for r in CONNECT_REASONS)})(?=$|[\s.;,\"'])"), _bare_reason),

@@ -289,6 +289,14 @@ class HttpMalformed(HttpError):
     kind = "protocol"
 
 
+class HttpTlsAnswer(HttpError):
+    """A plain-HTTP request answered with a TLS record: the port speaks TLS. The request failed,
+    but what is missing is TLS on the client's side: the fault belongs to that layer."""
+
+    kind = "tls_record"
+    layer = "tls"
+
+
 class HttpTooLarge(HttpError):
     kind = "too_large"
 
@@ -365,12 +373,52 @@ def leaf_classes(base: type[NetError] = NetError) -> list[type[NetError]]:
 
 
 __all__ = [
-    "Deadline", "DnsError", "DnsHostUnreachable", "DnsLocalPolicy", "DnsNameInvalid", "DnsNetworkUnreachable",
-    "DnsNoData", "DnsNxdomain", "DnsRefused", "DnsResolverUnreachable", "DnsServfail", "DnsSocketError",
-    "DnsSystemFailed", "DnsTimeout", "HttpClosed", "HttpError", "HttpMalformed", "HttpReset", "HttpTimeout",
-    "HttpTooLarge", "NetError", "ProxyClosed", "ProxyError", "ProxyNoResponse", "ProxyNotHttp", "ProxyStatus",
-    "TcpError", "TcpHostUnreachable", "TcpLocalPolicy", "TcpLocalResource", "TcpNetUnreachable", "TcpRefused",
-    "TcpReset", "TcpSocketError", "TcpTimeout", "TlsClosed", "TlsError", "TlsNotTls", "TlsProtocolError",
-    "TlsReset", "TlsTimeout", "TlsVerifyFailed", "dns_error_class", "errno_name", "errno_text", "leaf_classes",
+    "Deadline",
+    "DnsError",
+    "DnsHostUnreachable",
+    "DnsLocalPolicy",
+    "DnsNameInvalid",
+    "DnsNetworkUnreachable",
+    "DnsNoData",
+    "DnsNxdomain",
+    "DnsRefused",
+    "DnsResolverUnreachable",
+    "DnsServfail",
+    "DnsSocketError",
+    "DnsSystemFailed",
+    "DnsTimeout",
+    "HttpClosed",
+    "HttpError",
+    "HttpMalformed",
+    "HttpReset",
+    "HttpTimeout",
+    "HttpTlsAnswer",
+    "HttpTooLarge",
+    "NetError",
+    "ProxyClosed",
+    "ProxyError",
+    "ProxyNoResponse",
+    "ProxyNotHttp",
+    "ProxyStatus",
+    "TcpError",
+    "TcpHostUnreachable",
+    "TcpLocalPolicy",
+    "TcpLocalResource",
+    "TcpNetUnreachable",
+    "TcpRefused",
+    "TcpReset",
+    "TcpSocketError",
+    "TcpTimeout",
+    "TlsClosed",
+    "TlsError",
+    "TlsNotTls",
+    "TlsProtocolError",
+    "TlsReset",
+    "TlsTimeout",
+    "TlsVerifyFailed",
+    "dns_error_class",
+    "errno_name",
+    "errno_text",
+    "leaf_classes",
     "tcp_error_class",
 ]

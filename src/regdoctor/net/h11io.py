@@ -25,7 +25,7 @@ import h11
 
 from regdoctor.net import Deadline
 
-FailureKind = Literal["timeout", "reset", "closed", "eof", "not_http", "protocol", "too_large"]
+FailureKind = Literal["timeout", "reset", "closed", "eof", "not_http", "protocol", "too_large", "tls_record"]
 
 
 class ReadFailure(Exception):  # an event of the exchange, mapped to a typed NetError by its caller
@@ -113,6 +113,8 @@ def read(conn: h11.Connection, sock: socket.socket, deadline: Deadline, *, max_b
             if response is not None:
                 truncated = True
                 break
+            if _tls_record(head):
+                raise ReadFailure("tls_record", _TLS_ANSWER, received=received) from None
             # h11 marks an over-long head with the status a server would answer (431), not in words
             raise ReadFailure("too_large" if exc.error_status_hint == 431 else "protocol", f"invalid HTTP: {exc}",
                               received=received) from None
@@ -138,7 +140,22 @@ def read(conn: h11.Connection, sock: socket.socket, deadline: Deadline, *, max_b
     return _message(response, bytes(body), truncated, b"", head_at)
 
 
+#: a TLS record header: content type alert (21) or handshake (22), then version 3.x
+_TLS_ANSWER = "the peer answered with a TLS record: it speaks TLS on this port, not plain HTTP"
+
+
+def _tls_record(head: bytes | bytearray) -> bool:
+    """Do the first bytes look like a TLS record (what a TLS server sends a plain-HTTP client)?
+
+    >>> _tls_record(b"\\x15\\x03\\x01\\x00\\x02\\x02\\x32"), _tls_record(b"HTTP/1.1 200 OK")
+    (True, False)
+    """
+    return len(head) >= 3 and head[0] in (0x15, 0x16) and head[1] == 0x03 and head[2] <= 0x04
+
+
 def _eof(head: bytearray, received: int) -> None:
+    if received and _tls_record(head):
+        raise ReadFailure("tls_record", _TLS_ANSWER, received=received)
     if received:
         # bytes came back, but not an HTTP response: say what they were
         shown = head.decode("latin-1").encode("unicode_escape").decode("ascii")

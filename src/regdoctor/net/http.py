@@ -19,7 +19,17 @@ from typing import Any
 
 import h11
 
-from regdoctor.net import Deadline, HttpClosed, HttpError, HttpMalformed, HttpReset, HttpTimeout, HttpTooLarge, h11io
+from regdoctor.net import (
+    Deadline,
+    HttpClosed,
+    HttpError,
+    HttpMalformed,
+    HttpReset,
+    HttpTimeout,
+    HttpTlsAnswer,
+    HttpTooLarge,
+    h11io,
+)
 
 MAX_HEAD = 64 * 1024
 
@@ -53,7 +63,7 @@ class HttpResponse:
 #: what a failed exchange is called at the HTTP layer
 _FAILURES: dict[h11io.FailureKind, type[HttpError]] = {
     "timeout": HttpTimeout, "reset": HttpReset, "closed": HttpClosed, "eof": HttpClosed,
-    "not_http": HttpMalformed, "protocol": HttpMalformed, "too_large": HttpTooLarge,
+    "not_http": HttpMalformed, "protocol": HttpMalformed, "too_large": HttpTooLarge, "tls_record": HttpTlsAnswer,
 }
 
 

@@ -46,7 +46,7 @@ def basic_auth(username: str, password: str) -> str:
 #: what a failed exchange is called on the proxy hop
 _FAILURES: dict[h11io.FailureKind, type[ProxyError]] = {
     "timeout": ProxyNoResponse, "reset": ProxyClosed, "closed": ProxyClosed, "eof": ProxyClosed,
-    "not_http": ProxyNotHttp, "protocol": ProxyNotHttp, "too_large": ProxyNotHttp,
+    "not_http": ProxyNotHttp, "protocol": ProxyNotHttp, "too_large": ProxyNotHttp, "tls_record": ProxyNotHttp,
 }
 
 

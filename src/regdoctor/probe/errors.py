@@ -54,6 +54,7 @@ CODES: dict[type[net.NetError], Code] = {
     net.HttpClosed: Code.HTTP_CONNECTION_CLOSED,
     net.HttpReset: Code.TCP_RESET,
     net.HttpMalformed: Code.HTTP_MALFORMED_RESPONSE,
+    net.HttpTlsAnswer: Code.TLS_CLIENT_PLAIN_HTTP,
     net.HttpTooLarge: Code.HTTP_RESPONSE_TOO_LARGE,
 }
 

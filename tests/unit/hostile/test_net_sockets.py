@@ -22,6 +22,8 @@ import pytest
 from hostile import certs
 from hostile.dnsserver import DnsServer, closed_udp_port, reply
 from hostile.servers import (
+    Conn,
+    Request,
     Server,
     answer,
     close,
@@ -45,6 +47,7 @@ from regdoctor.net import tcp as ntcp
 from regdoctor.net import tls as ntls
 from regdoctor.probe import layers
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
+from regdoctor.probe.errors import code_for
 from regdoctor.probe.route import Route, dial
 from regdoctor.probe.steps import StepLog
 from regdoctor.proxyconf.rules import parse_proxy_url
@@ -304,6 +307,19 @@ def test_http_failures_are_typed(servers: list[Server], action: object, cls: typ
     assert "received" in info.value.info
     if cls is net.HttpMalformed:
         assert info.value.info["first_bytes"].startswith("SSH-2.0")
+
+
+def tls_alert(conn: Conn, _req: Request | None = None) -> None:
+    """A TLS listener's answer to a plain-HTTP request: an alert record (handshake failure), then close."""
+    conn.send(b"\x15\x03\x01\x00\x02\x02\x28")
+    conn.sock.close()
+
+
+def test_a_tls_record_where_http_was_due_is_plain_http_sent_to_a_tls_port(servers: list[Server]) -> None:
+    s = serve(servers, routed([], default=tls_alert))
+    with _client(s) as sock, pytest.raises(net.HttpTlsAnswer) as info:
+        nhttp.request(sock, "GET", "r", "/v2/", Deadline(1.0))
+    assert info.value.layer == "tls" and code_for(info.value) == Code.TLS_CLIENT_PLAIN_HTTP
 
 
 def test_http_response_head_and_bounded_body(servers: list[Server]) -> None:
