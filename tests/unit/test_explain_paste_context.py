@@ -176,3 +176,19 @@ def test_check_and_explain_read_plain_http_to_a_tls_port_from_the_same_words() -
     assert classify_v2(400, "Bad Request", [], b"nope").code == "HTTP_UNEXPECTED_STATUS"
     assert explain('Get "https://r.io/v2/": net/http: HTTP/1.x transport connection broken: malformed HTTP '
                    'response "\\x15\\x03\\x01\\x00\\x02\\x02"').findings[0].code == "TLS_CLIENT_PLAIN_HTTP"
+
+
+@pytest.mark.parametrize("setting", ["http://http://proxy.corp:3128", "http//proxy.corp:3128",
+                                     "\u201dhttp://proxy.corp:8080\u201d"])
+def test_a_malformed_proxy_url_is_named_by_check_and_by_explain(setting: str) -> None:
+    from regdoctor.probe.layers import decide_proxy
+    from regdoctor.probe.options import ProbeOptions
+    from regdoctor.proxyconf.rules import parse_proxy_url
+
+    plan = decide_proxy("registry-1.docker.io", 443, ProbeOptions(timeout=1, env={"HTTPS_PROXY": setting}))
+    assert plan.step.code == "PROXY_BAD_URL"  # before any lookup of the "host" Go took from it
+    host = parse_proxy_url(setting).host
+    if host.isascii():  # (Go refuses a non-ASCII name before any lookup: `invalid domain name`)
+        text = f'Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp: lookup {host} on 10.0.0.2:53: ' \
+               "no such host"
+        assert explain(text).findings[0].code == "PROXY_BAD_URL"

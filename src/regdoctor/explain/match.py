@@ -33,6 +33,7 @@ from regdoctor.explain.entities import (
 from regdoctor.kb import roles
 from regdoctor.kb.codes import Code
 from regdoctor.kb.symptoms import Candidate, LeafRule, Symptom, SymptomBook, book
+from regdoctor.proxyconf.rules import mangled_host
 from regdoctor.target import acr_name
 
 
@@ -399,6 +400,13 @@ def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: 
             e.setdefault("proxy_address", f"{address}:{port}" if port else address)
         if "host" in e and ranked[0][0] == Code.PROXY_UNRESOLVABLE:
             e["proxy_host"] = e.pop("host")
+        if ranked[0][0] == Code.PROXY_UNRESOLVABLE and mangled_host(str(e.get("proxy_host", ""))):
+            # `lookup http on …`, `lookup socks5h`, `lookup ”http`: the "host" Go took from the
+            # setting is a scheme or a quote, so the URL itself is wrong (`http://http://p`,
+            # `http//p:3128`, typographic quotes), not the proxy's DNS record
+            e.setdefault("proxy", e["proxy_host"])
+            e.setdefault("reason", f"Go read its host as {e['proxy_host']!r}, a scheme or a quote: it is malformed")
+            ranked = [(Code.PROXY_BAD_URL, ranked[0][1]), *((c, sc) for c, sc in ranked if c != Code.PROXY_BAD_URL)]
     if role in ("data", "realm"):
         # the registry answered (it redirected to this host or challenged for this token), so the
         # path to the registry works: a process with no proxy at all is the less likely reading

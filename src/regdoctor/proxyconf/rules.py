@@ -62,6 +62,18 @@ class ProxyURLError(ValueError):
     pass
 
 
+_MANGLED_HOST = re.compile(r"^(?:https?|socks[45]h?|tcp)$|^[\u201c\u201d\u2018\u2019\"']")
+
+
+def mangled_host(host: str) -> bool:
+    """Is a proxy "host" really part of a malformed URL (a scheme word, a quote)? Go dials it anyway.
+
+    >>> mangled_host("http"), mangled_host("\u201dhttp"), mangled_host("proxy.corp"), mangled_host("https-proxy")
+    (True, True, False, False)
+    """
+    return _MANGLED_HOST.match(host) is not None
+
+
 def parse_proxy_url(value: str) -> ProxyURL:
     """Parse a proxy setting exactly as Go does (``httpproxy.parseProxy``): a value that does
     not parse as a URL with scheme and host is retried with ``http://`` in front.
@@ -93,6 +105,9 @@ def parse_proxy_url(value: str) -> ProxyURL:
                 f"{redact_url('http://' + value)!r}: host {host!r}")
     elif not url.port() and url.scheme not in _GO_DIAL_PORT:
         note = f"Go keeps the unknown scheme {url.scheme!r} and, with no port given, dials port 0"
+    elif mangled_host(host):
+        note = (f"Go reads the host of {redact_url(value)!r} as {host!r}, a scheme or a quote: the URL is "
+                "malformed (a doubled `http://`, a missing `:` after the scheme, typographic quotes)")
     user = url.user
     return ProxyURL(scheme=url.scheme, host=host, port=port,
                     username=user.username if user is not None else None,
