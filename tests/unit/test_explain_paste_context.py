@@ -192,3 +192,17 @@ def test_a_malformed_proxy_url_is_named_by_check_and_by_explain(setting: str) ->
         text = f'Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp: lookup {host} on 10.0.0.2:53: ' \
                "no such host"
         assert explain(text).findings[0].code == "PROXY_BAD_URL"
+
+
+def test_a_one_component_name_on_docker_hub_is_a_name_problem_not_a_login() -> None:
+    # oras/crane/a mirror asked for `nginx` where docker would ask for `library/nginx`
+    one = ('GET "https://registry-1.docker.io/v2/nginx/manifests/latest": response status code 401: unauthorized: '
+           "authentication required: [map[Action:pull Class: Name:nginx Type:repository]]")
+    assert explain(one).findings[0].code == "REGISTRY_NAME_UNKNOWN"
+    token = ("failed to fetch anonymous token: unexpected status from GET request to "
+             "https://auth.docker.io/token?scope=repository%3Anginx%3Apull&service=registry.docker.io: 401 Unauthorized")
+    assert explain(token).findings[0].code == "REGISTRY_NAME_UNKNOWN"
+    two = one.replace("/v2/nginx/", "/v2/library/nginx/").replace("Name:nginx", "Name:library/nginx")
+    assert explain(two).findings[0].code == "AUTH_CREDENTIALS_REQUIRED"
+    other = one.replace("registry-1.docker.io", "ghcr.io")  # other registries have one-component names
+    assert explain(other).findings[0].code == "AUTH_CREDENTIALS_REQUIRED"

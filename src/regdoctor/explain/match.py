@@ -351,6 +351,31 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
 
 
 _TOKEN_QUERY = re.compile(r"[?&](?:scope|service)=")
+_HUB_HOSTS = frozenset({"registry-1.docker.io", "index.docker.io", "docker.io", "registry.hub.docker.com",
+                        "auth.docker.io"})
+# a repository of one path component in Docker Hub's API or token scope (`/v2/nginx/manifests/…`,
+# `scope=repository:nginx:pull`): Hub has none - official images live under `library/`
+_HUB_ONE_NAME = re.compile(r"^/v2/[a-z0-9._-]{1,255}+/(?:manifests|blobs|tags)/|[?&]scope=repository(?::|%3A)"
+                           r"[a-z0-9._-]{1,255}+(?::|%3A)", re.IGNORECASE)
+_AUTH_REFUSALS = frozenset({Code.AUTH_CREDENTIALS_REQUIRED, Code.AUTH_BAD_CREDENTIALS, Code.AUTH_PERMISSION_DENIED,
+                            Code.AUTH_INSUFFICIENT_SCOPE, Code.REGISTRY_DENIED})
+
+
+def _hub_single_name(ranked: list[tuple[Code, float]], e: Mapping[str, Any]) -> list[tuple[Code, float]]:
+    """An auth refusal for a one-component repository on Docker Hub: the name, not the login, is wrong.
+
+    Docker Hub answers a repository that does not exist as it answers one the client may not read
+    (401/denied); a name without a namespace never exists there - the client skipped docker's
+    normalisation (`docker.io/nginx` is `library/nginx`): oras, crane, a mirror or a script asked for it.
+    """
+    host, url = e.get("url_host"), str(e.get("url", ""))
+    if not ranked or ranked[0][0] not in _AUTH_REFUSALS or not isinstance(host, str) or host not in _HUB_HOSTS:
+        return ranked
+    target = url.split(host, 1)[-1] if host in url else ""
+    if not _HUB_ONE_NAME.search(target):
+        return ranked
+    rest = [(c, sc) for c, sc in ranked if c != Code.REGISTRY_NAME_UNKNOWN]
+    return [(Code.REGISTRY_NAME_UNKNOWN, ranked[0][1]), *rest]
 
 
 def _answered(r: grammar.Reading) -> bool:
@@ -407,6 +432,7 @@ def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: 
             e.setdefault("proxy", e["proxy_host"])
             e.setdefault("reason", f"Go read its host as {e['proxy_host']!r}, a scheme or a quote: it is malformed")
             ranked = [(Code.PROXY_BAD_URL, ranked[0][1]), *((c, sc) for c, sc in ranked if c != Code.PROXY_BAD_URL)]
+    ranked = _hub_single_name(ranked, e)
     if role in ("data", "realm"):
         # the registry answered (it redirected to this host or challenged for this token), so the
         # path to the registry works: a process with no proxy at all is the less likely reading
