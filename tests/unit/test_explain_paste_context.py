@@ -200,7 +200,8 @@ def test_a_one_component_name_on_docker_hub_is_a_name_problem_not_a_login() -> N
            "authentication required: [map[Action:pull Class: Name:nginx Type:repository]]")
     assert explain(one).findings[0].code == "REGISTRY_NAME_UNKNOWN"
     token = ("failed to fetch anonymous token: unexpected status from GET request to "
-             "https://auth.docker.io/token?scope=repository%3Anginx%3Apull&service=registry.docker.io: 401 Unauthorized")
+             "https://auth.docker.io/token?scope=repository%3Anginx%3Apull&service=registry.docker.io: "
+             "401 Unauthorized")
     assert explain(token).findings[0].code == "REGISTRY_NAME_UNKNOWN"
     two = one.replace("/v2/nginx/", "/v2/library/nginx/").replace("Name:nginx", "Name:library/nginx")
     assert explain(two).findings[0].code == "AUTH_CREDENTIALS_REQUIRED"
