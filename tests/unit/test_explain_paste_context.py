@@ -207,3 +207,10 @@ def test_a_one_component_name_on_docker_hub_is_a_name_problem_not_a_login() -> N
     assert explain(two).findings[0].code == "AUTH_CREDENTIALS_REQUIRED"
     other = one.replace("registry-1.docker.io", "ghcr.io")  # other registries have one-component names
     assert explain(other).findings[0].code == "AUTH_CREDENTIALS_REQUIRED"
+
+
+def test_a_port_before_a_reason_phrase_is_not_a_status() -> None:
+    from regdoctor.explain.grammar import read
+
+    r = read('connect to r.io port 443: Service Unavailable, then Get "https://r.io:443/v2/": Forbidden')
+    assert "443" not in {t.fields.get("status") for t in r.tokens}

@@ -432,8 +432,8 @@ _SPECS: tuple[Spec, ...] = (
      _simple("tls", "name_mismatch")),
     # ---- HTTP statuses in any wording
     (tuple(REASONS),
-     # `429: Too Many …`, .NET's `(403) Forbidden`
-     re.compile(rf"\b(?P<status>[45][0-9]{{2}})\)?:? \(?(?P<text>{REASON_ALT})\b"), _status),
+     # `429: Too Many …`, .NET's `(403) Forbidden`; never a port (`r.io:443: Forbidden`, `port 443: …`)
+     re.compile(rf"(?<![:.])(?<![Pp]ort )\b(?P<status>[45][0-9]{{2}})\)?:? \(?(?P<text>{REASON_ALT})\b"), _status),
     (("tatus", "STATUS", "ttp code", "TTP code", "esponse code", "rror code"),
      re.compile(r"(?:[Ss]tatus(?:[ _-]?[Cc]ode)?|STATUS(?:_CODE)?|[Hh]ttp code|HTTP code|[Rr]esponse code|"
                 r"[Ee]rror code)"
