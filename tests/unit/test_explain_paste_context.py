@@ -214,3 +214,12 @@ def test_a_port_before_a_reason_phrase_is_not_a_status() -> None:
 
     r = read('connect to r.io port 443: Service Unavailable, then Get "https://r.io:443/v2/": Forbidden')
     assert "443" not in {t.fields.get("status") for t in r.tokens}
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Error response from daemon: unknown blob", "REGISTRY_BLOB_UNKNOWN"),
+    ("Error: pulling image: unknown: unknown blob", "REGISTRY_BLOB_UNKNOWN"),
+    ("NOT_FOUND: Requested entity was not found.", "REGISTRY_MANIFEST_UNKNOWN"),
+])
+def test_missing_content_in_distributions_and_googles_words(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code
