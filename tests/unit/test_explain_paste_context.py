@@ -223,3 +223,16 @@ def test_a_port_before_a_reason_phrase_is_not_a_status() -> None:
 ])
 def test_missing_content_in_distributions_and_googles_words(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("X-Squid-Error: ERR_ACCESS_DENIED 0", "PROXY_DENIED"),
+    ("Access control configuration prevents your request from being allowed at this time.", "PROXY_DENIED"),
+    ("X-Squid-Error: ERR_CONNECT_FAIL 110", "PROXY_UPSTREAM_FAILED"),
+    ("<title>ERROR: The requested URL could not be retrieved</title>", "PROXY_UPSTREAM_FAILED"),
+    ("X-Squid-Error: ERR_CACHE_ACCESS_DENIED 0", "PROXY_AUTH_REQUIRED"),
+    ("error parsing HTTP 403 response body: invalid character '<' looking for beginning of value: "
+     '"<html><head><title>Zscaler</title></head><body>Website blocked</body></html>"', "PROXY_DENIED"),
+])
+def test_the_proxys_own_answer(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code
