@@ -236,3 +236,11 @@ def test_missing_content_in_distributions_and_googles_words(text: str, code: str
 ])
 def test_the_proxys_own_answer(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ('Get "https://r.io/v2/": dial tcp: lookup r.io: operation was canceled', "DNS_TIMEOUT"),
+    ('Get "https://r.io/v2/": dial tcp 10.0.0.1:443: operation was canceled', "TCP_TIMEOUT"),
+])
+def test_a_canceled_operation_is_the_deadline_giving_up_on_that_step(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code

@@ -98,6 +98,8 @@ ERRNO_TEXT: Mapping[str, str] = {
     "operation timed out": "timeout",
     "a connection attempt failed because the connected party did not properly respond": "timeout",
     "i/o timeout": "timeout",
+    # Go's context.Canceled during a lookup or dial: the caller's deadline gave up on it
+    "operation was canceled": "timeout",
     "no such host": "nxdomain",
     "no such host is known": "nxdomain",
     "name or service not known": "nxdomain",
