@@ -136,8 +136,7 @@ def classify_v2(
         return by_status(answer)
     if status >= 500:
         return _v2_server_error(answer)
-    ev["body_excerpt"] = body_excerpt(body)
-    return Verdict("fail", Code.HTTP_UNEXPECTED_STATUS, answer.status_line, ev)
+    return _v2_unexpected(answer)
 
 
 @dataclass(frozen=True)
@@ -217,6 +216,11 @@ def _v2_bad_request(a: _Answer) -> Verdict:
     if any(p in a.body for p in PLAIN_HTTP_TO_TLS):
         a.ev["body_excerpt"] = body_excerpt(a.body)
         return Verdict("fail", Code.TLS_CLIENT_PLAIN_HTTP, f"{a.status_line}: plain HTTP sent to a TLS port", a.ev)
+    return _v2_unexpected(a)
+
+
+def _v2_unexpected(a: _Answer) -> Verdict:
+    """A status no rule reads: unexpected, with the start of the body as evidence."""
     a.ev["body_excerpt"] = body_excerpt(a.body)
     return Verdict("fail", Code.HTTP_UNEXPECTED_STATUS, a.status_line, a.ev)
 

@@ -368,10 +368,11 @@ def _hub_single_name(ranked: list[tuple[Code, float]], e: Mapping[str, Any]) -> 
     (401/denied); a name without a namespace never exists there - the client skipped docker's
     normalisation (`docker.io/nginx` is `library/nginx`): oras, crane, a mirror or a script asked for it.
     """
-    host, url = e.get("url_host"), str(e.get("url", ""))
+    host = e.get("url_host")
     if not ranked or ranked[0][0] not in _AUTH_REFUSALS or not isinstance(host, str) or host not in _HUB_HOSTS:
         return ranked
-    target = url.split(host, 1)[-1] if host in url else ""
+    # the path _note_leaf_url recorded, and the query that holds a token request's scope
+    target = f"{e.get('path', '')}?{urllib.parse.urlsplit(str(e.get('url', ''))).query}"
     if not _HUB_ONE_NAME.search(target):
         return ranked
     rest = [(c, sc) for c, sc in ranked if c != Code.REGISTRY_NAME_UNKNOWN]

@@ -157,10 +157,7 @@ class Source:
 
     def processes(self) -> list[Process]:
         """Every process under ``proc`` whose argv could be read, in PID order."""
-        try:
-            pids = sorted(int(n) for n in os.listdir(self.proc) if n.isdigit())
-        except OSError:
-            return []
+        pids = self._pids()
         out = []
         boot = self._boot_time()  # once: reading /proc/stat per process was half the cost of this loop
         for pid in pids:
@@ -169,17 +166,20 @@ class Source:
                 out.append(p)
         return out
 
+    def _pids(self) -> list[int]:
+        """The process ids under ``proc``, in order (none when it cannot be listed)."""
+        try:
+            return sorted(int(n) for n in os.listdir(self.proc) if n.isdigit())
+        except OSError:
+            return []
+
     def process_names(self) -> frozenset[str]:
         """The command name (``comm``) of every process under ``proc``: one small read each, no argv
         or environment, so that "is any daemon running?" costs far less than ``processes()``."""
-        try:
-            pids = [n for n in os.listdir(self.proc) if n.isdigit()]
-        except OSError:
-            return frozenset()
         names = set()
-        for pid in pids:
+        for pid in self._pids():
             try:
-                names.add(_read(os.path.join(self.proc, pid, "comm"), 64).decode("utf-8", "replace").rstrip("\n"))
+                names.add(_read(os.path.join(self.proc, str(pid), "comm"), 64).decode("utf-8", "replace").rstrip("\n"))
             except OSError:
                 continue  # gone meanwhile, or not ours to read
         return frozenset(names)
