@@ -62,10 +62,11 @@ _ESCAPED_QUOTE = re.compile(r'(?<!\\)\\++"')
 
 
 def unwrap(block: bytes) -> bytes:
-    """Rejoin the lines a terminal hard-wrapped (see ``WRAP_MIN``); the line count stays the same.
+    """Put back together the lines of a paste that were broken for display; the line count stays.
 
-    The joined line takes the place of the wrap's last piece and the earlier pieces become empty,
-    so line numbers still point into the text as pasted.
+    First a terminal's hard wrap (``_rejoin_wraps``), then an error chain broken at its separators
+    (``_rejoin_chains``). A joined line takes the place of its last piece and the earlier pieces
+    become empty, so line numbers still point into the text as pasted.
 
     >>> w = b"A" * 60, b"B" * 60, b"CC", b"next"
     >>> unwrap(b"\\n".join(w)).split(b"\\n") == [b"", b"", b"".join(w[:3]), b"next"]
@@ -75,6 +76,13 @@ def unwrap(block: bytes) -> bytes:
     True
     """
     lines = block.split(b"\n")
+    wrapped = _rejoin_wraps(lines)
+    chained = _rejoin_chains(lines)
+    return b"\n".join(lines) if wrapped or chained else block
+
+
+def _rejoin_wraps(lines: list[bytes]) -> bool:
+    """Join, in place, the pieces of a terminal's hard wrap (see ``WRAP_MIN``)."""
     n, i, changed = len(lines), 0, False
 
     def piece(k: int, head: bytes) -> bool:  # a continuation, not a message of its own or a repeat
@@ -94,7 +102,7 @@ def unwrap(block: bytes) -> bytes:
             i, changed = last + 1, True
             continue
         i += 1
-    return b"\n".join(lines) if _rejoin_chains(lines) or changed else block
+    return changed
 
 
 def _rejoin_chains(lines: list[bytes]) -> bool:
@@ -102,7 +110,7 @@ def _rejoin_chains(lines: list[bytes]) -> bool:
 
     A Go error chain broken after a separator (`failed to do request:` / `Get "https://…"`), or a
     formatter's indented continuation lines (crane's and gitlab's `  ror: fetching manifest`), read as
-    the one line they were. As with ``unwrap``, the earlier pieces become empty lines.
+    the one line they were; the earlier pieces become empty lines.
     """
     changed = False
     for i in range(len(lines) - 1):
