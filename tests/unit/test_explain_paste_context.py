@@ -158,6 +158,12 @@ def test_a_certificate_for_another_name_on_a_hosted_registry_keeps_dns_among_the
      "REGISTRY_PLATFORM_MISSING"),
     ("Error response from daemon: image with reference nginx was found but does not match the specified platform: "
      "wanted linux/arm64, actual: linux/amd64", "REGISTRY_PLATFORM_MISSING"),
+    # the pull brought another platform's image: docker's warning, then the kernel's ENOEXEC
+    ("WARNING: The requested image's platform (linux/arm64/v8) does not match the detected host platform "
+     "(linux/amd64/v3) and no specific platform was requested", "REGISTRY_PLATFORM_MISSING"),
+    ("standard_init_linux.go:228: exec user process caused: exec format error", "REGISTRY_PLATFORM_MISSING"),
+    ('OCI runtime create failed: runc create failed: unable to start container process: exec: "/app": '
+     "exec format error: unknown", "REGISTRY_PLATFORM_MISSING"),
     ("Error: layer sha256:1c10e93757391bd4 not found", "REGISTRY_BLOB_UNKNOWN"),
     ("Error: image is not a valid manifest list", "REGISTRY_BAD_MANIFEST"),
 ])
