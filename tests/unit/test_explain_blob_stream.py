@@ -168,3 +168,12 @@ def test_docker_config_blob_verification_failure_is_a_corrupted_blob() -> None:
     assert top(real)[1] == "DATA_BLOB_CORRUPTED"
     variant = 'error pulling image configuration: image config verification failed for digest sha256:9f0a'
     assert top(variant)[:2] == ("data", "DATA_BLOB_CORRUPTED")
+
+
+def test_a_blob_body_shorter_than_its_descriptor_is_the_download() -> None:
+    # containerd's content copy (content/helpers.go: "short read: expected %d bytes but got %d"), with
+    # or without the "failed to copy:" wrapper that already names the blob
+    for text in ("short read: expected 32014336 bytes but got 18432000: unexpected EOF",
+                 'failed to pull and unpack image "docker.io/library/python:3.12": failed to copy: short read: '
+                 "expected 49557601 bytes but got 0: unexpected EOF"):
+        assert top(text)[:2] == ("data", "DATA_ENDPOINT_BLOCKED")
