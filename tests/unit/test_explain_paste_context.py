@@ -250,3 +250,29 @@ def test_the_proxys_own_answer(text: str, code: str) -> None:
 ])
 def test_a_canceled_operation_is_the_deadline_giving_up_on_that_step(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
+
+
+@pytest.mark.parametrize("text", [
+    "denied: Your IP address 203.0.113.9 is not allowed",  # a registry's own wording, no ACR
+    "Error response from daemon: Get https://registry.gitlab.com/v2/a/b/manifests/1: 403 Forbidden: "
+    "access from your country is blocked",  # a hosted registry's 403 is IAM - unless it names a place
+    '{"errors":[{"code":"DENIED","message":"requested access from 198.51.100.7 is blocked by network rules"}]}',
+    "unauthorized: the client IP is not in the IP allow list of project team",
+])
+def test_a_refusal_that_names_the_clients_network_is_a_network_rule(text: str) -> None:
+    # the registry's own rule (not ACR's firewall, whose fix is `az acr network-rule`)
+    assert explain(text).findings[0].code == "HTTP_FORBIDDEN"
+
+
+def test_acrs_refusal_naming_the_client_stays_acrs_firewall() -> None:
+    text = "Error response from daemon: Get https://myacr.azurecr.io/v2/a/manifests/1: denied: your IP is not allowed"
+    assert explain(text).findings[0].code == "HTTP_FIREWALL_DENIED"
+
+
+@pytest.mark.parametrize("text", [
+    "denied: requested access to the resource is denied",
+    "Error response from daemon: Get https://ghcr.io/v2/a/b/manifests/1: 403 Forbidden",
+    "unauthorized: authentication required",
+])
+def test_a_refusal_that_names_no_network_stays_an_identity_verdict(text: str) -> None:
+    assert explain(text).findings[0].layer == "auth"

@@ -30,6 +30,7 @@ from regdoctor.explain.entities import (
     image_entities,
     strip_brackets,
 )
+from regdoctor.explain.vocab import NETWORK_RULE
 from regdoctor.kb import roles
 from regdoctor.kb.codes import Code
 from regdoctor.kb.symptoms import Candidate, LeafRule, Symptom, SymptomBook, book
@@ -115,6 +116,8 @@ def _endpoint_conditions(ln: LineState, leaf_url: str | None, proxied: bool, bk:
 
 
 _STATUS_CONDITIONS = frozenset({"401", "403", "404", "408", "413", "429"})
+#: leaves that refuse the client; their message can name the network rule that did (NETWORK_RULE)
+_REFUSALS = frozenset({"status.403", "oci.denied", "oci.unauthorized", "status.401"})
 
 
 def _answer_conditions(ln: LineState, bk: SymptomBook) -> set[str]:
@@ -128,6 +131,12 @@ def _answer_conditions(ln: LineState, bk: SymptomBook) -> set[str]:
     if status in _STATUS_CONDITIONS:
         conds.add(f"status_{status}")
     conds.update(k for k in ("html", "storage_xml") if k in fields)
+    leaf = ln.reading.leaf
+    if leaf is not None and leaf.kind in _REFUSALS:
+        # the refusal's own words: its message field, or what the line says after the status
+        words = str(fields.get("message", "")) + " " + ln.text[leaf.end:leaf.end + 300]
+        if NETWORK_RULE.search(words):
+            conds.add("network_rule")
     return conds
 
 

@@ -137,6 +137,15 @@ ERRNO_TRIGGERS = tuple(sorted({t[1:] for t in ERRNO_TEXT}))
 # where a leaf text can start: after Go's ": ", Python's "] " / "'" / "(", or at the line start
 AFTER_SEP = r"(?:(?<=: )|(?<=\] )|(?<=')|(?<=\()|(?<=tcp )|(?<=udp )|^)"
 
+# A refusal that names the client's network or place - its address, a network rule or allow list, a
+# country - is a service-side network rule, whatever status or registry code carries it: GitLab's and
+# Harbor's IP allow lists, Artifactory's and Nexus's network policies, CDNs' geo blocks, ACR's own
+# wording. Read only in a refusal's own message (a 403 or `denied` and what follows it).
+NETWORK_RULE = re.compile(
+    r"\b(?i:ip(?:v[46])?+(?: address)?+|network (?:rule|polic|acl|access|restriction)|firewall|vnet|vpc|"
+    r"virtual network|(?:allow|white|deny|block)[- ]?list(?:ed)?+|ip[- ]?range|cidr|geo(?:[- ]?block|graph|location)|"
+    r"countr(?:y|ies)|location|jurisdiction|embargo)\b|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b")
+
 
 # Node.js / libuv error codes (also in Go programs' wrapped errors, and Rust's io::ErrorKind names)
 NODE_ERRNO: Mapping[str, str] = {
@@ -166,4 +175,5 @@ TLS_PHRASES: Mapping[str, str] = {
     "The SSL connection could not be established": "handshake_failed",
 }
 
-__all__ = ["ERRNO_NAME", "ERRNO_TEXT", "NODE_ERRNO", "OCI_CODES", "PY_ERRNO", "REASONS", "TLS_PHRASES", "grouped"]
+__all__ = ["ERRNO_NAME", "ERRNO_TEXT", "NETWORK_RULE", "NODE_ERRNO", "OCI_CODES", "PY_ERRNO", "REASONS", "TLS_PHRASES",
+           "grouped"]
