@@ -166,6 +166,10 @@ def test_a_certificate_for_another_name_on_a_hosted_registry_keeps_dns_among_the
      "exec format error: unknown", "REGISTRY_PLATFORM_MISSING"),
     ("Error: layer sha256:1c10e93757391bd4 not found", "REGISTRY_BLOB_UNKNOWN"),
     ("Error: image is not a valid manifest list", "REGISTRY_BAD_MANIFEST"),
+    ("Error response from daemon: manifest verification failed for digest sha256:4be9f9a3", "REGISTRY_BAD_MANIFEST"),
+    ('Warning  Failed  kubelet  Error: InvalidImageName', "REGISTRY_NAME_INVALID"),
+    ('failed to pull and unpack image "r.io/a:1": failed to resolve reference "r.io/a:1": unexpected media type '
+     "text/html for sha256:0e3d2c1b: not found", "HTTP_MIDDLEBOX_BLOCKED"),
 ])
 def test_registry_content_in_the_clients_own_words(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
