@@ -90,6 +90,10 @@ class Case:
 NO_DOCKER = ("skopeo", "podman", "buildah", "ctr", "dockerd")  # `docker manifest inspect` fetches no blob
 CREDS = ("skopeo", "podman", "buildah", "ctr")  # clients that take credentials on the command line
 _NOT_TEXT = "the text alone cannot tell them apart; the lab's fault must be among the ranked causes"
+#: containerd's form of docker's "pull access denied …": one verdict for both (kb symptom docker.pull_access_denied)
+_CTR_PULL_ACCESS_DENIED = ('REGISTRY_NAME_UNKNOWN', ('AUTH_CREDENTIALS_REQUIRED', 'AUTH_INSUFFICIENT_SCOPE'),
+                           "containerd says, as docker does, that the repository does not exist or needs "
+                           "authorization (the token service's insufficient_scope): its text cannot tell which")
 
 CASES: tuple[Case, ...] = (
     # ---- DNS
@@ -172,19 +176,13 @@ CASES: tuple[Case, ...] = (
              'dockerd': ('REGISTRY_NAME_UNKNOWN', ('AUTH_CREDENTIALS_REQUIRED',),
                  'docker says the repository does not exist or needs a login: its text cannot '
                  'tell which'),
-             'ctr': ('AUTH_INSUFFICIENT_SCOPE', ('AUTH_CREDENTIALS_REQUIRED',),
-                 "containerd shows the token service's insufficient_scope: a missing login and "
-                 'missing rights read the same'),
+             'ctr': _CTR_PULL_ACCESS_DENIED,
          }),
     Case("token-private-limited-5601", "a user without pull rights on the repository", R, 5601,
          "AUTH_CREDENTIALS_REQUIRED", repo="lab/private", creds="limited:limitedpass", clients=CREDS,
          also=("AUTH_INSUFFICIENT_SCOPE",),
          note=f"containers/image prints the same errors block for anonymous and under-privileged pulls: {_NOT_TEXT}",
-         per_client={
-             'ctr': ('AUTH_INSUFFICIENT_SCOPE', ('AUTH_CREDENTIALS_REQUIRED',),
-                 "containerd shows the token service's insufficient_scope: a missing login and "
-                 'missing rights read the same'),
-         }),
+         per_client={'ctr': _CTR_PULL_ACCESS_DENIED}),
     Case("token-wrong-password-5601", "wrong password at the token service", R, 5601, "AUTH_BAD_CREDENTIALS",
          creds="labuser:nope", clients=CREDS),
     Case("token-realm-down-5602", "the token service host is blackholed", R, 5602, "AUTH_REALM_UNREACHABLE",
