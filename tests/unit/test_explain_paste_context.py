@@ -280,3 +280,16 @@ def test_acrs_refusal_naming_the_client_stays_acrs_firewall() -> None:
 ])
 def test_a_refusal_that_names_no_network_stays_an_identity_verdict(text: str) -> None:
     assert explain(text).findings[0].layer == "auth"
+
+
+@pytest.mark.parametrize("text", [
+    # CRI-O through the kubelet: the message follows gRPC's `desc = `, not ": "
+    'Failed to inspect image "kicbase/echo-server:1.0": rpc error: code = Unknown desc = short-name '
+    '"kicbase/echo-server:1.0" did not resolve to an alias and no unqualified-search registries are defined in '
+    '"/etc/containers/registries.conf"',
+    # a logfmt value
+    'level=error msg="PullImage failed" error="short-name \\"app:1\\" did not resolve to an alias and no '
+    'unqualified-search registries are defined in \\"/etc/containers/registries.conf\\""',
+])
+def test_a_phrase_after_grpcs_desc_or_a_logfmt_value_is_read_as_after_a_colon(text: str) -> None:
+    assert explain(text).findings[0].code == "REGISTRY_SHORT_NAME_UNRESOLVED"

@@ -513,8 +513,13 @@ def _leaf_span(r: grammar.Reading, text: str) -> str:
     return text[start:r.leaf.end].strip()
 
 
+# Where a message starts other than after ": " - gRPC's status (`rpc error: code = Unknown desc = MSG`)
+# and a logfmt value (`error="MSG"`): anchors written ": leaf" must match a leaf there too.
+_MESSAGE_STARTS = re.compile(r' desc = |="')
+
+
 def _refinements(text: str, bk: SymptomBook) -> list[tuple[Symptom, re.Match[str]]]:
-    probe = ": " + text
+    probe = ": " + _MESSAGE_STARTS.sub(r"\g<0>: ", text)
     tried: set[int] = set()
     hits: list[tuple[Symptom, re.Match[str]]] = []
     for anchor, indices in bk.by_anchor.items():
