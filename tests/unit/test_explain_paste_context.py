@@ -137,6 +137,9 @@ def test_curl_run_by_hand_is_read_by_its_exit_code(text: str, code: str) -> None
      'while SSL handshaking to upstream, host: "auth.docker.io"', "TLS_UNKNOWN_CA"),
     ('time="2017-10-11T11:53:15Z" level=warning msg="Error forwarding to https://10.2.13.13:443, err: stream error: '
      'stream ID 87; PROTOCOL_ERROR"', "HTTP_FRONTEND_MISCONFIGURED"),
+    # az's token exchange got no 401 challenge from GET /v2/ (ACR's firewall 403 most often)
+    ("Unable to get AAD authorization tokens with message: Registry 'contoso.azurecr.io' did not issue a challenge.",
+     "HTTP_FIREWALL_DENIED"),
 ])
 def test_other_programs_words_for_known_faults(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
