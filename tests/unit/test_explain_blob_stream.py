@@ -177,3 +177,37 @@ def test_a_blob_body_shorter_than_its_descriptor_is_the_download() -> None:
                  'failed to pull and unpack image "docker.io/library/python:3.12": failed to copy: short read: '
                  "expected 49557601 bytes but got 0: unexpected EOF"):
         assert top(text)[:2] == ("data", "DATA_ENDPOINT_BLOCKED")
+
+
+# ---- a registry that hands its API to another registry host (registry.k8s.io redirects to regional
+# Artifact Registry backends): the registry works, the host it sent the client to does not
+
+def test_the_backend_a_registry_redirects_its_api_to_is_the_data_path() -> None:
+    # kubernetes/registry.k8s.io#137 (the *.pkg.dev backend blocked; registry.k8s.io itself answered)
+    real = ("# docker pull registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.7.0\n"
+            'Error response from daemon: Head "https://asia-east1-docker.pkg.dev/v2/k8s-artifacts-prod/images/'
+            'kube-state-metrics/kube-state-metrics/manifests/v2.7.0": dial tcp 108.177.97.82:443: i/o timeout')
+    assert top(real)[:3] == ("data", "DATA_ENDPOINT_BLOCKED", "asia-east1-docker.pkg.dev")
+    kubelet = ('Failed to pull image "registry.k8s.io/pause:3.9": rpc error: code = Unknown desc = failed to pull and '
+               'unpack image "registry.k8s.io/pause:3.9": failed to resolve reference "registry.k8s.io/pause:3.9": '
+               'failed to do request: Head "https://europe-west2-docker.pkg.dev/v2/k8s-artifacts-prod/images/pause/'
+               'manifests/3.9": dial tcp 142.250.1.82:443: i/o timeout')
+    assert top(kubelet)[0] == "data"
+
+
+def test_a_mirror_is_not_a_redirect() -> None:
+    # containerd marks a mirror request with ?ns=; a Docker Hub pull meets other hosts only as a mirror
+    for text in ('failed to resolve reference "quay.io/app/x:1": failed to do request: Head "https://harbor.corp.example'
+                 '/v2/quay/app/x/manifests/1?ns=quay.io": dial tcp 10.1.1.1:443: i/o timeout',
+                 '$ docker pull nginx:1.25\nError response from daemon: Get "https://mirror.corp.example/v2/library/'
+                 'nginx/manifests/1.25": dial tcp 10.1.1.1:443: i/o timeout'):
+        assert top(text)[0] == "tcp"
+
+
+def test_the_pull_command_above_an_error_names_the_image() -> None:
+    from regdoctor.explain.entities import image_entities
+
+    ex = explain("$ ctr -n k8s.io images pull --user a:b myacr.azurecr.io/team/app:1\n"
+                 "ctr: failed to resolve reference: unexpected status code 401 Unauthorized")
+    assert image_entities("myacr.azurecr.io/team/app:1")["registry_host"] == "myacr.azurecr.io"
+    assert any(f.evidence.get("registry_host") == "myacr.azurecr.io" for f in ex.findings)

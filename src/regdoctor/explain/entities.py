@@ -19,7 +19,9 @@ from regdoctor.target import acr_name, parse_target
 
 # containerd/nerdctl logrus fields: `… msg="trying next host" error="…" host="r.io:5000"`
 _LOGRUS_HOST = re.compile(r'\bhost="?(?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)"?')
-_PINGING = re.compile(r"pinging (?:container|docker) registry (?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)")
+# (containers/image before 5.x printed no host: `pinging docker registry returned: Get …`)
+_PINGING = re.compile(r"pinging (?:container|docker) registry (?!returned\b)"
+                      r"(?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)")
 _QUOTED_REGISTRY = re.compile(r"(?:registry login server|registry|access to registry) '(?P<host>[^'\s]{1,253}+)'")
 _CHECK_HEALTH = re.compile(r"check-health -n (?P<name>[A-Za-z0-9]{1,50}+)")
 _IMAGE_REFS = (
@@ -31,6 +33,12 @@ _IMAGE_REFS = (
     re.compile(r"(?:resolve source metadata|load metadata) for (?P<ref>[^\s:]{1,256}+(?::[^\s:]{1,128}+)?)"),
     re.compile(r"no such manifest: (?P<ref>[^\s]{1,512}+)"),
     re.compile(r"pull access denied for (?P<ref>[^\s,]{1,512}+)"),
+    # the command the user ran, pasted above its error: `docker pull [--platform P] REF`, `podman pull`,
+    # `nerdctl pull`, `crictl pull`, `buildah pull`, `ctr [-n NS] image(s) pull` (options taking a value
+    # are the ones these tools have; any other option is a flag or `--opt=value`)
+    re.compile(r"\b(?:docker|podman|nerdctl|crictl|buildah|ctr(?: (?:-n|--namespace)[= ]\S{1,64}+)? i(?:mages?)?)"
+               r" pull(?: (?:--platform|--creds|--user|-u|--authfile|--cert-dir|-n|--namespace)[= ]\S{1,200}+"
+               r"| --?[a-z][a-z-]{0,30}+(?:=\S{1,200}+)?){0,6}+ (?P<ref>[^\s\"'-][^\s\"']{0,511}+)"),
 )
 _READING_MANIFEST = re.compile(r"reading manifest (?P<tag>[^\s]{1,128}+) in (?P<repo>[^\s:]{1,512}+)")
 _PROXY_ENV = re.compile(r"(?i)\b(?:https?|all)_proxy=[\"']?(?P<proxy>[^\s\"']{1,512}+)")

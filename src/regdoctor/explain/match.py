@@ -356,10 +356,19 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     redirected_blob = "/blobs/" in path and not path.startswith("/v2/")
     if (redirected_blob or (blob_op and (separate or not path.startswith("/v2/")))) and "/manifests/" not in path:
         return "data", leaf_url, blob_op
+    if (separate and host != registry_host and path.startswith("/v2/") and registry_host not in _HUB_HOSTS
+            and host_role is None
+            and not _MIRROR_QUERY.search(str(leaf_url))):
+        # The image's registry sent the client to another registry host for its API (registry.k8s.io
+        # answers with redirects to regional Artifact Registry or S3 backends): the registry works,
+        # the host it hands the pull to does not. Docker Hub pulls meet other hosts only as a mirror
+        # (the daemon's registry-mirrors; containerd marks a mirror request with `?ns=`).
+        return "data", leaf_url, blob_op
     return "registry", leaf_url, blob_op
 
 
 _TOKEN_QUERY = re.compile(r"[?&](?:scope|service)=")
+_MIRROR_QUERY = re.compile(r"[?&]ns=")
 _HUB_HOSTS = frozenset({"registry-1.docker.io", "index.docker.io", "docker.io", "registry.hub.docker.com",
                         "auth.docker.io"})
 # a repository of one path component in Docker Hub's API or token scope (`/v2/nginx/manifests/…`,
