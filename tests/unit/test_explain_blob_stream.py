@@ -211,3 +211,13 @@ def test_the_pull_command_above_an_error_names_the_image() -> None:
                  "ctr: failed to resolve reference: unexpected status code 401 Unauthorized")
     assert image_entities("myacr.azurecr.io/team/app:1")["registry_host"] == "myacr.azurecr.io"
     assert any(f.evidence.get("registry_host") == "myacr.azurecr.io" for f in ex.findings)
+
+
+def test_a_download_cut_before_its_reason_still_names_the_data_host() -> None:
+    # the reason was cut off (an ECS console's status field); the wrapper and the URL remain
+    cut = ("Error: error pulling image configuration: Get https://prod-us-east-1-starport-layer-bucket.s3.amazonaws.com"
+           "/61d6a6b7/d834cc02?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-A")
+    assert top(cut)[:2] == ("data", "DATA_ENDPOINT_BLOCKED")
+    # with its reason, the reason decides
+    whole = cut + ": dial tcp 52.216.1.1:443: i/o timeout"
+    assert explain(whole).findings[0].confidence > explain(cut).findings[0].confidence
