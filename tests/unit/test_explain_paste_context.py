@@ -296,3 +296,21 @@ def test_a_refusal_that_names_no_network_stays_an_identity_verdict(text: str) ->
 ])
 def test_a_phrase_after_grpcs_desc_or_a_logfmt_value_is_read_as_after_a_colon(text: str) -> None:
     assert explain(text).findings[0].code == "REGISTRY_SHORT_NAME_UNRESOLVED"
+
+
+def test_a_refusal_from_a_hosted_registrys_address_was_made_on_the_way() -> None:
+    # a hosted registry always listens on 443: the refusal is a network that lets only its proxy out
+    hosted = ('Error response from daemon: Get "https://mcr.microsoft.com/v2/": dial tcp 204.79.197.219:443: connect: '
+              "connection refused")
+    codes = [f.code for f in explain(hosted).findings]
+    assert codes[0] == "PROXY_NOT_CONFIGURED" and "TCP_REFUSED" in codes
+    # a registry of one's own may simply not listen there
+    own = 'Get "http://registry.corp.example:5000/v2/": dial tcp 10.0.0.7:5000: connect: connection refused'
+    assert explain(own).findings[0].code == "TCP_REFUSED"
+    # a hosted name dialled at loopback: the name resolved there
+    looped = 'Get "https://registry-1.docker.io/v2/": dial tcp 127.0.0.1:443: connect: connection refused'
+    assert explain(looped).findings[0].code == "DNS_LOOPBACK"
+    # behind the proxy hop the refusal is the proxy's
+    proxied = ('Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.1.2.3:3128: connect: '
+               "connection refused")
+    assert explain(proxied).findings[0].code == "PROXY_REFUSED"

@@ -109,8 +109,10 @@ def _endpoint_conditions(ln: LineState, leaf_url: str | None, proxied: bool, bk:
     if any(_host_in(h, ctx.iam_registries) for h in hosts):
         conds.add("iam_registry")
     failing = e.get("url_host") or e.get("host") or e.get("registry_host")
-    if isinstance(failing, str) and (_host_in(failing, ctx.iam_registries) or _host_in(failing, ctx.public_ca_hosts)
-                                     or roles.table().role_of_host(failing) == "data"):
+    # (behind a proxy hop the failing peer is the proxy, whatever host the request was for)
+    if not proxied and isinstance(failing, str) and (
+            _host_in(failing, ctx.iam_registries) or _host_in(failing, ctx.public_ca_hosts)
+            or roles.table().role_of_host(failing) == "data"):
         conds.add("public_host")
     return conds
 
