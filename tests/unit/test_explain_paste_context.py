@@ -314,3 +314,26 @@ def test_a_refusal_from_a_hosted_registrys_address_was_made_on_the_way() -> None
     proxied = ('Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.1.2.3:3128: connect: '
                "connection refused")
     assert explain(proxied).findings[0].code == "PROXY_REFUSED"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    # pyOpenSSL's and OpenSSL's own reason string, on a hosted registry (public CA): inspection first
+    ("HTTPSConnectionPool(host='contoso.azurecr.io', port=443): Max retries exceeded with url: /v2/ (Caused by "
+     "SSLError(SSLError(\"bad handshake: Error([('SSL routines', 'tls_process_server_certificate', 'certificate "
+     "verify failed')],)\",),))", "TLS_INTERCEPTED"),
+    ("error:1416F086:SSL routines:tls_process_server_certificate:certificate verify failed", "TLS_UNKNOWN_CA"),
+    # ARM's linked-scope refusal (az acr import from another registry)
+    ("The client 'a1' with object id 'a1' has permission to perform action 'Microsoft.ContainerRegistry/registries/"
+     "importImage/action' on scope '/s/r'; however, it does not have permission to perform action 'read' on the "
+     "linked scope(s) '/s/o'.", "AUTH_PERMISSION_DENIED"),
+    # `DNS lookup to HOST … : OK` is az check-health's prose, not a failed lookup
+    ("DNS lookup to contoso.azurecr.io at IP 172.27.1.5 : OK\nAn error occurred: CONNECTIVITY_CHALLENGE_ERROR\n"
+     "Registry 'contoso.azurecr.io' did not issue a challenge.", "HTTP_FIREWALL_DENIED"),
+])
+def test_azure_clients_words(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code
+
+
+def test_a_manifest_blob_unknown_to_an_acr_replica_keeps_the_replica_reading() -> None:
+    text = "Error: PUT https://contoso.azurecr.io/v2/app/manifests/1: MANIFEST_BLOB_UNKNOWN: blob unknown to registry"
+    assert "DNS_REPLICA_SWITCHED" in [f.code for f in explain(text).findings]

@@ -320,7 +320,10 @@ _SPECS: tuple[Spec, ...] = (
     # ---- operations and their addresses
     (("dial ", "read ", "write ", "lookup "),
      re.compile(rf"(?P<op>dial|read|write) (?:tcp|udp)[46]?(?: (?:(?P<local>{ADDR})->(?P<remote>{ADDR})|"
-                rf"(?P<addr>{ADDR})))?|(?P<op2>lookup) (?P<lhost>{HOST})(?: on (?P<resolver>{ADDR}))?"),
+                rf"(?P<addr>{ADDR})))?|(?P<op2>lookup) (?P<lhost>{HOST})(?: on (?P<resolver>{ADDR}))?"
+                # Go's lookup names its host, then the resolver, a colon or the end (a cut message):
+                # `DNS lookup to HOST at IP …: OK` (az acr check-health) is prose
+                r"(?= on |:|[\"'.\s]*+$)"),
      lambda m: _op(m) if m.group("op") else _op_lookup(m)),
     # Docker Desktop's forwarder: `dialing HOST:443 container via direct connection because …`
     (("dialing ",), re.compile(rf"dialing (?P<addr>{ADDR})"), _desktop_dialing),
@@ -424,9 +427,12 @@ _SPECS: tuple[Spec, ...] = (
                 r"local error: tls: [a-z ]{1,40}+|SSLV3_ALERT_[A-Z_]{1,40}+|TLSV1_ALERT_[A-Z_]{1,40}+|"
                 r"tls: failed to parse certificate[^\n]{0,80}|tls: unsupported certificate)"),
      _simple("tls", "handshake_failed")),
-    (("CERTIFICATE_VERIFY_FAILED",),
+    # Python's ssl (`[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: REASON`), and OpenSSL's own
+    # reason string as pyOpenSSL and OpenSSL's error queue print it
+    # (`('SSL routines', 'tls_process_server_certificate', 'certificate verify failed')`)
+    (("CERTIFICATE_VERIFY_FAILED", "certificate verify failed"),
      re.compile(r"CERTIFICATE_VERIFY_FAILED\] certificate verify failed: (?P<reason>[A-Za-z][A-Za-z ,'-]{0,80}+)|"
-                r"CERTIFICATE_VERIFY_FAILED"), _py_verify),
+                r"CERTIFICATE_VERIFY_FAILED|(?<=[':])certificate verify failed(?=['):\s]|$)"), _py_verify),
     (("Hostname mismatch",),
      re.compile(r"Hostname mismatch, certificate is not valid for '(?P<host>[^'\s]{1,253}+)'"),
      _simple("tls", "name_mismatch")),
