@@ -337,3 +337,21 @@ def test_azure_clients_words(text: str, code: str) -> None:
 def test_a_manifest_blob_unknown_to_an_acr_replica_keeps_the_replica_reading() -> None:
     text = "Error: PUT https://contoso.azurecr.io/v2/app/manifests/1: MANIFEST_BLOB_UNKNOWN: blob unknown to registry"
     assert "DNS_REPLICA_SWITCHED" in [f.code for f in explain(text).findings]
+
+
+def test_a_hosted_registrys_denial_that_only_repeats_itself_rejects_the_stored_credential() -> None:
+    # GHCR answers an expired or revoked stored token with `denied: denied`
+    echoed = 'Error response from daemon: Head "https://ghcr.io/v2/acme/app/manifests/1.2": denied: denied'
+    assert explain(echoed).findings[0].code == "AUTH_BAD_CREDENTIALS"
+    # a bare `denied` to an anonymous pull: a private repository or one that does not exist, alike
+    bare = [f.code for f in explain('Error response from daemon: Head "https://ghcr.io/v2/acme/app/manifests/1.2": '
+                                     "denied").findings]
+    assert "REGISTRY_NAME_UNKNOWN" in bare[:2]
+    # a reason of its own keeps the registry's word
+    reason = "denied: permission_denied: write_package"
+    assert explain(reason).findings[0].code == "AUTH_PERMISSION_DENIED"
+
+
+def test_a_lookup_the_user_elided_is_still_a_lookup() -> None:
+    assert explain("dial tcp: lookup production.cloudflare.docker.com ... i/o timeout").findings[0].layer in ("dns",
+                                                                                                             "data")

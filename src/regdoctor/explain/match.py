@@ -134,6 +134,15 @@ def _answer_conditions(ln: LineState, bk: SymptomBook) -> set[str]:
         conds.add(f"status_{status}")
     conds.update(k for k in ("html", "storage_xml") if k in fields)
     leaf = ln.reading.leaf
+    if leaf is not None and leaf.kind.startswith("oci."):
+        # a registry code with no message of its own, or one that repeats the code (GHCR's `denied: denied`,
+        # its answer to a credential it rejects outright): the registry gave no reason
+        message = str(fields.get("message", "")).strip(" .").lower()
+        code_word = str(fields.get("oci_code", "")).lower().replace("_", " ")
+        if not message:
+            conds.add("bare_refusal")
+        elif message == code_word:
+            conds.add("echoed_refusal")
     if leaf is not None and leaf.kind in _REFUSALS:
         # the refusal's own words: its message field, or what the line says after the status
         words = str(fields.get("message", "")) + " " + ln.text[leaf.end:leaf.end + 300]

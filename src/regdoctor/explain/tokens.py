@@ -321,9 +321,10 @@ _SPECS: tuple[Spec, ...] = (
     (("dial ", "read ", "write ", "lookup "),
      re.compile(rf"(?P<op>dial|read|write) (?:tcp|udp)[46]?(?: (?:(?P<local>{ADDR})->(?P<remote>{ADDR})|"
                 rf"(?P<addr>{ADDR})))?|(?P<op2>lookup) (?P<lhost>{HOST})(?: on (?P<resolver>{ADDR}))?"
-                # Go's lookup names its host, then the resolver, a colon or the end (a cut message):
-                # `DNS lookup to HOST at IP …: OK` (az acr check-health) is prose
-                r"(?= on |:|[\"'.\s]*+$)"),
+                # Go's lookup names its host, then the resolver, a colon or the end (a cut message, or
+                # one the user elided: `lookup HOST ... i/o timeout`): `DNS lookup to HOST at IP …: OK`
+                # (az acr check-health) is prose
+                r"(?= on |:|,| ?(?:\.\.\.|…)|[\"'.\s]*+$)"),
      lambda m: _op(m) if m.group("op") else _op_lookup(m)),
     # Docker Desktop's forwarder: `dialing HOST:443 container via direct connection because …`
     (("dialing ",), re.compile(rf"dialing (?P<addr>{ADDR})"), _desktop_dialing),

@@ -43,7 +43,7 @@ CONDITIONS = frozenset({
     "status_401", "status_403", "status_404", "status_408", "status_413", "status_429",
     "html", "storage_xml", "login", "blob", "daemon", "loopback_dial", "name_collision", "official_image",
     "ping", "ipv6_dial", "push", "iam_registry", "logged_in", "bad_reference", "proxy_set",
-    "anonymous", "public_host", "network_rule",
+    "anonymous", "public_host", "network_rule", "bare_refusal", "echoed_refusal",
 })
 
 #: Named groups a pattern may capture; each becomes an entity of the match.
