@@ -355,3 +355,24 @@ def test_a_hosted_registrys_denial_that_only_repeats_itself_rejects_the_stored_c
 def test_a_lookup_the_user_elided_is_still_a_lookup() -> None:
     assert explain("dial tcp: lookup production.cloudflare.docker.com ... i/o timeout").findings[0].layer in ("dns",
                                                                                                              "data")
+
+
+def test_a_push_copies_its_blobs_to_the_registry_not_to_a_storage_host() -> None:
+    # containers/image prints `Copying blob` on a push too: the 413 is the registry's front end
+    text = ("podman push localhost:5001/centos:stream8 --tls-verify=false\nGetting image source signatures\n"
+            "Copying blob 1e56088a7464 [====>------] 29.0MiB / 214.7MiB\nError: writing blob: uploading layer chunked: "
+            "StatusCode: 413, <html>\n<head><title>413 Request Entity Too Large</title></head>")
+    assert explain(text).findings[0].code == "HTTP_FRONTEND_MISCONFIGURED"
+
+
+def test_a_request_the_server_never_received_whole_keeps_the_mtu_reading() -> None:
+    text = ("Error parsing HTTP response: invalid character '<' looking for beginning of value: \"408 Request Time-out "
+            "Your browser didn't send a complete request in time\"")
+    assert "TCP_MTU_BLACKHOLE" in [f.code for f in explain(text).findings]
+
+
+def test_a_registry_without_identities_refuses_by_network_rule() -> None:
+    # registry.k8s.io is anonymous only: its 403 is never an identity verdict
+    text = ('failed to resolve reference "registry.k8s.io/kube-apiserver:v1.30.1": unexpected status from HEAD request '
+            "to https://registry.k8s.io/v2/kube-apiserver/manifests/v1.30.1: 403 Forbidden")
+    assert explain(text).findings[0].layer == "http"

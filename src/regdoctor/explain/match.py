@@ -69,6 +69,8 @@ _PING_MARKERS = ("pinging container registry", "pinging docker registry", "error
 # the failing request belongs to a push (uploads, the push-permission check)
 _PUSH_MARKERS = ("The push refers to", "failed to push", "checking push permission", "/blobs/uploads", "writing blob",
                  "uploading layer", "action: push", "error pushing", "push access denied")
+#: what only a push prints (`writing blob` is also containers/image storing a *downloaded* blob)
+_UPLOAD_MARKERS = (*(m for m in _PUSH_MARKERS if m != "writing blob"), "docker push ", "podman push ", "buildah push ")
 # the client asked for its token without credentials (containerd: no credentials for this host, so
 # `FetchToken` went anonymous): a 401 there is the registry wanting a login, not refusing one
 _ANONYMOUS_MARKERS = ("failed to fetch anonymous token", "fetching anonymous token")
@@ -342,7 +344,10 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     registry_host = _note_registry_host(e, r)
     host, port, path = _note_leaf_url(e, leaf_url, before)
     prefix = ln.text[:max(leaf_at, 0)]
-    blob_op = any(m in prefix or m in ln.prev for m in ctx.data_markers)
+    # a blob download is under way; on a push the blobs go up to the registry itself (containers/image
+    # prints `Copying blob` both ways), so no storage host is in play
+    blob_op = (any(m in prefix or m in ln.prev for m in ctx.data_markers)
+               and not any(m in ln.text or m in ln.prev for m in _UPLOAD_MARKERS))
     token_op = any(m in prefix for m in ctx.realm_markers)
     if host is None:
         return _role_without_url(e, r, token_op, blob_op), None, blob_op
