@@ -221,3 +221,10 @@ def test_a_download_cut_before_its_reason_still_names_the_data_host() -> None:
     # with its reason, the reason decides
     whole = cut + ": dial tcp 52.216.1.1:443: i/o timeout"
     assert explain(whole).findings[0].confidence > explain(cut).findings[0].confidence
+
+
+def test_a_fault_kept_on_a_data_host_keeps_the_data_host_as_a_reading() -> None:
+    # inspection of the CDN's domain alone: the trust store's verdict decides, the data host stays a reading
+    text = "Get https://d2glxqk2uabbnd.cloudfront.net/a/b: x509: certificate signed by unknown authority"
+    found = codes(text)
+    assert found[0] == "TLS_INTERCEPTED" and "DATA_ENDPOINT_BLOCKED" in found

@@ -488,6 +488,12 @@ def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: 
             # the mechanism (e.g. TCP_TIMEOUT) stays as a lower alternative: `check` would show it
             # as the failing step of that endpoint
             ranked = [(new, conf), (top, round(conf * 0.5, 3)), *rest]
+        elif role == "data" and info.layer != "data":
+            # a fault that is the same for every host (the proxy, the client's trust store, a missing
+            # proxy) keeps its code; the data host it met stays a reading: where only that host fails
+            # (inspection or a proxy rule for the CDN's domain alone), the fix is to let it through
+            facts.update(blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
+            ranked = [*ranked, (Code.DATA_ENDPOINT_BLOCKED, round(conf * 0.4, 3))]
     # one code once, best score kept; best first (stable for ties: the file's order)
     best: dict[Code, float] = {}
     for code, score in ranked:
