@@ -376,3 +376,17 @@ def test_a_registry_without_identities_refuses_by_network_rule() -> None:
     text = ('failed to resolve reference "registry.k8s.io/kube-apiserver:v1.30.1": unexpected status from HEAD request '
             "to https://registry.k8s.io/v2/kube-apiserver/manifests/v1.30.1: 403 Forbidden")
     assert explain(text).findings[0].layer == "http"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Error: chart \"mychart\" matching 1.2.3 not found in myrepo index. (try 'helm repo update'): no chart version "
+     "found for mychart-1.2.3", "REGISTRY_MANIFEST_UNKNOWN"),
+    ('Error: failed to download "oci://registry-1.docker.io/bitnamicharts/redis" at version "99.0.0"',
+     "REGISTRY_MANIFEST_UNKNOWN"),
+    ("Error: unable to pull image: image platform (linux/arm64) does not match the expected platform (linux/amd64)",
+     "REGISTRY_PLATFORM_MISSING"),
+    ("Error response from daemon: unsupported docker v1 repository request for 'docker.io/library/foo'",
+     "REGISTRY_UNSUPPORTED"),
+])
+def test_more_clients_words_for_registry_content(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code
