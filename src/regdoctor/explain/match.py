@@ -346,8 +346,7 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     prefix = ln.text[:max(leaf_at, 0)]
     # a blob download is under way; on a push the blobs go up to the registry itself (containers/image
     # prints `Copying blob` both ways), so no storage host is in play
-    blob_op = (any(m in prefix or m in ln.prev for m in ctx.data_markers)
-               and not any(m in ln.text or m in ln.prev for m in _UPLOAD_MARKERS))
+    blob_op = any(m in prefix or m in ln.prev for m in ctx.data_markers) and not _seen(_UPLOAD_MARKERS, ln)
     token_op = any(m in prefix for m in ctx.realm_markers)
     if host is None:
         return _role_without_url(e, r, token_op, blob_op), None, blob_op

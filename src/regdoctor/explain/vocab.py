@@ -38,7 +38,6 @@ CONNECT_REASONS = ("Proxy Authentication Required", "Forbidden", "Bad Gateway", 
                     "Gateway Timeout", "Gateway Time-out", "Internal Server Error", "Not Found", "Method Not Allowed",
                     "Bad Request", "Unauthorized", "Too Many Requests", "Request Timeout", "Request Time-out")
 
-#: The OCI distribution spec's error codes, with docker/distribution's extras.
 #: the status a storage service's XML error code stands for (S3's and Azure Blob's error-code
 #: tables; GCS speaks S3's XML), so a pasted body without its status line still says 403 or 404
 STORAGE_STATUS: Mapping[str, int] = {
@@ -56,6 +55,7 @@ STORAGE_STATUS: Mapping[str, int] = {
     "InternalError": 500, "OperationTimedOut": 500,
 }
 
+#: The OCI distribution spec's error codes, with docker/distribution's extras.
 OCI_CODES = ("BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
              "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "MANIFEST_UNVERIFIED",
              "NAME_INVALID", "NAME_UNKNOWN", "SIZE_INVALID", "TAG_INVALID", "UNAUTHORIZED", "DENIED",
