@@ -21,6 +21,7 @@ from typing import Any
 from regdoctor import safejson
 from regdoctor.kb.codes import Code
 from regdoctor.model import StepStatus
+from regdoctor.redact import redact_location
 
 # ACR quotes the address; a proxy or gateway that rewrites the body may not
 _ACR_DENIED_IP = re.compile(r"client with IP ['\"]?([^'\"\s]+?)['\"]?(?: is not allowed|[.,;]?\s|$)", re.IGNORECASE)
@@ -68,7 +69,8 @@ def kept_headers(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in headers:
         if k in _KEEP_HEADERS and k not in out:
-            out[k] = v[:300]
+            # a redirect's signed query (SAS, S3 credentials) is a secret: redacted before it is kept
+            out[k] = redact_location(v)[:300] if k == "location" else v[:300]
     return out
 
 
@@ -225,6 +227,16 @@ def _v2_unexpected(a: _Answer) -> Verdict:
     return Verdict("fail", Code.HTTP_UNEXPECTED_STATUS, a.status_line, a.ev)
 
 
+def _v2_redirect(a: _Answer) -> Verdict:
+    """A redirect with a Location: registry clients follow it (registry.k8s.io sends every API
+    request to a regional backend), so the answer is the one at its end (``probe.api``)."""
+    location = a.hdrs.get("location")  # kept_headers redacted its signature
+    if not location:
+        return _v2_unexpected(a)
+    a.ev["location"] = location
+    return Verdict("pass", None, f"{a.status_line}: redirected to {a.ev['location']}", a.ev)
+
+
 def _v2_not_found(a: _Answer) -> Verdict:
     a.ev["body_excerpt"] = body_excerpt(a.body)
     return Verdict("fail", Code.HTTP_NOT_A_REGISTRY, f"{a.status_line}: no /v2/ API here", a.ev)
@@ -233,6 +245,8 @@ def _v2_not_found(a: _Answer) -> Verdict:
 _V2_BY_STATUS: dict[int, Callable[[_Answer], Verdict]] = {
     401: _v2_unauthorized, 200: _v2_ok, 403: _v2_forbidden, 429: _v2_too_many,
     407: _v2_server_error, 451: _v2_server_error, 404: _v2_not_found, 400: _v2_bad_request,
+    # the redirects Go's client follows (probe.api.REDIRECT_STATUSES)
+    301: _v2_redirect, 302: _v2_redirect, 303: _v2_redirect, 307: _v2_redirect, 308: _v2_redirect,
 }
 
 

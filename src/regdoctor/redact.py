@@ -144,12 +144,16 @@ def redact_location(url: str) -> str:
 
     >>> redact_location("https://s.blob.core.windows.net/x/data?sv=2020&sig=SECRET&se=1")
     'https://s.blob.core.windows.net/x/data?sv=***&sig=***&se=***'
+    >>> redact_location("/v2/?x=1"), redact_location("//u:p@h/x")
+    ('/v2/?x=***', '//h/x')
     """
     try:
         parts = urlsplit(url)
     except ValueError:  # a hostile Location: keep only what precedes any query or userinfo
         return url.split("?", 1)[0].rpartition("@")[2][:300]
-    base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    # a relative Location (a front end's `/v2/`) stays relative
+    origin = f"//{parts.netloc.rpartition('@')[2]}" if parts.netloc or parts.scheme else ""
+    base = f"{parts.scheme + ':' if parts.scheme else ''}{origin}{parts.path}"
     if not parts.query:
         return base
     return base + "?" + "&".join(f"{k}={MASK}" for k, _ in parse_qsl(parts.query, keep_blank_values=True))

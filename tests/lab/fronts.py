@@ -10,6 +10,11 @@
     azure403         every request -> 403 with the Azure Storage AuthorizationFailure XML body (a storage
                      account or data endpoint whose firewall refuses the client)
     redirect-loop    every GET -> 307 with Location: the very URL requested (https://<Host><target>)
+    api-redirect     registry.k8s.io's shape: every GET/HEAD, GET /v2/ included -> 307 to the same path on
+                     https://registry.lab.test:5601 (a real token-auth registry, which then challenges, issues
+                     the token through its realm and redirects blobs to its data host)
+    api-redirect-drop the same to https://data-drop.lab.test:5601, an address nft drops (the backend a
+                     registry hands its API to is blocked while the registry itself answers)
     429              429 Too Many Requests, Retry-After: 1, Docker Hub rate-limit JSON
     502-html         502 Bad Gateway HTML page from "Server: lab-gateway"
     403-html         403 HTML "Access Denied - Web Filter" page with "Via: 1.1 lab-webfilter"
@@ -168,6 +173,17 @@ def redirect_loop(conn: Conn, _peer_ip: str) -> None:
         return
     location = f"https://{headers.get('host', 'data-loop.lab.test')}{target}"
     respond(conn, head, "307 Temporary Redirect", [("Location", location)], b"", "application/octet-stream")
+
+
+def api_redirect(conn: Conn, _peer_ip: str, backend: str) -> None:
+    head = read_head(conn)
+    if head is None:
+        return
+    method, target, _ = request_line(head)
+    if method not in ("GET", "HEAD"):
+        respond(conn, head, "405 Method Not Allowed", [], b"", "text/plain")
+        return
+    respond(conn, head, "307 Temporary Redirect", [("Location", backend + target)], b"", "text/html")
 
 
 def hang(conn: Conn, _peer_ip: str) -> None:
@@ -460,6 +476,8 @@ MODES: dict[str, Callable[[Conn, str], None]] = {
         [("Server", "Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0"), ("x-ms-error-code", "AuthorizationFailure")],
     ),
     "redirect-loop": redirect_loop,
+    "api-redirect": lambda conn, ip: api_redirect(conn, ip, "https://registry.lab.test:5601"),
+    "api-redirect-drop": lambda conn, ip: api_redirect(conn, ip, "https://data-drop.lab.test:5601"),
     "notregistry": http_mode("200 OK", lambda _ip: b"<html>Welcome to nginx</html>\n", HTML, []),
     "hang": hang,
     "tls-hang": hang,

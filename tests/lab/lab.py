@@ -16,7 +16,8 @@ Recipe: docs/reference/fault-lab.md. Topology (addresses are per netns, so fixed
   (pullreg.westeurope.data.azurecr.io -> the good data host, pullreg.eastus.data.azurecr.io -> dropped), and
   the ACR manifest-403 front on :5610, and an ACR imitation on :5611 (its token endpoint is the registry host
   itself, /oauth2/token, issuing opaque tokens; blobs 307 to pullreg.westeurope.data.azurecr.io with a SAS-like
-  query) plus its variant on :5612 whose blob redirect the data host answers 429. The token service, the data
+  query) plus its variant on :5612 whose blob redirect the data host answers 429, and registry.k8s.io's shape on
+  :5613 (every API request 307s to :5601) and :5614 (to a dropped address). The token service, the data
   host and the ACR imitation log every request as JSON lines (`Lab.token_log`, `Lab.data_log`,
   `Lab.acrflow_log`, read with `Lab.records`).
 
@@ -158,6 +159,8 @@ table inet labegress {{
 # The ACR imitation (fronts.py acr-flow): login server registry.lab.test, realm https://<it>:<port>/oauth2/token.
 ACR_FLOW_PORT, ACR_FLOW_THROTTLED_PORT = 5611, 5612
 ACR_DATA_ENDPOINT = "pullreg.westeurope.data.azurecr.io"  # where its blobs redirect (one of REPLICA_ENDPOINTS)
+# Registries that hand their whole API to another host (fronts.py api-redirect): to :5601, to a dropped address.
+API_REDIRECT_PORT, API_REDIRECT_DROP_PORT = 5613, 5614
 
 SERVER_FRONTS = (
     f"acr403@{SERVER_IP}:5450+tls",
@@ -178,6 +181,8 @@ SERVER_FRONTS = (
     f"acr403-manifest@{SERVER_IP}:5610+tls",  # challenge and token pass, the manifest is DENIED
     f"acr-flow@{SERVER_IP}:{ACR_FLOW_PORT}+tls",  # ACR: token endpoint on the registry host, opaque tokens
     f"acr-flow-429data@{SERVER_IP}:{ACR_FLOW_THROTTLED_PORT}+tls",  # ... whose data endpoint answers 429
+    f"api-redirect@{SERVER_IP}:{API_REDIRECT_PORT}+tls",  # registry.k8s.io's shape: the API handed to :5601
+    f"api-redirect-drop@{SERVER_IP}:{API_REDIRECT_DROP_PORT}+tls",  # ... to a blackholed backend
 )
 # The storage-side fronts present the data leaf (their names are data-*.lab.test), so a second process.
 DATA_FRONTS = (

@@ -51,6 +51,9 @@ CASES = [
      "REGISTRY_PLATFORM_MISSING", "registry", {}),
     ("basic-no-credentials", f"{R}:5443/{IMG}", (), None, "AUTH_CREDENTIALS_REQUIRED", "auth", {}),
     ("basic-bad-credentials", f"{R}:5443/{IMG}", ("-u", "labuser"), "nope", "AUTH_BAD_CREDENTIALS", "auth", {}),
+    # a registry that hands its API to a backend (registry.k8s.io's shape) whose address is dropped
+    ("api-backend-blackholed", f"{R}:5614/{IMG}", ("--timeout", "2"), None, "DATA_ENDPOINT_BLOCKED", "data",
+     {"fqdn": "data-drop.lab.test", "blocked_code": "TCP_TIMEOUT"}),
 ]
 
 
@@ -255,3 +258,18 @@ def test_registry_without_image_is_unhealthy_when_its_token_service_is_down(lab:
     assert (first["code"], first["layer"], first["host"]) == ("AUTH_REALM_UNREACHABLE", "auth", "auth-down.lab.test")
     [realm] = [e for e in doc["endpoints"] if e["role"] == "realm"]
     assert realm["parent"] == f"{R}:5602" and "scope=" not in json.dumps(realm["steps"])
+
+
+def test_a_registry_that_hands_its_api_to_another_host_is_followed_as_clients_do(lab: Lab) -> None:
+    """registry.k8s.io's shape (fronts.py api-redirect): GET /v2/ and the manifest 307 to :5601, whose
+    challenge, token and blob redirect then work (tests/scenarios/test_runtime_lab.py: dockerd and
+    containerd pull through the same redirects)."""
+    ref = f"{R}:5613/{IMG}"
+    rc, doc, _ = check(lab, ref)
+    assert (rc, doc["findings"]) == (0, []), json.dumps(doc["endpoints"], indent=1)[:3000]
+    backend = [e for e in doc["endpoints"] if (e["host"], e["port"]) == (R, 5601)]
+    assert [(e["role"], e["origin"]) for e in backend] == [("data", f"API redirect from {R}:5613")]
+    names = [s["name"] for s in steps(doc, R) if s["layer"] == "registry"]
+    assert "GET /v2/ redirect" in names and "manifest redirect" in names, names
+    # the token went to the host whose challenge asked for it, and came from that challenge's realm
+    assert any(r["path"].startswith("/token?") for r in lab.records(lab.token_log))

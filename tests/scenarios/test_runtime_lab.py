@@ -279,3 +279,39 @@ def test_dockerd_insecure_plain_http_registry(lab: Lab, node: Node) -> None:
     assert r.returncode == 1 and first["layer"] == "tls", first
     print(f"\n=== dockerd insecure plain-HTTP registry\n--- docker pull: exit {pull.returncode}\n--- regdoctor "
           f"--as docker: exit {rc}, TLS_PLAIN_HTTP_FALLBACK\n--- regdoctor (shell): {first['code']}")
+
+
+def test_docker_and_containerd_follow_a_registry_that_hands_its_api_on(lab: Lab, node: Node) -> None:
+    """registry.k8s.io's shape (fronts.py api-redirect on :5613): every API request 307s to :5601. dockerd
+    and containerd authorize each hop by the host whose challenge it is, so both pull; regdoctor walks the
+    same path and finds it healthy. (containers/image puts the token on the first request, which Go drops
+    on the cross-host hop: skopeo gets `unauthorized` here, where a backend that serves anonymous pulls
+    without a token, as Artifact Registry does for registry.k8s.io, would still work.)"""
+    fresh = Node(lab, name="node-api-redirect")  # a root of its own: no drop-in or config of earlier tests
+    try:
+        _pull_through_api_redirect(lab, fresh)
+    finally:
+        fresh.close()
+        assert fresh.alive() == [], f"daemon processes left: {fresh.alive()}"
+
+
+def _pull_through_api_redirect(lab: Lab, node: Node) -> None:
+    ref = "registry.lab.test:5613/lab/hello:latest"
+    for host in ("registry.lab.test:5613", "registry.lab.test:5601", "data.lab.test"):
+        node.write(f"/etc/docker/certs.d/{host}/ca.crt", lab.ca_file.read_text())
+        node.write(f"/etc/containerd/certs.d/{host}/ca.crt", lab.ca_file.read_text())
+    node.start_containerd(env={})
+    ctr = node.ctr("images", "pull", "--hosts-dir", "/etc/containerd/certs.d", ref,
+                   env={"SSL_CERT_FILE": str(lab.ca_file)})
+    assert ctr.returncode == 0, ctr.stdout + ctr.stderr
+    _healthy_as(lab, node, "containerd", ref)  # before dockerd starts a containerd of its own
+    node.start_dockerd(env={})
+    docker = node.docker("pull", ref, timeout=120)
+    assert docker.returncode == 0, docker.stdout + docker.stderr
+    _healthy_as(lab, node, "docker", ref)
+
+
+def _healthy_as(lab: Lab, node: Node, actor: str, ref: str) -> None:
+    rc, doc = rd(lab, node, "check", "--as", actor, ref, env={})
+    assert rc == 0 and not roots(doc), (actor, [(f["code"], f["cause"]) for f in doc["findings"]])
+    assert any(e["origin"] == "API redirect from registry.lab.test:5613" for e in doc["endpoints"]), actor

@@ -59,7 +59,11 @@ JSON = [("content-type", "application/json; charset=utf-8")]
         (503, JSON, b'{"errors":[{"code":"UNAVAILABLE","message":"down"}]}', "fail", "HTTP_SERVER_ERROR"),
         (500, [("content-type", "text/plain")], b"oops", "fail", "HTTP_SERVER_ERROR"),
         (404, [("content-type", "text/plain")], b"404 page not found", "fail", "HTTP_NOT_A_REGISTRY"),
-        (301, [("location", "https://elsewhere/")], b"", "fail", "HTTP_UNEXPECTED_STATUS"),
+        # a redirect clients follow passes: the answer that counts is at its end (probe.api)
+        (301, [("location", "https://elsewhere/")], b"", "pass", None),
+        (307, [("location", "/v2/?sig=SECRET")], b"", "pass", None),
+        (307, [], b"", "fail", "HTTP_UNEXPECTED_STATUS"),  # no Location: nowhere to go
+        (300, [("location", "https://elsewhere/")], b"", "fail", "HTTP_UNEXPECTED_STATUS"),  # Go does not follow
     ],
 )
 def test_classify_v2(status: int, headers: list[tuple[str, str]], body: bytes, verdict: str, code: str | None) -> None:
@@ -235,3 +239,8 @@ def test_407_fix_follows_what_was_sent_and_what_the_proxy_offers() -> None:
     both = classify_connect_reply(407, "X", [("Proxy-Authenticate", "NTLM"), ("Proxy-Authenticate", "Basic")], b"",
                                   credentials_sent=True)
     assert "refused the user and password" in both.evidence["proxy_auth_fix"]
+
+
+def test_a_redirects_signature_is_not_kept() -> None:
+    v = classify_v2(307, "Temporary Redirect", [("location", "https://s.blob.core.windows.net/c?sig=SECRET")], b"")
+    assert "SECRET" not in repr(v), v

@@ -70,5 +70,25 @@ class ProbeOptions:
         key = host if port == 443 else f"{host}:{port}"
         return tuple(self.trust.get(key, ())) + tuple(self.trust.get(f"{host}:{port}", ()) if port == 443 else ())
 
+    def for_hop(self, host: str, port: int, hop_host: str, hop_port: int) -> ProbeOptions:
+        """The options for a host the registry ``host:port`` sent the client to (its token realm, a
+        redirect's target). A runtime reaches it on the registry's own transport — docker builds one
+        per registry, containerd one per hosts.toml host, containers/image one per registry — so the
+        registry's certs.d CAs and its insecure setting apply there, and the hop's own do not.
+
+        >>> o = ProbeOptions(trust={"r.io": ("/r.crt",), "cdn.io": ("/cdn.crt",)}, insecure=frozenset({"r.io"}))
+        >>> h = o.for_hop("r.io", 443, "cdn.io", 443)
+        >>> h.extra_trust("cdn.io", 443), h.skips_verify("cdn.io", 443)
+        (('/r.crt',), True)
+        """
+        if not self.trust and not self.insecure:
+            return self
+        from dataclasses import replace
+
+        key = hop_host if hop_port == 443 else f"{hop_host}:{hop_port}"
+        extra = self.extra_trust(host, port)
+        return replace(self, trust={key: extra} if extra else {},
+                       insecure=frozenset({key}) if self.skips_verify(host, port) else frozenset())
+
 
 __all__ = ["USER_AGENT", "ProbeOptions"]

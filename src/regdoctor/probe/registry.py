@@ -6,11 +6,13 @@ Runs after the registry endpoint's layers passed (``probe_endpoint`` returned a 
 the ``GET /v2/`` answer). Each request is a step of its own with its own deadline, on a fresh
 connection through the same route. Hosts that appear on the way are endpoints of their own and
 walk every network layer: the token realm (role ``realm``) when it is not the registry itself,
-and every redirect target of the blob download (role ``data``).
+every host the registry's API redirects lead to (``probe.api``), and every redirect target of
+the blob download (role ``data``).
 
 Credentials never leave their host: the ``Authorization`` header (Basic or Bearer) is sent to
-the registry and, for the token request, to the realm the registry named; a redirect to any
-other host is followed *without* it, as Docker and containerd do. Redirect query strings (SAS
+the host whose ``/v2/`` challenge it answers (the registry, or the host its ``/v2/`` redirect
+led to) and, for the token request, to the realm that challenge named; a redirect to any other
+host is followed *without* it, as Docker and containerd do. Redirect query strings (SAS
 signatures, S3 credentials) are redacted before they become evidence.
 """
 
@@ -18,16 +20,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from regdoctor import auth, classify
 from regdoctor.credentials import Credential, CredentialError
 from regdoctor.kb.codes import Code
-from regdoctor.model import EndpointResult, Layer, Step
 from regdoctor.net import Deadline, NetError
 from regdoctor.net.http import HttpResponse
+from regdoctor.probe.api import Flow, RegistryApi
 from regdoctor.probe.endpoint import ProbeOptions, Route, probe_endpoint
 from regdoctor.probe.errors import code_for
 from regdoctor.probe.manifest import INDEX_TYPES, MANIFEST_TYPES, MAX_MANIFEST, pick_platform, read_manifest
@@ -39,31 +41,7 @@ from regdoctor.probe.redirects import (
     request_target,
     urlscheme,
 )
-from regdoctor.probe.route import authority
-from regdoctor.probe.steps import StepLog
 from regdoctor.redact import redact_location
-
-if TYPE_CHECKING:
-    from regdoctor.probe.events import Observer
-
-class Flow(StepLog):
-    """The state of one pull path: the registry's steps plus the endpoints found on the way.
-
-    ``display`` is the registry as the user names it: ``host`` or ``host:port`` (Docker's
-    credential key, the certs.d name); the endpoints found on the way name it as their parent.
-    """
-
-    def __init__(self, host: str, port: int, steps: list[Step], display: str = "", *,
-                 observer: Observer | None = None) -> None:
-        super().__init__(steps, observer=observer, where=(host, port, "registry"))
-        self.host = host
-        self.port = port
-        self.display = display or authority(host, port, "https")
-        self.extra: list[EndpointResult] = []
-
-    @property
-    def failed(self) -> bool:
-        return self.done
 
 
 def _ev_base(flow: Flow, method: str, path: str, registry: str | None) -> dict[str, Any]:
@@ -74,22 +52,6 @@ def _errors_text(resp: HttpResponse) -> tuple[list[dict[str, str]], str]:
     errs = classify.registry_errors(resp.body, resp.content_type)
     msg = "; ".join(f"{e['code']}: {e['message']}" for e in errs) if errs else classify.body_excerpt(resp.body, 200)
     return errs, msg
-
-
-@dataclass
-class _Pull:
-    """What every request of one pull path shares: its step log, the route to the registry, the
-    options, and the Authorization the login produced (sent to the registry's host only)."""
-
-    flow: Flow
-    route: Route
-    opts: ProbeOptions
-    authz: str | None = None
-
-    def request(self, method: str, target: str, *, extra: list[tuple[str, str]] | None = None,
-                name: str | None = None, layer: Layer = "registry", max_body: int = 64 * 1024) -> HttpResponse | None:
-        return _request(self.flow, self.route, method, target, self.opts, self.authz, extra=extra, name=name,
-                        layer=layer, max_body=max_body)
 
 
 def run_pull_path(
@@ -105,6 +67,13 @@ def run_pull_path(
     registry_name: str | None = None,
 ) -> None:
     """Append the auth, manifest and blob steps (and realm/data endpoints) to ``flow``."""
+    pull = RegistryApi(flow, route, opts)
+    followed = pull.follow(v2, route, "GET", "/v2/", name="GET /v2/")
+    if followed is None:
+        return
+    v2, pinged = followed
+    # the challenge is of the host that sent it: the login's Authorization goes there only
+    pull.auth_at = (pinged.host, pinged.port)
     go_on, challenge = _challenge_step(flow, v2)
     if not go_on:
         return
@@ -115,7 +84,6 @@ def run_pull_path(
     ev_ctx = _evidence_context(flow, cred, scope, repository, registry_name)
     # the commands a fix prints must reach the registry the way this check did
     ev_ctx["skopeo_flags"] = " --tls-verify=false" if route.scheme == "http" else ""
-    pull = _Pull(flow, route, opts)
     if challenge is not None and challenge.scheme == "bearer":
         # Without an image this is `docker login`: a token without scope, from the realm the
         # registry names, so "healthy" means the login would work (issue: realm down = not healthy).
@@ -195,7 +163,7 @@ def _evidence_context(flow: Flow, cred: Credential | None, scope: str | None, re
                               if registry_name and repository else "")}
 
 
-def _basic_login(pull: _Pull, cred: Credential | None, repository: str | None,
+def _basic_login(pull: RegistryApi, cred: Credential | None, repository: str | None,
                  ev_ctx: dict[str, Any]) -> tuple[bool, str | None]:
     """Basic auth: the credentials go on every request, tried once on ``/v2/``; False when the
     login failed (recorded). Without credentials and without an image there is nothing to try."""
@@ -209,7 +177,8 @@ def _basic_login(pull: _Pull, cred: Credential | None, repository: str | None,
         return False, None
     authz = auth.basic_header(cred.username, cred.secret)
     t0 = time.monotonic()
-    resp = _request(flow, pull.route, "GET", "/v2/", pull.opts, authz)
+    pull.authz = authz
+    resp = pull.request("GET", "/v2/", name="login")
     if resp is None:
         return False, None
     if resp.status == 401:
@@ -223,28 +192,9 @@ def _basic_login(pull: _Pull, cred: Credential | None, repository: str | None,
     return resp.status == 200, authz
 
 
-def _request(flow: Flow, route: Route, method: str, target: str, opts: ProbeOptions, authz: str | None, *,
-             extra: list[tuple[str, str]] | None = None, name: str | None = None,
-             layer: Layer = "registry", max_body: int = 64 * 1024) -> HttpResponse | None:
-    """One request on the registry route; a network failure here is recorded and returns None."""
-    flow.begin(layer, name or f"{method} {target}", opts.timeout)
-    t0 = time.monotonic()
-    headers = list(extra or [])
-    if authz:
-        headers.append(("Authorization", authz))
-    try:
-        return route.request(method, target, Deadline(opts.timeout), headers, max_body=max_body)
-    except NetError as exc:
-        flow.add(layer, name or f"{method} {target}", "fail", t0, f"{method} {target}: {exc.message}",
-                 code_for(exc), {**exc.info, "address": route.address, "port": route.port, "path": target,
-                                 "timeout_s": opts.timeout, "during": f"{method} {target}",
-                                 "http_error": exc.message, "tls_note": ""})
-        return None
-
-
-def _bearer_token(pull: _Pull, ch: auth.Challenge, cred: Credential | None, scope: str | None,
+def _bearer_token(pull: RegistryApi, ch: auth.Challenge, cred: Credential | None, scope: str | None,
                   repository: str | None, ev_ctx: dict[str, Any]) -> str | None:
-    flow, route, opts = pull.flow, pull.route, pull.opts
+    flow, opts = pull.flow, pull.opts
     realm = ch.realm or ""
     # an identity token is exchanged the OAuth way (POST, grant_type=refresh_token), as docker
     # does; a user and password go as Basic on a GET with the scope in the query
@@ -277,19 +227,21 @@ def _bearer_token(pull: _Pull, ch: auth.Challenge, cred: Credential | None, scop
         return token_verdict(resp, cred is not None, repository, ev)
 
     resp: HttpResponse | None
-    if (rhost, rport) == (route.host, route.port):
+    # a realm on a host this pull already reached (the registry, its API's backend) uses that route
+    known = pull.known(parts.scheme, rhost, rport)
+    if known is not None:
         try:
-            resp = route.request(method, target, Deadline(opts.timeout), headers, body=body)
+            resp = known.request(method, target, Deadline(opts.timeout), headers, body=body)
         except NetError as exc:
             flow.add("auth", "token", "fail", t0, f"token request failed: {exc.message}", code_for(exc),
-                     {**exc.info, **ev, "address": route.address, "port": route.port, "path": target,
+                     {**exc.info, **ev, "address": known.address, "port": known.port, "path": target,
                       "timeout_s": opts.timeout,
                       "tls_note": ""})
             return None
         v = verdict(resp)
         flow.add("auth", "token", v.status, t0, v.summary, v.code, v.evidence)
     else:
-        sub_opts = replace(opts, plain_http=parts.scheme == "http")
+        sub_opts = replace(opts.for_hop(flow.host, flow.port, rhost, rport), plain_http=parts.scheme == "http")
         result, _, resp = probe_endpoint(rhost, rport, "realm", sub_opts, origin=f"token realm of {flow.display}",
                                          parent=flow.display, path=target, http_check=verdict,
                                          request_headers=headers, method=method, body=body)
@@ -344,7 +296,7 @@ def token_verdict(resp: HttpResponse, had_credentials: bool, repository: str | N
                             {**base, "message": msg})
 
 
-def _manifest_and_blob(pull: _Pull, repository: str, reference: str, platform: str, ev_ctx: dict[str, Any],
+def _manifest_and_blob(pull: RegistryApi, repository: str, reference: str, platform: str, ev_ctx: dict[str, Any],
                        cred: Credential | None) -> None:
     flow = pull.flow
     accept = [("Accept", ", ".join(MANIFEST_TYPES))]
@@ -455,12 +407,13 @@ def data_verdict(resp: HttpResponse) -> classify.Verdict:
     return classify.Verdict("fail", Code.DATA_UNEXPECTED_STATUS, f"{resp.status} {resp.reason}: {msg}", ev)
 
 
-def _blob(pull: _Pull, repository: str, digest: str, ev: dict[str, Any]) -> None:
+def _blob(pull: RegistryApi, repository: str, digest: str, ev: dict[str, Any]) -> None:
     flow, route, opts, authz = pull.flow, pull.route, pull.opts, pull.authz
     path = f"/v2/{repository}/blobs/{digest}"
     rng = [("Range", "bytes=0-1023")]
     t0 = time.monotonic()
-    resp = pull.request("GET", path, extra=rng, name="blob")
+    # not followed as an API request: a blob's redirects lead to storage, walked hop by hop below
+    resp = pull.request("GET", path, extra=rng, name="blob", follow=False)
     if resp is None:
         return
     bev = {**ev, "path": path, "digest": digest, "status": resp.status}
@@ -498,8 +451,9 @@ def _blob(pull: _Pull, repository: str, digest: str, ev: dict[str, Any]) -> None
                       "scheme": urlscheme(current) or "(none)"})
             return
         scheme, host, port, target = hop_target
-        if (host, port) == (route.host, route.port):
-            resp = pull.request("GET", target, extra=rng, name=f"redirect {hop}")
+        known = pull.known(scheme, host, port)
+        if known is not None:  # the registry itself, or a host its API redirects led to
+            resp = pull.send(known, "GET", target, extra=rng, name=f"redirect {hop}")
             if resp is None:
                 return
             if 300 <= resp.status < 400 and resp.header("location"):
@@ -508,7 +462,7 @@ def _blob(pull: _Pull, repository: str, digest: str, ev: dict[str, Any]) -> None
             v = data_verdict(resp)
             flow.add("registry", f"redirect {hop}", v.status, t0, v.summary, v.code, {**bev, **v.evidence})
             return
-        sub = replace(opts, plain_http=scheme == "http")
+        sub = replace(opts.for_hop(flow.host, flow.port, host, port), plain_http=scheme == "http")
         shown = urlsplit(redact_location(current))
         result, _, dresp = probe_endpoint(host, port, "data", sub, origin=f"blob redirect from {flow.display}",
                                           parent=flow.display, path=target, http_check=data_verdict,

@@ -29,8 +29,9 @@ from regdoctor.diagnose import diagnose
 from regdoctor.kb.codes import Code
 from regdoctor.model import EndpointResult, Finding, Report, Role, Step, findings_sorted
 from regdoctor.net.http import HttpResponse
+from regdoctor.probe.api import Flow
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
-from regdoctor.probe.registry import Flow, run_pull_path
+from regdoctor.probe.registry import run_pull_path
 from regdoctor.target import ACR_SUFFIX, DOCKER_HUB, Target, acr_data_endpoint, acr_name, acr_suffix
 
 if TYPE_CHECKING:

@@ -114,6 +114,16 @@ def _first_fail(e: EndpointResult) -> Step | None:
     return next((s for s in e.steps if s.status == "fail"), None)
 
 
+def _trust_of(p: Plan, e: EndpointResult) -> tuple[str, ...]:
+    """The CA files the actor trusts on ``e``: a host the registry sent it to (realm, redirect) is
+    reached on the registry's transport, so the registry's (``ProbeOptions.for_hop``)."""
+    from regdoctor.probe.options import ProbeOptions
+
+    if e.parent and e.role in ("realm", "data"):
+        return tuple(p.trust.get(e.parent, ()))
+    return ProbeOptions(trust=p.trust).extra_trust(e.host, e.port)
+
+
 def _actor_step(p: Plan, e: EndpointResult) -> Step:
     a = p.actor
     choice = go_proxy_for(p.env, e.host, e.port, scheme=e.scheme)
@@ -123,7 +133,7 @@ def _actor_step(p: Plan, e: EndpointResult) -> Step:
     summary += f", {v.origin})" if v else f", from {src})"
     ev: dict[str, Any] = {"actor": a.name, "env_from": src, "pid": a.pid, "proxy": redact_url(choice.proxy)
                           if choice.proxy else None, "reason": choice.reason,
-                          "source": str(v.origin) if v else None, "trust": list(p.trust.get(e.host, ()))}
+                          "source": str(v.origin) if v else None, "trust": list(_trust_of(p, e))}
     return Step(layer="proxy", name="actor", status="pass", elapsed_ms=0.0, summary=summary, evidence=ev)
 
 

@@ -182,7 +182,54 @@ def _huge_401(kit: Kit) -> list[str]:
         ("WWW-Authenticate", f'Bearer realm="{realm}"')]))))
 
 
-stage("v2-redirect-loop", "HTTP_UNEXPECTED_STATUS", v2=redirect("/v2/"))
+stage("v2-redirect-loop", "REGISTRY_REDIRECT_LOOP", v2=redirect("/v2/"))
+stage("v2-redirect-file", "REGISTRY_REDIRECT_BAD_SCHEME", v2=redirect("file:///etc/passwd"))
+stage("v2-redirect-bracket", "REGISTRY_BAD_REDIRECT", v2=redirect("https://["))
+stage("v2-redirect-long-label", "DNS_NAME_INVALID", v2=redirect("http://" + "a" * 64 + ".example/v2/"))
+stage("v2-50-hops", "REGISTRY_REDIRECT_LOOP", v2=lambda conn, req: _hop(conn, req))
+stage("v2-redirect-relative", None, rc=0, v2=redirect("/v2/ping"), extra=[("/v2/ping", Registry.challenge())])
+
+
+def _api_front(kit: Kit, backend: str, **stages: Any) -> list[str]:
+    """registry.k8s.io's shape: every /v2/ request but blobs is a 307 to the same path on ``backend``."""
+    def to_backend(conn: Conn, req: Request) -> None:
+        redirect(backend + req.target)(conn, req)
+
+    return kit.plain(kit.registry(Registry(v2=to_backend, manifest=to_backend, **stages)))
+
+
+@case("api-redirect-healthy", None, rc=0)
+def _api_healthy(kit: Kit) -> list[str]:
+    return _api_front(kit, kit.registry().url(), data=kit.serve(data_host()).url())
+
+
+@case("api-redirect-backend-refused", "DATA_ENDPOINT_BLOCKED")
+def _api_refused(kit: Kit) -> list[str]:
+    return _api_front(kit, f"http://127.0.0.1:{kit.free_port()}")
+
+
+@case("api-redirect-backend-silence", "DATA_ENDPOINT_BLOCKED")
+def _api_silence(kit: Kit) -> list[str]:
+    return _api_front(kit, kit.serve(raw(silence)).url())
+
+
+@case("api-redirect-backend-2GB-manifest", "REGISTRY_BAD_MANIFEST")
+def _api_big_manifest(kit: Kit) -> list[str]:
+    backend = kit.registry(Registry(manifest=huge_body(ctype=OCI_MANIFEST)))
+    return _api_front(kit, backend.url())
+
+
+@case("api-redirect-manifest-ftp", "REGISTRY_REDIRECT_BAD_SCHEME")
+def _api_ftp(kit: Kit) -> list[str]:
+    return kit.plain(kit.registry(Registry(manifest=redirect("ftp://127.0.0.1/manifest"))))
+
+
+@case("api-redirect-ping-loop-across-hosts", "REGISTRY_REDIRECT_LOOP")
+def _api_pingpong(kit: Kit) -> list[str]:
+    a = kit.serve(lambda conn: None)
+    b = kit.serve(routed([("/*", lambda conn, req: redirect(a.url(req.target))(conn, req))]))
+    a.handle = routed([("/*", lambda conn, req: redirect(b.url(req.target))(conn, req))])
+    return kit.plain(a)
 stage("v2-conflicting-lengths", "HTTP_MALFORMED_RESPONSE", v2=lambda conn, req: conn.send(head_bytes(
     401, [("Content-Length", "5"), ("Content-Length", "7")]) + b"hello") and None)
 stage("v2-bad-status-code", "HTTP_MALFORMED_RESPONSE", v2=lambda conn, req: conn.send(

@@ -385,10 +385,18 @@ class Registry:
     data: str | None = None  # where blobs are redirected (None: served by the registry)
     extra: list[tuple[str, Action]] = field(default_factory=list)
 
+    @staticmethod
+    def challenge(realm: str | None = None) -> Action:
+        """The 401 of a token-auth registry; the realm defaults to ``/token`` on the host asked."""
+        def act(conn: Conn, req: Request) -> None:
+            where = realm or f"{conn.server.url()}/token"
+            answer(401, [("WWW-Authenticate", f'Bearer realm="{where}",service="hostile"')],
+                   b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')(conn, req)
+
+        return act
+
     def handle(self, base: str) -> Handle:
-        realm = self.realm or f"{base}/token"
-        challenge = answer(401, [("WWW-Authenticate", f'Bearer realm="{realm}",service="hostile"')],
-                           b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
+        challenge = self.challenge(self.realm or f"{base}/token")
         token = json_answer(200, {"token": "hostile-opaque-token", "expires_in": 300})
         manifest = json_answer(200, manifest_doc(), OCI_MANIFEST,
                                [("Docker-Content-Digest", "sha256:" + "d" * 64)])

@@ -1,0 +1,147 @@
+"""A registry that hands its API to another host (registry.k8s.io's 307s to a regional Artifact
+Registry), on loopback: the check follows the redirects the way docker and containerd do and
+authorizes each hop by its own host.
+
+The front answers ``GET /v2/`` and every manifest request with a 307 to the same path on a
+backend; the backend sends the challenge, issues the token and serves the manifest, and its
+manifest demands the token; blobs go from the front to a data host. What is checked is where
+each request went and with which Authorization, not only the verdict.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hostile.servers import (
+    LAYER,
+    OCI_MANIFEST,
+    REPO,
+    Conn,
+    Registry,
+    Request,
+    Server,
+    answer,
+    data_host,
+    json_answer,
+    manifest_doc,
+    redirect,
+    routed,
+)
+from regdoctor.credentials import load_client_config
+from regdoctor.model import Report
+from regdoctor.probe.endpoint import ProbeOptions
+from regdoctor.probe.run import PullOptions, check
+from regdoctor.target import parse_target
+
+TOKEN = "backend-issued-token"
+
+
+def _auth(req: Request) -> str | None:
+    return req.header("authorization")
+
+
+class Setup:
+    """front (redirects) → backend (challenge, token, manifest) ; front → data (blobs)."""
+
+    def __init__(self, *, backend_basic: bool = False) -> None:
+        self.servers: list[Server] = []
+        self.data = self._serve(data_host())
+        self.backend = self._serve(lambda conn: None)
+        self.backend.handle = self._backend(basic=backend_basic)
+        self.front = self._serve(routed([
+            ("/v2/", self._to_backend),
+            (f"/v2/{REPO}/manifests/*", self._to_backend),
+            (f"/v2/{REPO}/blobs/*", redirect(self.data.url(f"/storage/{LAYER}?sig=SECRET"))),
+        ]))
+
+    def _serve(self, handle: object) -> Server:
+        server = Server(handle)  # type: ignore[arg-type]
+        self.servers.append(server)
+        return server
+
+    def _to_backend(self, conn: Conn, req: Request) -> None:
+        redirect(self.backend.url(req.target))(conn, req)
+
+    def _backend(self, *, basic: bool) -> object:
+        want = "Basic dTpw" if basic else f"Bearer {TOKEN}"  # dTpw: base64 of "u:p"
+        challenge = answer(401, [("WWW-Authenticate", 'Basic realm="backend"')]) if basic else \
+            Registry.challenge()
+
+        def v2(conn: Conn, req: Request) -> None:
+            (answer(200, body=b"{}") if _auth(req) == want else challenge)(conn, req)
+
+        def manifest(conn: Conn, req: Request) -> None:
+            ok = json_answer(200, manifest_doc(), OCI_MANIFEST, [("Docker-Content-Digest", "sha256:" + "d" * 64)])
+            (ok if _auth(req) == want else answer(401, body=b'{"errors":[{"code":"UNAUTHORIZED"}]}'))(conn, req)
+
+        return routed([
+            ("/v2/", v2),
+            ("/token", json_answer(200, {"token": TOKEN, "expires_in": 300})),
+            (f"/v2/{REPO}/manifests/*", manifest),
+        ])
+
+    def run(self, tmp: Path, **pull: str) -> Report:
+        ref = f"{self.front.authority}/{REPO}:latest"
+        opts = ProbeOptions(timeout=2.0, env={"HOME": str(tmp)}, plain_http=True)
+        return check([parse_target(ref, plain_http=True)], opts,
+                     PullOptions(config=load_client_config(opts.env, home=str(tmp)), **pull))
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
+
+
+@pytest.fixture
+def setup() -> Iterator[Setup]:
+    s = Setup()
+    yield s
+    s.stop()
+
+
+def test_api_redirects_are_followed_and_authorized_by_host(setup: Setup) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        report = setup.run(Path(d))
+    assert report.findings == (), [(s.name, s.summary) for e in report.endpoints for s in e.steps]
+    # the front never sees a credential: its challenge-less redirects are not where the token belongs
+    assert setup.front.requests and all(_auth(r) is None for r in setup.front.requests)
+    assert all(_auth(r) is None for r in setup.data.requests), "a data host never gets the registry's token"
+    manifests = [r for r in setup.backend.requests if "/manifests/" in r.path]
+    assert [_auth(r) for r in manifests] == [f"Bearer {TOKEN}"]
+    # the backend is an endpoint of its own, reached because the registry sent the client there
+    roles = {(e.port, e.role, e.origin) for e in report.endpoints}
+    assert (setup.backend.port, "data", f"API redirect from {setup.front.authority}") in roles
+    # the blob went from the front to the data host, whose signature is not kept
+    steps = {s.name: s for e in report.endpoints for s in e.steps}
+    assert "SECRET" not in repr(report)
+    assert steps["GET /v2/ redirect"].status == "pass" and "manifest redirect" in steps
+
+
+def test_basic_credentials_go_to_the_host_that_asked() -> None:
+    basic = Setup(backend_basic=True)
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            report = basic.run(Path(d), username="u", password="p")
+        assert report.findings == (), [(s.name, s.summary) for e in report.endpoints for s in e.steps]
+        assert all(_auth(r) is None for r in basic.front.requests)
+        assert any(_auth(r) == "Basic dTpw" for r in basic.backend.requests if "/manifests/" in r.path)
+    finally:
+        basic.stop()
+
+
+def test_backend_that_refuses_the_token_is_the_registrys_auth_answer() -> None:
+    s = Setup()
+    s.backend.handle = routed([
+        ("/v2/", Registry.challenge()),
+        ("/token", json_answer(200, {"token": "wrong", "expires_in": 300})),
+        (f"/v2/{REPO}/manifests/*", answer(401, body=b'{"errors":[{"code":"UNAUTHORIZED","message":"no"}]}')),
+    ])
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            report = s.run(Path(d))
+    finally:
+        s.stop()
+    assert [f.code for f in report.findings if f.root_cause] == ["AUTH_CREDENTIALS_REQUIRED"]
