@@ -54,7 +54,8 @@ def outcomes() -> Iterator[dict[str, Outcome]]:
         yield results
 
 
-_HEADER = f"""# Hostile cases through the real CLI (--timeout {TIMEOUT:g}: bound {WALL_BOUND:g} s, {RSS_BOUND_MIB:g} MiB)
+_HEADER = f"""# Hostile cases through the real CLI (--timeout {TIMEOUT:g}: bound {WALL_BOUND:g} s, \
+{RSS_BOUND_MIB:g} MiB)
 
 Made by `REGDOCTOR_HOSTILE_TABLE=tests/unit/hostile/results.md pytest -q tests/unit/hostile/test_hostile_cli.py`
 on {os.cpu_count()} cores, nothing else running; the codes are the root causes (or every code).
