@@ -187,3 +187,37 @@ def test_a_list_of_errors_one_per_line_stays_a_list() -> None:
     block = (b"Error: reading manifest latest in r.io/lab/private: errors:\n"
              b"denied: requested access to the resource is denied\nunauthorized: authentication required")
     assert unwrap(block) == block
+
+
+@pytest.mark.parametrize(("head", "tail"), [
+    (b"    dial tcp: lookup registry-1.docker.io on 192.168.0.1:53: read udp",
+     b"    172.17.0.2:48484->192.168.0.1:53: i/o timeout"),
+    (b"dial tcp: lookup", b"r.example on 10.0.0.1:53: no such host"),
+    (b"dial tcp: lookup r.example on", b"10.0.0.1:53: no such host"),
+    (b"read tcp 10.0.0.2:5555->", b"1.2.3.4:443: read: connection reset by peer"),
+    (b'Get "https://r.example/v2/": proxyconnect tcp', b"10.0.0.9:3128: connect: connection refused"),
+])
+def test_a_network_error_broken_where_go_still_owes_an_address_is_one_line(head: bytes, tail: bytes) -> None:
+    from regdoctor.explain.scan import unwrap
+
+    assert unwrap(head + b"\n" + tail).split(b"\n") == [b"", head.rstrip() + b" " + tail.strip()]
+
+
+@pytest.mark.parametrize("block", [
+    b"the registry mirror is turned on\nnext message",  # `on` closing a sentence is no lookup
+    b"dial tcp 10.0.0.1:443: i/o timeout\n  retrying",  # a complete error, then a line of its own
+])
+def test_a_complete_line_is_not_joined_to_the_next(block: bytes) -> None:
+    from regdoctor.explain.scan import unwrap
+
+    assert unwrap(block) == block
+
+
+def test_a_host_name_broken_at_a_dot_is_glued_back_whole() -> None:
+    from regdoctor.explain.scan import unwrap
+
+    text = (b"Error response from daemon: Get https://registry-1.docker.io/v2/: proxyconnect tcp: dial tcp: lookup "
+            b"docker.for.win.10.0\n.75.1 on 192.168.65.1:53: no such host")
+    assert unwrap(text).split(b"\n")[1].endswith(b"lookup docker.for.win.10.0.75.1 on 192.168.65.1:53: no such host")
+    ex = explain_chunks([text])
+    assert ex.findings[0].code == "PROXY_UNRESOLVABLE", [f.code for f in ex.findings]

@@ -121,8 +121,11 @@ def _rejoin_chains(lines: list[bytes]) -> bool:
         after_separator = cur.endswith(b":") and not cur.endswith(b"errors:")
         indented = len(cur) >= _INDENT_MIN and nxt.startswith(b"  ") and not nxt.startswith(b"   ")
         quoted_on = len(cur) >= WRAP_MIN and not cur.endswith(_ENDS) and _GOES_ON.match(nxt) is not None
-        if after_separator or indented or quoted_on:
-            lines[i + 1], lines[i], changed = cur + b" " + nxt.strip(), b"", True
+        open_op = _OPEN_OP.search(cur[-300:]) is not None
+        if after_separator or indented or quoted_on or open_op:
+            # a host name has no spaces: broken at one of its dots or dashes, it is glued back whole
+            glue = b"" if open_op and (cur.endswith((b".", b"-")) or nxt.lstrip().startswith((b".", b"-"))) else b" "
+            lines[i + 1], lines[i], changed = cur + glue + nxt.strip(), b"", True
     return changed
 
 
@@ -132,6 +135,12 @@ _INDENT_MIN = 40
 #: the line at a space (`failed to pull and unpack image` / `"r.io/app:1": …`)
 _ENDS = (b".", b"!", b"?", b")", b"]", b"}", b">", b"|")
 _GOES_ON = re.compile(rb'^\s*+["\'][A-Za-z0-9]')
+#: a line that stops where Go's grammar still owes an address or a reason: after a network operation
+#: (`read udp`, `dial tcp`: net.OpError's `op net [src->]addr: err`), after `->`, or inside a lookup
+#: (net.DNSError's `lookup name[ on server]: err`: `lookup`, `lookup name`, `lookup name on`), so the next
+#: line is the rest of that one
+_OPEN_OP = re.compile(rb"(?:\b(?:read|write|dial|connect|proxyconnect)\s++(?:tcp|udp)[46]?+|->|"
+                      rb"\blookup(?:\s++[^\s:]++(?:\s++on)?+)?+)\s*+$")
 
 
 def clean(raw: bytes) -> str:
