@@ -390,3 +390,21 @@ def test_a_registry_without_identities_refuses_by_network_rule() -> None:
 ])
 def test_more_clients_words_for_registry_content(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
+
+
+@pytest.mark.parametrize("text", [
+    "failed to authorize: failed to fetch anonymous token: unexpected status from GET request to "
+    "https://ghcr.io/token?scope=repository%3Aacme%2Fcharts%2Fapp%3Apull&service=ghcr.io: 403 Forbidden",
+    'failed to authorize: failed to fetch anonymous token: unexpected status: 403 Forbidden: denied',
+])
+def test_an_anonymous_request_refused_asked_for_a_private_or_missing_name(text: str) -> None:
+    # no identity was sent, so none lacks a permission: the name is private (log in) or wrong
+    codes = [f.code for f in explain(text).findings]
+    assert codes[0] == "REGISTRY_NAME_UNKNOWN" and "AUTH_CREDENTIALS_REQUIRED" in codes[:3], codes
+    assert codes.index("AUTH_PERMISSION_DENIED") > codes.index("AUTH_CREDENTIALS_REQUIRED"), codes
+
+
+def test_a_refusal_of_a_credential_is_still_a_permission_verdict() -> None:
+    text = ('Error response from daemon: Head "https://ghcr.io/v2/acme/app/manifests/1": denied: '
+            'permission_denied: The token provided does not match expected scopes.')
+    assert explain(text).findings[0].code == "AUTH_PERMISSION_DENIED"
