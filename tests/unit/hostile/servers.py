@@ -437,17 +437,47 @@ def tunnel_to_loopback(conn: Conn, req: Request) -> None:
         return
     conn.server.conns.append(upstream)
     conn.send(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    try:
+        _relay(conn.sock, upstream)
+    finally:
+        upstream.close()
 
-    def pump(src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            src.settimeout(HOLD_SECONDS)
-            while chunk := src.recv(PIECE):
-                dst.sendall(chunk)
-        with contextlib.suppress(OSError):
-            dst.shutdown(socket.SHUT_WR)
 
-    back = threading.Thread(target=pump, args=(upstream, conn.sock), daemon=True)
-    back.start()
-    pump(conn.sock, upstream)
-    back.join(HOLD_SECONDS)
-    upstream.close()
+def _relay(a: socket.socket, b: socket.socket) -> None:
+    """Bytes both ways between ``a`` and ``b`` in this one thread, until both ends are done.
+
+    One thread, because ``a`` may be a TLS socket (an https proxy's client side): OpenSSL's
+    connection state is not safe to read in one thread while another writes it (two pump threads
+    corrupted records now and then: the client saw `tlsv1 alert decode error`)."""
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    for s in (a, b):
+        s.settimeout(5.0)
+        sel.register(s, selectors.EVENT_READ)
+    live = {a, b}
+    deadline = time.monotonic() + HOLD_SECONDS
+    try:
+        while live and time.monotonic() < deadline:
+            # bytes OpenSSL already decrypted do not make the socket readable again
+            ready = [s for s in live if isinstance(s, ssl.SSLSocket) and s.pending()] or \
+                [key.fileobj for key, _ in sel.select(timeout=0.2)]
+            for src in ready:
+                assert isinstance(src, socket.socket)
+                dst = b if src is a else a
+                try:
+                    chunk = src.recv(PIECE)
+                except (ssl.SSLWantReadError, TimeoutError):
+                    continue
+                except OSError:
+                    chunk = b""
+                if chunk:
+                    with contextlib.suppress(OSError):
+                        dst.sendall(chunk)
+                    continue
+                live.discard(src)
+                sel.unregister(src)
+                with contextlib.suppress(OSError):
+                    dst.shutdown(socket.SHUT_WR)
+    finally:
+        sel.close()
