@@ -51,6 +51,12 @@ R = "registry.lab.test"
 CLIENT_NAMES = ("skopeo", "docker", "podman", "buildah", "ctr", "dockerd")
 
 
+#: docker reports the URL its redirect led to and not the registry it pulled from: the text alone cannot
+#: tell a blocked backend from a blocked registry (skopeo, podman and ctr name both)
+_REDIRECT_UNSEEN = ("the text names only the host the registry's redirect led to, not the registry: nothing in it "
+                    "says that the registry itself answered")
+
+
 @dataclass(frozen=True)
 class Case:
     """One lab fault as a client meets it."""
@@ -217,6 +223,13 @@ CASES: tuple[Case, ...] = (
     Case("data-nx-5608", "the data host does not resolve", R, 5608, "DATA_ENDPOINT_BLOCKED", clients=NO_DOCKER),
     Case("data-loop-5609", "the blob download redirects endlessly", R, 5609, "REGISTRY_REDIRECT_LOOP",
          clients=NO_DOCKER),
+    # ---- a registry that hands its whole API to another host (registry.k8s.io's shape), blackholed
+    Case("api-backend-drop-5614", "the backend the registry's API redirects to is blackholed", R, 5614,
+         "DATA_ENDPOINT_BLOCKED", timeout="3s",
+         per_client={
+             'docker': ('TCP_TIMEOUT', (), _REDIRECT_UNSEEN),
+             'dockerd': ('PROXY_NOT_CONFIGURED', ('TCP_TIMEOUT',), _REDIRECT_UNSEEN),
+         }),
     # ---- proxies (squid and scripted bad proxies in the client netns)
     Case("proxy-blocked", "the proxy denies CONNECT to the host", "blocked.lab.test", 5441, "PROXY_DENIED",
          env={"HTTPS_PROXY": "http://127.0.0.1:3128"}),
