@@ -408,3 +408,31 @@ def test_a_refusal_of_a_credential_is_still_a_permission_verdict() -> None:
     text = ('Error response from daemon: Head "https://ghcr.io/v2/acme/app/manifests/1": denied: '
             'permission_denied: The token provided does not match expected scopes.')
     assert explain(text).findings[0].code == "AUTH_PERMISSION_DENIED"
+
+
+def test_another_host_below_a_podman_pull_may_be_its_mirror() -> None:
+    # containers/image tries registries.conf mirrors first and marks their requests with nothing
+    mirror = ("/usr/bin/podman pull registry.suse.com/ses/7/ceph/ceph\n"
+              "  Get https://192.168.8.66:5000/v2/: http: server gave HTTP response to HTTPS client")
+    assert explain(mirror).findings[0].code == "TLS_NOT_TLS"
+    # ... but when the client says the request was for the registry, the registry redirected it
+    redirect = ('Error: initializing source docker://r.example/lab/app:1: pinging container registry r.example: '
+                'Get "https://backend.example:5601/v2/": dial tcp 10.0.0.21:5601: i/o timeout')
+    assert explain(redirect).findings[0].code == "DATA_ENDPOINT_BLOCKED"
+    # docker has no unmarked mirrors for a registry of its own: another /v2/ host is the redirect's
+    docker = ("$ docker pull registry.k8s.io/pause:3.9\nError response from daemon: Get "
+              '"https://us-west1-docker.pkg.dev/v2/k8s-artifacts-prod/images/pause/manifests/3.9": '
+              "dial tcp 10.2.3.4:443: i/o timeout")
+    assert explain(docker).findings[0].code == "DATA_ENDPOINT_BLOCKED"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    # a token service's JSON body: its string member starts a message as `: ` does
+    ('reading image "index.docker.io/library/busybox:latest": no token in bearer response:\n'
+     '{"details":"incorrect username or password"}', "AUTH_BAD_CREDENTIALS"),
+    # containers/image's wrapper of a credential helper, and the helpers' own "not found"
+    ('Error parsing image name "docker://r.example/app": error getting username and password: credentials not '
+     'found in native keychain', "AUTH_CREDENTIAL_HELPER_FAILED"),
+])
+def test_credential_answers_in_their_own_words(text: str, code: str) -> None:
+    assert explain(text).findings[0].code == code

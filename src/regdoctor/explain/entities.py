@@ -24,6 +24,13 @@ _PINGING = re.compile(r"pinging (?:container|docker) registry (?!returned\b)"
                       r"(?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)")
 _QUOTED_REGISTRY = re.compile(r"(?:registry login server|registry|access to registry) '(?P<host>[^'\s]{1,253}+)'")
 _CHECK_HEALTH = re.compile(r"check-health -n (?P<name>[A-Za-z0-9]{1,50}+)")
+# the command the user ran, pasted above its error: `docker pull [--platform P] REF`, `podman pull`,
+# `nerdctl pull`, `crictl pull`, `buildah pull`, `ctr [-n NS] image(s) pull` (options taking a value
+# are the ones these tools have; any other option is a flag or `--opt=value`)
+_PULL_COMMAND = re.compile(r"\b(?:docker|podman|nerdctl|crictl|buildah|ctr(?: (?:-n|--namespace)[= ]\S{1,64}+)?"
+                           r" i(?:mages?)?) pull(?: (?:--platform|--creds|--user|-u|--authfile|--cert-dir|-n|"
+                           r"--namespace)[= ]\S{1,200}+| --?[a-z][a-z-]{0,30}+(?:=\S{1,200}+)?){0,6}+"
+                           r" (?P<ref>[^\s\"'-][^\s\"']{0,511}+)")
 _IMAGE_REFS = (
     re.compile(r"docker://(?P<ref>[^\s\"']{1,512}+)"),
     re.compile(r"(?:Failed to pull image|failed to resolve reference|failed to pull and unpack image|"
@@ -33,13 +40,10 @@ _IMAGE_REFS = (
     re.compile(r"(?:resolve source metadata|load metadata) for (?P<ref>[^\s:]{1,256}+(?::[^\s:]{1,128}+)?)"),
     re.compile(r"no such manifest: (?P<ref>[^\s]{1,512}+)"),
     re.compile(r"pull access denied for (?P<ref>[^\s,]{1,512}+)"),
-    # the command the user ran, pasted above its error: `docker pull [--platform P] REF`, `podman pull`,
-    # `nerdctl pull`, `crictl pull`, `buildah pull`, `ctr [-n NS] image(s) pull` (options taking a value
-    # are the ones these tools have; any other option is a flag or `--opt=value`)
-    re.compile(r"\b(?:docker|podman|nerdctl|crictl|buildah|ctr(?: (?:-n|--namespace)[= ]\S{1,64}+)? i(?:mages?)?)"
-               r" pull(?: (?:--platform|--creds|--user|-u|--authfile|--cert-dir|-n|--namespace)[= ]\S{1,200}+"
-               r"| --?[a-z][a-z-]{0,30}+(?:=\S{1,200}+)?){0,6}+ (?P<ref>[^\s\"'-][^\s\"']{0,511}+)"),
+    _PULL_COMMAND,
 )
+#: pullers whose registry mirrors leave no mark on the request (containerd's carry `?ns=`)
+_UNMARKED_MIRRORS = ("podman", "buildah")
 _READING_MANIFEST = re.compile(r"reading manifest (?P<tag>[^\s]{1,128}+) in (?P<repo>[^\s:]{1,512}+)")
 _PROXY_ENV = re.compile(r"(?i)\b(?:https?|all)_proxy=[\"']?(?P<proxy>[^\s\"']{1,512}+)")
 _PROXY_FLAG = re.compile(r"--proxy[= ](?P<proxy>[^\s]{1,512}+)")
@@ -99,6 +103,8 @@ def _wrapper_entities(e: dict[str, Any], src: str, own: bool) -> None:
             e["registry_host"] = host.lower()
             if port:
                 e["registry_port"] = int(port)
+            # the client says which registry its request was for, whatever host the request reached
+            e["registry_named_by_client"] = True
     for rx in _IMAGE_REFS:
         if "repository" in e:
             break
@@ -107,6 +113,10 @@ def _wrapper_entities(e: dict[str, Any], src: str, own: bool) -> None:
             ref = m.group("ref")
             if rx.pattern.startswith("docker://"):
                 ref = ref.split(": ", 1)[0].rstrip(":")
+            if rx is _PULL_COMMAND and m.group(0).startswith(_UNMARKED_MIRRORS):
+                # containers/image tries registries.conf mirrors first and marks their requests with
+                # nothing: another host below this command may be a mirror as well as a redirect
+                e["unmarked_mirrors"] = True
             for k, v in image_entities(ref).items():
                 e.setdefault(k, v)
     if "repository" not in e:

@@ -373,11 +373,14 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
         return "data", leaf_url, blob_op
     if (separate and host != registry_host and path.startswith("/v2/") and registry_host not in _HUB_HOSTS
             and host_role is None
-            and not _MIRROR_QUERY.search(str(leaf_url))):
+            and not _MIRROR_QUERY.search(str(leaf_url))
+            and (e.get("registry_named_by_client") or not e.get("unmarked_mirrors"))):
         # The image's registry sent the client to another registry host for its API (registry.k8s.io
         # answers with redirects to regional Artifact Registry or S3 backends): the registry works,
         # the host it hands the pull to does not. Docker Hub pulls meet other hosts only as a mirror
-        # (the daemon's registry-mirrors; containerd marks a mirror request with `?ns=`).
+        # (the daemon's registry-mirrors; containerd marks a mirror request with `?ns=`), and so may
+        # a podman or buildah pull, whose mirrors carry no mark - unless the client itself says the
+        # request was for the registry (`pinging container registry R: Get "https://other/v2/"`).
         return "data", leaf_url, blob_op
     return "registry", leaf_url, blob_op
 
@@ -543,9 +546,10 @@ def _leaf_span(r: grammar.Reading, text: str) -> str:
     return text[start:r.leaf.end].strip()
 
 
-# Where a message starts other than after ": " - gRPC's status (`rpc error: code = Unknown desc = MSG`)
-# and a logfmt value (`error="MSG"`): anchors written ": leaf" must match a leaf there too.
-_MESSAGE_STARTS = re.compile(r' desc = |="')
+# Where a message starts other than after ": " - gRPC's status (`rpc error: code = Unknown desc = MSG`),
+# a logfmt value (`error="MSG"`) and a JSON string member (`{"details":"MSG"}`, a token service's body):
+# anchors written ": leaf" must match a leaf there too.
+_MESSAGE_STARTS = re.compile(r' desc = |="|":\s?+"')
 
 
 def _refinements(text: str, bk: SymptomBook) -> list[tuple[Symptom, re.Match[str]]]:
