@@ -228,3 +228,15 @@ def test_a_fault_kept_on_a_data_host_keeps_the_data_host_as_a_reading() -> None:
     text = "Get https://d2glxqk2uabbnd.cloudfront.net/a/b: x509: certificate signed by unknown authority"
     found = codes(text)
     assert found[0] == "TLS_INTERCEPTED" and "DATA_ENDPOINT_BLOCKED" in found
+
+
+def test_containerd_blob_reader_cut_before_its_url_is_still_the_download() -> None:
+    from regdoctor.explain import explain
+
+    text = ('Failed to pull image "r.azurecr.io/app:1": failed to pull and unpack image "r.azurecr.io/app:1": '
+            'failed to copy: httpReadSeeker: failed open: failed to do request:  │')
+    assert explain(text).findings[0].code == "DATA_ENDPOINT_BLOCKED"
+    # a registry request cut the same way is not a download
+    cut = 'failed to resolve reference "r.azurecr.io/app:1": failed to do request:'
+    codes = [f.code for f in explain(cut).findings]
+    assert codes[:1] != ["DATA_ENDPOINT_BLOCKED"], codes
