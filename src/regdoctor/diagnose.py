@@ -76,7 +76,8 @@ def diagnose_endpoint(e: EndpointResult, parent: EndpointResult | None = None) -
             break
     out: list[Finding] = []
     root_label: str | None = _label(root_step.code, e.host) if root_step is not None and root_step.code else None
-    wrapper = roles.table().wrap(e.role, first_fail.code) if first_fail is not None and first_fail.code else None
+    wrapper = roles.table().wrap(e.role, first_fail.code, _dialled(first_fail)) \
+        if first_fail is not None and first_fail.code else None
     parent_failed = network_failure(parent) if parent is not None else None
     if wrapper is not None and first_fail is not None and root_step is first_fail:
         if parent_failed is None:
@@ -97,6 +98,12 @@ def diagnose_endpoint(e: EndpointResult, parent: EndpointResult | None = None) -
             # a warning that explains nothing that happened is a problem of its own, not a root cause
             out.append(_finding(s, e, False, None))
     return out
+
+
+def _dialled(step: Step) -> str | None:
+    """The address a failed connect went to (the last one tried), when the step says."""
+    address = step.evidence.get("address")
+    return address if isinstance(address, str) else None
 
 
 def _wrapped(wrapper: Code, failure: Step, e: EndpointResult) -> Finding:

@@ -112,3 +112,18 @@ def test_proxy_failure_on_a_data_host_stays_the_proxy_s() -> None:
     data = _ep(_step("proxy", "CONNECT", "fail", "PROXY_AUTH_REQUIRED", proxy_address="p:3128"),
                role="data", host="cdn.example.net", parent="r.io")
     assert [f.code for f in diagnose([reg, data])] == ["PROXY_AUTH_REQUIRED"]
+
+
+def test_no_ipv6_route_on_a_token_host_is_not_wrapped_as_the_realms() -> None:
+    from regdoctor.diagnose import diagnose
+    from regdoctor.kb.codes import Code
+    from regdoctor.model import EndpointResult, Step
+
+    def realm(address: str) -> EndpointResult:
+        return EndpointResult("auth.example", 443, "realm", parent="r.example", steps=(
+            Step("tcp", "connect", "fail", 1.0, "network is unreachable", Code.TCP_NET_UNREACHABLE,
+                 {"address": address, "port": 443, "errno_text": "connect: network is unreachable"}),))
+
+    registry = EndpointResult("r.example", 443, "registry", steps=(Step("http", "GET /v2/", "pass", 1.0, "401"),))
+    assert [f.code for f in diagnose([registry, realm("2600:1f18::1")])] == ["TCP_NET_UNREACHABLE"]
+    assert diagnose([registry, realm("10.0.0.4")])[0].code == "AUTH_REALM_UNREACHABLE"

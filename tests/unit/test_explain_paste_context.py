@@ -436,3 +436,23 @@ def test_another_host_below_a_podman_pull_may_be_its_mirror() -> None:
 ])
 def test_credential_answers_in_their_own_words(text: str, code: str) -> None:
     assert explain(text).findings[0].code == code
+
+
+def test_no_ipv6_route_is_this_machines_for_every_host() -> None:
+    # an IPv6-only token host (or an AAAA answer preferred) on a machine without an IPv6 route
+    text = ('failed to solve: node:18: failed to authorize: failed to fetch anonymous token: Get '
+            '"https://auth.ipv6.docker.com/token?scope=repository%3Alibrary%2Fnode%3Apull&service=registry.docker.io":'
+            ' dial tcp [2600:1f18:2148:bc00::1]:443: connect: network is unreachable')
+    assert explain(text).findings[0].code == "TCP_NET_UNREACHABLE"
+    # over IPv4 a missing route can be that host's own (a private endpoint's subnet): the realm's fault
+    v4 = text.replace("[2600:1f18:2148:bc00::1]", "10.20.0.4")
+    assert explain(v4).findings[0].code == "AUTH_REALM_UNREACHABLE"
+
+
+@pytest.mark.parametrize("dial", ["[::1]:8443", "127.0.0.1:8443"])
+def test_a_registry_name_dialled_at_loopback_resolved_there(dial: str) -> None:
+    text = ('failed to do request: Head "https://gitea.example.test:8443/v2/admin/app/manifests/latest": '
+            f"dial tcp {dial}: connect: connection refused")
+    assert explain(text).findings[0].code == "DNS_LOOPBACK"
+    local = text.replace("gitea.example.test", "localhost")  # asked for loopback: nothing listens there
+    assert explain(local).findings[0].code == "TCP_REFUSED"

@@ -483,7 +483,8 @@ def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: 
         answered = top in (Code.HTTP_FIREWALL_DENIED, Code.HTTP_MIDDLEBOX_BLOCKED)
         as_failure = Code.HTTP_FORBIDDEN if (role == "data" and info.layer == "auth") or (
             role == "realm" and answered) else top
-        new = roles.table().wrap(role, as_failure)  # the same rule diagnose() applies to a probed endpoint
+        # the same rule diagnose() applies to a probed endpoint
+        new = roles.table().wrap(role, as_failure, str(e["address"]) if e.get("address") else None)
         if new is not None:
             facts.update(blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
             rest = [(c, s) for c, s in ranked if c not in (new, top)]

@@ -55,6 +55,8 @@ class RoleTable:
     rules: Mapping[HostRole, RoleRule]
     wraps: Mapping[str, Wrap]
     host_independent: frozenset[Code]
+    #: host-independent when the address dialled was IPv6 (the machine has no IPv6 route at all)
+    ipv6_independent: frozenset[Code] = frozenset()
     #: (suffix, registry): the registry a data or token host belongs to
     owners: tuple[tuple[str, str], ...] = ()
 
@@ -94,16 +96,22 @@ class RoleTable:
         p = path.split("?", 1)[0].rstrip("/")
         return any(p.endswith(r) for r in self.rules["realm"].paths)
 
-    def wrap(self, role: str, failure: Code) -> Code | None:
-        """The code a failure on an endpoint of ``role`` becomes, or None (it stays as it is).
+    def wrap(self, role: str, failure: Code, address: str | None = None) -> Code | None:
+        """The code a failure on an endpoint of ``role`` becomes, or None (it stays as it is);
+        ``address`` is the one the failing dial went to, when known.
 
         >>> table().wrap("data", Code.TCP_TIMEOUT), table().wrap("data", Code.HTTP_RATE_LIMITED)
         ('DATA_ENDPOINT_BLOCKED', 'DATA_BLOB_THROTTLED')
         >>> table().wrap("data", Code.PROXY_AUTH_REQUIRED) is None, table().wrap("registry", Code.TCP_TIMEOUT)
         (True, None)
+        >>> t, unreachable = table(), Code.TCP_NET_UNREACHABLE
+        >>> t.wrap("realm", unreachable, "2600:1f18::1"), t.wrap("realm", unreachable, "10.0.0.1")
+        (None, 'AUTH_REALM_UNREACHABLE')
         """
         w = self.wraps.get(role)
         if w is None or failure in self.host_independent or code(failure).layer not in w.layers:
+            return None
+        if failure in self.ipv6_independent and address is not None and ":" in address.strip("[]"):
             return None
         return w.mapping.get(failure, w.default)
 
@@ -151,6 +159,8 @@ def build(raw: Mapping[str, Any]) -> RoleTable:
     if not isinstance(owners, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in owners.items()):
         raise CatalogueError("roles: [registry_of] must map host suffixes to registry hosts")
     return RoleTable(rules=rules, wraps=wraps, host_independent=independent,
+                     ipv6_independent=frozenset(parse_code(c) for c in _strings(wrap.get("host_independent_ipv6"),
+                                                                                  "wrap.host_independent_ipv6")),
                      owners=tuple((k.lower(), v.lower()) for k, v in owners.items()))
 
 
