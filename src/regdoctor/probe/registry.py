@@ -80,6 +80,13 @@ def run_pull_path(
     go_on, cred = _credentials_step(flow, credential_lookup)
     if not go_on:
         return
+    if cred is not None and challenge is not None and not same_site(pinged.host, route.host):
+        # The challenge came from a host of another domain that the registry's redirect led to.
+        # The credential is the registry's: it is not sent there (Go forwards an Authorization on a
+        # redirect only within a domain and its subdomains); the pull goes on anonymously.
+        flow.skip("auth", "send credentials", f"user {cred.username} is {flow.display}'s: not sent to "
+                  f"{pinged.host_header}, another domain its redirect led to; anonymous there")
+        cred = None
     scope = f"repository:{repository}:pull" if repository else None
     ev_ctx = _evidence_context(flow, cred, scope, repository, registry_name)
     # the commands a fix prints must reach the registry the way this check did
@@ -131,6 +138,17 @@ def _challenge_step(flow: Flow, v2: HttpResponse) -> tuple[bool, auth.Challenge 
                        # RFC 7235 allows several challenges per line; docker and containerd read one
                        "schemes_clients_ignore": auth.challenges_missed(lines)})
     return True, challenge
+
+
+def same_site(host: str, registry: str) -> bool:
+    """Whether ``host`` is ``registry`` or a subdomain of it (Go's rule for forwarding an
+    Authorization header on a redirect), so the registry's credential may go there.
+
+    >>> [same_site(h, "r.example") for h in ("r.example", "eu.r.example", "evil.example", "xr.example")]
+    [True, True, False, False]
+    """
+    h, r = host.lower().rstrip("."), registry.lower().rstrip(".")
+    return h == r or h.endswith("." + r)
 
 
 def _credentials_step(flow: Flow, lookup: Callable[[], Credential | None]) -> tuple[bool, Credential | None]:

@@ -145,3 +145,19 @@ def test_backend_that_refuses_the_token_is_the_registrys_auth_answer() -> None:
     finally:
         s.stop()
     assert [f.code for f in report.findings if f.root_cause] == ["AUTH_CREDENTIALS_REQUIRED"]
+
+
+def test_credentials_are_not_sent_to_another_domain_a_redirect_leads_to() -> None:
+    # the backend is `localhost`, the registry `127.0.0.1`: another name, not a subdomain
+    s = Setup(backend_basic=True)
+    s.front.handle = routed([("/*", lambda conn, req: redirect(f"http://localhost:{s.backend.port}{req.target}")(
+        conn, req))])
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            report = s.run(Path(d), username="u", password="p")
+    finally:
+        s.stop()
+    assert all(_auth(r) is None for srv in (s.front, s.backend) for r in srv.requests), "the password went out"
+    steps = {st.name: st for e in report.endpoints for st in e.steps}
+    assert steps["send credentials"].status == "skip" and "localhost" in steps["send credentials"].summary
+    assert [f.code for f in report.findings if f.root_cause] == ["AUTH_CREDENTIALS_REQUIRED"]
