@@ -456,3 +456,28 @@ def test_a_registry_name_dialled_at_loopback_resolved_there(dial: str) -> None:
     assert explain(text).findings[0].code == "DNS_LOOPBACK"
     local = text.replace("gitea.example.test", "localhost")  # asked for loopback: nothing listens there
     assert explain(local).findings[0].code == "TCP_REFUSED"
+
+
+@pytest.mark.parametrize("text", [
+    "Error pushing to registry: Server error: 301 trying to push app blob - sha256:819d5b58",
+    'failed to push r.example/app:1: unexpected status: 307 Temporary Redirect',
+    'PUT "https://r.example/v2/app/blobs/uploads/x": unexpected status code 308 Permanent Redirect',
+])
+def test_a_redirect_the_client_reports_is_the_front_ends(text: str) -> None:
+    assert explain(text).findings[0].code == "HTTP_FRONTEND_MISCONFIGURED"
+
+
+def test_a_302_found_that_is_no_status_is_not_read_as_one() -> None:
+    assert "HTTP_FRONTEND_MISCONFIGURED" not in [f.code for f in explain("moved 302 Found files to r.example").findings]
+
+
+@pytest.mark.parametrize("text", [
+    'failed to get converter for "registry.k8s.io/busybox:latest": Pulling Schema 1 images have been deprecated '
+    "and disabled by default since containerd v2.0.",
+    "[DEPRECATION NOTICE] Docker Image Format v1 and Docker Image manifest version 2, schema 1 support is disabled by "
+    "default and will be removed in an upcoming release.",
+    "copying system image from manifest list: Unexpectedly received a manifest list instead of a manifest for a "
+    "single image",
+])
+def test_a_manifest_kind_the_client_refuses(text: str) -> None:
+    assert explain(text).findings[0].code == "REGISTRY_BAD_MANIFEST"

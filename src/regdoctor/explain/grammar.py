@@ -291,7 +291,9 @@ def _kind(t: Token, before: list[Token], connect: bool) -> str:
     if t.kind == "eof":
         return f"conn.{t.value}"
     if t.kind in ("status", "reason"):
-        return f"{'connect' if connect else 'status'}.{_status_family(t.value)}"
+        family = _status_family(t.value)
+        # a proxy answering CONNECT with a redirect refuses the tunnel like any other non-2xx
+        return f"connect.{'4xx' if family == '3xx' else family}" if connect else f"status.{family}"
     if t.kind == "oci":
         return f"oci.{t.value.lower()}"
     if t.kind == "body" and t.value == "storage_xml":
@@ -307,7 +309,9 @@ _EXACT_STATUSES = frozenset({"401", "403", "404", "407", "429", "500", "502", "5
 def _status_family(status: str) -> str:
     if status in _EXACT_STATUSES:
         return status
-    return "5xx" if status.startswith("5") else "4xx"  # a 1xx-3xx refusal is as unexpected as a 4xx
+    if status.startswith("3"):
+        return "3xx"  # a redirect the client reports instead of following
+    return "5xx" if status.startswith("5") else "4xx"  # a 1xx refusal is as unexpected as a 4xx
 
 
 #: every leaf kind ``read`` can produce (the leaf table must define each; a unit test checks)
@@ -319,7 +323,7 @@ LEAF_KINDS = frozenset(
     + [f"timeout.{k}" for k in _TIMEOUT_RANK]
     + [f"tls.{k}" for k in ("unknown_ca", "expired", "not_yet_valid", "expired_or_not_yet", "name_mismatch",
                             "cn_only", "handshake_failed", "not_tls", "self_signed", "verify_failed")]
-    + [f"{p}.{s}" for p in ("status", "connect") for s in (*sorted(_EXACT_STATUSES), "4xx", "5xx")]
+    + [f"{p}.{s}" for p in ("status", "connect") for s in (*sorted(_EXACT_STATUSES), "4xx", "5xx")] + ["status.3xx"]
     + [f"oci.{c.lower()}" for c in OCI_CODES] + [f"oauth.{c}" for c in OAUTH] + ["http.malformed", "http.html"]
     + ["oci.not_found"]
 )

@@ -453,6 +453,13 @@ _SPECS: tuple[Spec, ...] = (
     (("returned ", "answered ", "responded with ", "failed with ", "with status ", "got ", "error "),
      re.compile(r"(?:returned|answered|responded with|failed with|with status|got|error) (?P<status>[45][0-9]{2})\b"
                 r"(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"), _status),
+    # a redirect the client reported instead of following (an upload answered 301/307, a front end sending
+    # plain HTTP to HTTPS or a path elsewhere): only after words that introduce a status, as `302 Found`
+    # elsewhere in a log is no error
+    (("Server error: ", "status code", "unexpected status", "unexpected HTTP status"),
+     re.compile(r"(?:Server error: |(?:unexpected |response )?status code:? |unexpected status: |"
+                r"received unexpected HTTP status: )(?P<status>30[1-8])\b(?: (?P<text>[A-Z][A-Za-z -]{2,40}+))?"),
+     _status),
     # urllib3's Retry giving up: `ResponseError('too many 503 error responses')`
     (("error responses",), re.compile(r"too many (?P<status>[45][0-9]{2}) error responses"), _status),
     (("status code ", "status: ", "statuscode: "),
@@ -611,7 +618,7 @@ GATE_ANCHORS: tuple[str, ...] = (
     # (a reason phrase after a number is found by the status wordings below; alone, it follows ": ")
     *(f": {r}" for r in REASONS), *(f": {c}" for c in OCI_CODES),
     *(f": {c.lower().replace('_', ' ')}" for c in OCI_CODES), ": too many requests",
-    ": not found", "http.Status",
+    ": not found", "http.Status", ": Server error: 30",  # docker's old push client: a redirect it did not follow
     "toomanyrequests",  # Docker Hub's quota text often starts a log line after a timestamp
     "<html", "<HTML", "<!DOCTYPE", "<!doctype", "<Error>", "<?xml",
 )
@@ -622,7 +629,7 @@ STANDALONE_ANCHORS: tuple[str, ...] = (
 #: byte regexes for anchors that would be costly as literals (a common first letter)
 GATE_PATTERNS: tuple[bytes, ...] = (
     # status code / StatusCode / status: 403 / status=503
-    rb"tatus(?:[ _-]?[Cc]ode|: ?[45][0-9][0-9]|=[45][0-9][0-9]| [45][0-9][0-9])",
+    rb"tatus(?:[ _-]?[Cc]ode|: ?[345][0-9][0-9]|=[45][0-9][0-9]| [45][0-9][0-9])",
     rb"esponse code",
     rb"HTTP/[12](?:\.[01])? [45][0-9][0-9]",
     rb"_(?:scope|token|grant|client|request|grant_type)\b",  # OAuth error codes
