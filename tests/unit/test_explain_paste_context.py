@@ -481,3 +481,16 @@ def test_a_302_found_that_is_no_status_is_not_read_as_one() -> None:
 ])
 def test_a_manifest_kind_the_client_refuses(text: str) -> None:
     assert explain(text).findings[0].code == "REGISTRY_BAD_MANIFEST"
+
+
+def test_a_tool_that_announced_its_proxy_and_dialled_direct_did_not_use_it() -> None:
+    text = "Setting proxy from environment: http://proxy.corp:3128/\nError: connect ETIMEDOUT 44.213.61.252:443"
+    assert explain(text).findings[0].code == "PROXY_NOT_CONFIGURED"
+    assert explain(text.splitlines()[1]).findings[0].code == "TCP_TIMEOUT"
+
+
+def test_a_dial_to_the_proxy_cut_before_its_reason_is_the_proxy_hop() -> None:
+    text = ("Failed to pull image \"nginx\": rpc error: code = Unknown desc = Error response from daemon: "
+            "Get https://registry-1.docker.io/v2/: proxyconnect tcp: dial tcp")
+    f = explain(text).findings
+    assert f[0].layer == "proxy" and "PROXY_REFUSED" in [x.code for x in f], [x.code for x in f]

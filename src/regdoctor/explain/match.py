@@ -86,7 +86,10 @@ _LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving
 # chain), the process that failed did not use that proxy - the seed article's case of a proxy
 # set for the docker client and not the daemon.
 _PROXY_SETTING = re.compile(r"\b(?i:https?|all)_(?i:proxy)\s{0,3}+=\s{0,3}+[\"']?+[a-z0-9]"
-                            r"|\bHTTPS? Proxy: \S|\"https?-?[Pp]roxy\"\s{0,3}+:\s{0,3}+\"[a-z]")
+                            r"|\bHTTPS? Proxy: \S|\"https?-?[Pp]roxy\"\s{0,3}+:\s{0,3}+\"[a-z]"
+                            # a tool announcing the proxy it took (`Setting proxy from environment: http://…`,
+                            # `Using proxy http://…`): what fails after it went direct anyway
+                            r"|\b(?i:setting|using) (?i:https? )?proxy(?: from (?:the )?environment)?:? https?://")
 
 
 def _seen(markers: Sequence[str], ln: LineState) -> bool:
