@@ -163,7 +163,8 @@ def acr403_manifest(conn: Conn, peer_ip: str) -> None:
         respond(conn, head, "404 Not Found", [REGISTRY_API], json_error("NOT_FOUND", "not found"), JSON)
 
 
-def redirect_loop(conn: Conn, _peer_ip: str) -> None:
+def redirect_to(conn: Conn, _peer_ip: str, backend: str | None) -> None:
+    """Every GET/HEAD -> 307 to the same target on ``backend`` (None: on the host asked, a loop)."""
     head = read_head(conn)
     if head is None:
         return
@@ -171,19 +172,8 @@ def redirect_loop(conn: Conn, _peer_ip: str) -> None:
     if method not in ("GET", "HEAD"):
         respond(conn, head, "405 Method Not Allowed", [], b"", "text/plain")
         return
-    location = f"https://{headers.get('host', 'data-loop.lab.test')}{target}"
-    respond(conn, head, "307 Temporary Redirect", [("Location", location)], b"", "application/octet-stream")
-
-
-def api_redirect(conn: Conn, _peer_ip: str, backend: str) -> None:
-    head = read_head(conn)
-    if head is None:
-        return
-    method, target, _ = request_line(head)
-    if method not in ("GET", "HEAD"):
-        respond(conn, head, "405 Method Not Allowed", [], b"", "text/plain")
-        return
-    respond(conn, head, "307 Temporary Redirect", [("Location", backend + target)], b"", "text/html")
+    origin = backend or f"https://{headers.get('host', 'data-loop.lab.test')}"
+    respond(conn, head, "307 Temporary Redirect", [("Location", origin + target)], b"", "application/octet-stream")
 
 
 def hang(conn: Conn, _peer_ip: str) -> None:
@@ -475,9 +465,9 @@ MODES: dict[str, Callable[[Conn, str], None]] = {
         "application/xml",
         [("Server", "Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0"), ("x-ms-error-code", "AuthorizationFailure")],
     ),
-    "redirect-loop": redirect_loop,
-    "api-redirect": lambda conn, ip: api_redirect(conn, ip, "https://registry.lab.test:5601"),
-    "api-redirect-drop": lambda conn, ip: api_redirect(conn, ip, "https://data-drop.lab.test:5601"),
+    "redirect-loop": lambda conn, ip: redirect_to(conn, ip, None),
+    "api-redirect": lambda conn, ip: redirect_to(conn, ip, "https://registry.lab.test:5601"),
+    "api-redirect-drop": lambda conn, ip: redirect_to(conn, ip, "https://data-drop.lab.test:5601"),
     "notregistry": http_mode("200 OK", lambda _ip: b"<html>Welcome to nginx</html>\n", HTML, []),
     "hang": hang,
     "tls-hang": hang,
