@@ -241,8 +241,13 @@ def _bearer_token(pull: RegistryApi, ch: auth.Challenge, cred: Credential | None
           ("GET with Basic credentials" if cred is not None else "GET, anonymous")}
     t0 = time.monotonic()
 
+    # A backend the registry handed its API to (registry.k8s.io's Artifact Registry) names the
+    # repository its own way (`k8s-artifacts-prod/images/pause` for `pause`): what its token grants is
+    # not checked against the name asked of the registry - the manifest request tells
+    granted_for = repository if pull.auth_at == (pull.route.host, pull.route.port) else None
+
     def verdict(resp: HttpResponse) -> classify.Verdict:
-        return token_verdict(resp, cred is not None, repository, ev)
+        return token_verdict(resp, cred is not None, granted_for, ev)
 
     resp: HttpResponse | None
     # a realm on a host this pull already reached (the registry, its API's backend) uses that route

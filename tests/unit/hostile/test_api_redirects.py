@@ -161,3 +161,29 @@ def test_credentials_are_not_sent_to_another_domain_a_redirect_leads_to() -> Non
     steps = {st.name: st for e in report.endpoints for st in e.steps}
     assert steps["send credentials"].status == "skip" and "localhost" in steps["send credentials"].summary
     assert [f.code for f in report.findings if f.root_cause] == ["AUTH_CREDENTIALS_REQUIRED"]
+
+
+def test_a_backends_token_for_its_own_name_of_the_repository_is_fine() -> None:
+    # registry.k8s.io's `pause` is `k8s-artifacts-prod/images/pause` at its Artifact Registry backend
+    import base64
+    import json
+
+    def enc(d: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+
+    access = [{"type": "repository", "name": f"prod/images/{REPO}", "actions": ["pull"]}]
+    jwt = f"{enc({'alg': 'ES256'})}.{enc({'access': access})}.sig"
+    s = Setup()
+    s.backend.handle = routed([
+        ("/v2/", Registry.challenge()),
+        ("/token", json_answer(200, {"token": jwt, "expires_in": 300})),
+        (f"/v2/{REPO}/manifests/*", lambda conn, req: (json_answer(
+            200, manifest_doc(), OCI_MANIFEST, [("Docker-Content-Digest", "sha256:" + "d" * 64)])
+            if _auth(req) == f"Bearer {jwt}" else answer(401))(conn, req)),
+    ])
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            report = s.run(Path(d))
+    finally:
+        s.stop()
+    assert report.findings == (), [(st.name, st.summary) for e in report.endpoints for st in e.steps]
