@@ -145,19 +145,21 @@ class RegistryApi:
 
     def follow(self, resp: HttpResponse, route: Route, method: str, target: str, *,
                extra: list[tuple[str, str]] | None = None, name: str, layer: Layer = "registry",
-               max_body: int = 64 * 1024) -> tuple[HttpResponse, Route] | None:
+               max_body: int = 64 * 1024, shown: bool = False) -> tuple[HttpResponse, Route] | None:
         """The answer at the end of ``resp``'s redirects and the route it came on (``resp`` and
-        ``route`` themselves when it is no redirect); None when a hop failed (recorded)."""
-        flow = self.flow
+        ``route`` themselves when it is no redirect); None when a hop failed (recorded).
+        ``shown``: a step already shows ``resp`` (the endpoint's own ``GET /v2/``), so its first
+        redirect is not recorded twice."""
+        flow, shown_first = self.flow, shown
         seen = [f"{route.scheme}://{route.host_header}{target}"]
         for hop in range(1, MAX_REDIRECTS + 2):
             if not is_redirect(resp):
                 return resp, route
             t0 = time.monotonic()
             current = join_location(seen[-1], resp.header("location") or "")
-            shown = redact_location(current)
+            location = redact_location(current)
             ev: dict[str, Any] = {"request": f"{method} {target}", "registry_host": flow.display,
-                                  "status": resp.status, "location": shown}
+                                  "status": resp.status, "location": location}
             if current in seen or hop > MAX_REDIRECTS:
                 chain = [redact_location(u) for u in [*seen, current]]
                 why = f"redirect loop after {hop} hops" if current in seen else f"more than {MAX_REDIRECTS} redirects"
@@ -167,11 +169,12 @@ class RegistryApi:
             seen.append(current)
             hop_target = redirect_target(current)
             if isinstance(hop_target, RedirectRefused):
-                flow.add(layer, f"{name} redirect", "fail", t0, f"redirect to {shown}: {hop_target.reason}",
+                flow.add(layer, f"{name} redirect", "fail", t0, f"redirect to {location}: {hop_target.reason}",
                          hop_target.code, {**ev, "reason": hop_target.reason, "scheme": urlscheme(current) or "(none)"})
                 return None
             scheme, host, port, path = hop_target
-            flow.add(layer, f"{name} redirect", "pass", t0, f"{resp.status} redirect to {shown}", evidence=ev)
+            if not (shown_first and hop == 1):
+                flow.add(layer, f"{name} redirect", "pass", t0, f"{resp.status} redirect to {location}", evidence=ev)
             route_to = self.known(scheme, host, port)
             if route_to is None:
                 reached = self._reach(scheme, host, port, method, path, extra=extra, name=name, layer=layer,

@@ -68,7 +68,7 @@ def run_pull_path(
 ) -> None:
     """Append the auth, manifest and blob steps (and realm/data endpoints) to ``flow``."""
     pull = RegistryApi(flow, route, opts)
-    followed = pull.follow(v2, route, "GET", "/v2/", name="GET /v2/")
+    followed = pull.follow(v2, route, "GET", "/v2/", name="GET /v2/", shown=True)
     if followed is None:
         return
     v2, pinged = followed
