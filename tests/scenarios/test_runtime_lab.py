@@ -284,10 +284,10 @@ def test_dockerd_insecure_plain_http_registry(lab: Lab, node: Node) -> None:
 def test_docker_and_containerd_follow_a_registry_that_hands_its_api_on(lab: Lab, node: Node) -> None:
     """registry.k8s.io's shape (fronts.py api-redirect on :5613): every API request 307s to :5601. dockerd
     and containerd authorize each hop by the host whose challenge it is, so both pull; regdoctor walks the
-    same path and finds it healthy. (containers/image puts the token on the first request, which Go drops
-    on the cross-host hop: skopeo gets `unauthorized` here, where a backend that serves anonymous pulls
-    without a token, as Artifact Registry does for registry.k8s.io, would still work.)"""
-    fresh = Node(lab, name="node-api-redirect")  # a root of its own: no drop-in or config of earlier tests
+    same path and finds it healthy. containers/image puts the token on the request to the registry, which
+    Go drops on the cross-host hop: podman gets `unauthorized`, and `check --as podman` names that
+    (a backend that serves anonymous pulls without a token, as registry.k8s.io's does, still works)."""
+    fresh = Node(lab, name="napi")  # a root of its own: no drop-in or config of earlier tests
     try:
         _pull_through_api_redirect(lab, fresh)
     finally:
@@ -309,6 +309,13 @@ def _pull_through_api_redirect(lab: Lab, node: Node) -> None:
     docker = node.docker("pull", ref, timeout=120)
     assert docker.returncode == 0, docker.stdout + docker.stderr
     _healthy_as(lab, node, "docker", ref)
+    for host in ("registry.lab.test:5613", "registry.lab.test:5601", "data.lab.test"):
+        node.write(f"/etc/containers/certs.d/{host}/ca.crt", lab.ca_file.read_text())
+    node.write(PODMAN_CONF, "[engine]\n")
+    podman = node.podman("pull", ref, env={}, timeout=120)
+    assert podman.returncode != 0 and "unauthorized" in podman.stderr, podman.stderr
+    rc, doc = rd(lab, node, "check", "--as", "podman", ref, env={})
+    assert rc == 1 and roots(doc)[0]["code"] == "AUTH_DROPPED_ON_REDIRECT", doc["findings"]
 
 
 def _healthy_as(lab: Lab, node: Node, actor: str, ref: str) -> None:

@@ -125,10 +125,24 @@ class RegistryApi:
         """The route to a host this pull path already reached (the registry, a redirect's host)."""
         return self.routes.get((scheme, host, port))
 
+    def authorizes(self, route: Route) -> bool:
+        """Whether a request on ``route`` carries the login's Authorization, as this client sends it."""
+        if self.opts.redirect_auth == "request":
+            # on the request to the registry; Go keeps it on a redirect to the same host and port
+            # (or a subdomain on that port: `canonicalAddr`, the rule of the Go the distributions build with)
+            return route.port == self.route.port and (
+                route.host == self.route.host or route.host.endswith("." + self.route.host))
+        return (route.host, route.port) == self.auth_at
+
+    def drops_auth(self, route: Route) -> bool:
+        """Whether the login's Authorization was dropped on the way to ``route`` although it is the
+        host whose challenge it answers (containers/image behind a cross-host redirect)."""
+        return self.authz is not None and (route.host, route.port) == self.auth_at and not self.authorizes(route)
+
     def send(self, route: Route, method: str, target: str, *, extra: list[tuple[str, str]] | None = None,
              name: str | None = None, layer: Layer = "registry", max_body: int = 64 * 1024) -> HttpResponse | None:
-        """One request on ``route``, authorized when ``route`` leads to ``auth_at``."""
-        authz = self.authz if (route.host, route.port) == self.auth_at else None
+        """One request on ``route``, authorized as the client would (``authorizes``)."""
+        authz = self.authz if self.authorizes(route) else None
         return send(self.flow, route, method, target, self.opts, authz, extra=extra, name=name, layer=layer,
                     max_body=max_body)
 
@@ -136,12 +150,19 @@ class RegistryApi:
                 name: str | None = None, layer: Layer = "registry", max_body: int = 64 * 1024,
                 follow: bool = True) -> HttpResponse | None:
         """``method target`` on the registry, its redirects followed unless ``follow`` is False."""
+        got = self.request_via(method, target, extra=extra, name=name, layer=layer, max_body=max_body,
+                               follow=follow)
+        return got[0] if got is not None else None
+
+    def request_via(self, method: str, target: str, *, extra: list[tuple[str, str]] | None = None,
+                    name: str | None = None, layer: Layer = "registry", max_body: int = 64 * 1024,
+                    follow: bool = True) -> tuple[HttpResponse, Route] | None:
+        """``request``, and the route of the host that gave the answer."""
         resp = self.send(self.route, method, target, extra=extra, name=name, layer=layer, max_body=max_body)
         if resp is None or not follow:
-            return resp
-        got = self.follow(resp, self.route, method, target, extra=extra, name=name or f"{method} {target}",
-                          layer=layer, max_body=max_body)
-        return got[0] if got is not None else None
+            return (resp, self.route) if resp is not None else None
+        return self.follow(resp, self.route, method, target, extra=extra, name=name or f"{method} {target}",
+                           layer=layer, max_body=max_body)
 
     def follow(self, resp: HttpResponse, route: Route, method: str, target: str, *,
                extra: list[tuple[str, str]] | None = None, name: str, layer: Layer = "registry",

@@ -37,6 +37,11 @@ class ProbeOptions:
     #: ``host[:port]`` whose certificate the actor does not verify (daemon.json
     #: ``insecure-registries``, registries.conf ``insecure``, hosts.toml ``skip_verify``; ``check --as``)
     insecure: frozenset[str] = frozenset()
+    #: who gets the login's Authorization when the registry redirects an API request (``probe.api``):
+    #: ``"host"`` - each host its own challenge's (docker, containerd); ``"request"`` - the request to
+    #: the registry, kept by Go on a redirect only to the same host and port (containers/image: podman,
+    #: CRI-O, skopeo, buildah)
+    redirect_auth: str = "host"
     #: called with each ``probe.events.ProbeEvent`` (live progress); None: nobody watches
     observer: Observer | None = field(default=None, compare=False, repr=False)
     #: the run's TLS contexts, one per trust setting (``probe.run`` sets a fresh one per run);

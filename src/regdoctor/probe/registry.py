@@ -325,12 +325,17 @@ def _manifest_and_blob(pull: RegistryApi, repository: str, reference: str, platf
     accept = [("Accept", ", ".join(MANIFEST_TYPES))]
     path = f"/v2/{repository}/manifests/{reference}"
     t0 = time.monotonic()
-    resp = pull.request("GET", path, extra=accept, name="manifest", max_body=MAX_MANIFEST)
-    if resp is None:
+    got = pull.request_via("GET", path, extra=accept, name="manifest", max_body=MAX_MANIFEST)
+    if got is None:
         return
+    resp, at = got
     ev = {**ev_ctx, **_ev_base(flow, "GET", path, ev_ctx.get("registry")), "repository": repository,
           "reference": reference}
     v = manifest_failure(resp, ev, cred is not None)
+    if v is not None and resp.status == 401 and pull.drops_auth(at):
+        v = classify.Verdict("fail", Code.AUTH_DROPPED_ON_REDIRECT,
+                             f"401 at {at.host_header}: the token stayed behind on the redirect", {
+                                 **v.evidence, "request": f"GET {path}", "backend": at.host_header})
     if v is not None:
         flow.add("registry", "manifest", v.status, t0, v.summary, v.code, v.evidence)
         return
@@ -350,9 +355,10 @@ def _manifest_and_blob(pull: RegistryApi, repository: str, reference: str, platf
                      Code.REGISTRY_PLATFORM_MISSING, {**ev, "platform": platform, "available": available})
             return
         ppath = f"/v2/{repository}/manifests/{chosen}"
-        resp = pull.request("GET", ppath, extra=accept, name=f"manifest {platform}", max_body=MAX_MANIFEST)
-        if resp is None:
+        answer = pull.request("GET", ppath, extra=accept, name=f"manifest {platform}", max_body=MAX_MANIFEST)
+        if answer is None:
             return
+        resp = answer
         v = manifest_failure(resp, {**ev, "path": ppath}, cred is not None)
         if v is not None:
             flow.add("registry", f"manifest {platform}", v.status, t0, v.summary, v.code, v.evidence)

@@ -73,6 +73,10 @@ def _pullers(source: Source, env: dict[str, str], aks: list[tuple[str, str]]) ->
     return pullers(audit(source, env, aks))
 
 
+#: actors that pull through containers/image
+_CONTAINERS_IMAGE = frozenset({"podman", "crio"})
+
+
 def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions, *, actor: str | None,
                source: Source, aks: Sequence[tuple[str, str]] = ()) -> Report:
     """The layered check as ``actor`` would make it (None: the shell, noting a daemon that differs)."""
@@ -102,7 +106,10 @@ def check_from(targets: Sequence[Target], opts: ProbeOptions, pull: PullOptions,
     def probe(job: Job, o: ProbeOptions, pl: PullOptions) -> list[EndpointResult]:
         return probe_job(job, replace(o, plain_http=True) if (job.host, job.port) in plain else o, pl)
 
-    return check(targets, replace(opts, env=p.env, trust=p.trust, insecure=p.insecure), pull, extra_jobs=mirrors,
+    # containers/image authorizes the request, not the host (probe.api RegistryApi.authorizes)
+    auth = "request" if found.name in _CONTAINERS_IMAGE else "host"
+    return check(targets, replace(opts, env=p.env, trust=p.trust, insecure=p.insecure, redirect_auth=auth), pull,
+                 extra_jobs=mirrors,
                  probe=probe,
                  annotate=lambda eps: annotate(p, eps), conclude=lambda eps, fs: verdict(p, eps, fs))
 
