@@ -494,3 +494,17 @@ def test_a_dial_to_the_proxy_cut_before_its_reason_is_the_proxy_hop() -> None:
             "Get https://registry-1.docker.io/v2/: proxyconnect tcp: dial tcp")
     f = explain(text).findings
     assert f[0].layer == "proxy" and "PROXY_REFUSED" in [x.code for x in f], [x.code for x in f]
+
+
+def test_a_layer_retried_without_a_reason_is_cut_on_its_way() -> None:
+    push = ("The push refers to repository [r.example/app]\ne156c976a2ba: Pushing [====>]  3.072kB\n"
+            "45d8dc025525: Retrying in 1 second")
+    assert explain(push).findings[0].code == "HTTP_FRONTEND_MISCONFIGURED"  # what stands in front of the registry
+    pull = ("latest: Pulling from library/app\ne156c976a2ba: Downloading [====>]  3.072kB\n"
+            "45d8dc025525: Retrying in 5 seconds")
+    assert explain(pull).findings[0].code == "DATA_ENDPOINT_BLOCKED"  # the download from the data host
+
+
+def test_an_oci_chart_with_two_content_layers_is_a_manifest_the_client_cannot_use() -> None:
+    text = ("rpc error: code = Unknown desc = expected only a single oci content layer, got 2")
+    assert explain(text).findings[0].code == "REGISTRY_BAD_MANIFEST"
