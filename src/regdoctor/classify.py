@@ -21,6 +21,7 @@ from typing import Any
 from regdoctor import safejson
 from regdoctor.kb.codes import Code
 from regdoctor.model import StepStatus
+from regdoctor.probe.redirects import REDIRECT_STATUSES
 from regdoctor.redact import redact_location
 
 # ACR quotes the address; a proxy or gateway that rewrites the body may not
@@ -245,8 +246,8 @@ def _v2_not_found(a: _Answer) -> Verdict:
 _V2_BY_STATUS: dict[int, Callable[[_Answer], Verdict]] = {
     401: _v2_unauthorized, 200: _v2_ok, 403: _v2_forbidden, 429: _v2_too_many,
     407: _v2_server_error, 451: _v2_server_error, 404: _v2_not_found, 400: _v2_bad_request,
-    # the redirects Go's client follows (probe.api.REDIRECT_STATUSES)
-    301: _v2_redirect, 302: _v2_redirect, 303: _v2_redirect, 307: _v2_redirect, 308: _v2_redirect,
+    # the redirects Go's client follows, which probe.api follows too
+    **dict.fromkeys(REDIRECT_STATUSES, _v2_redirect),
 }
 
 

@@ -33,16 +33,20 @@ from regdoctor.net import Deadline, NetError
 from regdoctor.net.http import HttpResponse
 from regdoctor.probe.endpoint import ProbeOptions, Route, probe_endpoint
 from regdoctor.probe.errors import code_for
-from regdoctor.probe.redirects import MAX_REDIRECTS, RedirectRefused, join_location, redirect_target, urlscheme
+from regdoctor.probe.redirects import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    RedirectRefused,
+    join_location,
+    redirect_target,
+    urlscheme,
+)
 from regdoctor.probe.route import authority
 from regdoctor.probe.steps import StepLog
 from regdoctor.redact import redact_location
 
 if TYPE_CHECKING:
     from regdoctor.probe.events import Observer
-
-#: the statuses Go's client follows (it re-sends a GET as a GET after each of them)
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 #: the path of the ping, with or without its slash: its answer is judged as ``GET /v2/``'s
 _PING_PATHS = ("/v2/", "/v2")
@@ -92,6 +96,17 @@ def send(flow: Flow, route: Route, method: str, target: str, opts: ProbeOptions,
         return None
 
 
+def same_site(host: str, registry: str) -> bool:
+    """Whether ``host`` is ``registry`` or a subdomain of it (Go's rule for forwarding an
+    Authorization header on a redirect), so the registry's credential may go there.
+
+    >>> [same_site(h, "r.example") for h in ("r.example", "eu.r.example", "evil.example", "xr.example")]
+    [True, True, False, False]
+    """
+    h, r = host.lower().rstrip("."), registry.lower().rstrip(".")
+    return h == r or h.endswith("." + r)
+
+
 def _answered(resp: HttpResponse) -> classify.Verdict:
     """The network path to a host the registry redirected a request to works once it answers;
     what the answer means is the request's own verdict (manifest, login), read by the flow."""
@@ -130,8 +145,7 @@ class RegistryApi:
         if self.opts.redirect_auth == "request":
             # on the request to the registry; Go keeps it on a redirect to the same host and port
             # (or a subdomain on that port: `canonicalAddr`, the rule of the Go the distributions build with)
-            return route.port == self.route.port and (
-                route.host == self.route.host or route.host.endswith("." + self.route.host))
+            return route.port == self.route.port and same_site(route.host, self.route.host)
         return (route.host, route.port) == self.auth_at
 
     def drops_auth(self, route: Route) -> bool:
@@ -159,8 +173,10 @@ class RegistryApi:
                     follow: bool = True) -> tuple[HttpResponse, Route] | None:
         """``request``, and the route of the host that gave the answer."""
         resp = self.send(self.route, method, target, extra=extra, name=name, layer=layer, max_body=max_body)
-        if resp is None or not follow:
-            return (resp, self.route) if resp is not None else None
+        if resp is None:
+            return None
+        if not follow:
+            return resp, self.route
         return self.follow(resp, self.route, method, target, extra=extra, name=name or f"{method} {target}",
                            layer=layer, max_body=max_body)
 
@@ -171,7 +187,7 @@ class RegistryApi:
         ``route`` themselves when it is no redirect); None when a hop failed (recorded).
         ``shown``: a step already shows ``resp`` (the endpoint's own ``GET /v2/``), so its first
         redirect is not recorded twice."""
-        flow, shown_first = self.flow, shown
+        flow = self.flow
         seen = [f"{route.scheme}://{route.host_header}{target}"]
         for hop in range(1, MAX_REDIRECTS + 2):
             if not is_redirect(resp):
@@ -194,7 +210,7 @@ class RegistryApi:
                          hop_target.code, {**ev, "reason": hop_target.reason, "scheme": urlscheme(current) or "(none)"})
                 return None
             scheme, host, port, path = hop_target
-            if not (shown_first and hop == 1):
+            if not (shown and hop == 1):
                 flow.add(layer, f"{name} redirect", "pass", t0, f"{resp.status} redirect to {location}", evidence=ev)
             route_to = self.known(scheme, host, port)
             if route_to is None:
@@ -239,4 +255,4 @@ class RegistryApi:
         return resp, route
 
 
-__all__ = ["REDIRECT_STATUSES", "Flow", "RegistryApi", "is_redirect", "send"]
+__all__ = ["Flow", "RegistryApi", "is_redirect", "same_site", "send"]

@@ -12,6 +12,8 @@ from regdoctor.kb.codes import Code
 #: Only these redirects are followed, as Docker and containerd do.
 REDIRECT_SCHEMES = ("http", "https")
 MAX_REDIRECTS = 5
+#: the statuses Go's client follows (it re-sends a GET as a GET after each of them)
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 def join_location(base: str, location: str) -> str:
@@ -103,5 +105,5 @@ def request_target(path: str, query: str) -> str:
     return esc(path, safe) + ("?" + esc(query, safe + "?") if query else "")
 
 
-__all__ = ["MAX_REDIRECTS", "REDIRECT_SCHEMES", "RedirectRefused", "join_location", "redirect_target",
-           "request_target", "urlscheme"]
+__all__ = ["MAX_REDIRECTS", "REDIRECT_SCHEMES", "REDIRECT_STATUSES", "RedirectRefused", "join_location",
+           "redirect_target", "request_target", "urlscheme"]

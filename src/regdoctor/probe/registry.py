@@ -29,7 +29,7 @@ from regdoctor.credentials import Credential, CredentialError
 from regdoctor.kb.codes import Code
 from regdoctor.net import Deadline, NetError
 from regdoctor.net.http import HttpResponse
-from regdoctor.probe.api import Flow, RegistryApi
+from regdoctor.probe.api import Flow, RegistryApi, same_site
 from regdoctor.probe.endpoint import ProbeOptions, Route, probe_endpoint
 from regdoctor.probe.errors import code_for
 from regdoctor.probe.manifest import INDEX_TYPES, MANIFEST_TYPES, MAX_MANIFEST, pick_platform, read_manifest
@@ -138,17 +138,6 @@ def _challenge_step(flow: Flow, v2: HttpResponse) -> tuple[bool, auth.Challenge 
                        # RFC 7235 allows several challenges per line; docker and containerd read one
                        "schemes_clients_ignore": auth.challenges_missed(lines)})
     return True, challenge
-
-
-def same_site(host: str, registry: str) -> bool:
-    """Whether ``host`` is ``registry`` or a subdomain of it (Go's rule for forwarding an
-    Authorization header on a redirect), so the registry's credential may go there.
-
-    >>> [same_site(h, "r.example") for h in ("r.example", "eu.r.example", "evil.example", "xr.example")]
-    [True, True, False, False]
-    """
-    h, r = host.lower().rstrip("."), registry.lower().rstrip(".")
-    return h == r or h.endswith("." + r)
 
 
 def _credentials_step(flow: Flow, lookup: Callable[[], Credential | None]) -> tuple[bool, Credential | None]:
