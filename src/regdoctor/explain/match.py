@@ -72,8 +72,9 @@ _PUSH_MARKERS = ("The push refers to", "failed to push", "checking push permissi
 #: what only a push prints (`writing blob` is also containers/image storing a *downloaded* blob)
 _UPLOAD_MARKERS = (*(m for m in _PUSH_MARKERS if m != "writing blob"), "docker push ", "podman push ", "buildah push ")
 # the client asked for its token without credentials (containerd: no credentials for this host, so
-# `FetchToken` went anonymous): a 401 there is the registry wanting a login, not refusing one
-_ANONYMOUS_MARKERS = ("failed to fetch anonymous token", "fetching anonymous token")
+# `FetchToken` went anonymous; the kubelet's `there are no credentials on this request`): a 401 or
+# 403 there is the registry wanting a login, not refusing one
+_ANONYMOUS_MARKERS = ("failed to fetch anonymous token", "fetching anonymous token", "no credentials on this request")
 # the client says it sent credentials: a login that worked, gitlab-runner's `Authenticating with
 # credentials from $DOCKER_AUTH_CONFIG / job payload`
 _LOGGED_IN_MARKERS = ("Login Succeeded", "login Succeeded", "Login succeeded", "Authenticating with credentials from")

@@ -22,10 +22,10 @@ bytes) and ``CONTEXT_LINES`` previous lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
-from regdoctor.explain.tokens import GATE_ANCHORS, GATE_PATTERNS, STANDALONE_ANCHORS
+from regdoctor.explain.tokens import GATE_ANCHORS, GATE_PATTERNS, STANDALONE_ANCHORS, Token, tokens
 from regdoctor.kb.symptoms import SymptomBook, alternation, book, build_gate
 from regdoctor.redact import redact
 
@@ -61,12 +61,16 @@ _PLACEHOLDER = re.compile(r"(?:(?<=lookup )|(?<=//)|(?<=tcp )|(?<=udp )|(?<= on 
 _ESCAPED_QUOTE = re.compile(r'(?<!\\)\\++"')
 
 
-def unwrap(block: bytes) -> bytes:
+def unwrap(block: bytes, phrases: re.Pattern[bytes] | None = None, max_line: int = MAX_LINE) -> bytes:
     """Put back together the lines of a paste that were broken for display; the line count stays.
 
-    First a terminal's hard wrap (``_rejoin_wraps``), then an error chain broken at its separators
-    (``_rejoin_chains``). A joined line takes the place of its last piece and the earlier pieces
-    become empty, so line numbers still point into the text as pasted.
+    First a terminal's hard wrap (``_rejoin_wraps``), then lines an editor filled to a width or a
+    phrase of the grammar cut in two (``_rejoin_words``; ``phrases`` finds the knowledge base's; a
+    line over ``max_line`` bytes, which the scanner may read on its own, stands apart), then an
+    error chain broken at its separators (``_rejoin_chains``). A joined line takes the place of its
+    last piece and the earlier pieces become empty, so line numbers still point into the text as
+    pasted. Each rule reads the lines the rules before it left, their empty pieces taken out (a
+    line the paster left empty still parts two messages).
 
     >>> w = b"A" * 60, b"B" * 60, b"CC", b"next"
     >>> unwrap(b"\\n".join(w)).split(b"\\n") == [b"", b"", b"".join(w[:3]), b"next"]
@@ -76,14 +80,80 @@ def unwrap(block: bytes) -> bytes:
     True
     """
     lines = block.split(b"\n")
-    wrapped = _rejoin_wraps(lines)
-    chained = _rejoin_chains(lines)
-    return b"\n".join(lines) if wrapped or chained else block
+    pieces = [1] * len(lines)  # how many pasted lines each line now holds
+    changed = False
+    for rejoin in (_rejoin_wraps, _words(phrases, max_line), _rejoin_chains):
+        emptied = rejoin(lines, pieces)
+        if emptied:
+            lines, pieces, changed = *_compact(lines, pieces, emptied), True
+    if not changed:
+        return block
+    return b"\n".join(b"\n" * (n - 1) + line for line, n in zip(lines, pieces, strict=True))
 
 
-def _rejoin_wraps(lines: list[bytes]) -> bool:
-    """Join, in place, the pieces of a terminal's hard wrap (see ``WRAP_MIN``)."""
-    n, i, changed = len(lines), 0, False
+_Rejoin = Callable[[list[bytes], list[int]], list[int]]
+
+
+def _words(phrases: re.Pattern[bytes] | None, max_line: int) -> _Rejoin:
+    """``_rejoin_words`` with its knowledge; a long paste (a log, its error at its start or end) is
+    read at its two ends only, since the rule costs a tokenizer pass per line."""
+    def rejoin(lines: list[bytes], pieces: list[int]) -> list[int]:
+        if len(lines) <= 2 * WORD_WRAP_LINES:
+            return _rejoin_words(lines, pieces, phrases, max_line)
+        emptied: list[int] = []
+        for first in (0, len(lines) - WORD_WRAP_LINES):
+            end = first + WORD_WRAP_LINES
+            part = lines[first:end]
+            emptied += [first + k for k in _rejoin_words(part, pieces[first:end], phrases, max_line)]
+            lines[first:end] = part
+        return emptied
+    return rejoin
+
+
+def _compact(lines: list[bytes], pieces: list[int], emptied: list[int]) -> tuple[list[bytes], list[int]]:
+    """Take the emptied pieces out, each counted in the line it was joined into (the next one kept)."""
+    gone = set(emptied)
+    out, counts, carry = [], [], 0
+    for k, line in enumerate(lines):
+        if k in gone:
+            carry += pieces[k]
+            continue
+        out.append(line)
+        counts.append(pieces[k] + carry)
+        carry = 0
+    return out, counts
+
+
+#: ECMA-48 escape sequences a coloured terminal, a CI log or ``docker logs`` leaves in a paste: CSI
+#: (``ESC [`` parameters, intermediates, one final byte: colours, cursor moves, erase), OSC (``ESC ]``
+#: up to BEL or ``ESC \``: titles, hyperlinks) and the two-byte escapes. A line never spans a newline.
+_ANSI = re.compile(rb"\x1b(?:\[[0-?]*+[ -/]*+[@-~]|\][^\x07\x1b\n]*+(?:\x07|\x1b\\)?+|[@-Z\\-_])")
+#: the same sequences once the paste lost their ESC byte (``[31mERRO[0m[0000]``) or shows it in
+#: caret notation (``^[[0m``): SGR (colour) only, and only in a text that also holds a bare reset
+_BARE_SGR = re.compile(rb"(?:\^\[)?+\[[0-9;]{0,15}+m")
+
+
+def strip_ansi(block: bytes) -> bytes:
+    """Drop the terminal escape sequences of ``block``; the text between them and its newlines stay.
+
+    >>> strip_ansi(b"\\x1b[31mError\\x1b[0m: x509: \\x1b]8;;https://r.io\\x07link\\x1b]8;;\\x07")
+    b'Error: x509: link'
+    >>> strip_ansi(b"[36mINFO[0m[0000] Get: EOF  ^[[1mbold^[[0m")
+    b'INFO[0000] Get: EOF  bold'
+    >>> strip_ansi(b"retry [3m later")  # no reset: not colour, kept
+    b'retry [3m later'
+    """
+    if b"\x1b" in block:
+        block = _ANSI.sub(b"", block)
+    if b"[0m" in block or b"[m" in block:
+        block = _BARE_SGR.sub(b"", block)
+    return block
+
+
+def _rejoin_wraps(lines: list[bytes], pieces: list[int]) -> list[int]:
+    """Join, in place, the pieces of a terminal's hard wrap (see ``WRAP_MIN``); the emptied pieces."""
+    n, i = len(lines), 0
+    emptied: list[int] = []
 
     def piece(k: int, head: bytes) -> bool:  # a continuation, not a message of its own or a repeat
         return not _NEW_MESSAGE.match(lines[k]) and lines[k][:8] != head
@@ -99,20 +169,178 @@ def _rejoin_wraps(lines: list[bytes]) -> bool:
             lines[last] = b"".join(line.rstrip(b"\r") for line in lines[i:last + 1])
             for k in range(i, last):
                 lines[k] = b""
-            i, changed = last + 1, True
+            emptied += range(i, last)
+            i = last + 1
             continue
         i += 1
-    return changed
+    return emptied
 
 
-def _rejoin_chains(lines: list[bytes]) -> bool:
+def _rejoin_words(lines: list[bytes], pieces: list[int], phrases: re.Pattern[bytes] | None,
+                  max_line: int = MAX_LINE) -> list[int]:
+    """Join, in place, lines broken inside a message: filled to a width, or a phrase cut in two.
+
+    Two rules, each from the way the break was made, never from the words:
+
+    - an editor, a mail client or a narrow web view fills a paragraph greedily: a line ends where
+      the next word did not fit, so in a paragraph ``W`` wide (its longest line of several words as
+      pasted: one word longer than the width stands alone), a line followed by ``word`` with
+      ``len(line) + 1 + len(word) > W`` was broken there. That says something only of a line
+      shorter than ``W`` (after the longest line, any word "does not fit"), so the paragraph must
+      hold one such line; a line that starts a message (``_NEW_MESSAGE``) or follows
+      one that already ends in a leaf of its own is not joined this way;
+    - a terminal's or a paster's break anywhere (inside a word too) is undone when the joined text
+      holds a piece of the grammar across the break (a leaf token, a URL, a phrase of the knowledge
+      base: ``phrases``) that neither line holds alone, even before a timestamp (``current time`` +
+      ``2026-11-26T20:45:51Z is before …``); glued with a space or without one, whichever reads
+      more specific leaves (``x509: cert`` + ``ificate signed by unknown authority`` is one word,
+      ``signed by`` + ``unknown authority`` two).
+
+    Returns the emptied pieces; ``pieces`` says how many pasted lines each line already holds.
+
+    >>> text = [b"Error: initializing source", b"docker://registry.example.com/team/app:1: pinging container",
+    ...         b"registry registry.example.com: Get"]
+    >>> _rejoin_words(text, [1, 1, 1], None), text[2][:50]
+    ([0, 1], b'Error: initializing source docker://registry.examp')
+    >>> cut = [b'Get "https://r.io/v2/": x509: cert', b"ificate signed by unknown authority"]
+    >>> _rejoin_words(cut, [1, 1], None), cut[1]
+    ([0], b'Get "https://r.io/v2/": x509: certificate signed by unknown authority')
+    >>> two = [b"Error response from daemon: Get https://r.io/v2/: EOF", b"retrying in 5 seconds"]
+    >>> _rejoin_words(two, [1, 1], None)  # a message that ends in its leaf
+    []
+    """
+    n = len(lines)
+    whole = b"\n".join(lines)  # the paste's own words: a name cut in two is whole elsewhere in it
+    # a line the scanner may cut and read alone (over max_line) ends a paragraph, as an empty one does
+    width = [w if w <= max_line else 0 for w in (len(line.rstrip()) for line in lines)]
+    emptied: list[int] = []
+    start = 0
+    while start < n:
+        if not width[start]:
+            start += 1
+            continue
+        end = start
+        while end + 1 < n and width[end + 1]:
+            end += 1
+        # (a line an earlier rule joined is not as wide as the paste was)
+        words = [width[k] for k in range(start, end + 1) if pieces[k] == 1 and b" " in lines[k].strip()]
+        para = max(words or width[start:end + 1])
+        fills = [i for i in range(start, end) if para >= WORD_WRAP_MIN and _fills(lines, width, i, para)]
+        filled = any(width[i] < para for i in fills)
+        for i in range(start, end):
+            cur, nxt = lines[i].rstrip(), lines[i + 1]
+            if not cur:
+                continue
+            glue = _glue(cur, nxt.lstrip(), phrases, whole)
+            # (not before a message of its own, nor a formatter's indented continuation: _rejoin_chains)
+            if (glue is None and filled and i in fills and not _NEW_MESSAGE.match(nxt)
+                    and len(nxt) - len(nxt.lstrip()) <= len(cur) - len(cur.lstrip()) + 1
+                    and not _has_leaf(cur) and not _starts_leaf(nxt)):
+                glue = b" "
+            if glue is not None:
+                lines[i + 1], lines[i] = cur + glue + nxt.lstrip(), b""
+                emptied.append(i)
+        start = end + 1
+    return emptied
+
+
+def _fills(lines: list[bytes], width: list[int], i: int, para: int) -> bool:
+    """Whether line ``i`` ends where the next line's first word would not have fitted."""
+    nxt = lines[i + 1].split(None, 1)
+    return bool(nxt) and width[i] + 1 + len(nxt[0]) > para and not lines[i].rstrip().endswith(_ENDS)
+
+
+def _glue(cur: bytes, nxt: bytes, phrases: re.Pattern[bytes] | None, whole: bytes = b"") -> bytes | None:
+    """How ``cur`` and ``nxt`` read as one line: joined by a space, glued, or not at all (None).
+
+    A join counts when it makes a piece neither line makes alone: a token that crosses the break
+    and reads differently than the head's own (a message that merely runs on does not count), or
+    a phrase of ``phrases`` across the break, or (glued) a name the paste holds whole elsewhere
+    (``pinging container registry servfail.lab.tes`` + ``t:5441: Get "https://servfail.lab.test:5441/v2/"``).
+    """
+    head, tail = cur[-_WINDOW:], nxt[:_WINDOW]
+    if not (head.isascii() and tail.isascii()):
+        return None  # offsets in characters and bytes would differ: read only plain ASCII breaks
+    own = {_reading(t) for t in tokens(head.decode())}
+    best: tuple[int, int] = (0, 0)
+    choice: bytes | None = None
+    # (a break inside a word, a name or a URL's path may have cut it: glued is then a reading too)
+    word_break = head[-1:].isalnum() and (tail[:1].isalnum() or tail.startswith((b".", b"-", b"/")))
+    word_break = word_break or head.endswith((b"%", b".", b"-", b"/"))
+    named = False
+    if word_break and (a := _NAME_END.search(head)) and (b := _NAME_START.match(tail)):
+        name = (a.group(0) + b.group(0)).rstrip(b":.")
+        named = len(name) >= _NAME_MIN and name in whole
+    for glue in (b" ", b"") if word_break else (b" ",):
+        joined = head + glue + tail
+        cut, resume = len(head), len(head) + len(glue)
+        specific = across = 0
+        for t in tokens(joined.decode()):
+            if t.start < cut and t.end > resume and _reading(t) not in own:
+                across += 1
+                specific += t.kind != "url" and (t.kind, t.value) not in _FALLBACK_LEAVES
+        pos = max(0, cut - _PHRASE_REACH)
+        while phrases is not None and (m := phrases.search(joined, pos, resume + _PHRASE_REACH)) and m.start() < cut:
+            if m.end() > resume:
+                across += 1
+                specific += 1
+                break
+            pos = m.start() + 1  # (an earlier phrase may overlap one that crosses)
+        if named and not glue:
+            across += 1
+            specific += 1
+        if across and (specific, across) > best:
+            best, choice = (specific, across), glue
+    return choice
+
+
+def _reading(t: Token) -> tuple[object, ...]:
+    """What a token says, but for its free text (a message, a TLS error's words), which runs on."""
+    return t.kind, t.value, t.start, tuple(sorted((k, v) for k, v in t.fields.items() if k not in _FREE_TEXT))
+
+
+_FREE_TEXT = frozenset({"message", "tls_error"})
+
+
+def _starts_leaf(line: bytes) -> bool:
+    """Whether ``line`` starts with a leaf, as the items of containers/image's ``errors:`` list do."""
+    text = ": " + line.lstrip().decode("utf-8", "replace")
+    return any(t.start <= 2 and t.kind not in ("url", "detail", "op") for t in tokens(text[:_WINDOW]))
+
+
+def _has_leaf(line: bytes) -> bool:
+    """Whether ``line`` ends a message: it holds a leaf the grammar knows (a socket, TLS, status or
+    registry answer) whose text does not run on to the line's end (``denied: client with IP`` does)."""
+    # (a line start reads as ": ", as the gate reads it: `denied: …` alone is a registry's answer)
+    text = ": " + line.decode("utf-8", "replace")
+    return any(t.kind not in ("url", "detail", "op") and (t.kind, t.value) not in _FALLBACK_LEAVES
+               and not ("message" in t.fields and t.end >= len(text.rstrip())) for t in tokens(text))
+
+
+#: the lines at each end of a long paste that are re-read word by word (the rule costs a tokenizer pass per line)
+WORD_WRAP_LINES = 200
+#: a paragraph narrower than this was not filled to a width
+WORD_WRAP_MIN = 50
+#: bytes each side of a break that the grammar reads to decide it
+_WINDOW = 300
+#: the longest phrase looked for across a break, each side
+_PHRASE_REACH = 80
+#: the two halves of a name (host, host:port, path) a break may cut, and the shortest name trusted
+_NAME_END = re.compile(rb"[A-Za-z0-9._:/%-]{1,253}+$")
+_NAME_START = re.compile(rb"[A-Za-z0-9._:/%-]{1,253}+")
+_NAME_MIN = 8
+#: what a TLS leaf reads as when its reason is not one the grammar knows (a word cut in two)
+_FALLBACK_LEAVES = frozenset({("tls", "handshake_failed"), ("tls", "verify_failed"), ("tls", "expired_or_not_yet")})
+
+
+def _rejoin_chains(lines: list[bytes], pieces: list[int]) -> list[int]:
     """Join an error chain the paster (or a formatter) broke at its own width, in place.
 
     A Go error chain broken after a separator (`failed to do request:` / `Get "https://…"`), or a
     formatter's indented continuation lines (crane's and gitlab's `  ror: fetching manifest`), read as
-    the one line they were; the earlier pieces become empty lines.
+    the one line they were; the earlier pieces become empty lines (their indices are returned).
     """
-    changed = False
+    emptied: list[int] = []
     for i in range(len(lines) - 1):
         cur, nxt = lines[i].rstrip(), lines[i + 1]
         if not cur or not nxt.strip() or _NEW_MESSAGE.match(nxt):
@@ -122,11 +350,16 @@ def _rejoin_chains(lines: list[bytes]) -> bool:
         indented = len(cur) >= _INDENT_MIN and nxt.startswith(b"  ") and not nxt.startswith(b"   ")
         quoted_on = len(cur) >= WRAP_MIN and not cur.endswith(_ENDS) and _GOES_ON.match(nxt) is not None
         open_op = _OPEN_OP.search(cur[-300:]) is not None
-        if after_separator or indented or quoted_on or open_op:
+        # a line never starts with Go's separator: one that does goes on from the line before it
+        # (a terminal broke `…: connect` / `: connection refused` just before it)
+        separator_first = nxt.startswith(b": ")
+        if after_separator or indented or quoted_on or open_op or separator_first:
             # a host name has no spaces: broken at one of its dots or dashes, it is glued back whole
             glue = b"" if open_op and (cur.endswith((b".", b"-")) or nxt.lstrip().startswith((b".", b"-"))) else b" "
-            lines[i + 1], lines[i], changed = cur + glue + nxt.strip(), b"", True
-    return changed
+            glue = b"" if separator_first else glue
+            lines[i + 1], lines[i] = cur + glue + nxt.strip(), b""
+            emptied.append(i)
+    return emptied
 
 
 #: a line this long, then one indented by two spaces: a formatter's continuation
@@ -161,6 +394,13 @@ def clean(raw: bytes) -> str:
 
 
 @lru_cache(maxsize=4)
+def phrase_finder(anchors: tuple[str, ...]) -> re.Pattern[bytes]:
+    """The phrases a paste's break may cut in two: the refinements' anchors and the grammar's leaves."""
+    words = {a.removeprefix(": ").encode() for a in (*anchors, *GATE_ANCHORS)}
+    return re.compile(alternation(sorted(w for w in words if len(w) >= 6)))
+
+
+@lru_cache(maxsize=4)
 def _gate(refinement_anchors: tuple[str, ...]) -> tuple[re.Pattern[bytes], ...]:
     """One prefilter for the grammar's leaves and the refinements' anchors."""
     return build_gate(sorted(set(refinement_anchors) | set(GATE_ANCHORS)), GATE_PATTERNS)
@@ -181,6 +421,9 @@ class Scanner:
                  strict: bool = False) -> None:
         bk = symptom_book or book()
         self._gate = _gate(tuple(sorted({a for sym in bk.symptoms for a in sym.gate})))
+        # (a log's lines are never rejoined: the phrases are compiled for a paste only)
+        anchors = tuple(sorted({a for sym in bk.symptoms for a in sym.anchors}))
+        self._phrases = None if strict else phrase_finder(anchors)
         # strict (a log of anything): a generic leaf counts only on a line that shows a registry
         # context, tested in place; a registry-specific anchor (`standalone`) counts by itself
         self._context = context_gate(bk) if strict else None
@@ -227,7 +470,7 @@ class Scanner:
                     yield from self._block(buf[:last])
                     buf = buf[last + 1:]
                 self.cut_lines += 1
-                head = buf[: self.max_line]
+                head = strip_ansi(buf[: self.max_line])
                 yield from self._scan(head, self._base, self._prev, counted=True)
                 self._prev, buf, skipping = (*self._prev, head)[-CONTEXT_LINES:], b"", True
         if buf:
@@ -238,8 +481,9 @@ class Scanner:
 
     def _block(self, complete: bytes) -> Iterator[tuple[int, bytes, bytes]]:
         """Scan complete lines (the newline after the last one already cut off) and move past them."""
+        complete = strip_ansi(complete)
         if not self._strict:
-            complete = unwrap(complete)  # a paste; a log's lines are its own
+            complete = unwrap(complete, self._phrases, self.max_line)  # a paste; a log's lines are its own
         yield from self._scan(complete, self._base, self._prev)
         self._base += complete.count(b"\n") + 1
         self._prev = (*self._prev, *_last_lines(complete, CONTEXT_LINES, self.max_line))[-CONTEXT_LINES:]
