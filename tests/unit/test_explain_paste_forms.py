@@ -3,9 +3,11 @@
 Every fixture in ``tests/fixtures/client_errors`` is a real client's output for a lab fault. A
 user's copy of it is rarely that: a coloured terminal leaves escape sequences (or, once the ESC byte
 is lost on the way, ``[31m…[0m``), a terminal hard-wraps a long line at its width, an editor, a mail
-client or a narrow web view fills it to a width at the spaces. ``explain`` must give the same root
-cause for each form, by undoing the form (``scan.strip_ansi``, ``scan.unwrap``), not by knowing
-the message.
+client or a narrow web view fills it to a width at the spaces; it is indented, quoted, flattened
+to one line, or comes from a CI log with a timestamp and an annotation on every line. ``explain``
+must give the same root cause for each form, by undoing the form (``scan.strip_ansi``,
+``scan.unwrap``, the scanner's line starts, a registry error list's items), not by knowing the
+message.
 """
 
 from __future__ import annotations
@@ -49,7 +51,18 @@ def _colour(text: str) -> str:
     return "\x1b[1;31m" + text.replace("Error", "\x1b[1mError\x1b[0m").replace("\n", "\x1b[0m\n\x1b[31m") + "\x1b[0m"
 
 
+def _flat(text: str) -> str:
+    """An output of a few lines flattened to one, as an event, a web UI or a JSON field shows it
+    (ctr's hundreds of progress lines are no message anyone flattens: left as they are)."""
+    return " ".join(text.split()) if text.count("\n") < 20 else text
+
+
 FORMS: dict[str, Callable[[str], str]] = {
+    "flattened to one line": _flat,
+    "indented": lambda t: "\n".join("    " + line for line in t.splitlines()),
+    "markdown quote": lambda t: "\n".join("> " + line for line in t.splitlines()),
+    "GitHub Actions raw log": lambda t: "\n".join(f"2026-11-26T20:45:{i % 60:02d}.1234567Z ##[error]{line}"
+                                                   for i, line in enumerate(t.splitlines())),
     "colour": _colour,
     "colour, ESC lost": lambda t: _colour(t).replace("\x1b", ""),
     "colour, caret notation": lambda t: _colour(t).replace("\x1b", "^["),

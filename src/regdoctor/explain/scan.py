@@ -508,8 +508,9 @@ class Scanner:
         if not counted:
             self._count_long(block)
         # Every line start counts as ": " so that anchors written ": leaf" also match a leaf
-        # pasted alone; the insertion is one C-level copy, far cheaper than a per-line loop.
-        aug = b": " + block.replace(b"\n", b"\n: ")
+        # pasted alone; what a paste or a CI log puts before a line (indentation, a quote's `>`,
+        # GitHub Actions' timestamp and `##[error]`) is not part of it and goes (one C-level pass)
+        aug = _LINE_START.sub(b"\n: ", b"\n: " + block.replace(b"\n", b"\n: "))[1:]
         limit = self.max_line
         context, strong = self._context, self._strong
         starts: set[int] = set()
@@ -563,6 +564,16 @@ class Scanner:
             if len(lines) < CONTEXT_LINES and before:
                 lines = [*before[max(0, len(before) - (CONTEXT_LINES - len(lines))):], *lines]
             yield lineno, line, b"\n".join(lines)
+
+
+#: the start of a line and what a paste or a CI log puts before its text: indentation, quote marks
+#: (`> `, nested), an ISO 8601 timestamp as GitHub Actions' raw logs and `docker logs -t` print,
+#: and a GitHub Actions annotation
+# (found as "\n: " after the line starts were marked: a literal the engine skips to, where `^`
+# would be tried at every byte; only a line that starts with one of them is rewritten)
+_LINE_START = re.compile(rb"\n: (?=[ \t>#0-9])(?:[ \t]*+>)*+[ \t]*+"
+                         rb"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?+Z?+[ \t]++)?+"
+                         rb"(?:##\[(?:error|warning|notice|debug)\][ \t]*+)?+")
 
 
 def _last_lines(block: bytes, n: int, limit: int) -> list[bytes]:

@@ -303,6 +303,11 @@ def _oci_any(m: re.Match[str]) -> Token | None:
 #: (literals of which one must be in the line, the token's regex, what it makes of a match)
 Spec = tuple[tuple[str, ...], re.Pattern[str], Callable[[re.Match[str]], Token | None]]
 
+#: one character of a registry error's message: not a separator, nor the start of the list's next
+#: error (` denied: `, ` UNAUTHORIZED: `); linear (the lookahead fails at once off a space)
+_ITEM = rf"(?:(?! (?:{OCI_LOWER}|{OCI_UPPER}):)[^;\n])"
+
+
 _SPECS: tuple[Spec, ...] = (
     # ---- method + URL (Go url.Error quotes since 1.14; ggcr/oras/containerd use upper case)
     (("://",),
@@ -476,12 +481,14 @@ _SPECS: tuple[Spec, ...] = (
     (CONNECT_REASONS,
      re.compile(rf"(?<=: )(?P<text>{'|'.join(re.escape(r) for r in CONNECT_REASONS)})(?=$|[\s.;,\"'])"), _bare_reason),
     # ---- registry (OCI distribution) error codes
+    # (a message ends where the next error of a list begins: containers/image prints `errors:` and
+    # one `code: message` per line, which a flattened paste or event puts on one line)
     (OCI_CODES,
-     re.compile(rf"\b(?P<upper>{OCI_UPPER})\b(?::\s?(?P<message>[^;\n]{{0,300}}+))?"), _oci_any),
+     re.compile(rf"\b(?P<upper>{OCI_UPPER})\b(?::\s?(?P<message>{_ITEM}{{0,300}}+))?"), _oci_any),
     (OCI_LOWER_CODES,
      re.compile(rf"(?:(?<=: )|(?<=^)|(?<=Error )|(?<=\] )|(?<=\"))(?P<lower>{OCI_LOWER})(?=:|\.?\s*$)"
-                rf"(?::\s?(?P<message2>[^;\n]{{0,300}}+))?|(?<=\s)(?P<lower2>{OCI_LOWER})(?=:)"
-                rf"(?::\s?(?P<message3>[^;\n]{{0,300}}+))?"), _oci_any),
+                rf"(?::\s?(?P<message2>{_ITEM}{{0,300}}+))?|(?<=\s)(?P<lower2>{OCI_LOWER})(?=:)"
+                rf"(?::\s?(?P<message3>{_ITEM}{{0,300}}+))?"), _oci_any),
     (('"code"',), re.compile(r"\"code\"\s{0,3}+:\s{0,3}+\"(?P<json>[A-Za-z_]{3,40}+)\""), _oci_any),
     (OAUTH,
      re.compile(rf"(?P<code>{'|'.join(OAUTH)})\b"), _oauth),
