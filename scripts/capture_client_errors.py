@@ -24,6 +24,7 @@ dockerd, the process environment for the others (who reads which proxy: docs/ref
     sudo python scripts/capture_client_errors.py                 # all clients, all cases
     sudo python scripts/capture_client_errors.py --client skopeo --only dns-nxdomain refused-5449
     sudo python scripts/capture_client_errors.py --check         # capture, explain, compare; write nothing
+    sudo python scripts/capture_client_errors.py --verb login    # each client's `login` to the case's registry
 
 tests/unit/test_explain_fixtures.py asserts that every stored output is explained with its code.
 """
@@ -38,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +83,22 @@ class Case:
     docker_config: dict[str, Any] | None = None
     #: dockerd only: what the CLI asks the daemon (default: pull the case's image)
     docker_verb: str = "pull"
+    #: whether a login meets the fault too (`--verb login`: it asks for /v2/ and a token, no repository)
+    login: bool = True
+    #: client (or "*": any) -> the expectation for a login where it is not the pull's
+    login_expected: dict[str, tuple[str, tuple[str, ...], str]] = field(default_factory=dict)
 
-    def docker_args(self, ref: str) -> list[str]:
-        return ["login", "-u", "x", "-p", "x", ref.split("/", 1)[0]] if self.docker_verb == "login" else ["pull", ref]
+    def docker_args(self, ref: str, verb: str = "pull") -> list[str]:
+        if "login" in (verb, self.docker_verb):
+            user, _, password = (self.creds or "x:x").partition(":")
+            return ["login", "-u", user, "-p", password, ref.split("/", 1)[0]]
+        return ["pull", ref]
 
-    def expectation(self, client: str) -> tuple[str, tuple[str, ...], str]:
+    def expectation(self, client: str, verb: str = "pull") -> tuple[str, tuple[str, ...], str]:
+        if verb == "login":
+            for key in (client, "*"):
+                if key in self.login_expected:
+                    return self.login_expected[key]
         return self.per_client.get(client, (self.expected, self.also, self.note))
 
     def ref(self) -> str:
@@ -94,6 +106,8 @@ class Case:
 
 
 NO_DOCKER = ("skopeo", "podman", "buildah", "ctr", "dockerd")  # `docker manifest inspect` fetches no blob
+#: the clients with a login of their own (`ctr` has none; the docker CLI logs in through dockerd)
+LOGIN_CLIENTS = ("skopeo", "podman", "buildah", "dockerd")
 CREDS = ("skopeo", "podman", "buildah", "ctr")  # clients that take credentials on the command line
 _NOT_TEXT = "the text alone cannot tell them apart; the lab's fault must be among the ranked causes"
 #: containerd's form of docker's "pull access denied …": one verdict for both (kb symptom docker.pull_access_denied)
@@ -274,6 +288,23 @@ CASES: tuple[Case, ...] = (
 )
 
 
+#: A login (`--verb login`) asks for /v2/ and, with a token registry, a token: the faults of a repository,
+#: a manifest or a blob never meet it, nor the cases made for one client's pull
+_NO_LOGIN = frozenset({"token-private-anonymous-5601", "token-private-limited-5601", "acr403-manifest-5610",
+                       "manifest-unknown-5441", "data-drop-5604", "data-refused-5605", "data-badtls-5606",
+                       "data-403-5607", "data-nx-5608", "data-loop-5609", "api-backend-drop-5614",
+                       "client-only-proxy", "client-only-proxy-login"})
+#: a login sends a user and password (the case's, else `x:x`): a registry with accounts refuses a wrong one
+_LOGIN_EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...], str]]] = {
+    "auth-missing-5443": {"*": ("AUTH_BAD_CREDENTIALS", (), "the registry refuses the login's user and password")},
+    # docker's pull shows the filter's HTML page; its login only the status (`login attempt to … failed
+    # with status: 403 Forbidden`, the seed article's ACR firewall text)
+    "403-html-5453": {"dockerd": ("HTTP_FIREWALL_DENIED", ("HTTP_MIDDLEBOX_BLOCKED",),
+                                  f"docker login reports the 403 without its page: {_NOT_TEXT}")},
+}
+CASES = tuple(replace(c, login=c.name not in _NO_LOGIN, login_expected=_LOGIN_EXPECTED.get(c.name, {})) for c in CASES)
+
+
 #: Clients this script drives. `docker` is the docker CLI alone (`docker manifest inspect`, no daemon);
 #: `dockerd` is `docker pull` through a real Docker daemon, whose own environment carries the proxy.
 CLIENTS = CLIENT_NAMES
@@ -356,9 +387,12 @@ class Runner:
                "SSL_CERT_FILE": str(self.lab.ca_file), **case.env}
         return [*args, case.ref()], env
 
-    def run(self, client: str, case: Case, dockerd: Any = None) -> tuple[list[str], dict[str, str], Any]:
+    def run(self, client: str, case: Case, dockerd: Any = None, verb: str = "pull"
+            ) -> tuple[list[str], dict[str, str], Any]:
         ref = case.ref()
         limit = float(case.timeout.rstrip("s")) + 30
+        if verb == "login" and client != "dockerd":
+            return self._login(client, case)
         if client == "skopeo":
             args = ["inspect", "--command-timeout", case.timeout, "--cert-dir", str(self.lab.ca_dir)]
             if case.creds:
@@ -385,7 +419,7 @@ class Runner:
             config.mkdir(exist_ok=True)
             if case.docker_config is not None:
                 (config / "config.json").write_text(json.dumps(case.docker_config))
-            argv = ["/usr/bin/docker", "-H", f"unix://{daemon.socket}", *case.docker_args(ref)]
+            argv = ["/usr/bin/docker", "-H", f"unix://{daemon.socket}", *case.docker_args(ref, verb)]
             res = node.run(argv, env={"DOCKER_CONFIG": str(config)}, timeout=400)
             return ["docker", *argv[3:]], {"dockerd": json.dumps({**case.env, "SSL_CERT_FILE": "$LAB/pki/ca.crt"}),
                                            "DOCKER_CONFIG": str(config)}, res
@@ -398,33 +432,55 @@ class Runner:
         return ["docker", *argv[1:]], env, res
 
 
+    def _login(self, client: str, case: Case) -> tuple[list[str], dict[str, str], Any]:
+        """skopeo/podman/buildah `login` to the case's registry, with its user and password (else x:x)."""
+        host = case.ref().split("/", 1)[0]
+        user, _, password = (case.creds or "x:x").partition(":")
+        login = ["login", "--cert-dir", str(self.lab.ca_dir), "-u", user, "-p", password, host]
+        if client == "skopeo":
+            res = self.lab.skopeo("--command-timeout", "60s", *login, env=case.env, resolv=case.resolv, timeout=400)
+            return ["skopeo", *login], dict(case.env), res
+        root = self.work / f"{client}-login-{case.name}"
+        runroot = self.short / f"l{client[0]}{CASES.index(case)}"
+        args = ["--root", str(root / "root"), "--runroot", str(runroot), "--storage-driver", "vfs", *login]
+        env = {**self.lab.skopeo_env(), "CONTAINERS_CONF": str(self.lab.dir / "containers" / "containers.conf"),
+               "SSL_CERT_FILE": str(self.lab.ca_file), **case.env}
+        res = self.lab.client([_BIN[client], *args], env=env, resolv=case.resolv, timeout=400)
+        return [client, *args], {k: v for k, v in env.items() if k in case.env or k == "SSL_CERT_FILE"}, res
+
+
 def _sanitize(value: str, lab_dir: str, short: str = "/nonexistent") -> str:
     return value.replace(lab_dir, "$LAB").replace(short, "$RUN")
 
 
-def capture(lab: Any, clients: list[str], cases: tuple[Case, ...]) -> list[dict[str, Any]]:
+def capture(lab: Any, clients: list[str], cases: tuple[Case, ...], verb: str = "pull") -> list[dict[str, Any]]:
     runner = Runner(lab)
     try:
-        return _capture(runner, lab, clients, cases)
+        return _capture(runner, lab, clients, cases, verb)
     finally:
         runner.close()
 
 
-def _capture(runner: Runner, lab: Any, clients: list[str], cases: tuple[Case, ...]) -> list[dict[str, Any]]:
+def _capture(runner: Runner, lab: Any, clients: list[str], cases: tuple[Case, ...], verb: str
+             ) -> list[dict[str, Any]]:
     versions = {c: runner.version(c) for c in clients}
-    jobs = [(client, case) for client in clients for case in cases if client in case.clients]
+    if verb == "login":
+        jobs = [(client, case) for client in clients for case in cases if client in LOGIN_CLIENTS and case.login]
+    else:
+        jobs = [(client, case) for client in clients for case in cases if client in case.clients]
 
     def record(client: str, case: Case, dockerd: Any = None) -> dict[str, Any]:
         try:
-            argv, env, res = runner.run(client, case, dockerd)
+            argv, env, res = runner.run(client, case, dockerd, verb)
         except subprocess.TimeoutExpired:
             return {"client": client, "case": case.name, "error": "timed out"}
         lab_dir, short = str(lab.dir), str(runner.short)
-        expected, also, note = case.expectation(client)
+        expected, also, note = case.expectation(client, verb)
         return {
             "client": client,
             "client_version": versions[client],
             "case": case.name,
+            **({"verb": verb} if verb != "pull" else {}),
             "fault": case.fault,
             "argv": [_sanitize(a, lab_dir, short) for a in argv],
             "env": {k: _sanitize(v, lab_dir, short) for k, v in env.items()},
@@ -478,7 +534,7 @@ def relabel() -> int:
             print(f"{path.name}: no such case any more", file=sys.stderr)
             failures += 1
             continue
-        expected, also, note = case.expectation(rec["client"])
+        expected, also, note = case.expectation(rec["client"], rec.get("verb", "pull"))
         rec.update(expected_code=expected, also=list(also), note=note)
         path.write_text(json.dumps(rec, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         ok, detail = judge(rec)
@@ -494,6 +550,8 @@ def main() -> int:
     ap.add_argument("--client", default="", help=f"comma-separated of {','.join(CLIENT_NAMES)} (default: installed)")
     ap.add_argument("--only", nargs="*", default=[], help="case names")
     ap.add_argument("--check", action="store_true", help="capture and explain, write nothing")
+    ap.add_argument("--verb", choices=("pull", "login"), default="pull",
+                    help="what each client does: pull the case's image (default), or log in to its registry")
     ap.add_argument("--relabel", action="store_true",
                     help="no lab: rewrite expected_code/also/note of the stored fixtures from CASES, then judge them")
     args = ap.parse_args()
@@ -514,7 +572,7 @@ def main() -> int:
         if missing:
             print(f"not installed: {', '.join(missing)}", file=sys.stderr)
             clients = [c for c in clients if c not in missing]
-        records = capture(lab, clients, cases)
+        records = capture(lab, clients, cases, args.verb)
     failures = 0
     for rec in records:
         if "error" in rec:
@@ -530,7 +588,8 @@ def main() -> int:
         print(f"{rec['client']:7} {rec['case']:32} {'ok  ' if ok else 'FAIL'} expect {rec['expected_code']}: {detail}")
         if not args.check:
             FIXTURES.mkdir(parents=True, exist_ok=True)
-            path = FIXTURES / f"{rec['client']}-{rec['case']}.json"
+            verb = f"-{rec['verb']}" if "verb" in rec else ""
+            path = FIXTURES / f"{rec['client']}{verb}-{rec['case']}.json"
             path.write_text(json.dumps(rec, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{len(records)} captures, {failures} not explained as expected")
     return 1 if failures else 0

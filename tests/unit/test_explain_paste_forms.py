@@ -76,6 +76,7 @@ KNOWN: dict[tuple[str, str], str] = {
     # the pieces of a filled paragraph that happen to be equally wide read as a terminal's hard
     # wrap, which glues them without the space (`reset by` + `peer`)
     ("filled to 72", "dockerd-reset-5458"): "equal-width filled lines taken for a hard wrap",
+    ("filled to 72", "dockerd-login-reset-5458"): "equal-width filled lines taken for a hard wrap",
     ("filled to 100", "docker-endless-headers-8451"): "equal-width filled lines taken for a hard wrap",
     # ctr's progress lines fill the paste; the filled error's pieces then read differently
     ("filled to 60", "ctr-api-backend-drop-5614"): "the backend's host and the registry's are read apart",

@@ -20,7 +20,9 @@ from regdoctor.target import acr_name, parse_target
 # containerd/nerdctl logrus fields: `… msg="trying next host" error="…" host="r.io:5000"`
 _LOGRUS_HOST = re.compile(r'\bhost="?(?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)"?')
 # (containers/image before 5.x printed no host: `pinging docker registry returned: Get …`)
-_PINGING = re.compile(r"pinging (?:container|docker) registry (?!returned\b)"
+# the registry a client says its request was for: containers/image's ping, and its login's
+# `authenticating creds for "R"` (the token request that follows may go to another host)
+_PINGING = re.compile(r"(?:pinging (?:container|docker) registry (?!returned\b)|authenticating creds for \"?)"
                       r"(?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)")
 _QUOTED_REGISTRY = re.compile(r"(?:registry login server|registry|access to registry) '(?P<host>[^'\s]{1,253}+)'")
 _CHECK_HEALTH = re.compile(r"check-health -n (?P<name>[A-Za-z0-9]{1,50}+)")

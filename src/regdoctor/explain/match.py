@@ -76,10 +76,13 @@ _UPLOAD_MARKERS = (*(m for m in _PUSH_MARKERS if m != "writing blob"), "docker p
 # 403 there is the registry wanting a login, not refusing one
 _ANONYMOUS_MARKERS = ("failed to fetch anonymous token", "fetching anonymous token", "no credentials on this request")
 # the client says it sent credentials: a login that worked, gitlab-runner's `Authenticating with
-# credentials from $DOCKER_AUTH_CONFIG / job payload`
-_LOGGED_IN_MARKERS = ("Login Succeeded", "login Succeeded", "Login succeeded", "Authenticating with credentials from")
+# credentials from $DOCKER_AUTH_CONFIG / job payload`, docker login's warning that a password was given
+# (`Using --password via the CLI is insecure…`, whose `--password via` the redaction hides)
+_LOGGED_IN_MARKERS = ("Login Succeeded", "login Succeeded", "Login succeeded", "Authenticating with credentials from",
+                      "the CLI is insecure")
 _LOGIN_MARKERS = ("login attempt", "Login failed", "login failed", "Error saving credentials", "Login did not succeed",
-                  "az acr login", "unable to login", "error logging in")
+                  "az acr login", "unable to login", "error logging in", "the CLI is insecure",
+                  "authenticating creds for")
 
 
 # A proxy *setting* in the paste (the shell's variables, `docker info`'s `HTTP Proxy:`, a unit's

@@ -266,7 +266,7 @@ def _glue(cur: bytes, nxt: bytes, phrases: re.Pattern[bytes] | None, whole: byte
     choice: bytes | None = None
     # (a break inside a word, a name or a URL's path may have cut it: glued is then a reading too)
     word_break = head[-1:].isalnum() and (tail[:1].isalnum() or tail.startswith((b".", b"-", b"/")))
-    word_break = word_break or head.endswith((b"%", b".", b"-", b"/"))
+    word_break = word_break or head.endswith((b"%", b".", b"-", b"/")) or (head.endswith(b":") and tail[:1] == b"/")
     named = False
     if word_break and (a := _NAME_END.search(head)) and (b := _NAME_START.match(tail)):
         name = (a.group(0) + b.group(0)).rstrip(b":.")
@@ -554,16 +554,7 @@ class Scanner:
             counted_to = start
             end = aug.find(b"\n", start)
             line = aug[start + 2: end if end >= 0 else len(aug)][:limit]
-            lines: list[bytes] = []
-            at = start
-            while at > 0 and len(lines) < CONTEXT_LINES:
-                prev_start = aug.rfind(b"\n", 0, at - 1) + 1
-                lines.append(aug[prev_start + 2: at - 1][:limit])
-                at = prev_start
-            lines.reverse()
-            if len(lines) < CONTEXT_LINES and before:
-                lines = [*before[max(0, len(before) - (CONTEXT_LINES - len(lines))):], *lines]
-            yield lineno, line, b"\n".join(lines)
+            yield lineno, line, _context(aug, start, limit, before)
 
 
 #: the start of a line and what a paste or a CI log puts before its text: indentation, quote marks
@@ -576,17 +567,45 @@ _LINE_START = re.compile(rb"\n: (?=[ \t>#0-9])(?:[ \t]*+>)*+[ \t]*+"
                          rb"(?:##\[(?:error|warning|notice|debug)\][ \t]*+)?+")
 
 
+def _context(aug: bytes, start: int, limit: int, before: tuple[bytes, ...]) -> bytes:
+    """The ``CONTEXT_LINES`` non-empty lines before the line at ``start`` of ``aug`` (``before``
+    precedes the block), joined by newlines. An empty line says nothing: the pieces a rejoined
+    line left behind are empty lines."""
+    lines: list[bytes] = []
+    at, blanks = start, 0
+    while at > 0 and len(lines) < CONTEXT_LINES and blanks < _BLANK_REACH:
+        prev_start = aug.rfind(b"\n", 0, at - 1) + 1
+        piece = aug[prev_start + 2: at - 1][:limit]
+        if piece.strip():
+            lines.append(piece)
+        else:
+            blanks += 1
+        at = prev_start
+    lines.reverse()
+    if len(lines) < CONTEXT_LINES and before:
+        lines = [*before[max(0, len(before) - (CONTEXT_LINES - len(lines))):], *lines]
+    return b"\n".join(lines)
+
+
 def _last_lines(block: bytes, n: int, limit: int) -> list[bytes]:
-    """The last ``n`` lines of ``block`` (oldest first), each cut at ``limit`` bytes."""
+    """The last ``n`` non-empty lines of ``block`` (oldest first), each cut at ``limit`` bytes."""
     out: list[bytes] = []
-    end = len(block)
-    while len(out) < n:
+    end, blanks = len(block), 0
+    while len(out) < n and blanks < _BLANK_REACH:
         nl = block.rfind(b"\n", 0, end)
-        out.append(block[nl + 1: end][:limit])
+        piece = block[nl + 1: end][:limit]
+        if piece.strip():
+            out.append(piece)
+        else:
+            blanks += 1
         if nl < 0:
             break
         end = nl
     return out[::-1]
+
+
+#: how many empty lines the context of a line looks past
+_BLANK_REACH = 1000
 
 
 def context_gate(bk: SymptomBook) -> re.Pattern[bytes]:
