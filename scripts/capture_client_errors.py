@@ -25,6 +25,7 @@ dockerd, the process environment for the others (who reads which proxy: docs/ref
     sudo python scripts/capture_client_errors.py --client skopeo --only dns-nxdomain refused-5449
     sudo python scripts/capture_client_errors.py --check         # capture, explain, compare; write nothing
     sudo python scripts/capture_client_errors.py --verb login    # each client's `login` to the case's registry
+    sudo python scripts/capture_client_errors.py --verb push     # each client pushes the lab's image there
 
 tests/unit/test_explain_fixtures.py asserts that every stored output is explained with its code.
 """
@@ -32,6 +33,7 @@ tests/unit/test_explain_fixtures.py asserts that every stored output is explaine
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -87,6 +89,10 @@ class Case:
     login: bool = True
     #: client (or "*": any) -> the expectation for a login where it is not the pull's
     login_expected: dict[str, tuple[str, tuple[str, ...], str]] = field(default_factory=dict)
+    #: whether a push meets the fault too (`--verb push`: blob uploads and a manifest PUT)
+    push: bool = True
+    #: client (or "*": any) -> the expectation for a push where it is not the pull's
+    push_expected: dict[str, tuple[str, tuple[str, ...], str]] = field(default_factory=dict)
 
     def docker_args(self, ref: str, verb: str = "pull") -> list[str]:
         if "login" in (verb, self.docker_verb):
@@ -95,10 +101,10 @@ class Case:
         return ["pull", ref]
 
     def expectation(self, client: str, verb: str = "pull") -> tuple[str, tuple[str, ...], str]:
-        if verb == "login":
-            for key in (client, "*"):
-                if key in self.login_expected:
-                    return self.login_expected[key]
+        special = {"login": self.login_expected, "push": self.push_expected}.get(verb, {})
+        for key in (client, "*"):
+            if key in special:
+                return special[key]
         return self.per_client.get(client, (self.expected, self.also, self.note))
 
     def ref(self) -> str:
@@ -106,8 +112,9 @@ class Case:
 
 
 NO_DOCKER = ("skopeo", "podman", "buildah", "ctr", "dockerd")  # `docker manifest inspect` fetches no blob
-#: the clients with a login of their own (`ctr` has none; the docker CLI logs in through dockerd)
-LOGIN_CLIENTS = ("skopeo", "podman", "buildah", "dockerd")
+#: the clients with a login of their own (`ctr` has none; the docker CLI logs in through dockerd), and
+#: those that push here (skopeo copies from an OCI layout; podman and buildah load it first; dockerd `docker load`s it)
+LOGIN_CLIENTS = PUSH_CLIENTS = ("skopeo", "podman", "buildah", "dockerd")
 CREDS = ("skopeo", "podman", "buildah", "ctr")  # clients that take credentials on the command line
 _NOT_TEXT = "the text alone cannot tell them apart; the lab's fault must be among the ranked causes"
 #: containerd's form of docker's "pull access denied …": one verdict for both (kb symptom docker.pull_access_denied)
@@ -302,7 +309,29 @@ _LOGIN_EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...], str]]] = {
     "403-html-5453": {"dockerd": ("HTTP_FIREWALL_DENIED", ("HTTP_MIDDLEBOX_BLOCKED",),
                                   f"docker login reports the 403 without its page: {_NOT_TEXT}")},
 }
-CASES = tuple(replace(c, login=c.name not in _NO_LOGIN, login_expected=_LOGIN_EXPECTED.get(c.name, {})) for c in CASES)
+#: A push uploads blobs and PUTs a manifest to the registry: a tag, a blob download or a data host are
+#: never met, nor a registry that hands its API on (a 307 to a POST), nor the lab's manifest-only
+#: firewall front (it answers an upload with 404, which is not its fault)
+_NO_PUSH = frozenset({"manifest-unknown-5441", "acr403-manifest-5610", "data-drop-5604", "data-refused-5605",
+                      "data-badtls-5606", "data-403-5607", "data-nx-5608", "data-loop-5609", "api-backend-drop-5614",
+                      "client-only-proxy", "client-only-proxy-login"})
+#: docker push prints a token service it cannot reach as a bare `dial tcp IP:port: i/o timeout` after its
+#: `Retrying in N seconds` lines: no host, no registry in the line, so a log reader rightly skips it
+_NO_PUSH_BY = frozenset({("dockerd", "token-realm-down-5602")})
+_PUSH_DENIED = ("AUTH_PERMISSION_DENIED", ("AUTH_CREDENTIALS_REQUIRED",),
+                f"a push refused with `denied` (no credentials were sent): {_NOT_TEXT}")
+_PUSH_EXPECTED: dict[str, dict[str, tuple[str, tuple[str, ...], str]]] = {
+    "token-private-anonymous-5601": {"*": _PUSH_DENIED},
+    # the user may pull the repository, not push to it: that is the fault
+    "token-private-limited-5601": {"*": ("AUTH_PERMISSION_DENIED", (), "the user has no push right on the repository")},
+    "token-wrong-password-5601": {"dockerd": ("AUTH_CREDENTIALS_REQUIRED", ("AUTH_BAD_CREDENTIALS",),
+                                              f"docker push prints the registry's `authentication required` only, "
+                                              f"not that a stored password was sent: {_NOT_TEXT}")},
+    "proxy-silent-3131": {"dockerd": ("TCP_TIMEOUT", ("PROXY_NOT_CONFIGURED",),
+                                      f"a push's `context deadline exceeded` on /v2/: {_NOT_TEXT}")},
+}
+CASES = tuple(replace(c, login=c.name not in _NO_LOGIN, login_expected=_LOGIN_EXPECTED.get(c.name, {}),
+                      push=c.name not in _NO_PUSH, push_expected=_PUSH_EXPECTED.get(c.name, {})) for c in CASES)
 
 
 #: Clients this script drives. `docker` is the docker CLI alone (`docker manifest inspect`, no daemon);
@@ -393,6 +422,8 @@ class Runner:
         limit = float(case.timeout.rstrip("s")) + 30
         if verb == "login" and client != "dockerd":
             return self._login(client, case)
+        if verb == "push":
+            return self._push(client, case, dockerd)
         if client == "skopeo":
             args = ["inspect", "--command-timeout", case.timeout, "--cert-dir", str(self.lab.ca_dir)]
             if case.creds:
@@ -449,6 +480,67 @@ class Runner:
         return [client, *args], {k: v for k, v in env.items() if k in case.env or k == "SSL_CERT_FILE"}, res
 
 
+    def layout(self) -> Path:
+        """An OCI layout of the lab's image (pulled once from its healthy registry): what a push sends."""
+        oci = self.work / "push-src"
+        if not (oci / "index.json").exists():
+            res = self.lab.skopeo("copy", "--src-cert-dir", str(self.lab.ca_dir),
+                                  f"docker://{R}:5441/lab/hello:latest", f"oci:{oci}:latest", timeout=120)
+            if res.returncode != 0:
+                raise RuntimeError(f"cannot make the push source: {res.stderr.strip()}")
+            archive = f"docker-archive:{self.work / 'push-src.tar'}:lab/hello:latest"
+            res = self.lab.skopeo("copy", f"oci:{oci}:latest", archive, timeout=120)
+            if res.returncode != 0:
+                raise RuntimeError(f"cannot make the push archive: {res.stderr.strip()}")
+        return oci
+
+    def _push(self, client: str, case: Case, dockerd: Any) -> tuple[list[str], dict[str, str], Any]:
+        """Push the lab's image to the case's registry (repository of the case, tag `pushed`)."""
+        oci, dest = self.layout(), f"{case.ref().rsplit(':', 1)[0]}:pushed"
+        if client == "skopeo":
+            args = ["copy", "--command-timeout", "60s", "--dest-cert-dir", str(self.lab.ca_dir)]
+            if case.creds:
+                args += ["--dest-creds", case.creds]
+            args += [f"oci:{oci}:latest", f"docker://{dest}"]
+            res = self.lab.skopeo(*args, env=case.env, resolv=case.resolv, timeout=400)
+            return ["skopeo", *args], dict(case.env), res
+        if client in ("podman", "buildah"):
+            root = self.work / f"{client}-push-{case.name}"
+            runroot = self.short / f"p{client[0]}{CASES.index(case)}"
+            store = ["--root", str(root / "root"), "--runroot", str(runroot), "--storage-driver", "vfs"]
+            env = {**self.lab.skopeo_env(), "CONTAINERS_CONF": str(self.lab.dir / "containers" / "containers.conf"),
+                   "SSL_CERT_FILE": str(self.lab.ca_file), **case.env}
+            # the image comes from the layout on disk, no network: its ID is the pull's last line
+            loaded = self.lab.client([_BIN[client], *store, "pull", "--signature-policy",
+                                      str(self.lab.dir / "containers" / "policy.json"), f"oci:{oci}:latest"],
+                                     env={k: v for k, v in env.items() if k not in case.env}, timeout=120)
+            image = loaded.stdout.strip().splitlines()[-1] if loaded.returncode == 0 and loaded.stdout.strip() else ""
+            if not image:
+                raise RuntimeError(f"{client} cannot load the push source: {loaded.stderr.strip()}")
+            args = [*store, "push", "--cert-dir", str(self.lab.ca_dir), "--signature-policy",
+                    str(self.lab.dir / "containers" / "policy.json")]
+            if case.creds:
+                args += ["--creds", case.creds]
+            args += [image, f"docker://{dest}"]
+            res = self.lab.client([_BIN[client], *args], env=env, resolv=case.resolv, timeout=400)
+            return [client, *args], {k: v for k, v in env.items() if k in case.env or k == "SSL_CERT_FILE"}, res
+        node, daemon = dockerd
+        docker = ["/usr/bin/docker", "-H", f"unix://{daemon.socket}"]
+        config = self.work / f"dockerd-push-{case.name}"
+        config.mkdir(exist_ok=True)
+        if case.creds:  # the credential docker login would have stored
+            auth = base64.b64encode(case.creds.encode()).decode()
+            (config / "config.json").write_text(json.dumps({"auths": {dest.split("/", 1)[0]: {"auth": auth}}}))
+        env = {"DOCKER_CONFIG": str(config)}
+        for step in (["load", "-i", str(self.work / "push-src.tar")], ["tag", "lab/hello:latest", dest]):
+            done = node.run([*docker, *step], env=env, timeout=120)
+            if done.returncode != 0:
+                raise RuntimeError(f"docker {step[0]}: {done.stderr.strip()}")
+        res = node.run([*docker, "push", dest], env=env, timeout=400)
+        return ["docker", "push", dest], {"dockerd": json.dumps({**case.env, "SSL_CERT_FILE": "$LAB/pki/ca.crt"}),
+                                          "DOCKER_CONFIG": str(config)}, res
+
+
 def _sanitize(value: str, lab_dir: str, short: str = "/nonexistent") -> str:
     return value.replace(lab_dir, "$LAB").replace(short, "$RUN")
 
@@ -466,6 +558,10 @@ def _capture(runner: Runner, lab: Any, clients: list[str], cases: tuple[Case, ..
     versions = {c: runner.version(c) for c in clients}
     if verb == "login":
         jobs = [(client, case) for client in clients for case in cases if client in LOGIN_CLIENTS and case.login]
+    elif verb == "push":
+        runner.layout()  # made once, before the clients run side by side
+        jobs = [(client, case) for client in clients for case in cases
+                if client in PUSH_CLIENTS and case.push and (client, case.name) not in _NO_PUSH_BY]
     else:
         jobs = [(client, case) for client in clients for case in cases if client in case.clients]
 
@@ -474,6 +570,8 @@ def _capture(runner: Runner, lab: Any, clients: list[str], cases: tuple[Case, ..
             argv, env, res = runner.run(client, case, dockerd, verb)
         except subprocess.TimeoutExpired:
             return {"client": client, "case": case.name, "error": "timed out"}
+        except RuntimeError as exc:  # the push source could not be set up for this client
+            return {"client": client, "case": case.name, "error": str(exc)[:300]}
         lab_dir, short = str(lab.dir), str(runner.short)
         expected, also, note = case.expectation(client, verb)
         return {
@@ -550,8 +648,9 @@ def main() -> int:
     ap.add_argument("--client", default="", help=f"comma-separated of {','.join(CLIENT_NAMES)} (default: installed)")
     ap.add_argument("--only", nargs="*", default=[], help="case names")
     ap.add_argument("--check", action="store_true", help="capture and explain, write nothing")
-    ap.add_argument("--verb", choices=("pull", "login"), default="pull",
-                    help="what each client does: pull the case's image (default), or log in to its registry")
+    ap.add_argument("--verb", choices=("pull", "login", "push"), default="pull",
+                    help="what each client does: pull the case's image (default), log in to its registry, "
+                         "or push the lab's image to it")
     ap.add_argument("--relabel", action="store_true",
                     help="no lab: rewrite expected_code/also/note of the stored fixtures from CASES, then judge them")
     args = ap.parse_args()

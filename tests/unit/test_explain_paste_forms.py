@@ -74,15 +74,18 @@ FORMS: dict[str, Callable[[str], str]] = {
 #: (form, fixture) pairs that still read differently, each with why; a new one fails the test
 KNOWN: dict[tuple[str, str], str] = {
     # the pieces of a filled paragraph that happen to be equally wide read as a terminal's hard
-    # wrap, which glues them without the space (`reset by` + `peer`)
-    ("filled to 72", "dockerd-reset-5458"): "equal-width filled lines taken for a hard wrap",
-    ("filled to 72", "dockerd-login-reset-5458"): "equal-width filled lines taken for a hard wrap",
+    # wrap, which glues them without the space (`exceeded 10485760` + `bytes`: no reading says otherwise)
     ("filled to 100", "docker-endless-headers-8451"): "equal-width filled lines taken for a hard wrap",
     # ctr's progress lines fill the paste; the filled error's pieces then read differently
     ("filled to 60", "ctr-api-backend-drop-5614"): "the backend's host and the registry's are read apart",
     ("filled to 72", "ctr-api-backend-drop-5614"): "the backend's host and the registry's are read apart",
     ("filled to 100", "dockerd-token-private-anonymous-5601"): "filled `denied:` list read as one answer",
     ("hard wrap at 120", "ctr-token-throttled-5603"): "the realm's 429 read as the registry's",
+    # one line cut once at the width, inside a word (`ping` + `ing container registry`): nothing in
+    # either piece says it was one line, so the ping (or the time's `is before`) is lost
+    ("hard wrap at 120", "podman-push-403-html-5453"): "a two-piece wrap inside `pinging`",
+    ("hard wrap at 120", "podman-push-acr403-5450"): "a two-piece wrap inside `pinging`",
+    ("hard wrap at 120", "dockerd-push-notyet-5445"): "a two-piece wrap before the certificate's time",
 }
 
 

@@ -67,8 +67,11 @@ _DAEMON_MARKERS = ("Error response from daemon", "rpc error: code = ", "failed t
 # the client is checking the registry's API root (/v2/) before any repository request
 _PING_MARKERS = ("pinging container registry", "pinging docker registry", "error pinging", "login attempt")
 # the failing request belongs to a push (uploads, the push-permission check)
+# (containers/image names the push's side: `trying to reuse blob … at destination`, and its HEAD of a blob
+# it would upload: `checking whether a blob … exists in R`)
 _PUSH_MARKERS = ("The push refers to", "failed to push", "checking push permission", "/blobs/uploads", "writing blob",
-                 "uploading layer", "action: push", "error pushing", "push access denied")
+                 "uploading layer", "action: push", "error pushing", "push access denied", "at destination:",
+                 "checking whether a blob")
 #: what only a push prints (`writing blob` is also containers/image storing a *downloaded* blob)
 _UPLOAD_MARKERS = (*(m for m in _PUSH_MARKERS if m != "writing blob"), "docker push ", "podman push ", "buildah push ")
 # the client asked for its token without credentials (containerd: no credentials for this host, so
@@ -369,6 +372,10 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     if host_role == "realm" or ((separate or (token_op and registry_host is None and not acr_name(host)))
                                 and is_realm_path(str(leaf_url))):
         return "realm", leaf_url, blob_op
+    if is_realm_path(str(leaf_url)) and _names_another_service(str(leaf_url), host):
+        # the token protocol's `service=` names the registry the token is for: on another host, this
+        # is that registry's token service (containers/image's push error names only the token URL)
+        return "realm", leaf_url, blob_op
     if _TOKEN_QUERY.search(str(leaf_url)) and is_realm_path(str(leaf_url)) and _answered(r):
         # the registry's own token service (GHCR's ghcr.io/token?scope=…&service=…) answered: its verdict
         # is the token request's (never a blob download); a connection failure there stays the registry's
@@ -393,6 +400,19 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
 
 
 _TOKEN_QUERY = re.compile(r"[?&](?:scope|service)=")
+_SERVICE = re.compile(r"[?&]service=(?P<service>[A-Za-z0-9._-]{1,253}+)")
+
+
+def _names_another_service(url: str, host: str) -> bool:
+    """Whether a token URL's ``service=`` (the registry it asks a token for) is not its own host.
+
+    >>> _names_another_service("https://auth.lab.test/token?scope=x&service=registry.lab.test", "auth.lab.test")
+    True
+    >>> _names_another_service("https://ghcr.io/token?scope=x&service=ghcr.io", "ghcr.io")
+    False
+    """
+    m = _SERVICE.search(url)
+    return m is not None and m.group("service").lower() != host.lower()
 _MIRROR_QUERY = re.compile(r"[?&]ns=")
 _HUB_HOSTS = frozenset({"registry-1.docker.io", "index.docker.io", "docker.io", "registry.hub.docker.com",
                         "auth.docker.io"})

@@ -21,6 +21,7 @@ bytes) and ``CONTEXT_LINES`` previous lines.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -82,7 +83,8 @@ def unwrap(block: bytes, phrases: re.Pattern[bytes] | None = None, max_line: int
     lines = block.split(b"\n")
     pieces = [1] * len(lines)  # how many pasted lines each line now holds
     changed = False
-    for rejoin in (_rejoin_wraps, _words(phrases, max_line), _rejoin_chains):
+    wraps: _Rejoin = lambda lines, pieces: _rejoin_wraps(lines, pieces, phrases)  # noqa: E731
+    for rejoin in (wraps, _words(phrases, max_line), _rejoin_chains):
         emptied = rejoin(lines, pieces)
         if emptied:
             lines, pieces, changed = *_compact(lines, pieces, emptied), True
@@ -150,8 +152,15 @@ def strip_ansi(block: bytes) -> bytes:
     return block
 
 
-def _rejoin_wraps(lines: list[bytes], pieces: list[int]) -> list[int]:
-    """Join, in place, the pieces of a terminal's hard wrap (see ``WRAP_MIN``); the emptied pieces."""
+def _rejoin_wraps(lines: list[bytes], pieces: list[int], phrases: re.Pattern[bytes] | None = None) -> list[int]:
+    """Join, in place, the pieces of a terminal's hard wrap (see ``WRAP_MIN``); the emptied pieces.
+
+    A terminal cuts at its width wherever that falls, and keeps the space it cut at; but lines an
+    editor filled to one width can be alike too, and were cut at spaces it dropped. So a piece is
+    glued to the next unless the break reads as two words: the grammar reads more joined with a
+    space (``_glue``), or a word meets a quote or bracket (``Get`` + ``"https://…"``), which a
+    terminal's cut never leaves without its space.
+    """
     n, i = len(lines), 0
     emptied: list[int] = []
 
@@ -166,7 +175,8 @@ def _rejoin_wraps(lines: list[bytes], pieces: list[int]) -> list[int]:
         # the wrap ends in a shorter piece; without one, lines of one width are just alike
         if j > i and j + 1 < n and 0 < len(lines[j + 1].rstrip(b"\r")) < width and piece(j + 1, head):
             last = j + 1
-            lines[last] = b"".join(line.rstrip(b"\r") for line in lines[i:last + 1])
+            parts = [line.rstrip(b"\r") for line in lines[i:last + 1]]
+            lines[last] = parts[0] + b"".join(_wrap_glue(a, b, phrases) + b for a, b in itertools.pairwise(parts))
             for k in range(i, last):
                 lines[k] = b""
             emptied += range(i, last)
@@ -174,6 +184,17 @@ def _rejoin_wraps(lines: list[bytes], pieces: list[int]) -> list[int]:
             continue
         i += 1
     return emptied
+
+
+def _wrap_glue(cur: bytes, nxt: bytes, phrases: re.Pattern[bytes] | None) -> bytes:
+    """How two pieces of a hard wrap meet: as cut (no space), or as words an editor parted."""
+    if not cur[-1:].strip() or not nxt[:1].strip():
+        return b""  # the terminal kept the space it cut at
+    if _glue(cur, nxt, phrases) == b" ":
+        return b" "
+    word_then_quote = cur[-1:].isalnum() and nxt[:1] in (b'"', b"'", b"(", b"[", b"{", b"<")
+    quote_then_word = cur[-1:] in (b'"', b"'", b")", b"]", b"}", b">") and nxt[:1].isalnum()
+    return b" " if word_then_quote or quote_then_word else b""
 
 
 def _rejoin_words(lines: list[bytes], pieces: list[int], phrases: re.Pattern[bytes] | None,
