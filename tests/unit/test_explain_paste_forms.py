@@ -5,8 +5,8 @@ user's copy of it is rarely that: a coloured terminal leaves escape sequences (o
 is lost on the way, ``[31m…[0m``), a terminal hard-wraps a long line at its width, an editor, a mail
 client or a narrow web view fills it to a width at the spaces; it is indented, quoted, flattened
 to one line, or comes from a CI log with a timestamp and an annotation on every line. ``explain``
-must give the same root cause for each form, by undoing the form (``scan.strip_ansi``,
-``scan.unwrap``, the scanner's line starts, a registry error list's items), not by knowing the
+must give the same root cause for each form, by undoing the form (``paste.strip_ansi``,
+``paste.unwrap``, the scanner's line starts, a registry error list's items), not by knowing the
 message.
 """
 
@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regdoctor.explain import explain
-from regdoctor.explain.scan import strip_ansi, unwrap
+from regdoctor.explain.paste import strip_ansi, unwrap
 
 FIXTURES = sorted((Path(__file__).parents[1] / "fixtures" / "client_errors").glob("*.json"))
 

@@ -157,7 +157,7 @@ def test_a_paste_hard_wrapped_by_a_terminal_is_read_as_one_line() -> None:
 
 
 def test_lines_of_one_width_that_are_messages_of_their_own_are_not_joined() -> None:
-    from regdoctor.explain.scan import unwrap
+    from regdoctor.explain.paste import unwrap
 
     retries = [f"E1201 12:00:0{i} kubelet: Failed to pull image: dial tcp 10.0.0.{i}:443: i/o timeout".encode()
                for i in range(3)]
@@ -182,7 +182,7 @@ def test_an_error_chain_the_paster_broke_at_its_separators_is_read_as_one() -> N
 
 
 def test_a_list_of_errors_one_per_line_stays_a_list() -> None:
-    from regdoctor.explain.scan import unwrap
+    from regdoctor.explain.paste import unwrap
 
     block = (b"Error: reading manifest latest in r.io/lab/private: errors:\n"
              b"denied: requested access to the resource is denied\nunauthorized: authentication required")
@@ -198,7 +198,7 @@ def test_a_list_of_errors_one_per_line_stays_a_list() -> None:
     (b'Get "https://r.example/v2/": proxyconnect tcp', b"10.0.0.9:3128: connect: connection refused"),
 ])
 def test_a_network_error_broken_where_go_still_owes_an_address_is_one_line(head: bytes, tail: bytes) -> None:
-    from regdoctor.explain.scan import unwrap
+    from regdoctor.explain.paste import unwrap
 
     assert unwrap(head + b"\n" + tail).split(b"\n") == [b"", head.rstrip() + b" " + tail.strip()]
 
@@ -208,13 +208,13 @@ def test_a_network_error_broken_where_go_still_owes_an_address_is_one_line(head:
     b"dial tcp 10.0.0.1:443: i/o timeout\n  retrying",  # a complete error, then a line of its own
 ])
 def test_a_complete_line_is_not_joined_to_the_next(block: bytes) -> None:
-    from regdoctor.explain.scan import unwrap
+    from regdoctor.explain.paste import unwrap
 
     assert unwrap(block) == block
 
 
 def test_a_host_name_broken_at_a_dot_is_glued_back_whole() -> None:
-    from regdoctor.explain.scan import unwrap
+    from regdoctor.explain.paste import unwrap
 
     text = (b"Error response from daemon: Get https://registry-1.docker.io/v2/: proxyconnect tcp: dial tcp: lookup "
             b"docker.for.win.10.0\n.75.1 on 192.168.65.1:53: no such host")

@@ -33,6 +33,7 @@ so a line is read outside-in, as a grammar, not a list of messages:
 The package, one room per step::
 
     scan      chunked bytes -> candidate lines (gate), each with the lines before it
+    paste     a paste back as printed: escape sequences dropped, lines broken for display joined
     vocab     the words: reason phrases, registry error codes, socket and resolver texts
     tokens    a line -> its pieces (URL, proxy hop, operation, leaf, server answer), linear time
     grammar   the pieces -> the leaf and its kind, the URL it is about, proxied or not
