@@ -404,17 +404,25 @@ class Runner:
 
     # ---------------------------------------------------------------- one run
 
+    def _store(self, client: str, case: Case, verb: str = "pull") -> list[str]:
+        """podman's or buildah's storage for one run: a root of its own, a runroot under the short dir."""
+        name = case.name if verb == "pull" else f"{verb}-{case.name}"
+        runroot = self.short / f"{'' if verb == 'pull' else verb[0]}{client[0]}{CASES.index(case)}"
+        return ["--root", str(self.work / f"{client}-{name}" / "root"), "--runroot", str(runroot),
+                "--storage-driver", "vfs"]
+
+    def _containers_env(self, case: Case) -> dict[str, str]:
+        """The environment of podman, buildah (and skopeo's config): the lab's containers files, its CA."""
+        return {**self.lab.skopeo_env(), "CONTAINERS_CONF": str(self.lab.dir / "containers" / "containers.conf"),
+                "SSL_CERT_FILE": str(self.lab.ca_file), **case.env}
+
     def _containers_args(self, client: str, case: Case) -> tuple[list[str], dict[str, str]]:
-        root = self.work / f"{client}-{case.name}"
-        runroot = self.short / f"{client[0]}{CASES.index(case)}"
-        args = ["--root", str(root / "root"), "--runroot", str(runroot), "--storage-driver", "vfs", "pull",
+        args = [*self._store(client, case), "pull",
                 "--signature-policy", str(self.lab.dir / "containers" / "policy.json"),
                 "--cert-dir", str(self.lab.ca_dir)]
         if case.creds:
             args += ["--creds", case.creds]
-        env = {**self.lab.skopeo_env(), "CONTAINERS_CONF": str(self.lab.dir / "containers" / "containers.conf"),
-               "SSL_CERT_FILE": str(self.lab.ca_file), **case.env}
-        return [*args, case.ref()], env
+        return [*args, case.ref()], self._containers_env(case)
 
     def run(self, client: str, case: Case, dockerd: Any = None, verb: str = "pull"
             ) -> tuple[list[str], dict[str, str], Any]:
@@ -435,7 +443,7 @@ class Runner:
             args, env = self._containers_args(client, case)
             # containers/image retries a failed pull three times with backoff: a dropped host costs minutes
             res = self.lab.client([_BIN[client], *args], env=env, resolv=case.resolv, timeout=400)
-            return [client, *args], {k: v for k, v in env.items() if k in case.env or k == "SSL_CERT_FILE"}, res
+            return [client, *args], _shown(env, case), res
         if client == "ctr":
             node = self.node(case.resolv)
             args = ["--address", self.containerd(), "images", "pull"]
@@ -471,13 +479,9 @@ class Runner:
         if client == "skopeo":
             res = self.lab.skopeo("--command-timeout", "60s", *login, env=case.env, resolv=case.resolv, timeout=400)
             return ["skopeo", *login], dict(case.env), res
-        root = self.work / f"{client}-login-{case.name}"
-        runroot = self.short / f"l{client[0]}{CASES.index(case)}"
-        args = ["--root", str(root / "root"), "--runroot", str(runroot), "--storage-driver", "vfs", *login]
-        env = {**self.lab.skopeo_env(), "CONTAINERS_CONF": str(self.lab.dir / "containers" / "containers.conf"),
-               "SSL_CERT_FILE": str(self.lab.ca_file), **case.env}
+        args, env = [*self._store(client, case, "login"), *login], self._containers_env(case)
         res = self.lab.client([_BIN[client], *args], env=env, resolv=case.resolv, timeout=400)
-        return [client, *args], {k: v for k, v in env.items() if k in case.env or k == "SSL_CERT_FILE"}, res
+        return [client, *args], _shown(env, case), res
 
 
     def layout(self) -> Path:
@@ -505,11 +509,7 @@ class Runner:
             res = self.lab.skopeo(*args, env=case.env, resolv=case.resolv, timeout=400)
             return ["skopeo", *args], dict(case.env), res
         if client in ("podman", "buildah"):
-            root = self.work / f"{client}-push-{case.name}"
-            runroot = self.short / f"p{client[0]}{CASES.index(case)}"
-            store = ["--root", str(root / "root"), "--runroot", str(runroot), "--storage-driver", "vfs"]
-            env = {**self.lab.skopeo_env(), "CONTAINERS_CONF": str(self.lab.dir / "containers" / "containers.conf"),
-                   "SSL_CERT_FILE": str(self.lab.ca_file), **case.env}
+            store, env = self._store(client, case, "push"), self._containers_env(case)
             # the image comes from the layout on disk, no network: its ID is the pull's last line
             loaded = self.lab.client([_BIN[client], *store, "pull", "--signature-policy",
                                       str(self.lab.dir / "containers" / "policy.json"), f"oci:{oci}:latest"],
@@ -523,7 +523,7 @@ class Runner:
                 args += ["--creds", case.creds]
             args += [image, f"docker://{dest}"]
             res = self.lab.client([_BIN[client], *args], env=env, resolv=case.resolv, timeout=400)
-            return [client, *args], {k: v for k, v in env.items() if k in case.env or k == "SSL_CERT_FILE"}, res
+            return [client, *args], _shown(env, case), res
         node, daemon = dockerd
         docker = ["/usr/bin/docker", "-H", f"unix://{daemon.socket}"]
         config = self.work / f"dockerd-push-{case.name}"
@@ -539,6 +539,11 @@ class Runner:
         res = node.run([*docker, "push", dest], env=env, timeout=400)
         return ["docker", "push", dest], {"dockerd": json.dumps({**case.env, "SSL_CERT_FILE": "$LAB/pki/ca.crt"}),
                                           "DOCKER_CONFIG": str(config)}, res
+
+
+def _shown(env: dict[str, str], case: Case) -> dict[str, str]:
+    """What a fixture records of a run's environment: the case's own variables and the CA."""
+    return {k: v for k, v in env.items() if k in case.env or k == "SSL_CERT_FILE"}
 
 
 def _sanitize(value: str, lab_dir: str, short: str = "/nonexistent") -> str:

@@ -22,7 +22,7 @@ _LOGRUS_HOST = re.compile(r'\bhost="?(?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,
 # (containers/image before 5.x printed no host: `pinging docker registry returned: Get …`)
 # the registry a client says its request was for: containers/image's ping, and its login's
 # `authenticating creds for "R"` (the token request that follows may go to another host)
-_PINGING = re.compile(r"(?:pinging (?:container|docker) registry (?!returned\b)|authenticating creds for \"?)"
+_REGISTRY_NAMED = re.compile(r"(?:pinging (?:container|docker) registry (?!returned\b)|authenticating creds for \"?)"
                       r"(?P<host>[A-Za-z0-9._-]{1,253}+(?::[0-9]{1,5}+)?)")
 _QUOTED_REGISTRY = re.compile(r"(?:registry login server|registry|access to registry) '(?P<host>[^'\s]{1,253}+)'")
 _CHECK_HEALTH = re.compile(r"check-health -n (?P<name>[A-Za-z0-9]{1,50}+)")
@@ -99,7 +99,7 @@ class LineState:
 def _wrapper_entities(e: dict[str, Any], src: str, own: bool) -> None:
     """Hosts and images that wrappers name (`pinging container registry H`, `docker://…`)."""
     if "registry_host" not in e:
-        m = _PINGING.search(src) or (_LOGRUS_HOST.search(src) if own and "trying next host" in src else None)
+        m = _REGISTRY_NAMED.search(src) or (_LOGRUS_HOST.search(src) if own and "trying next host" in src else None)
         if m:
             host, _, port = m.group("host").partition(":")
             e["registry_host"] = host.lower()

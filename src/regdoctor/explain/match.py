@@ -401,6 +401,9 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
 
 _TOKEN_QUERY = re.compile(r"[?&](?:scope|service)=")
 _SERVICE = re.compile(r"[?&]service=(?P<service>[A-Za-z0-9._-]{1,253}+)")
+_MIRROR_QUERY = re.compile(r"[?&]ns=")
+_HUB_HOSTS = frozenset({"registry-1.docker.io", "index.docker.io", "docker.io", "registry.hub.docker.com",
+                        "auth.docker.io"})
 
 
 def _names_another_service(url: str, host: str) -> bool:
@@ -413,9 +416,8 @@ def _names_another_service(url: str, host: str) -> bool:
     """
     m = _SERVICE.search(url)
     return m is not None and m.group("service").lower() != host.lower()
-_MIRROR_QUERY = re.compile(r"[?&]ns=")
-_HUB_HOSTS = frozenset({"registry-1.docker.io", "index.docker.io", "docker.io", "registry.hub.docker.com",
-                        "auth.docker.io"})
+
+
 # a repository of one path component in Docker Hub's API or token scope (`/v2/nginx/manifests/…`,
 # `scope=repository:nginx:pull`): Hub has none - official images live under `library/`
 _HUB_ONE_NAME = re.compile(r"^/v2/[a-z0-9._-]{1,255}+/(?:manifests|blobs|tags)/|[?&]scope=repository(?::|%3A)"

@@ -222,7 +222,7 @@ def _rejoin_words(lines: list[bytes], pieces: list[int], phrases: re.Pattern[byt
         # (a line an earlier rule joined is not as wide as the paste was)
         words = [width[k] for k in range(start, end + 1) if pieces[k] == 1 and b" " in lines[k].strip()]
         para = max(words or width[start:end + 1])
-        fills = [i for i in range(start, end) if para >= WORD_WRAP_MIN and _fills(lines, width, i, para)]
+        fills = {i for i in range(start, end) if para >= WORD_WRAP_MIN and _fills(lines, width, i, para)}
         filled = any(width[i] < para for i in fills)
         for i in range(start, end):
             cur, nxt = lines[i].rstrip(), lines[i + 1]

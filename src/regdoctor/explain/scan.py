@@ -237,19 +237,8 @@ _LINE_START = re.compile(rb"\n: (?=[ \t>#0-9])(?:[ \t]*+>)*+[ \t]*+"
 
 def _context(aug: bytes, start: int, limit: int, before: tuple[bytes, ...]) -> bytes:
     """The ``CONTEXT_LINES`` non-empty lines before the line at ``start`` of ``aug`` (``before``
-    precedes the block), joined by newlines. An empty line says nothing: the pieces a rejoined
-    line left behind are empty lines."""
-    lines: list[bytes] = []
-    at, blanks = start, 0
-    while at > 0 and len(lines) < CONTEXT_LINES and blanks < _BLANK_REACH:
-        prev_start = aug.rfind(b"\n", 0, at - 1) + 1
-        piece = aug[prev_start + 2: at - 1][:limit]
-        if piece.strip():
-            lines.append(piece)
-        else:
-            blanks += 1
-        at = prev_start
-    lines.reverse()
+    precedes the block), joined by newlines."""
+    lines = _lines_before(aug, start, CONTEXT_LINES, limit, mark=2)
     if len(lines) < CONTEXT_LINES and before:
         lines = [*before[max(0, len(before) - (CONTEXT_LINES - len(lines))):], *lines]
     return b"\n".join(lines)
@@ -257,19 +246,26 @@ def _context(aug: bytes, start: int, limit: int, before: tuple[bytes, ...]) -> b
 
 def _last_lines(block: bytes, n: int, limit: int) -> list[bytes]:
     """The last ``n`` non-empty lines of ``block`` (oldest first), each cut at ``limit`` bytes."""
-    out: list[bytes] = []
-    end, blanks = len(block), 0
-    while len(out) < n and blanks < _BLANK_REACH:
-        nl = block.rfind(b"\n", 0, end)
-        piece = block[nl + 1: end][:limit]
+    return _lines_before(block, len(block) + 1, n, limit, mark=0)
+
+
+def _lines_before(buf: bytes, at: int, n: int, limit: int, *, mark: int) -> list[bytes]:
+    """The ``n`` non-empty lines of ``buf`` that end before offset ``at - 1`` (a line's start, as if
+    a newline stood before it), oldest first, each without its first ``mark`` bytes (the scanner's
+    ``": "``) and cut at ``limit``. An empty line says nothing: the pieces a rejoined line left
+    behind are empty lines, and at most ``_BLANK_REACH`` of them are looked past."""
+    lines: list[bytes] = []
+    blanks = 0
+    while at > 0 and len(lines) < n and blanks < _BLANK_REACH:
+        prev_start = buf.rfind(b"\n", 0, at - 1) + 1
+        piece = buf[prev_start + mark: at - 1][:limit]
         if piece.strip():
-            out.append(piece)
+            lines.append(piece)
         else:
             blanks += 1
-        if nl < 0:
-            break
-        end = nl
-    return out[::-1]
+        at = prev_start
+    lines.reverse()
+    return lines
 
 
 #: how many empty lines the context of a line looks past
