@@ -156,6 +156,16 @@ def _os_error(m: re.Match[str]) -> Token | None:
     return None if kind is None else Token("errno", m.start(), m.end(), kind, {"errno": m.group("num")})
 
 
+#: RFC 1928 replies -> the status an HTTP proxy answers CONNECT with for the same refusal
+_SOCKS_STATUS = {"connection not allowed by ruleset": "403", "TTL expired": "504", "command not supported": "501",
+                 "address type not supported": "501"}
+
+
+def _socks_reply(m: re.Match[str]) -> Token:
+    status = "407" if m.group("auth") else _SOCKS_STATUS.get(m.group("rep"), "502")
+    return Token("reason", m.start(), m.end(), status, {"status": status, "via": "tunnel", "socks_reply": m.group(0)})
+
+
 def _simple(kind: str, value: str) -> Callable[[re.Match[str]], Token]:
     def make(m: re.Match[str]) -> Token:
         return Token(kind, m.start(), m.end(), value, {k: v for k, v in m.groupdict().items() if v})
@@ -320,6 +330,17 @@ _SPECS: tuple[Spec, ...] = (
     (("ProxyError(", "to proxy", "Your proxy appears"),
      re.compile(r"ProxyError\(|Unable to connect to proxy|Cannot connect to proxy|Your proxy appears to only use HTTP"),
      _simple("proxy", "python")),
+    # Node's tunnel agents (tunnel-agent, global-agent, hpagent) name the CONNECT they failed
+    (("tunneling socket could not be established",),
+     re.compile(r"tunneling socket could not be established"), _simple("proxy", "node")),
+    # a SOCKS5 server's refusal of CONNECT (RFC 1928's REP, as x/net/proxy prints it: `socks connect tcp
+    # P->H:443: unknown error host unreachable`) is the proxy's answer about its upstream, as a 502 or a
+    # 403 to an HTTP CONNECT is: read as that status on the tunnel
+    (("unknown error ", "authentication failed", "acceptable authentication"),
+     re.compile(r"unknown error (?P<rep>general SOCKS server failure|connection not allowed by ruleset|"
+                r"network unreachable|host unreachable|connection refused|TTL expired|command not supported|"
+                r"address type not supported)|(?P<auth>username/password authentication failed|"
+                r"no acceptable authentication methods)"), _socks_reply),
     (("Tunnel connection failed",),
      re.compile(rf"Tunnel connection failed: (?P<status>[1-5][0-9]{{2}})(?: (?P<text>{REASON_ALT}))?"), _tunnel),
     # ---- operations and their addresses
@@ -372,12 +393,22 @@ _SPECS: tuple[Spec, ...] = (
      re.compile(r"\[(?:Errno|WinError) (?P<num>-?[0-9]{1,6}+)\] (?P<text>[^'\")\]]{0,120}+)"), _py_errno),
     (("EOF",),
      re.compile(r"(?<![\w-])(?P<unexpected>unexpected )?EOF(?![\w-])"), _eof),
-    (("UNEXPECTED_EOF_WHILE_READING", "EOF occurred", "SSLEOFError"),
-     re.compile(r"UNEXPECTED_EOF_WHILE_READING|EOF occurred in violation of protocol|SSLEOFError"),
+    # the peer closed during the handshake: Python, Java's JSSE, Node, .NET's SslStream
+    (("UNEXPECTED_EOF_WHILE_READING", "EOF occurred", "SSLEOFError", "Remote host terminated the handshake",
+      "Remote host closed connection during handshake", "before secure TLS connection", "closed the transport stream",
+      "0 bytes from the transport stream"),
+     re.compile(r"UNEXPECTED_EOF_WHILE_READING|EOF occurred in violation of protocol|SSLEOFError|"
+                r"Remote host terminated the handshake|Remote host closed connection during handshake|"
+                r"Client network socket disconnected before secure TLS connection was established|"
+                r"the remote party has closed the transport stream|"
+                r"Received an unexpected EOF or 0 bytes from the transport stream"),
      _simple("eof", "tls_eof")),
-    (("RemoteDisconnected(", "Remote end closed", "server closed idle", "connection closed before"),
+    # ... and after it, before an answer: Python, Go's transport and HTTP/2, Node's `socket hang up`
+    (("RemoteDisconnected(", "Remote end closed", "server closed idle", "connection closed before", "socket hang up",
+      "client connection lost"),
      re.compile(r"RemoteDisconnected\(|Remote end closed connection without response|"
-                r"server closed idle connection|connection closed before (?:server preface|message completed)"),
+                r"server closed idle connection|connection closed before (?:server preface|message completed)|"
+                r"\bsocket hang up\b|http2: client connection lost"),
      _simple("eof", "closed")),
     (("ConnectionResetError", "Connection aborted"),
      re.compile(r"ConnectionResetError|Connection aborted"), _simple("errno", "reset")),
@@ -396,6 +427,16 @@ _SPECS: tuple[Spec, ...] = (
      _simple("timeout", "tls_handshake")),
     (("ReadTimeoutError", "Read timed out"),
      re.compile(r"(?:ReadTimeoutError|Read timed out)"), _simple("timeout", "read")),
+    # other stacks' whole-request and connect deadlines: .NET's HttpClient.Timeout, Java's HttpClient,
+    # Ruby's Net::HTTP, Node's got
+    (("HttpClient.Timeout", "HttpTimeoutException", "Timeout awaiting '", "Net::ReadTimeout"),
+     re.compile(r"configured HttpClient\.Timeout of [0-9.]{1,10}+ seconds elapsing|"
+                r"HttpTimeoutException: request timed out|Timeout awaiting '[a-z]{1,20}+' for [0-9]{1,10}+ms|"
+                r"(?P<read>Net::ReadTimeout)"),
+     lambda m: Token("timeout", m.start(), m.end(), "read" if m.group("read") else "context")),
+    (("HttpConnectTimeoutException", "Net::OpenTimeout"),
+     re.compile(r"HttpConnectTimeoutException|Net::OpenTimeout"),
+     lambda m: Token("errno", m.start(), m.end(), "timeout", {"errno_text": m.group(0)})),
     (("request canceled",),
      re.compile(r"net/http: request canceled(?: while waiting for connection)?"), _simple("timeout", "canceled")),
     (("Network timed out",), re.compile(r"Network timed out while trying to connect"), _simple("timeout", "context")),

@@ -86,6 +86,7 @@ ERRNO_TEXT: Mapping[str, str] = {
     "connection refused": "refused",
     "no connection could be made because the target machine actively refused it": "refused",
     "connection reset by peer": "reset",
+    "connection reset": "reset",  # Java's SocketException
     "an existing connection was forcibly closed by the remote host": "reset",
     "broken pipe": "broken_pipe",
     "no route to host": "host_unreachable",
@@ -116,7 +117,8 @@ ERRNO_TEXT: Mapping[str, str] = {
 }
 # the errno a socket text stands for (Linux names)
 ERRNO_NAME: Mapping[str, str] = {
-    "connection refused": "ECONNREFUSED", "connection reset by peer": "ECONNRESET", "broken pipe": "EPIPE",
+    "connection refused": "ECONNREFUSED", "connection reset by peer": "ECONNRESET", "connection reset": "ECONNRESET",
+    "broken pipe": "EPIPE",
     "no route to host": "EHOSTUNREACH", "host is down": "EHOSTDOWN", "network is unreachable": "ENETUNREACH",
     "connection timed out": "ETIMEDOUT", "operation timed out": "ETIMEDOUT", "permission denied": "EACCES",
     "operation not permitted": "EPERM", "cannot assign requested address": "EADDRNOTAVAIL",
@@ -173,6 +175,19 @@ TLS_PHRASES: Mapping[str, str] = {
     "The remote certificate is invalid according to the validation procedure": "unknown_ca",
     "Could not establish trust relationship for the SSL/TLS secure channel": "unknown_ca",
     "The SSL connection could not be established": "handshake_failed",
+    # Java's JSSE and its CertificateException family
+    "Unrecognized SSL message, plaintext connection": "not_tls",
+    "CertificateExpiredException": "expired", "CertificateNotYetValidException": "not_yet_valid",
+    "validity check failed": "expired",
+    "No subject alternative DNS name matching": "name_mismatch",
+    "No subject alternative names matching IP address": "name_mismatch",
+    "No subject alternative names present": "name_mismatch",
+    # Node's OpenSSL verify texts and codes
+    "unable to verify the first certificate": "unknown_ca", "unable to get issuer certificate": "unknown_ca",
+    "UNABLE_TO_GET_ISSUER_CERT": "unknown_ca", "CERT_NOT_YET_VALID": "not_yet_valid",
+    # .NET's X509ChainStatusFlags and SslPolicyErrors as its exceptions print them
+    "UntrustedRoot": "unknown_ca", "PartialChain": "unknown_ca", "NotTimeValid": "expired",
+    "RemoteCertificateNameMismatch": "name_mismatch", "RemoteCertificateChainErrors": "unknown_ca",
 }
 
 __all__ = ["ERRNO_NAME", "ERRNO_TEXT", "NETWORK_RULE", "NODE_ERRNO", "OCI_CODES", "PY_ERRNO", "REASONS", "TLS_PHRASES",
