@@ -72,6 +72,15 @@ ROWS: list[tuple[str, str, str]] = [
      "username/password authentication failed", "PROXY_AUTH_REQUIRED"),
     ("socks down", 'Get "https://reg.example.com/v2/": socks connect tcp 127.0.0.1:1080->reg.example.com:443: '
      "dial tcp 127.0.0.1:1080: connect: connection refused", "PROXY_REFUSED"),
+    # macOS's platform verifier, whose words Go (before 1.18) printed after `x509: `
+    ("macos untrusted", 'failed to fetch oauth token: Post "https://r.example/service/token": tls: failed to verify '
+     "certificate: x509: “r.example” certificate is not trusted", "TLS_UNKNOWN_CA"),
+    ("macos name", 'Get "https://r.example/v2/": x509: “r.example” certificate name does not match input',
+     "TLS_NAME_MISMATCH"),
+    ("macos expired", 'Get "https://r.example/v2/": x509: “r.example” certificate is expired', "TLS_EXPIRED"),
+    # Jib: HTTPS verification failed and it may not fall back to HTTP
+    ("jib insecure", "com.google.cloud.tools.jib.registry.InsecureRegistryException: Failed to verify the server at "
+     "https://r.example/v2/app/manifests/1 because only secure connections are allowed.", "TLS_UNKNOWN_CA"),
     # Go's HTTP/2 transport losing its connection
     ("h2 lost", 'Get "https://reg.example.com/v2/": http2: client connection lost', "HTTP_CONNECTION_CLOSED"),
 ]

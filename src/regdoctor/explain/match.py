@@ -286,6 +286,13 @@ def _leaf_urls(ln: LineState, leaf_at: int, inside_end: int) -> tuple[list[token
     """The URLs before the leaf and the one it is about (urllib3's pool URL, or the line before's)."""
     r, e = ln.reading, ln.entities
     before = [u for u in r.urls if u.start <= leaf_at] or [u for u in r.urls if u.start < inside_end]
+    named = e.get("host")
+    if isinstance(named, str) and before and (before[-1].host or "").lower() != named.lower():
+        # the leaf names the host it failed on (`lookup A`); a wrapper nested another URL inside A's
+        # (Harbor's `Head https://A/v2/: Get https://B/v2/: dial tcp: lookup A …`): A's request failed
+        own = [i for i, u in enumerate(before) if (u.host or "").lower() == named.lower()]
+        if own:
+            before = before[:own[-1] + 1]
     leaf_url = before[-1].url if before else e.get("python_url")
     if leaf_url is None and ln.wrapped and "://" in ln.prev:
         # a message wrapped over lines: the URL the leaf is about ended the line before
@@ -514,6 +521,12 @@ def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: 
             role == "realm" and answered) else top
         # the same rule diagnose() applies to a probed endpoint
         new = roles.table().wrap(role, as_failure, str(e["address"]) if e.get("address") else None)
+        if role == "realm" and info.layer in ("dns", "tcp") and _internal_realm(leaf_url, e.get("registry_host")):
+            # the registry challenged with a realm on a name only its own network knows (`http://gitea:3000/…`
+            # behind `https://git.example.com`): the reverse proxy in front of it does not pass the Host and
+            # X-Forwarded-* headers it builds the realm from, or its external URL is unset
+            new = Code.HTTP_FRONTEND_MISCONFIGURED
+            facts["realm_internal"] = host_port(str(leaf_url))[0]
         if new is not None:
             facts.update(blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
             rest = [(c, s) for c, s in ranked if c not in (new, top)]
@@ -532,6 +545,15 @@ def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: 
         if score > best.get(code, -1.0):
             best[code] = score
     return sorted(best.items(), key=lambda cs: -cs[1]), facts
+
+
+def _internal_realm(realm_url: str | None, registry_host: Any) -> bool:
+    """A token URL whose host is a bare single-label name (a container's or service's) for a registry
+    that has a dotted name of its own: a realm the registry's own network alone resolves."""
+    if realm_url is None or not isinstance(registry_host, str) or "." not in registry_host:
+        return False
+    host = host_port(realm_url)[0]
+    return bool(host) and "." not in str(host) and ":" not in str(host) and host not in ("localhost", registry_host)
 
 
 # A refusal of a blob download: the registry answered the manifest, and it redirects blobs to its

@@ -190,6 +190,10 @@ def _x509(m: re.Match[str]) -> Token:
         kind = "cn_only"
     elif what.startswith("certificate is not trusted"):
         kind = "unknown_ca"
+    elif what.startswith(("certificate is expired", "certificate has expired")):
+        kind = "expired"
+    elif what.startswith("certificate name does not match"):
+        kind = "name_mismatch"
     else:
         kind = "handshake_failed"
     return Token("tls", m.start(), m.end(), kind, fields)
@@ -457,7 +461,10 @@ _SPECS: tuple[Spec, ...] = (
                 r"certificate is not valid for any names[^\n]{0,60}?match (?P<host2>[A-Za-z0-9_.-]{1,253}+)|"
                 r"cannot validate certificate for (?P<address>[^\s]{1,64}+) because it doesn't contain any IP SANs|"
                 r"certificate relies on legacy Common Name field)|"
-                r"x509: (?P<what2>certificate is not trusted|negative serial number|[a-z][a-z ,]{2,80}+)"), _x509),
+                # macOS's verifier (Go before 1.18 printed its words) names the certificate first:
+                # `x509: “reg.example” certificate is not trusted`
+                r"x509: (?:[“\"](?P<cert_subject>[^”\"\n]{1,253}+)[”\"] )?"
+                r"(?P<what2>certificate is not trusted|negative serial number|[a-z][a-z ,]{2,80}+)"), _x509),
     (("tls: first record", "tls: oversized", "server gave HTTP response", "WRONG_VERSION_NUMBER",
       "wrong version number", "HTTP_REQUEST", "http request", "InvalidContentType", "packet length too long",
       "unknown protocol"),
@@ -514,7 +521,10 @@ _SPECS: tuple[Spec, ...] = (
     # Go's constant names in logs (`response was http.StatusNotFound`)
     (("http.Status",), re.compile(r"http\.Status(?P<name>[A-Z][A-Za-z]{2,40}+)"), _go_status),
     # containerd's errdefs.ErrNotFound at the end of a chain (`…/hello:nope: not found`)
-    (("not found",), re.compile(r"(?<=: )not found(?=\s*$|[\"'\]])"), _simple("oci", "NOT_FOUND")),
+    # ... and distribution's errcode UNKNOWN carrying the status text (`unknown: Not Found`, Artifactory's
+    # and Nexus's envelope of a 404): a registry's JSON answer, so the registry's 404, not some server's
+    (("not found", "unknown: Not Found"),
+     re.compile(r"(?<=: )not found(?=\s*$|[\"'\]])|(?:(?<=: )|^)unknown: Not Found\b"), _simple("oci", "NOT_FOUND")),
     # a bare reason phrase no proxy sends to CONNECT (`Error: Request Entity Too Large`): the server's status
     (_BARE_STATUS_REASONS,
      re.compile(rf"(?:(?<=: )|^)(?P<text>{'|'.join(re.escape(r) for r in _BARE_STATUS_REASONS)})\b"), _reason_status),

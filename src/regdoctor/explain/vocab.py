@@ -182,6 +182,8 @@ TLS_PHRASES: Mapping[str, str] = {
     "No subject alternative DNS name matching": "name_mismatch",
     "No subject alternative names matching IP address": "name_mismatch",
     "No subject alternative names present": "name_mismatch",
+    # Jib's InsecureRegistryException: HTTPS verification failed and plain HTTP is not allowed
+    "because only secure connections are allowed": "verify_failed",
     # Node's OpenSSL verify texts and codes
     "unable to verify the first certificate": "unknown_ca", "unable to get issuer certificate": "unknown_ca",
     "UNABLE_TO_GET_ISSUER_CERT": "unknown_ca", "CERT_NOT_YET_VALID": "not_yet_valid",

@@ -1,0 +1,46 @@
+"""What a registry's own answer says about who failed: its error envelope, its challenge, its realm.
+
+Each rule reads a structure every registry shares (distribution's errcode envelope, the token
+challenge, the realm a registry advertises, the host a leaf names) rather than one product's text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from regdoctor.explain import explain
+
+ROWS: list[tuple[str, str, str]] = [
+    # distribution's errcode UNKNOWN carrying the status text: a registry's JSON 404, not some server's
+    ("envelope 404", "unknown: Not Found", "REGISTRY_MANIFEST_UNKNOWN"),
+    ("envelope 404 daemon", "Error response from daemon: unknown: Not Found", "REGISTRY_MANIFEST_UNKNOWN"),
+    # a challenge whose realm is missing or is no URL: the registry's token configuration
+    ("realm unparsable", 'Error response from daemon: Get http://r.example:31705/v2/: invalid token auth challenge '
+     'realm: parse http://r.example:%!s(<nil>)/v2/token: invalid URL escape "%!s"', "AUTH_MALFORMED_CHALLENGE"),
+    ("realm missing", 'Error: initializing source docker://r.example/app:1: missing realm in bearer auth challenge',
+     "AUTH_MALFORMED_CHALLENGE"),
+    ("realm missing distribution", "Get https://r.example/v2/: no realm specified for token auth challenge",
+     "AUTH_MALFORMED_CHALLENGE"),
+    # a realm on a bare single-label name behind a dotted registry: the front end builds it from headers
+    # it was not given (or the registry's external URL is unset)
+    ("internal realm", 'Error response from daemon: Get "https://git.example.com/v2/": Get "http://gitea:3000/v2/'
+     'token?account=u&service=container_registry": dial tcp: lookup gitea on 127.0.0.53:53: no such host',
+     "HTTP_FRONTEND_MISCONFIGURED"),
+    ("public realm stays dns", 'Error response from daemon: Get "https://git.example.com/v2/": Get "https://auth.'
+     'example.com/token?account=u&service=x": dial tcp: lookup auth.example.com on 127.0.0.53:53: no such host',
+     "DNS_NXDOMAIN"),
+    # the host a leaf names is the request that failed, whatever URL a wrapper nested inside it
+    ("lookup names the request", "failed to ping target: Head https://harbor-b.example/v2/: Get https://harbor-b/v2/: "
+     "dial tcp: lookup harbor-b.example on 127.0.0.11:53: read udp 127.0.0.1:50092->127.0.0.11:53: i/o timeout",
+     "DNS_TIMEOUT"),
+    # a hosted service's own API refuses a token's scope, not a network
+    ("service api 403", "Request to https://gitlab.com/api/v4/projects?per_page=100 failed with status 403: Forbidden",
+     "AUTH_PERMISSION_DENIED"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), [(t, c) for _, t, c in ROWS], ids=[r[0] for r in ROWS])
+def test_the_registrys_answer_names_who_failed(text: str, code: str) -> None:
+    findings = explain(text).findings
+    assert findings, text
+    assert findings[0].code == code, [f.code for f in findings]
