@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from regdoctor.explain import explain
+from regdoctor.explain import explain, explain_chunks
 
 ROWS: list[tuple[str, str, str]] = [
     # Java: java.net.SocketException, sun.security.ssl (JSSE), java.security.cert, java.net.http
@@ -81,8 +81,6 @@ ROWS: list[tuple[str, str, str]] = [
     # Jib: HTTPS verification failed and it may not fall back to HTTP
     ("jib insecure", "com.google.cloud.tools.jib.registry.InsecureRegistryException: Failed to verify the server at "
      "https://r.example/v2/app/manifests/1 because only secure connections are allowed.", "TLS_UNKNOWN_CA"),
-    # Go's HTTP/2 transport losing its connection
-    ("h2 lost", 'Get "https://reg.example.com/v2/": http2: client connection lost', "HTTP_CONNECTION_CLOSED"),
 ]
 
 
@@ -96,3 +94,11 @@ def test_another_stacks_leaf_gives_the_code_gos_would(text: str, code: str) -> N
 def test_a_bare_connection_reset_in_prose_is_no_leaf() -> None:
     # the Java text is a leaf only where a leaf can start (after `: `, a bracket, a quote, the line start)
     assert not explain("we saw the connection reset counters rise on the switch").findings
+
+
+@pytest.mark.parametrize(("text", "code"), [(t, c) for _, t, c in ROWS], ids=[r[0] for r in ROWS])
+def test_a_log_line_with_another_stacks_leaf_is_read(text: str, code: str) -> None:
+    # in a log (`--file`) the scanner's prefilter must admit the line, or the leaf is never read
+    line = f"2026-12-02T10:00:00Z pull registry.example.com/app:1 failed: {text}\n".encode()
+    findings = explain_chunks([line], strict=True).findings
+    assert findings and findings[0].code == code, [f.code for f in findings]

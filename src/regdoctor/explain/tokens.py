@@ -407,12 +407,12 @@ _SPECS: tuple[Spec, ...] = (
                 r"the remote party has closed the transport stream|"
                 r"Received an unexpected EOF or 0 bytes from the transport stream"),
      _simple("eof", "tls_eof")),
-    # ... and after it, before an answer: Python, Go's transport and HTTP/2, Node's `socket hang up`
-    (("RemoteDisconnected(", "Remote end closed", "server closed idle", "connection closed before", "socket hang up",
-      "client connection lost"),
+    # ... and after it, before an answer: Python, Go's transport, Node's `socket hang up` (not Go's
+    # `http2: client connection lost`: every kubelet log has it about the API server, a ping that timed out)
+    (("RemoteDisconnected(", "Remote end closed", "server closed idle", "connection closed before", "socket hang up"),
      re.compile(r"RemoteDisconnected\(|Remote end closed connection without response|"
                 r"server closed idle connection|connection closed before (?:server preface|message completed)|"
-                r"\bsocket hang up\b|http2: client connection lost"),
+                r"\bsocket hang up\b"),
      _simple("eof", "closed")),
     (("ConnectionResetError", "Connection aborted"),
      re.compile(r"ConnectionResetError|Connection aborted"), _simple("errno", "reset")),
@@ -475,8 +475,11 @@ _SPECS: tuple[Spec, ...] = (
                 r"received corrupt message of type InvalidContentType|packet length too long|ssl3_get_record:wrong|"
                 r"SSL routines:[A-Za-z0-9_]{0,40}:unknown protocol"),
      _simple("tls", "not_tls")),
-    (("remote error: tls", "tls: ", "local error: tls", "SSLV3_ALERT", "TLSV1_ALERT"),
+    (("remote error: tls", "tls: ", "local error: tls", "SSLV3_ALERT", "TLSV1_ALERT", "v1 alert ", "v3 alert ",
+      "v13 alert "),
+     # (OpenSSL's reason strings come in both cases: `SSLV3_ALERT_HANDSHAKE_FAILURE`, `tlsv1 alert internal error`)
      re.compile(r"(?P<tls_error>remote error: tls: [a-z ]{1,40}+|tls: handshake failure|"
+                r"\b(?:ssl|tls)v(?:1[0-3]?|3) alert [a-z ]{3,40}+|"
                 r"tls: protocol version not supported|tls: server selected unsupported protocol version[^\n]{0,20}|"
                 r"local error: tls: [a-z ]{1,40}+|SSLV3_ALERT_[A-Z_]{1,40}+|TLSV1_ALERT_[A-Z_]{1,40}+|"
                 r"tls: failed to parse certificate[^\n]{0,80}|tls: unsupported certificate)"),
@@ -654,6 +657,17 @@ GATE_ANCHORS: tuple[str, ...] = (
     ": A non-recoverable error", ": This is usually a temporary error", ": A socket operation was attempted",
     ": permission denied", ": operation not permitted", ": cannot assign requested address",
     ": too many open files", ": lookup ", ": Try again",
+    # ... every socket text in either case of its first letter, as the grammar reads it (Java's `Connection reset`)
+    *(f": {t}" for t in ERRNO_TEXT), *(f": {t[0].upper()}{t[1:]}" for t in ERRNO_TEXT),
+    # other stacks: each certificate verdict where it can start (a capital needs no `: ` before it)
+    *(p if p[0].isupper() else f": {p}" for p in TLS_PHRASES), "InsecureRegistryException", "SSL routines",
+    ": Remote host terminated the handshake", ": Remote host closed connection during handshake",
+    ": Client network socket disconnected", ": socket hang up",
+    ": Authentication failed because the remote party", ": Received an unexpected EOF",
+    ": tunneling socket could not be established", ": unknown error ", ": username/password authentication failed",
+    ": no acceptable authentication methods", ": The request was canceled due to the configured HttpClient",
+    "HttpTimeoutException", "HttpConnectTimeoutException", "Net::OpenTimeout", "Net::ReadTimeout",
+    ": Timeout awaiting '",
     # Python (urllib3, requests, ssl)
     "[Errno ", "[WinError ", "RemoteDisconnected", "Remote end closed", "ConnectionResetError", "Connection aborted",
     "ConnectionRefusedError", "ConnectTimeout", "ReadTimeoutError", "Read timed out", "SSLEOFError",
