@@ -33,6 +33,33 @@ ROWS: list[tuple[str, str, str]] = [
     ("lookup names the request", "failed to ping target: Head https://harbor-b.example/v2/: Get https://harbor-b/v2/: "
      "dial tcp: lookup harbor-b.example on 127.0.0.11:53: read udp 127.0.0.1:50092->127.0.0.11:53: i/o timeout",
      "DNS_TIMEOUT"),
+    # a storage host refusing the registry's Authorization header carried across the blob redirect
+    ("storage refuses azure", "Authentication information is not given in the correct format. Check the value "
+     "of Authorization header.", "DATA_ENDPOINT_DENIED"),
+    ("storage refuses s3", "<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the "
+     "X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be "
+     "specified</Message></Error>", "DATA_ENDPOINT_DENIED"),
+    # a lockout after failed logins is the token service refusing a credential, not a pull quota
+    ("login lockout", "toomanyrequests: too many failed login attempts for username or IP address.",
+     "AUTH_TOKEN_THROTTLED"),
+    # containerd's debug line of a token request names the token service
+    ("token request log", 'DEBU[0003] token request failed                          body= status="400 Bad Request"',
+     "AUTH_TOKEN_FAILED"),
+    # a credential helper run by its path that the OS would not execute
+    ("helper exec", "/usr/bin/docker-credential-desktop.exe: Invalid argument", "AUTH_CREDENTIAL_HELPER_FAILED"),
+    # docker 1.x's layer fetch, named after the status
+    ("v1 layer fetch", "FATA[0009] Error pulling image (latest) from hello-world, Server error: Status 403 while "
+     "fetching image layer (535020c3e8ad)", "DATA_ENDPOINT_DENIED"),
+    # a registry given with no repository: docker's grammar makes it an official image's name
+    ("host as repository", "The push refers to repository [docker.io/library/myreg.azurecr.io]\n316e0ab38b7d: "
+     "Preparing\ndenied: requested access to the resource is denied", "REGISTRY_NAME_INVALID"),
+    # a list of images is no network rule
+    ("image allowlist", "Error response from daemon: pull access denied for m.example.io/docker.io/u/app, "
+     "repository does not exist or may require 'docker login': denied: this image is not in the allowlist.",
+     "REGISTRY_NAME_UNKNOWN"),
+    ("address allowlist", "Error response from daemon: pull access denied for m.example.io/docker.io/u/app, "
+     "repository does not exist or may require 'docker login': denied: your IP 10.1.2.3 is not in the allowlist.",
+     "HTTP_FORBIDDEN"),
     # a hosted service's own API refuses a token's scope, not a network
     ("service api 403", "Request to https://gitlab.com/api/v4/projects?per_page=100 failed with status 403: Forbidden",
      "AUTH_PERMISSION_DENIED"),

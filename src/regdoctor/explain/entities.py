@@ -42,6 +42,8 @@ _IMAGE_REFS = (
     re.compile(r"(?:resolve source metadata|load metadata) for (?P<ref>[^\s:]{1,256}+(?::[^\s:]{1,128}+)?)"),
     re.compile(r"no such manifest: (?P<ref>[^\s]{1,512}+)"),
     re.compile(r"pull access denied for (?P<ref>[^\s,]{1,512}+)"),
+    # docker push's header names the repository as docker parsed it
+    re.compile(r"The push refers to repository \[(?P<ref>[^\]\s]{1,512}+)\]"),
     _PULL_COMMAND,
 )
 #: pullers whose registry mirrors leave no mark on the request (containerd's carry `?ns=`)

@@ -30,7 +30,7 @@ from regdoctor.explain.entities import (
     image_entities,
     strip_brackets,
 )
-from regdoctor.explain.vocab import NETWORK_RULE
+from regdoctor.explain.vocab import names_network_rule
 from regdoctor.kb import roles
 from regdoctor.kb.codes import Code
 from regdoctor.kb.symptoms import Candidate, LeafRule, Symptom, SymptomBook, book
@@ -158,7 +158,7 @@ def _answer_conditions(ln: LineState, bk: SymptomBook) -> set[str]:
     if leaf is not None and leaf.kind in _REFUSALS:
         # the refusal's own words: its message field, or what the line says after the status
         words = str(fields.get("message", "")) + " " + ln.text[leaf.end:leaf.end + 300]
-        if NETWORK_RULE.search(words):
+        if names_network_rule(words):
             conds.add("network_rule")
     return conds
 
@@ -203,6 +203,10 @@ def _reference_conditions(e: Mapping[str, Any], leaf_url: str | None) -> set[str
     if (isinstance(repo, str) and repo.startswith("library/")
             and e.get("registry_host") in ("docker.io", "registry-1.docker.io", "index.docker.io")):
         conds.add("official_image")  # Docker Hub's official images are public: a refusal means no such name
+        if _HOST_NAME.fullmatch(repo.removeprefix("library/")):
+            # `docker push r.azurecr.io` (a registry with no repository) names the official image
+            # `docker.io/library/r.azurecr.io`: no official image has a dot in its name
+            conds.add("host_as_repository")
     if _bare_docker_hub_name(e, leaf_url):
         # every Docker Hub repository has a namespace (`library/` for the official images): a client
         # that asked for `nginx` without it asked for a repository that cannot exist
@@ -220,6 +224,8 @@ def _conditions(ln: LineState, leaf_url: str | None, proxied: bool, blob_op: boo
                      | _reference_conditions(ln.entities, leaf_url))
 
 
+#: a DNS name of two labels or more whose last is a top-level domain's (letters only)
+_HOST_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,10}[a-z]{2,24}")
 _REPO_PATH = re.compile(r"\A/v2/(?P<name>[^?#]{1,4096}?)/(?P<kind>manifests|blobs|tags)/(?P<ref>[^/?#]{1,4096})")
 _REDACTION_CHARS = frozenset("*<>{}[]$…%")
 _PATH_COMPONENT = re.compile(r"\A" + reference.PATH_COMPONENT_PATTERN + r"\Z", re.ASCII)
@@ -363,7 +369,8 @@ def _role(ln: LineState, leaf_at: int, inside_end: int, bk: SymptomBook) -> tupl
     prefix = ln.text[:max(leaf_at, 0)]
     # a blob download is under way; on a push the blobs go up to the registry itself (containers/image
     # prints `Copying blob` both ways), so no storage host is in play
-    blob_op = any(m in prefix or m in ln.prev for m in ctx.data_markers) and not _seen(_UPLOAD_MARKERS, ln)
+    blob_op = (any(m in prefix or m in ln.prev for m in ctx.data_markers)
+               or any(m in ln.text[max(leaf_at, 0):] for m in ctx.data_trailers)) and not _seen(_UPLOAD_MARKERS, ln)
     token_op = any(m in prefix for m in ctx.realm_markers)
     if host is None:
         return _role_without_url(e, r, token_op, blob_op), None, blob_op

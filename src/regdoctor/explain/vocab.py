@@ -147,6 +147,18 @@ NETWORK_RULE = re.compile(
     r"\b(?i:ip(?:v[46])?+(?: address)?+|network (?:rule|polic|acl|access|restriction)|firewall|vnet|vpc|"
     r"virtual network|(?:allow|white|deny|block)[- ]?list(?:ed)?+|ip[- ]?range|cidr|geo(?:[- ]?block|graph|location)|"
     r"countr(?:y|ies)|location|jurisdiction|embargo)\b|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b")
+# ... unless the list is one of images (`this image is not in the allowlist`: a mirror's or a policy
+# engine's list of repositories, the registry's verdict on the name, not on the client's network)
+_CONTENT_LIST = re.compile(r"(?i:image|repositor(?:y|ies)|repo|package|artifact|tag|chart)s?\b[^.;\n]{0,40}$")
+
+
+def names_network_rule(words: str) -> bool:
+    """Does a refusal's message name the client's network or place (``NETWORK_RULE``), not a list of images?"""
+    for m in NETWORK_RULE.finditer(words):
+        if m.group(0).lower().rstrip("ed").endswith("list") and _CONTENT_LIST.search(words, 0, m.start()):
+            continue
+        return True
+    return False
 
 
 # Node.js / libuv error codes (also in Go programs' wrapped errors, and Rust's io::ErrorKind names)
@@ -193,4 +205,4 @@ TLS_PHRASES: Mapping[str, str] = {
 }
 
 __all__ = ["ERRNO_NAME", "ERRNO_TEXT", "NETWORK_RULE", "NODE_ERRNO", "OCI_CODES", "PY_ERRNO", "REASONS", "TLS_PHRASES",
-           "grouped"]
+           "grouped", "names_network_rule"]

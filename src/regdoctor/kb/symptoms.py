@@ -42,7 +42,7 @@ CONDITIONS = frozenset({
     "acr", "proxy", "manifest", "token", "http_url", "interception",
     "status_401", "status_403", "status_404", "status_408", "status_413", "status_429",
     "html", "storage_xml", "login", "blob", "daemon", "loopback_dial", "name_collision", "official_image",
-    "ping", "ipv6_dial", "push", "iam_registry", "logged_in", "bad_reference", "proxy_set",
+    "ping", "ipv6_dial", "push", "iam_registry", "logged_in", "bad_reference", "host_as_repository", "proxy_set",
     "anonymous", "public_host", "network_rule", "bare_refusal", "echoed_refusal",
 })
 
@@ -160,6 +160,7 @@ class Context:
     registry_hints: tuple[str, ...]
     proxy_markers: tuple[str, ...]
     data_markers: tuple[str, ...]
+    data_trailers: tuple[str, ...]
     realm_markers: tuple[str, ...]
     manifest_markers: tuple[str, ...]
     #: host suffixes of registries whose refusals are identity verdicts (no client network rules)
@@ -358,6 +359,7 @@ def _context(raw: Any) -> Context:
         registry_hints=_str_list(raw.get("registry_hints"), "context.registry_hints"),
         proxy_markers=_str_list(raw.get("proxy_markers"), "context.proxy_markers"),
         data_markers=_str_list(raw.get("data_markers"), "context.data_markers"),
+        data_trailers=_str_list(raw.get("data_trailers", []), "context.data_trailers"),
         realm_markers=_str_list(raw.get("realm_markers"), "context.realm_markers"),
         manifest_markers=_str_list(raw.get("manifest_markers"), "context.manifest_markers"),
         iam_registries=_str_list(raw.get("iam_registries"), "context.iam_registries"),
