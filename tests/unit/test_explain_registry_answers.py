@@ -71,3 +71,17 @@ def test_the_registrys_answer_names_who_failed(text: str, code: str) -> None:
     findings = explain(text).findings
     assert findings, text
     assert findings[0].code == code, [f.code for f in findings]
+
+
+def test_a_token_hosts_own_dns_failure_keeps_its_code_and_names_the_token_service() -> None:
+    text = ('Get https://registry-1.docker.io/v2/app/manifests/latest: Get https://auth.docker.io/token?scope=x&'
+            'service=registry.docker.io: dial tcp: lookup auth.docker.io on 10.0.16.1:53: read udp '
+            '10.0.16.15:33107->10.0.16.1:53: i/o timeout')
+    codes = [f.code for f in explain(text).findings]
+    assert codes[0] == "DNS_TIMEOUT" and "AUTH_REALM_UNREACHABLE" in codes, codes
+
+
+def test_a_lookup_cut_before_its_verdict_keeps_the_missing_proxy_among_its_readings() -> None:
+    codes = [f.code for f in explain('Error response from daemon: Get "https://registry-1.docker.io/v2/": '
+                                     'dial tcp: lookup registry-1.docker.io on 9.9.9.9:53:').findings]
+    assert codes[0] == "DNS_NXDOMAIN" and "PROXY_NOT_CONFIGURED" in codes, codes

@@ -546,6 +546,11 @@ def _rank(cands: Sequence[Candidate], on_proxy: Code | None, proxied: bool, ln: 
             # (inspection or a proxy rule for the CDN's domain alone), the fix is to let it through
             facts.update(blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
             ranked = [*ranked, (Code.DATA_ENDPOINT_BLOCKED, round(conf * 0.4, 3))]
+        elif role == "realm" and info.layer in ("dns", "tcp"):
+            # a token host's own name or route (DNS, no IPv6 route) keeps its code: the token service it
+            # belongs to stays a reading, where the registry hands its clients a realm they cannot reach
+            facts.update(blocked_code=top, blocked_layer=info.layer, blocked_summary=info.title)
+            ranked = [*ranked, (Code.AUTH_REALM_UNREACHABLE, round(conf * 0.4, 3))]
     # one code once, best score kept; best first (stable for ties: the file's order)
     best: dict[Code, float] = {}
     for code, score in ranked:
