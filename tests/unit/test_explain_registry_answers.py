@@ -60,6 +60,24 @@ ROWS: list[tuple[str, str, str]] = [
     ("address allowlist", "Error response from daemon: pull access denied for m.example.io/docker.io/u/app, "
      "repository does not exist or may require 'docker login': denied: your IP 10.1.2.3 is not in the allowlist.",
      "HTTP_FORBIDDEN"),
+    # a dial that names no address ran out of time before it had one: while resolving the name
+    ("dial without address", "message: 'Get https://gcr.io/v2/: dial tcp: i/o timeout'", "DNS_TIMEOUT"),
+    ("dial with address", 'Get "https://r.example/v2/": dial tcp 10.0.0.1:443: i/o timeout', "TCP_TIMEOUT"),
+    # an HTTPS attempt joined with its plain-HTTP retry: the HTTPS failure is the registry's
+    ("plain http retry", 'Get "https://harbor.local/v2/": tls: failed to verify certificate: x509: certificate '
+     'signed by unknown authority; Get "http://harbor.local/v2/": dial tcp 10.1.1.1:80: i/o timeout', "TLS_UNKNOWN_CA"),
+    # ECS's task start, its chain cut: no path from the task's subnet; with the chain, its leaf decides
+    ("ecs cut", "ResourceInitializationError: unable to pull secrets or registry auth", "TCP_TIMEOUT"),
+    ("ecs iam", "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval "
+     "failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s): AccessDeniedException: "
+     "User: arn:aws:sts::1:assumed-role/x is not authorized to perform: ecr:GetAuthorizationToken",
+     "AUTH_PERMISSION_DENIED"),
+    # helm's registry client failing to read the docker config's credential store
+    ("helm credentials", 'Error: INSTALLATION FAILED: GET "https://ghcr.io/v2/o/charts/c/tags/list": unable to '
+     "retrieve credentials", "AUTH_CREDENTIAL_HELPER_FAILED"),
+    # a VPC Service Controls perimeter is a network rule in front of a hosted registry
+    ("vpc-sc", "Error response from daemon: Get https://gcr.io/v2/p/base/manifests/1: denied: Request is prohibited "
+     "by organization's policy. vpcServiceControlsUniqueIdentifier: c45c76a3f28239f8", "HTTP_FORBIDDEN"),
     # a hosted service's own API refuses a token's scope, not a network
     ("service api 403", "Request to https://gitlab.com/api/v4/projects?per_page=100 failed with status 403: Forbidden",
      "AUTH_PERMISSION_DENIED"),

@@ -108,17 +108,21 @@ def _family(errno: Token, before: list[Token]) -> str:
     """``dns`` when the failing operation is a lookup, ``conn`` after a connection was made, else ``tcp``."""
     if errno.value in _INHERENTLY_DNS:
         return "dns"
-    nearest: str | None = None
+    nearest: Token | None = None
     for t in reversed(before):
         if t.kind == "url":
             break
         if t.kind == "op":
-            op = t.fields.get("op")
-            if op == "lookup":
+            if t.fields.get("op") == "lookup":
                 return "dns"
-            nearest = nearest or op
-    if nearest in ("read", "write", "wsarecv", "wsasend") and errno.value == "timeout":
+            nearest = nearest or t
+    op = nearest.fields.get("op") if nearest is not None else None
+    if op in ("read", "write", "wsarecv", "wsasend") and errno.value == "timeout":
         return "conn"
+    if op == "dial" and errno.value == "timeout" and nearest is not None and set(nearest.fields) == {"op"}:
+        # Go's dial names the address it dialled; one with none ran out of time before it had any,
+        # while resolving the name (the lookup's own error, `lookup H: …`, was then only the deadline's)
+        return "dns"
     return "tcp"
 
 
@@ -137,7 +141,7 @@ def read(text: str) -> Reading:
     """
     toks = tokens(text)
     urls = tuple(parse_url(t.start, t.value, t.fields.get("method")) for t in toks if t.kind == "url")
-    best = _most_telling(toks)
+    best = _most_telling(_before_plain_http_retry(text, toks, urls))
     found = _ranked_leaf(text, toks, urls, best) if best is not None else None
     fields = _token_fields(toks)
     if found is None and urls:
@@ -168,6 +172,24 @@ def _most_telling(toks: list[Token]) -> Token | None:
         if r >= 0 and (best is None or r >= _rank(best)):
             best = t
     return best
+
+
+def _before_plain_http_retry(text: str, toks: list[Token], urls: tuple[Url, ...]) -> list[Token]:
+    """The tokens of the first attempt when the line joins it with a plain-HTTP retry of the same host.
+
+    go-containerregistry, Flux and others ping ``https://H/v2/`` and, for an insecure registry, retry
+    ``http://H/v2/``, reporting both errors joined by ``; ``. The HTTPS failure is what the registry's
+    clients meet (the retry's refusal or timeout only says nothing serves plain HTTP there).
+    """
+    for later in urls[1:]:
+        if later.scheme != "http" or "; " not in text[:later.start]:
+            continue
+        first = next((u for u in urls if u.start < later.start and u.scheme == "https" and u.host == later.host), None)
+        if first is not None:
+            cut = text.rfind("; ", first.start, later.start)
+            if cut > 0:
+                return [t for t in toks if t.start < cut]
+    return toks
 
 
 def _ranked_leaf(text: str, toks: list[Token], urls: tuple[Url, ...], best: Token) -> _Found:

@@ -146,7 +146,8 @@ AFTER_SEP = r"(?:(?<=: )|(?<=\] )|(?<=')|(?<=\()|(?<=tcp )|(?<=udp )|^)"
 NETWORK_RULE = re.compile(
     r"\b(?i:ip(?:v[46])?+(?: address)?+|network (?:rule|polic|acl|access|restriction)|firewall|vnet|vpc|"
     r"virtual network|(?:allow|white|deny|block)[- ]?list(?:ed)?+|ip[- ]?range|cidr|geo(?:[- ]?block|graph|location)|"
-    r"countr(?:y|ies)|location|jurisdiction|embargo)\b|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b")
+    r"countr(?:y|ies)|location|jurisdiction|embargo|vpc[ -]?service[ -]?controls\w*|service perimeter)\b|"
+    r"\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b")
 # ... unless the list is one of images (`this image is not in the allowlist`: a mirror's or a policy
 # engine's list of repositories, the registry's verdict on the name, not on the client's network)
 _CONTENT_LIST = re.compile(r"(?i:image|repositor(?:y|ies)|repo|package|artifact|tag|chart)s?\b[^.;\n]{0,40}$")
