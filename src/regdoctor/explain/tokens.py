@@ -35,6 +35,9 @@ from regdoctor.explain.vocab import (
     REASONS,
     TLS_PHRASES,
 )
+from regdoctor.kb.socks import AUTH_FAILURES as SOCKS_AUTH_FAILURES
+from regdoctor.kb.socks import AUTH_STATUS as SOCKS_AUTH_STATUS
+from regdoctor.kb.socks import REPLIES as SOCKS_REPLIES
 
 #: Tokens of one kind read per line: a real error chain has a few; hostile input is cut here.
 MAX_TOKENS = 32
@@ -156,13 +159,13 @@ def _os_error(m: re.Match[str]) -> Token | None:
     return None if kind is None else Token("errno", m.start(), m.end(), kind, {"errno": m.group("num")})
 
 
-#: RFC 1928 replies -> the status an HTTP proxy answers CONNECT with for the same refusal
-_SOCKS_STATUS = {"connection not allowed by ruleset": "403", "TTL expired": "504", "command not supported": "501",
-                 "address type not supported": "501"}
+#: a SOCKS5 server's reply text -> the status an HTTP proxy answers CONNECT with for the same refusal
+#: (kb.socks: the table check's SOCKS client uses too)
+_SOCKS_STATUS = {text: str(status) for text, status in SOCKS_REPLIES.values()}
 
 
 def _socks_reply(m: re.Match[str]) -> Token:
-    status = "407" if m.group("auth") else _SOCKS_STATUS.get(m.group("rep"), "502")
+    status = str(SOCKS_AUTH_STATUS) if m.group("auth") else _SOCKS_STATUS[m.group("rep")]
     return Token("reason", m.start(), m.end(), status, {"status": status, "via": "tunnel", "socks_reply": m.group(0)})
 
 
@@ -341,10 +344,8 @@ _SPECS: tuple[Spec, ...] = (
     # P->H:443: unknown error host unreachable`) is the proxy's answer about its upstream, as a 502 or a
     # 403 to an HTTP CONNECT is: read as that status on the tunnel
     (("unknown error ", "authentication failed", "acceptable authentication"),
-     re.compile(r"unknown error (?P<rep>general SOCKS server failure|connection not allowed by ruleset|"
-                r"network unreachable|host unreachable|connection refused|TTL expired|command not supported|"
-                r"address type not supported)|(?P<auth>username/password authentication failed|"
-                r"no acceptable authentication methods)"), _socks_reply),
+     re.compile(rf"unknown error (?P<rep>{'|'.join(re.escape(t) for t, _ in SOCKS_REPLIES.values())})|"
+                rf"(?P<auth>{'|'.join(re.escape(t) for t in SOCKS_AUTH_FAILURES)})"), _socks_reply),
     (("Tunnel connection failed",),
      re.compile(rf"Tunnel connection failed: (?P<status>[1-5][0-9]{{2}})(?: (?P<text>{REASON_ALT}))?"), _tunnel),
     # ---- operations and their addresses

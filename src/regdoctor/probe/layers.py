@@ -12,6 +12,7 @@ layers behind it SKIP. ``net`` exceptions are caught here and turned into codes 
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import ssl
 import threading
@@ -26,6 +27,7 @@ from regdoctor.net import Deadline, DnsError, HttpError, HttpMalformed, NetError
 from regdoctor.net import dns as ndns
 from regdoctor.net import http as nhttp
 from regdoctor.net import proxy as nproxy
+from regdoctor.net import socks as nsocks
 from regdoctor.net import tcp as ntcp
 from regdoctor.net import tls as ntls
 from regdoctor.probe.errors import code_for
@@ -172,9 +174,6 @@ def decide_proxy(host: str, port: int, opts: ProbeOptions, scheme: str = "https"
         if proxy.note is not None:
             ev.update(proxy=proxy.redacted, reason=proxy.note)
             return ProxyPlan(None, classify.Verdict("fail", Code.PROXY_BAD_URL, f"unusable proxy: {proxy.note}", ev))
-        if proxy.scheme.startswith("socks"):
-            ev.update(proxy=proxy.redacted, reason="SOCKS proxies are not probed by regdoctor yet")
-            return ProxyPlan(None, classify.Verdict("fail", Code.PROXY_BAD_URL, "SOCKS proxy: not supported", ev))
         ev["proxy_address"] = proxy.address
     summary = f"via {proxy.redacted}" if proxy else "direct"
     summary += f" ({why})"
@@ -282,6 +281,8 @@ def proxy_evidence(proxy: ProxyURL, port: int, opts: ProbeOptions) -> dict[str, 
 
 def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int, opts: ProbeOptions) -> bool:
     """Layer 4: TLS to an https:// proxy if asked, then CONNECT; True when the tunnel is open."""
+    if proxy.scheme.startswith("socks"):
+        return socks_tunnel(log, conn, proxy, host, port, opts)
     log.begin("proxy", "CONNECT", opts.timeout)
     t0 = time.monotonic()
     deadline = Deadline(opts.timeout)
@@ -298,6 +299,28 @@ def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int,
                                         credentials_sent=proxy.username is not None, proxy_address=proxy.address)
     log.verdict("proxy", "CONNECT", t0, v, **base)
     conn.early = reply.leftover
+    return v.status != "fail"
+
+
+def socks_tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int, opts: ProbeOptions) -> bool:
+    """Layer 4 behind a SOCKS5 proxy: its CONNECT (RFC 1928), judged as an HTTP proxy's answer with the
+    same meaning would be (``kb.socks``); True when the stream is open."""
+    log.begin("proxy", "SOCKS5 CONNECT", opts.timeout)
+    t0 = time.monotonic()
+    base = proxy_evidence(proxy, port, opts)
+    try:
+        reply = nsocks.socks5_connect(conn.sock, host, port, Deadline(opts.timeout), proxy.username, proxy.password)
+    except ProxyError as exc:
+        log.add("proxy", "SOCKS5 CONNECT", "fail", t0, exc.message, code_for(exc), {**base, **exc.info})
+        return False
+    v = classify.classify_connect_reply(reply.status, reply.reason, [], b"",
+                                        credentials_sent=proxy.username is not None, proxy_address=proxy.address)
+    answer = "granted" if reply.rep == 0 else f"reply {reply.rep}: {reply.reason}" if reply.rep > 0 else reply.reason
+    # the finding's texts quote what the proxy answered: the SOCKS reply, not the status it equals
+    v = dataclasses.replace(v, summary=f"SOCKS5 CONNECT {host}:{port} {answer}"
+                            f"{f' (bound {reply.bound})' if reply.bound else ''}",
+                            evidence={**v.evidence, "status_line": f"SOCKS5 {answer}"})
+    log.verdict("proxy", "SOCKS5 CONNECT", t0, v, **base, socks_reply=reply.rep, socks_reason=reply.reason)
     return v.status != "fail"
 
 

@@ -16,6 +16,7 @@ from regdoctor.net import Deadline, HttpMalformed, ProxyStatus
 from regdoctor.net import dns as ndns
 from regdoctor.net import http as nhttp
 from regdoctor.net import proxy as nproxy
+from regdoctor.net import socks as nsocks
 from regdoctor.net import tcp as ntcp
 from regdoctor.net import tls as ntls
 from regdoctor.probe.options import ProbeOptions
@@ -49,6 +50,13 @@ def dial(host: str, port: int, address: str | None, proxy: ProxyURL | None, opts
     try:
         if proxy.scheme == "https":
             sock, _ = ntls.handshake(sock, proxy.host, opts.tls_context(), deadline)
+        if proxy.scheme.startswith("socks"):
+            # a SOCKS5 stream carries plain HTTP and TLS alike: no forwarding, nothing sent before us
+            granted = nsocks.socks5_connect(sock, host, port, deadline, proxy.username, proxy.password)
+            if granted.rep != 0:
+                raise ProxyStatus(f"SOCKS5 proxy refused CONNECT: {granted.reason}", peer=proxy.address,
+                                  status=granted.status)
+            return sock
         if not tunnel:
             return sock
         auth = nproxy.basic_auth(proxy.username, proxy.password or "") if proxy.username else None

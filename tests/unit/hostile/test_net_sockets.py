@@ -505,7 +505,7 @@ def test_decide_proxy_rules() -> None:
         return layers.decide_proxy("r.io", 443, ProbeOptions(env=env, proxy=proxy))
 
     assert plan({"HTTPS_PROXY": "http://[bad"}).step.code == Code.PROXY_BAD_URL
-    assert plan({}, "socks5://127.0.0.1:1080").step.code == Code.PROXY_BAD_URL
+    assert plan({}, "socks5://127.0.0.1:1080").step.status == "pass"  # a SOCKS5 proxy is probed (net/socks)
     assert plan({}, "http://[::1").step.code == Code.PROXY_BAD_URL
     assert plan({"ALL_PROXY": "http://p:1"}).step.code == Code.PROXY_RULES_DIFFER
     http_only = plan({"HTTP_PROXY": "http://user:secret@p:1"})
