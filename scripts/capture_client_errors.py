@@ -281,6 +281,19 @@ CASES: tuple[Case, ...] = (
          "PROXY_HTTPS_SCHEME_ON_HTTP_PROXY", env={"HTTPS_PROXY": "https://127.0.0.1:3128"}),
     Case("proxy-nxdomain", "the proxy's name does not resolve", R, 5441, "PROXY_UNRESOLVABLE",
          env={"HTTPS_PROXY": "http://proxy.nx.lab.test:3128"}),
+    # ---- a real SOCKS5 proxy (Dante, client netns :1080): Go's x/net/proxy reports its RFC 1928 refusals
+    Case("socks-blocked", "the SOCKS5 proxy refuses CONNECT to the host", "blocked.lab.test", 5441, "PROXY_DENIED",
+         env={"HTTPS_PROXY": "socks5://127.0.0.1:1080"}),
+    Case("socks-upstream-refused", "the SOCKS5 proxy cannot connect upstream", R, 5449, "PROXY_UPSTREAM_FAILED",
+         env={"HTTPS_PROXY": "socks5://127.0.0.1:1080"}),
+    Case("socks-upstream-nxdomain", "the SOCKS5 proxy cannot resolve the registry", "nx.lab.test", 5441,
+         "PROXY_UPSTREAM_FAILED", env={"HTTPS_PROXY": "socks5://127.0.0.1:1080"}),
+    # the Go of these clients (1.19) takes only http, https and socks5 from the environment: `socks5h://`
+    # is re-read as `http://socks5h://…`, a proxy host named socks5h
+    Case("socks5h-scheme", "socks5h:// in HTTPS_PROXY, which this Go does not know", R, 5441, "PROXY_BAD_URL",
+         env={"HTTPS_PROXY": "socks5h://127.0.0.1:1080"}),
+    Case("socks-down-1081", "nothing listens on the SOCKS5 proxy's port", R, 5441, "PROXY_REFUSED",
+         env={"HTTPS_PROXY": "socks5://127.0.0.1:1081"}),
     # ---- the seed article's case: a proxy set for the docker client but not the daemon, on a network
     # where only the proxy gets out (egress.lab.test: direct connections are rejected, squid's go through)
     Case("client-only-proxy", "proxy in ~/.docker/config.json only: the daemon goes direct and is rejected",

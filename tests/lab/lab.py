@@ -3,7 +3,7 @@
 Recipe: docs/reference/fault-lab.md. Topology (addresses are per netns, so fixed values are safe):
 
 - client netns (10.200.0.2, NO default route; one host route to 20.50.60.70): dnsmasq on 127.0.0.1:53,
-  fakedns (SERVFAIL :5354, silent :5355), squid :3128 open / :3132 basic auth, bad proxies
+  fakedns (SERVFAIL :5354, silent :5355), squid :3128 open / :3132 basic auth, danted (SOCKS5) :1080, bad proxies
   :3130 readclose / :3131 hang (:3129 closed). Everything under test runs here, via `Lab.client`.
 - server netns (10.200.0.1 plus 20.50.60.70/32): the distribution registry on :5000 (HTTP) and
   :5440-:5448 (TLS variants), scripted fronts on :5450-:5460, :5442, :8450-:8452 and 20.50.60.70:443,
@@ -192,6 +192,7 @@ DATA_FRONTS = (
 CLIENT_FRONTS = ("readclose@127.0.0.1:3130", "hang@127.0.0.1:3131")
 FAKEDNS = ("servfail@127.0.0.1:5354", "silent@127.0.0.1:5355")
 SQUID_OPEN_PORT, SQUID_AUTH_PORT = 3128, 3132
+SOCKS_PORT = 1080  # Dante's SOCKS5 server (danted), no authentication; refuses CONNECT to blocked.lab.test
 
 NFT_RULES = f"""
 table inet labfault {{
@@ -305,6 +306,7 @@ print(json.dumps({"pending": pending, "dns": [f"{name} (:{port})" for port, name
 
 BINARIES = (
     "ip", "nft", "mount", "sh", "setpriv", "openssl", "htpasswd", "docker-registry", "skopeo", "squid", "dnsmasq",
+    "danted",
 )  # fmt: skip
 SQUID_NCSA = Path("/usr/lib/squid/basic_ncsa_auth")
 _SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -620,6 +622,8 @@ class Lab:
         squid.mkdir()
         (squid / "squid.conf").write_text(_squid_conf(squid))
         shutil.chown(squid, "proxy", "proxy")  # squid drops to `proxy` before opening its logs
+        (d / "danted").mkdir()
+        (d / "danted" / "danted.conf").write_text(_danted_conf())
         image = write_oci_layout(d / "image" / "oci", self.image_tag)
         self.manifest_digest, self.layer_digest = image.manifest_digest, image.layer_digest
         self.config_digest = image.config_digest
@@ -823,12 +827,20 @@ class Lab:
         ]  # fmt: skip
         self._spawn("dnsmasq", c, dnsmasq)
         self._spawn("squid", c, [self._bin["squid"], "-N", "-f", str(self.dir / "squid" / "squid.conf")])
+        # danted resolves the names clients send it with libc: the lab's resolv.conf, bound as for a client
+        mount = shlex.quote(self._bin["mount"])
+        self._spawn("danted", c, [
+            self._bin["sh"], "-c", f'{mount} --bind "$0" /etc/resolv.conf && {mount} --bind "$1" /etc/nsswitch.conf '
+            '&& shift && exec "$@"', str(self.resolv_file), str(self.dir / "etc" / "nsswitch.conf"),
+            self._bin["danted"], "-f", str(self.dir / "danted" / "danted.conf"), "-N", "1",
+        ])  # fmt: skip
 
     def _wait_ready(self, timeout: float) -> None:
         addrs = [(SERVER_IP, port) for port in [*REGISTRY_PORTS, *TOKEN_REGISTRIES]]
         addrs += [_spec_addr(spec) for spec in SERVER_FRONTS + CLIENT_FRONTS + DATA_FRONTS]
         addrs += [(TOKEN_IP, TOKEN_PORT), (DATA_IP, 443), (DATA_HOSTS["data-badtls"], 443)]
         addrs += [("127.0.0.1", SQUID_OPEN_PORT), ("127.0.0.1", SQUID_AUTH_PORT), ("127.0.0.1", SQUID_EGRESS_PORT)]
+        addrs += [("127.0.0.1", SOCKS_PORT)]
         addrs += [(EGRESS_IP, 443)]  # before EGRESS_NFT shuts direct access
         waiter = subprocess.Popen(
             [self._bin["ip"], "netns", "exec", self.client_ns, sys.executable, "-I", "-S", "-c", WAITER,
@@ -951,6 +963,26 @@ def _nsswitch() -> str:
         lines = ["passwd: files", "group: files", "shadow: files"]
     kept = [line for line in lines if not line.lstrip().startswith("hosts:")]
     return "\n".join([*kept, "hosts: files dns"]) + "\n"
+
+
+def _danted_conf() -> str:
+    """Dante as a SOCKS5 proxy in the client netns: out over the veth (and loopback), no authentication,
+    CONNECT refused to blocked.lab.test by name (RFC 1928 reply 2, as squid refuses it with a 403). The rule
+    is a domain one (`.blocked.lab.test`): a plain name Dante resolves when it reads its config, to the
+    registry's own address here, and would refuse every host there."""
+    return f"""\
+logoutput: stderr
+internal: 127.0.0.1 port = {SOCKS_PORT}
+external: {CLIENT_VETH}
+external: lo
+socksmethod: none
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass {{ from: 127.0.0.0/8 to: 0.0.0.0/0 }}
+socks block {{ from: 0.0.0.0/0 to: .blocked.lab.test }}
+socks pass {{ from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect }}
+"""
 
 
 def _squid_conf(squid_dir: Path) -> str:

@@ -67,6 +67,10 @@ FAULTS = (
     Fault("proxy-auth-required", f"{R}:5441/{IMG}", env={"HTTPS_PROXY": "http://127.0.0.1:3132"}),
     Fault("proxy-unresolvable", f"{R}:5441/{IMG}", env={"HTTPS_PROXY": "http://proxy.nx.lab.test:3128"}),
     Fault("proxy-https-scheme", f"{R}:5441/{IMG}", env={"HTTPS_PROXY": "https://127.0.0.1:3128"}),
+    # Dante refusing CONNECT (RFC 1928): check's SOCKS client and Go's x/net/proxy words for it (socks5://:
+    # the Go of skopeo 1.9 reads `socks5h://` as a host named socks5h, see the capture script's case)
+    Fault("socks-denied", f"blocked.lab.test:5441/{IMG}", env={"HTTPS_PROXY": "socks5://127.0.0.1:1080"}),
+    Fault("socks-upstream-refused", f"{R}:5449/{IMG}", env={"HTTPS_PROXY": "socks5://127.0.0.1:1080"}),
 )
 
 

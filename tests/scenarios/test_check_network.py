@@ -102,6 +102,14 @@ CASES = [
          env={"HTTPS_PROXY": "http://127.0.0.1:3128", "NO_PROXY": "*.lab.test"}),
     Case("proxy-http-only", f"{R}:5455", "PROXY_HTTP_ONLY", "proxy", args=("--timeout", "2"),
          env={"HTTP_PROXY": "http://127.0.0.1:3128"}),
+    # a real SOCKS5 proxy (Dante): its RFC 1928 refusals read as an HTTP proxy's with the same meaning
+    Case("socks-denied", "blocked.lab.test:5441", "PROXY_DENIED", "proxy",
+         env={"HTTPS_PROXY": "socks5h://127.0.0.1:1080"}),
+    Case("socks-upstream-refused", f"{R}:5449", "PROXY_UPSTREAM_FAILED", "proxy",
+         env={"HTTPS_PROXY": "socks5h://127.0.0.1:1080"}),
+    Case("socks-upstream-nxdomain", "nx.lab.test:5441", "PROXY_UPSTREAM_FAILED", "proxy",
+         env={"HTTPS_PROXY": "socks5h://127.0.0.1:1080"}),
+    Case("socks-down", f"{R}:5441", "PROXY_REFUSED", "proxy", env={"HTTPS_PROXY": "socks5://127.0.0.1:1081"}),
     # a plain-HTTP registry behind a proxy: forwarded in absolute form (no CONNECT), as Go does; the
     # proxy's refusal comes back as an HTTP answer marked by squid, and is still the proxy's
     Case("proxy-forward-denied", "blocked.lab.test:5000", "PROXY_DENIED", "proxy", args=("--plain-http",),
@@ -238,6 +246,16 @@ def test_squid_tunnel_is_used_and_works(lab: Lab) -> None:
     assert "CONNECT" in names
     time.sleep(0.3)
     assert f"CONNECT {R}:5441" in lab.squid_access_log.read_text()
+
+
+def test_socks5_tunnel_is_used_and_works(lab: Lab) -> None:
+    """Through Dante, a TLS registry and a plain-HTTP one both pass: SOCKS5 carries either stream."""
+    for ref, extra in ((f"{R}:5441", ()), (f"{R}:5000", ("--plain-http",))):
+        code, doc, _ = run_check(lab, Case("via-socks", ref, None, args=extra,
+                                           env={"HTTPS_PROXY": "socks5h://127.0.0.1:1080",
+                                                "HTTP_PROXY": "socks5h://127.0.0.1:1080"}))
+        assert code == 0, json.dumps(doc["findings"], indent=1)[:2000]
+        assert any(s["name"] == "SOCKS5 CONNECT" and s["status"] == "pass" for s in _steps(doc)), _steps(doc)
 
 
 def test_proxy_credentials_work_and_are_never_printed(lab: Lab) -> None:
