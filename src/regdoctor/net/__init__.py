@@ -81,6 +81,15 @@ class Deadline:
         return self.remaining() <= 0.0
 
 
+def peer_of(sock: Any) -> str | None:
+    """The ``host:port`` a connected socket talks to (``[v6]:port``), as evidence; None once it is gone."""
+    try:
+        host, port = sock.getpeername()[:2]
+    except (OSError, ValueError):
+        return None
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
 def errno_name(err: int | None) -> str | None:
     """The symbolic name of an errno, as evidence (``ENETUNREACH``), or None.
 
@@ -420,5 +429,6 @@ __all__ = [
     "errno_name",
     "errno_text",
     "leaf_classes",
+    "peer_of",
     "tcp_error_class",
 ]

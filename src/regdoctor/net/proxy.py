@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import h11
 
-from regdoctor.net import Deadline, ProxyClosed, ProxyError, ProxyNoResponse, ProxyNotHttp, h11io
+from regdoctor.net import Deadline, ProxyClosed, ProxyError, ProxyNoResponse, ProxyNotHttp, h11io, peer_of
 
 MAX_HEAD = 64 * 1024
 
@@ -65,7 +65,7 @@ def connect_tunnel(
     deadline, and ``ProxyNotHttp`` when it answers something that is not HTTP.
     """
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    peer = _peer(sock)
+    peer = peer_of(sock)
     conn = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
     headers = [("Host", authority), ("User-Agent", user_agent)]
     if proxy_authorization:
@@ -79,13 +79,6 @@ def connect_tunnel(
     return ConnectReply(status=msg.status, reason=msg.reason, headers=msg.headers, body=msg.body,
                         leftover=msg.leftover)
 
-
-def _peer(sock: socket.socket) -> str | None:
-    try:
-        host, port = sock.getpeername()[:2]
-    except (OSError, ValueError):
-        return None
-    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 __all__ = ["ConnectReply", "basic_auth", "connect_tunnel"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from regdoctor.kb.socks import AUTH_FAILURES, AUTH_STATUS, REPLIES, UNKNOWN_REPLY_STATUS
-from regdoctor.net import Deadline, ProxyClosed, ProxyError, ProxyNoResponse, ProxyNotHttp
+from regdoctor.net import Deadline, ProxyClosed, ProxyError, ProxyNoResponse, ProxyNotHttp, peer_of
 
 _NO_AUTH, _USER_PASS, _NO_ACCEPTABLE = 0x00, 0x02, 0xFF
 _CONNECT = 0x01
@@ -43,7 +43,7 @@ def socks5_connect(sock: socket.socket, host: str, port: int, deadline: Deadline
     Raises ``ProxyNoResponse`` when the server stays silent past the deadline, ``ProxyClosed`` when it
     closes or resets, ``ProxyNotHttp`` when its bytes are no SOCKS5 (an HTTP proxy's answer, TLS…).
     """
-    peer = _peer(sock)
+    peer = peer_of(sock)
     where = f"socks connect {host}:{port}"
     methods = bytes([_NO_AUTH, _USER_PASS]) if username else bytes([_NO_AUTH])
     _send(sock, bytes([5, len(methods)]) + methods, deadline, where, peer)
@@ -124,13 +124,6 @@ def _closed(exc: OSError, where: str, peer: str | None) -> ProxyError:
     return ProxyClosed(f"{where}: {exc.strerror or exc}".lower(), errno=exc.errno, peer=peer,
                        reset=isinstance(exc, ConnectionResetError))
 
-
-def _peer(sock: socket.socket) -> str | None:
-    try:
-        host, port = sock.getpeername()[:2]
-    except (OSError, ValueError):
-        return None
-    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 __all__ = ["SocksReply", "socks5_connect"]

@@ -53,14 +53,6 @@ from regdoctor.probe.steps import StepLog
 from regdoctor.proxyconf.rules import parse_proxy_url
 
 
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    made: list[Server] = []
-    yield made
-    for s in made:
-        s.stop()
-
-
 def serve(made: list[Server], handle: object, tls: str | None = None) -> Server:
     s = Server(handle, certs.server_context(tls) if tls else None)  # type: ignore[arg-type]
     made.append(s)
@@ -414,7 +406,7 @@ def test_proxy_bytes_past_the_head_are_kept(servers: list[Server]) -> None:
         time.sleep(0.1)
         reply = nproxy.connect_tunnel(sock, "r.io", 443, Deadline(2.0))
     assert reply.status == 200 and reply.leftover.startswith(b"SSH-2.0")
-    assert nproxy._peer(socket.socket()) is None
+    assert net.peer_of(socket.socket()) is None
 
 
 # ---------------------------------------------------------------------------------------- TLS

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,14 +23,6 @@ from regdoctor.kb.socks import REPLIES
 from regdoctor.net import Deadline
 from regdoctor.net import socks as nsocks
 from regdoctor.probe.endpoint import ProbeOptions, probe_endpoint
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    made: list[Server] = []
-    yield made
-    for s in made:
-        s.stop()
 
 
 def _read(conn: Conn, n: int) -> bytes:
