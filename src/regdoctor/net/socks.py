@@ -85,7 +85,10 @@ def _address(host: str) -> bytes:
     try:
         ip = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        name = host.encode("idna")[:255]
+        try:
+            name = host.encode("idna")[:255]
+        except UnicodeError:  # a name IDNA refuses (an empty or over-long label): sent as it is, the proxy judges
+            name = host.encode("ascii", "replace")[:255]
         return bytes([_DOMAIN, len(name)]) + name
     return bytes([_IPV4 if ip.version == 4 else _IPV6]) + ip.packed
 
