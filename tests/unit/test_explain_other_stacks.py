@@ -61,6 +61,23 @@ ROWS: list[tuple[str, str, str]] = [
     # Ruby: Net::HTTP's deadlines
     ("ruby open", "Net::OpenTimeout: execution expired", "TCP_TIMEOUT"),
     ("ruby read", "Net::ReadTimeout with #<TCPSocket:(closed)>", "HTTP_NO_RESPONSE"),
+    # Go on Windows prints the system's message in its own language after the Winsock call
+    ("win zh timeout", 'Get "https://r.example/v2/": dial tcp 10.0.0.1:443: connectex: '
+     "由于连接方在一段时间后没有正确答复或连接的主机没有反应，连接尝试失败。", "TCP_TIMEOUT"),
+    ("win zh refused", 'Get "https://r.example/v2/": dial tcp 10.0.0.1:443: connectex: '
+     "由于目标计算机积极拒绝，无法连接。", "TCP_REFUSED"),
+    ("win zh nxdomain", 'Get "https://r.example/v2/": dial tcp: lookup r.example: getaddrinfow: '
+     "不知道这样的主机。", "DNS_NXDOMAIN"),
+    ("win zh reset", 'Get "https://r.example/v2/": read tcp 10.0.0.5:50000->10.0.0.1:443: wsarecv: '
+     "远程主机强迫关闭了一个现有的连接。", "TCP_RESET"),
+    ("win de refused", 'Get "https://r.example/v2/": dial tcp 10.0.0.1:443: connectex: Es konnte keine Verbindung '
+     "hergestellt werden, da der Zielcomputer die Verbindung verweigerte.", "TCP_REFUSED"),
+    ("win ja refused", 'Get "https://r.example/v2/": dial tcp 10.0.0.1:443: connectex: '
+     "対象のコンピューターによって拒否されたため、接続できませんでした。", "TCP_REFUSED"),
+    ("win fr timeout", 'Get "https://r.example/v2/": dial tcp 10.0.0.1:443: connectex: Une tentative de connexion '
+     "a échoué car le parti connecté n’a pas répondu convenablement au-delà d’une certaine durée", "TCP_TIMEOUT"),
+    ("win unknown words", 'Get "https://r.example/v2/": dial tcp 10.0.0.1:443: connectex: Ein unbekannter Fehler ist '
+     "aufgetreten.", "TCP_CONNECT_FAILED"),
     # Go's x/net/proxy SOCKS5 client: RFC 1928's replies, read as the same refusal of an HTTP CONNECT
     ("socks failure", 'Get "https://reg.example.com/v2/": socks connect tcp 127.0.0.1:1080->reg.example.com:443: '
      "unknown error general SOCKS server failure", "PROXY_UPSTREAM_FAILED"),

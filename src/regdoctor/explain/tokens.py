@@ -34,6 +34,8 @@ from regdoctor.explain.vocab import (
     REASON_ALT,
     REASONS,
     TLS_PHRASES,
+    WINSOCK_DEFAULT,
+    WINSOCK_LOCALIZED,
 )
 from regdoctor.kb.socks import AUTH_FAILURES as SOCKS_AUTH_FAILURES
 from regdoctor.kb.socks import AUTH_STATUS as SOCKS_AUTH_STATUS
@@ -136,6 +138,22 @@ def _errno(m: re.Match[str]) -> Token | None:
     if text.lower() in ERRNO_NAME:
         f["errno_name"] = ERRNO_NAME[text.lower()]
     return Token("errno", m.start(), m.end(), ERRNO_TEXT[text.lower()], f)
+
+
+_WINSOCK_LOCALIZED = re.compile("|".join(re.escape(p) for p in sorted(WINSOCK_LOCALIZED, key=len, reverse=True)))
+_ENGLISH_ERRNO = re.compile(rf"(?:{ERRNO_ALT})")
+
+
+def _winsock_text(m: re.Match[str]) -> Token | None:
+    """A Winsock call's message in the system's language: its catalogue words, else the call's phase."""
+    text = m.group("text")
+    if _ENGLISH_ERRNO.match(text):
+        return None  # English: the errno texts read it
+    found = _WINSOCK_LOCALIZED.search(text)
+    kind = WINSOCK_LOCALIZED[found.group(0)] if found else WINSOCK_DEFAULT[m.group("call")]
+    start = m.start("text")
+    return Token("errno", start, m.end(), kind, {"errno_text": text[:120], "localized": "1"},
+                 needs_lookup=kind in ("nxdomain", "eai_again"))
 
 
 def _py_errno(m: re.Match[str]) -> Token | None:
@@ -361,6 +379,10 @@ _SPECS: tuple[Spec, ...] = (
     (("dialing ",), re.compile(rf"dialing (?P<addr>{ADDR})"), _desktop_dialing),
     (("connectex:", "getaddrinfow:", "wsarecv:", "wsasend:", "getsockopt:"),
      re.compile(r"(?P<op>connectex|getaddrinfow|wsarecv|wsasend|getsockopt):"), _simple("op", "win")),
+    # ... and the system's message after it in any language (the English ones are ERRNO_TEXT's)
+    (("connectex: ", "getaddrinfow: ", "wsarecv: ", "wsasend: "),
+     re.compile(r"(?P<call>connectex|getaddrinfow|wsarecv|wsasend): (?P<text>[^\s\"'][^\n\"']{0,300}+)"),
+     _winsock_text),
     (("ConnectionPool(",),
      re.compile(r"(?P<scheme>HTTPS?)ConnectionPool\(host='(?P<host>[^'\s]{1,253}+)', port=(?P<port>[0-9]{1,5}+)\)"
                 r"(?:: Max retries exceeded with url: (?P<path>[^\s()]{1,2048}+))?"), _py_pool),
@@ -658,6 +680,8 @@ GATE_ANCHORS: tuple[str, ...] = (
     ": A non-recoverable error", ": This is usually a temporary error", ": A socket operation was attempted",
     ": permission denied", ": operation not permitted", ": cannot assign requested address",
     ": too many open files", ": lookup ", ": Try again",
+    # Windows' Winsock calls, whose message may be in any language
+    ": connectex: ", ": wsarecv: ", ": wsasend: ", ": getaddrinfow: ",
     # ... every socket text in either case of its first letter, as the grammar reads it (Java's `Connection reset`)
     *(f": {t}" for t in ERRNO_TEXT), *(f": {t[0].upper()}{t[1:]}" for t in ERRNO_TEXT),
     # other stacks: each certificate verdict where it can start (a capital needs no `: ` before it)

@@ -136,6 +136,66 @@ def grouped(words: list[str]) -> str:
 ERRNO_ALT = grouped(list(ERRNO_TEXT))
 # the phrases without their first letter: present whatever its case
 ERRNO_TRIGGERS = tuple(sorted({t[1:] for t in ERRNO_TEXT}))
+# Go on Windows prints the system's FormatMessage text after the Winsock call (`connectex: …`,
+# `wsarecv: …`, `getaddrinfow: …`), in the system's language: the words of Windows' own message
+# catalogue for the common errors (WSAECONNREFUSED, WSAETIMEDOUT, WSAECONNRESET, WSAHOST_NOT_FOUND,
+# WSAENETUNREACH/WSAEHOSTUNREACH, WSATRY_AGAIN) in its most common display languages -> errno kind.
+# A piece distinctive in its sentence is enough (the rest varies with apostrophes and builds).
+WINSOCK_LOCALIZED: Mapping[str, str] = {
+    # zh-CN
+    "积极拒绝": "refused",
+    "没有正确答复": "timeout",
+    "强迫关闭了一个现有的连接": "reset",
+    "不知道这样的主机": "nxdomain",
+    "无法连接的网络": "net_unreachable",
+    "无法连接的主机": "host_unreachable",
+    "主机名解析时出现的暂时错误": "eai_again",
+    # zh-TW
+    "目標電腦拒絕連線": "refused",
+    "遠端主機已強制關閉一個現存的連線": "reset",
+    "沒有正確回應": "timeout",
+    "沒有此主機": "nxdomain",
+    # ja
+    "拒否されたため、接続できませんでした": "refused",
+    "正しく応答しなかったため": "timeout",
+    "リモート ホストに強制的に切断されました": "reset",
+    "そのようなホストは不明です": "nxdomain",
+    # ko
+    "연결을 거부했으므로": "refused",
+    "응답이 없어 연결하지 못했거나": "timeout",
+    "원격 호스트에 의해 강제로 끊겼습니다": "reset",
+    "알려진 호스트가 없습니다": "nxdomain",
+    # de
+    "Zielcomputer die Verbindung verweigerte": "refused",
+    "nicht richtig reagiert": "timeout",
+    "vom Remotehost geschlossen": "reset",
+    "Der angegebene Host ist unbekannt": "nxdomain",
+    # fr
+    "expressément refusée": "refused",
+    "pas répondu convenablement": "timeout",
+    "fermée par l’hôte distant": "reset",
+    "fermée par l'hôte distant": "reset",
+    "Hôte inconnu": "nxdomain",
+    # es
+    "denegó expresamente": "refused",
+    "no respondió adecuadamente": "timeout",
+    "interrupción de una conexión existente": "reset",
+    "No se conoce ningún host": "nxdomain",
+    # pt-BR
+    "recusou ativamente": "refused",
+    "não respondeu corretamente": "timeout",
+    "cancelamento de uma conexão existente": "reset",
+    "Host desconhecido": "nxdomain",
+    # ru
+    "отверг запрос на подключение": "refused",
+    "не получен нужный отклик": "timeout",
+    "принудительно разорвал существующее подключение": "reset",
+    "Этот хост неизвестен": "nxdomain",
+}
+# the kind an untranslated (unknown) message after each Winsock call stands for: the call's phase
+WINSOCK_DEFAULT: Mapping[str, str] = {"connectex": "other", "wsarecv": "other", "wsasend": "other",
+                                      "getaddrinfow": "other"}
+
 # where a leaf text can start: after Go's ": ", Python's "] " / "'" / "(", or at the line start
 AFTER_SEP = r"(?:(?<=: )|(?<=\] )|(?<=')|(?<=\()|(?<=tcp )|(?<=udp )|^)"
 
@@ -206,4 +266,4 @@ TLS_PHRASES: Mapping[str, str] = {
 }
 
 __all__ = ["ERRNO_NAME", "ERRNO_TEXT", "NETWORK_RULE", "NODE_ERRNO", "OCI_CODES", "PY_ERRNO", "REASONS", "TLS_PHRASES",
-           "grouped", "names_network_rule"]
+           "WINSOCK_DEFAULT", "WINSOCK_LOCALIZED", "grouped", "names_network_rule"]
