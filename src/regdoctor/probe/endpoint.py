@@ -75,7 +75,7 @@ def probe_endpoint(
             layers.connect_direct(log, addresses, port, opts)
     # an https registry is tunnelled through the proxy (CONNECT); a plain-HTTP one is forwarded
     # (a SOCKS5 proxy carries any stream: plain HTTP goes through its CONNECT too)
-    forwarded = proxy is not None and scheme == "http" and not proxy.scheme.startswith("socks")
+    forwarded = proxy is not None and scheme == "http" and not proxy.socks
     if conn is not None and proxy is not None and not (
             layers.forward(log, conn, proxy, port, opts) if forwarded else
             layers.tunnel(log, conn, proxy, host, port, opts)):

@@ -281,7 +281,7 @@ def proxy_evidence(proxy: ProxyURL, port: int, opts: ProbeOptions) -> dict[str, 
 
 def tunnel(log: StepLog, conn: Connected, proxy: ProxyURL, host: str, port: int, opts: ProbeOptions) -> bool:
     """Layer 4: TLS to an https:// proxy if asked, then CONNECT; True when the tunnel is open."""
-    if proxy.scheme.startswith("socks"):
+    if proxy.socks:
         return socks_tunnel(log, conn, proxy, host, port, opts)
     log.begin("proxy", "CONNECT", opts.timeout)
     t0 = time.monotonic()

@@ -50,7 +50,7 @@ def dial(host: str, port: int, address: str | None, proxy: ProxyURL | None, opts
     try:
         if proxy.scheme == "https":
             sock, _ = ntls.handshake(sock, proxy.host, opts.tls_context(), deadline)
-        if proxy.scheme.startswith("socks"):
+        if proxy.socks:
             # a SOCKS5 stream carries plain HTTP and TLS alike: no forwarding, nothing sent before us
             granted = nsocks.socks5_connect(sock, host, port, deadline, proxy.username, proxy.password)
             if granted.rep != 0:

@@ -52,6 +52,11 @@ class ProxyURL:
         return f"{self.scheme}://{userinfo(self.username, self.password)}{self.address}"
 
     @property
+    def socks(self) -> bool:
+        """A SOCKS proxy: the stream to the destination is the proxy's CONNECT, plain HTTP included."""
+        return self.scheme.startswith("socks")
+
+    @property
     def known_scheme(self) -> bool:
         """Go's transport speaks http, https, socks5 and socks5h; any other scheme it keeps but
         dials as a plain HTTP proxy on port 0 unless a port is given."""
