@@ -53,8 +53,9 @@ class ProxyURL:
 
     @property
     def socks(self) -> bool:
-        """A SOCKS proxy: the stream to the destination is the proxy's CONNECT, plain HTTP included."""
-        return self.scheme.startswith("socks")
+        """A SOCKS5 proxy: the stream to the destination is the proxy's CONNECT, plain HTTP included.
+        (Go's transport speaks SOCKS5 only: a ``socks4://`` URL it dials as an HTTP proxy, and so do we.)"""
+        return self.scheme in ("socks5", "socks5h")
 
     @property
     def known_scheme(self) -> bool:

@@ -180,3 +180,11 @@ def test_check_and_explain_read_a_refusal_alike(rep: int) -> None:
     read = explain(f'Get "https://r.example/v2/": socks connect tcp 127.0.0.1:1080->r.example:443: '
                    f"unknown error {text}")
     assert read.findings and read.findings[0].code == probed
+
+
+def test_only_socks5_schemes_are_spoken_to_as_socks() -> None:
+    """Go's transport speaks SOCKS5 for socks5:// and socks5h:// and dials any other scheme as an HTTP proxy."""
+    from regdoctor.proxyconf.rules import parse_proxy_url
+
+    assert [parse_proxy_url(v).socks for v in ("socks5://p:1", "socks5h://p:1", "socks4://p:1", "http://p:1")] == \
+        [True, True, False, False]
