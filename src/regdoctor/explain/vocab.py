@@ -216,7 +216,7 @@ _CONTENT_LIST = re.compile(r"(?i:image|repositor(?:y|ies)|repo|package|artifact|
 def names_network_rule(words: str) -> bool:
     """Does a refusal's message name the client's network or place (``NETWORK_RULE``), not a list of images?"""
     for m in NETWORK_RULE.finditer(words):
-        if m.group(0).lower().rstrip("ed").endswith("list") and _CONTENT_LIST.search(words, 0, m.start()):
+        if "list" in m.group(0).lower() and _CONTENT_LIST.search(words, 0, m.start()):
             continue
         return True
     return False
