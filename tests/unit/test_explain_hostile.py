@@ -101,6 +101,9 @@ _PIECES = st.sampled_from([
     *(t for triggers, _, _ in grammar._SPECS for t in triggers),
     ": ", "@", "-", ".", "a", "\\", '"', "'", "(", ")", "[", "]", "<", ">", "=", "?", "&", "map[", "eyJ", "403 ",
     "https://", "dial tcp ", "lookup ", "1.2.3.4:443", " on 10.0.0.2:53", "Errno -2] ",
+    # hosts as users redact them, beside the hosts and answers whose refinements parse URLs
+    "https://[REDACTED]", "https://[", "].azurecr.io/v2/", "https://registry-1.docker.io/v2/", "denied: ",
+    "unauthorized: ", "/manifests/", "?scope=repository:", "https://<registry>/v2/", "%zz",
 ])
 _LINES = st.lists(st.tuples(_PIECES, st.integers(min_value=1, max_value=3000)), min_size=1, max_size=12).map(
     lambda parts: "".join(p * n for p, n in parts)[:N])
@@ -110,6 +113,34 @@ _LINES = st.lists(st.tuples(_PIECES, st.integers(min_value=1, max_value=3000)), 
 @given(_LINES)
 def test_no_line_of_grammar_pieces_costs_over_50_ms(line: str) -> None:
     assert _cost(line) <= LIMIT_S, (len(line), line[:120])
+
+
+# Users redact names before pasting: `[REDACTED]`, `<registry>`, `***`. urllib's urlsplit raises on a
+# bracketed host that is not an IP; every URL a refinement reads must survive it (one such text
+# crashed explain: an ACR URL redacted as `https://[REDACTED].azurecr.cn/...` beside a Docker Hub denial).
+_REDACTED_HOSTS = ["[REDACTED]", "[REDACTED].azurecr.io", "[registry-name].azurecr.cn", "<registry>", "***",
+                   "{{ registry }}", "[::1", "[fe80::1%eth0]", "[1.2.3.4]", "xn--", "reg:99999", "reg:-1"]
+_REDACTED_TEMPLATES = [
+    "https://{h}/v2/{h}/manifests/{h}: installation not allowed to Create organization package: "
+    "https://registry-1.docker.io/v2/: denied:",
+    'Error response from daemon: Get "https://{h}/v2/": dial tcp: lookup {h}: no such host',
+    'failed to authorize: failed to fetch anonymous token: unexpected status from GET request to '
+    'https://{h}/oauth2/token?scope=repository%3Aapp%3Apull&service={h}: 401 Unauthorized',
+    'Get "https://registry-1.docker.io/v2/nginx/manifests/latest": https://{h}/token?scope=repository:nginx:pull: '
+    "unauthorized: incorrect username or password",
+    'error pulling image configuration: Get https://{h}/docker/registry/v2/blobs/sha256/ab/data?X=1: '
+    "proxyconnect tcp: dial tcp {h}:3128: i/o timeout",
+    "x509: certificate is valid for {h}, not {h}",
+]
+
+
+def test_redacted_and_malformed_hosts_never_break_explain() -> None:
+    for template in _REDACTED_TEMPLATES:
+        for host in _REDACTED_HOSTS:
+            text = template.format(h=host)
+            ex = explain_chunks([text.encode()])
+            assert ex.findings, text  # still read: the grammar does not need the host to parse
+            explain_chunks([text.encode()], strict=True)
 
 
 # ---------------------------------------------------------------------------- chunk independence

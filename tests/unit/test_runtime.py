@@ -227,3 +227,15 @@ def test_proxy_cli_json_and_formats() -> None:
         assert CliRunner().invoke(cli, [*args, "--format", fmt], env=SHELL).exit_code == 1
     bad = CliRunner().invoke(cli, ["proxy", "--root", "/nonexistent-dir"])
     assert bad.exit_code == 2
+
+
+def test_a_mirror_url_urllib_cannot_split_is_skipped_not_fatal(tmp_path: Path) -> None:
+    """`https://[mirror]` (a bracketed name, not an IP) makes urlsplit itself raise; dockerd skips it too."""
+    (tmp_path / "etc/docker").mkdir(parents=True)
+    (tmp_path / "etc/docker/daemon.json").write_text(
+        '{"registry-mirrors": ["https://[mirror]", "https://[fe80::1", "https://good.example:5000"]}')
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    actors = audit(Source(str(tmp_path), proc=str(proc)), {})
+    docker = next(a for a in actors if a.name == "dockerd")
+    assert [(m.host, m.port) for m in docker.mirrors] == [("good.example", 5000)]

@@ -450,8 +450,10 @@ def _hub_single_name(ranked: list[tuple[Code, float]], e: Mapping[str, Any]) -> 
     host = e.get("url_host")
     if not ranked or ranked[0][0] not in _AUTH_REFUSALS or not isinstance(host, str) or host not in _HUB_HOSTS:
         return ranked
-    # the path _note_leaf_url recorded, and the query that holds a token request's scope
-    target = f"{e.get('path', '')}?{urllib.parse.urlsplit(str(e.get('url', ''))).query}"
+    # the path _note_leaf_url recorded, and the query that holds a token request's scope (cut as
+    # urlsplit cuts it, without its host check: a pasted `https://[REDACTED]/...` is not an error)
+    query = str(e.get("url", "")).partition("#")[0].partition("?")[2]
+    target = f"{e.get('path', '')}?{query}"
     if not _HUB_ONE_NAME.search(target):
         return ranked
     rest = [(c, sc) for c, sc in ranked if c != Code.REGISTRY_NAME_UNKNOWN]

@@ -55,8 +55,8 @@ def mirror_from_url(registry: str, url: str, origin: Origin, *, insecure: bool =
     text = url.strip()
     if not text:
         return None
-    parts = urlsplit(text if "://" in text else f"https://{text}")
-    try:
+    try:  # a bracketed host that is not an IP (`https://[mirror]`) fails in urlsplit itself
+        parts = urlsplit(text if "://" in text else f"https://{text}")
         port = parts.port
     except ValueError:
         return None
