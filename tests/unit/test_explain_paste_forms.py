@@ -131,3 +131,20 @@ def test_unwrap_keeps_the_line_count_and_every_byte_it_does_not_join(lines: list
     # joining only removes line breaks (and the spaces around them): nothing else changes or moves
     squeeze = bytes.maketrans(b"", b"")
     assert out.translate(squeeze, b" \n") == block.translate(squeeze, b" \n")
+
+
+def test_a_long_anchor_matches_after_a_lost_colon_and_a_short_one_does_not() -> None:
+    """Pastes lose a wrapper's colon or line break (`Error context canceled no matching manifest for
+    …`): a symptom whose anchor is a phrase of three words or more still reads its example behind a
+    plain space; a one-word answer (`: denied`) must not, or prose would read as a registry's answer."""
+    from regdoctor.kb.symptoms import book
+
+    bk = book()
+    loose = [s for s in bk.symptoms if s.example and any(a in bk.loose_anchors for a in s.anchors)
+             and not s.example.startswith(("Error", "error"))]
+    assert len(loose) >= 8
+    for s in loose:
+        codes = [f.code for f in explain(f"Error context canceled {s.example}").findings]
+        assert s.code in codes, (s.id, codes)
+    assert ": denied" not in bk.loose_anchors and ": EOF" not in bk.loose_anchors
+    assert not explain("the reviewer said the request was denied by policy today").findings

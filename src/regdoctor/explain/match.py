@@ -623,7 +623,7 @@ def _refinements(text: str, bk: SymptomBook) -> list[tuple[Symptom, re.Match[str
     tried: set[int] = set()
     hits: list[tuple[Symptom, re.Match[str]]] = []
     for anchor, indices in bk.by_anchor.items():
-        if anchor not in probe:
+        if anchor not in probe and not (anchor in bk.loose_anchors and anchor[2:] in text):
             continue
         for i in indices:
             if i in tried:

@@ -178,6 +178,10 @@ class SymptomBook:
     leaves: Mapping[str, LeafRule]
     #: anchor -> indices into ``symptoms`` of the symptoms that anchor admits
     by_anchor: Mapping[str, tuple[int, ...]]
+    #: ": phrase" anchors of three words or more, also admitted after a plain space: a paste that
+    #: lost a wrapper's colon or line break (`Error context canceled no matching manifest for …`)
+    #: still holds the phrase, which is too specific to be prose
+    loose_anchors: frozenset[str]
     #: the prefilter over raw bytes (see the module docstring)
     gate: tuple[re.Pattern[bytes], ...]
     context: Context
@@ -498,6 +502,7 @@ def build(raw: Mapping[str, Any], codes: Mapping[Code, Any]) -> SymptomBook:
         symptoms=symptoms,
         leaves={kind: _leaf(kind, entry, codes) for kind, entry in leaves.items()},
         by_anchor={a: tuple(ix) for a, ix in by_anchor.items()},
+        loose_anchors=frozenset(a for a in by_anchor if a.startswith(": ") and a[2:].strip().count(" ") >= 2),
         gate=build_gate(sorted({a for sym in symptoms for a in sym.gate})),
         context=_context(raw.get("context")),
         fingerprints=tuple(_fingerprint(f) for f in prints),
