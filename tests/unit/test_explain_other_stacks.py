@@ -98,6 +98,11 @@ ROWS: list[tuple[str, str, str]] = [
     # Jib: HTTPS verification failed and it may not fall back to HTTP
     ("jib insecure", "com.google.cloud.tools.jib.registry.InsecureRegistryException: Failed to verify the server at "
      "https://r.example/v2/app/manifests/1 because only secure connections are allowed.", "TLS_UNKNOWN_CA"),
+    # macOS's resolver API (dns_sd.h): Docker Desktop's host side logs the code, libraries the constant
+    ("dnssd timeout", "com.docker.backend: unexpected error from dnssd: Timeout (-65568)", "DNS_TIMEOUT"),
+    ("dnssd no name", "DNSServiceGetAddrInfo failed: NoSuchName (-65538)", "DNS_NXDOMAIN"),
+    ("dnssd no record", "resolve r.example: kDNSServiceErr_NoSuchRecord", "DNS_NODATA"),
+    ("dnssd refused", "unexpected error from dnssd: Refused (-65553)", "DNS_REFUSED"),
 ]
 
 

@@ -81,6 +81,11 @@ ROWS: list[tuple[str, str, str]] = [
     # a hosted service's own API refuses a token's scope, not a network
     ("service api 403", "Request to https://gitlab.com/api/v4/projects?per_page=100 failed with status 403: Forbidden",
      "AUTH_PERMISSION_DENIED"),
+    # no entry for the platform, in each client's words: containerd/BuildKit (images.Manifest's
+    # errdefs.ErrNotFound), go-containerregistry (crane, ko)
+    ("containerd platform", "failed to resolve source metadata for docker.io/library/x:1: no match for platform in "
+     "manifest sha256:0123abcd: not found", "REGISTRY_PLATFORM_MISSING"),
+    ("ggcr platform", "Error: no child with platform linux/arm64 in index gcr.io/p/app:1", "REGISTRY_PLATFORM_MISSING"),
 ]
 
 

@@ -49,7 +49,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from regdoctor.explain.tokens import Token, Url, parse_url, tokens
-from regdoctor.explain.vocab import ERRNO_TEXT, OAUTH, OCI_CODES, PY_ERRNO, STORAGE_STATUS
+from regdoctor.explain.vocab import DNSSD_ERRORS, ERRNO_TEXT, OAUTH, OCI_CODES, PY_ERRNO, STORAGE_STATUS
 
 
 @dataclass(frozen=True)
@@ -294,7 +294,8 @@ def _addresses(toks: list[Token], leaf: Leaf, fields: dict[str, str]) -> None:
     for t in reversed([t for t in toks if t.start < leaf.start and t.kind == "op"]):
         op = t.fields.get("op")
         if op == "lookup":
-            fields.setdefault("lookup_host", t.fields["host"])
+            if "host" in t.fields:  # a resolver API's call (dnssd) names no host
+                fields.setdefault("lookup_host", t.fields["host"])
             if "resolver" in t.fields:
                 fields["resolver"] = t.fields["resolver"]
         elif op in ("dial", "read", "write") and "address" in t.fields:
@@ -340,7 +341,7 @@ def _status_family(status: str) -> str:
 LEAF_KINDS = frozenset(
     [f"dns.{k}" for k in sorted(set(PY_ERRNO.values()) | set(ERRNO_TEXT.values()))]
     + [f"tcp.{k}" for k in sorted(set(PY_ERRNO.values()) | set(ERRNO_TEXT.values())) if k not in _INHERENTLY_DNS]
-    + ["tcp.other", "dns.other", "dns.unknown"]
+    + ["tcp.other", "dns.other", "dns.unknown"] + [f"dns.{kind}" for _, kind in sorted(DNSSD_ERRORS.values())]
     + ["conn.timeout", "conn.eof", "conn.unexpected_eof", "conn.tls_eof", "conn.closed"]
     + [f"timeout.{k}" for k in _TIMEOUT_RANK]
     + [f"tls.{k}" for k in ("unknown_ca", "expired", "not_yet_valid", "expired_or_not_yet", "name_mismatch",

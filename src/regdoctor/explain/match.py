@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regdoctor import kb, reference
-from regdoctor.explain import grammar, tokens
+from regdoctor.explain import engine_api, grammar, tokens
 from regdoctor.explain.entities import (
     ACR_DATA,
     LineState,
@@ -696,6 +696,9 @@ def match_line(text: str, *, lineno: int = 1, prev: str = "", strict: bool = Fal
     if strict:
         # a log's records are independent: only the line just before can be the same message's wrapper
         prev = prev.rsplit("\n", 1)[-1]
+    # an Engine API SDK's sentence (`Docker API responded with status code=…`) names the daemon's
+    # status, not the registry's: the daemon's message, as the CLI prints it, is what is read
+    text = engine_api.daemon_message(text)
     chains = _chains(text)
     if len(chains) > 1:
         return _match_chains(text, chains, lineno, prev, strict, bk)

@@ -19,6 +19,8 @@ from regdoctor.explain.vocab import (
     ADDR_PARTS,
     AFTER_SEP,
     CONNECT_REASONS,
+    DNSSD_BY_NAME,
+    DNSSD_ERRORS,
     ERRNO_ALT,
     ERRNO_NAME,
     ERRNO_TEXT,
@@ -175,6 +177,17 @@ def _node_errno(m: re.Match[str]) -> Token:
 def _os_error(m: re.Match[str]) -> Token | None:
     kind = PY_ERRNO.get(int(m.group("num")))
     return None if kind is None else Token("errno", m.start(), m.end(), kind, {"errno": m.group("num")})
+
+
+def _dnssd(m: re.Match[str]) -> Token | None:
+    if m.group("code"):
+        entry = DNSSD_ERRORS.get(int(m.group("code")))
+        kind = entry[1] if entry else "other"
+        start = m.start()
+    else:
+        kind = DNSSD_BY_NAME.get(m.group("name2"), "other")
+        start = m.start("name2")  # after the `kDNSService` the lookup op was read from
+    return Token("errno", start, m.end(), kind, {"errno_text": m.group(0)[:80], "dnssd": "1"}, needs_lookup=True)
 
 
 #: a SOCKS5 server's reply text -> the status an HTTP proxy answers CONNECT with for the same refusal
@@ -408,6 +421,13 @@ _SPECS: tuple[Spec, ...] = (
      lambda m: Token("errno", m.start(), m.end(), "nxdomain",
                      {"host": m.group("host").lower(), "errno_text": m.group(0)[:120],
                       **({"proxy_host": m.group("host").lower()} if m.group("proxy") else {})})),
+    # macOS's resolver API (vocab.DNSSD_ERRORS): the call is a lookup, its error code the verdict
+    (("dnssd", "DNSService"), re.compile(r"\bdnssd\b|\bk?DNSService(?:GetAddrInfo|QueryRecord|Err)?"),
+     lambda m: Token("op", m.start(), m.end(), "lookup", {"op": "lookup"})),
+    (("(-655", "kDNSServiceErr_"),
+     re.compile(r"(?:(?P<name>[A-Z][A-Za-z]{1,30}+) )?\((?P<code>-655[0-9]{2})\)|"
+                r"kDNSServiceErr_(?P<name2>[A-Za-z]{2,30}+)"),
+     _dnssd),
     (("Received HTTP code",), re.compile(r"Received HTTP code (?P<status>[1-5][0-9]{2}) from proxy after CONNECT"),
      lambda m: Token("reason", m.start(), m.end(), m.group("status"), {"status": m.group("status"), "via": "tunnel"})),
     (("Unable to connect to the remote server", "Failed to connect to "),
@@ -685,7 +705,8 @@ GATE_ANCHORS: tuple[str, ...] = (
     ": tunneling socket could not be established", ": unknown error ", ": username/password authentication failed",
     ": no acceptable authentication methods", ": The request was canceled due to the configured HttpClient",
     "HttpTimeoutException", "HttpConnectTimeoutException", "Net::OpenTimeout", "Net::ReadTimeout",
-    ": Timeout awaiting '",
+    ": Timeout awaiting '", ": kDNSServiceErr_", "DNSServiceGetAddrInfo",
+    *(f": {name} ({code})" for code, (name, _) in DNSSD_ERRORS.items()),
     # Python (urllib3, requests, ssl)
     "[Errno ", "[WinError ", "RemoteDisconnected", "Remote end closed", "ConnectionResetError", "Connection aborted",
     "ConnectionRefusedError", "ConnectTimeout", "ReadTimeoutError", "Read timed out", "SSLEOFError",

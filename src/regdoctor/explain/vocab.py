@@ -267,3 +267,16 @@ TLS_PHRASES: Mapping[str, str] = {
 
 __all__ = ["ERRNO_NAME", "ERRNO_TEXT", "NETWORK_RULE", "NODE_ERRNO", "OCI_CODES", "PY_ERRNO", "REASONS", "TLS_PHRASES",
            "WINSOCK_DEFAULT", "WINSOCK_LOCALIZED", "grouped", "names_network_rule"]
+
+# macOS's resolver API (dns_sd.h, DNSServiceErrorType): Docker Desktop's host side resolves through
+# it and logs `unexpected error from dnssd: Timeout (-65568)`; libraries print the constant name
+# (`kDNSServiceErr_NoSuchRecord`). Every failure of this API is a resolution's, whatever the request
+# around it. Code -> (name, leaf kind); the names not listed are the API misused, read as "other".
+DNSSD_ERRORS: dict[int, tuple[str, str]] = {
+    -65537: ("Unknown", "other"), -65538: ("NoSuchName", "nxdomain"), -65539: ("NoMemory", "local_resource"),
+    -65549: ("Invalid", "other"), -65550: ("Firewall", "local_policy"), -65553: ("Refused", "rcode_refused"),
+    -65554: ("NoSuchRecord", "nodata"), -65555: ("NoAuth", "rcode_refused"), -65562: ("Transient", "eai_again"),
+    -65563: ("ServiceNotRunning", "other"), -65566: ("NoRouter", "net_unreachable"), -65568: ("Timeout", "timeout"),
+    -65569: ("DefunctConnection", "other"), -65570: ("PolicyDenied", "local_policy"),
+}
+DNSSD_BY_NAME: dict[str, str] = {name: kind for name, kind in DNSSD_ERRORS.values()}
